@@ -1,0 +1,52 @@
+/* health.c: `sqlpool health`, a pg_isready-style check: prints the health JSON and exits
+ * 0 when healthy, 1 when the database answers but is unhealthy, 2 when it cannot be reached. */
+#include "commands.h"
+#include "exitcodes.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+enum { HEALTH_OK = 0, HEALTH_BAD = 1, HEALTH_UNREACHABLE = 2 };
+
+static int print_health(const char *status, const char *key, const char *value) {
+    json_t *j = json_pack("{s:s, s:s}", "status", status, key, value);
+    if (j == NULL) return -1;
+    if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0) {
+        json_decref(j);
+        return -1;
+    }
+    json_decref(j);
+    return fputc('\n', stdout) == EOF || fflush(stdout) != 0 ? -1 : 0;
+}
+
+int command_health(const cli_options *opts) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn = NULL;
+    sqlpool_health h;
+    int rc, status;
+
+    commands_pool_config(opts, &cfg);
+    rc = sqlpool_open(&cfg, &pool);
+    if (rc == SQLPOOL_EINVAL) {
+        commands_error("%s", sqlpool_errmsg());
+        return EXIT_USAGE;
+    }
+    if (rc == SQLPOOL_OK) rc = sqlpool_acquire(pool, &conn);
+    if (rc != SQLPOOL_OK) {
+        (void)print_health("unreachable", "error", sqlpool_errmsg());
+        sqlpool_close(pool);
+        return HEALTH_UNREACHABLE;
+    }
+    status = sqlpool_conn_health(conn, &h) == SQLPOOL_OK ? HEALTH_OK : HEALTH_BAD;
+    if (status == HEALTH_OK) sqlpool_release(conn);
+    else sqlpool_discard(conn);
+    sqlpool_close(pool);
+    if (print_health(status == HEALTH_OK ? "healthy" : "unhealthy",
+                     status == HEALTH_OK ? "sqlite_version" : "error",
+                     status == HEALTH_OK ? h.version : h.error) != 0) {
+        commands_error("cannot write to standard output");
+        return EXIT_IOERR;
+    }
+    return status;
+}

@@ -1,0 +1,32 @@
+/* labels.h: the demo's input: one label per line, stripped, blank lines skipped, read as a
+ * stream so memory does not grow with the file. */
+#ifndef SQLPOOL_CLI_LABELS_H
+#define SQLPOOL_CLI_LABELS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct label_reader {
+    FILE *file;
+    const char *path;
+    char *line;
+    size_t cap;
+    long lineno; /* 1-based number of the line last read */
+} label_reader;
+
+/* Open path for reading. Returns 0, or EXIT_NOINPUT with a message (missing, unreadable, a
+ * folder). */
+int labels_open(label_reader *r, const char *path, char *err, size_t errlen);
+
+/* The next non-blank label, stripped of surrounding whitespace. Returns 1 and sets *label
+ * and *len (valid until the next call), 0 at the end, or EXIT_DATAERR (invalid UTF-8, a NUL
+ * byte; the message names the line) or EXIT_IOERR with a message. */
+int labels_next(label_reader *r, const char **label, size_t *len, char *err, size_t errlen);
+
+void labels_close(label_reader *r);
+
+/* 1 when buf[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF); otherwise 0 and *bad_offset is the first bad byte's offset. */
+int utf8_valid(const unsigned char *buf, size_t len, size_t *bad_offset);
+
+#endif

@@ -1,0 +1,172 @@
+/* options.c: strict parsing of the command line. Every flag may appear once; values are
+ * whole and in range ("5x", "-3", "1e99" and "" are refused, naming the flag). */
+#include "options.h"
+
+#include "exitcodes.h"
+#include "logger.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_POOL_SIZE 100000
+#define MAX_RETRIES 100
+#define MAX_TIMEOUT 86400.0
+
+enum { CMDS_RUN = 1, CMDS_HEALTH = 2, CMDS_ALL = 3 };
+
+typedef enum { KIND_STRING, KIND_POOL_SIZE, KIND_TIMEOUT, KIND_RETRIES, KIND_LEVEL, KIND_FLAG } kind;
+
+typedef struct flag_spec {
+    const char *name;
+    kind kind;
+    int commands;
+} flag_spec;
+
+static const flag_spec flags[] = {
+    {"input", KIND_STRING, CMDS_RUN},    {"output", KIND_STRING, CMDS_RUN},
+    {"db", KIND_STRING, CMDS_ALL},       {"pool-size", KIND_POOL_SIZE, CMDS_RUN},
+    {"timeout", KIND_TIMEOUT, CMDS_ALL}, {"retries", KIND_RETRIES, CMDS_ALL},
+    {"quiet", KIND_FLAG, CMDS_ALL},      {"log-level", KIND_LEVEL, CMDS_ALL},
+    {"help", KIND_FLAG, CMDS_ALL},       {"version", KIND_FLAG, CMDS_ALL},
+};
+#define NFLAGS (sizeof flags / sizeof flags[0])
+
+int options_parse_int(const char *text, long min, long max, long *out) {
+    char *end;
+    long v;
+    if (text[0] == '\0' || text[0] == ' ' || text[0] == '+') return -1;
+    errno = 0;
+    v = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int options_parse_seconds(const char *text, double min, double max, double *out) {
+    char *end;
+    double v;
+    if (text[0] == '\0' || text[0] == ' ' || text[0] == '+') return -1;
+    errno = 0;
+    v = strtod(text, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+static void defaults(cli_options *o) {
+    memset(o, 0, sizeof *o);
+    o->command = CMD_RUN;
+    o->input = "data/sample_input.txt";
+    o->output = "data/output_summary.json";
+    o->db = ":memory:";
+    o->pool_size = 5;
+    o->timeout = 5.0;
+    o->retries = 3;
+    o->log_level = 2; /* info */
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int usage_error(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int set_value(const flag_spec *f, const char *value, cli_options *o, char *err,
+                     size_t errlen) {
+    long n;
+    double d;
+    switch (f->kind) {
+    case KIND_STRING:
+        if (value[0] == '\0') return usage_error(err, errlen, "--%s: the value is empty", f->name);
+        if (strcmp(f->name, "input") == 0) o->input = value;
+        else if (strcmp(f->name, "output") == 0) o->output = value;
+        else o->db = value;
+        return 0;
+    case KIND_POOL_SIZE:
+        if (options_parse_int(value, 1, MAX_POOL_SIZE, &n) != 0)
+            return usage_error(err, errlen, "--%s: '%s' is not a whole number from 1 to 100000",
+                               f->name, value);
+        o->pool_size = (int)n;
+        return 0;
+    case KIND_RETRIES:
+        if (options_parse_int(value, 0, MAX_RETRIES, &n) != 0)
+            return usage_error(err, errlen, "--%s: '%s' is not a whole number from 0 to 100",
+                               f->name, value);
+        o->retries = (int)n;
+        return 0;
+    case KIND_TIMEOUT:
+        if (options_parse_seconds(value, 0.0, MAX_TIMEOUT, &d) != 0)
+            return usage_error(err, errlen, "--%s: '%s' is not a number of seconds from 0 to 86400",
+                               f->name, value);
+        o->timeout = d;
+        return 0;
+    case KIND_LEVEL:
+        if ((o->log_level = logger_parse_level(value)) < 0)
+            return usage_error(err, errlen,
+                               "--%s: '%s' is not one of debug, info, warning, error", f->name,
+                               value);
+        return 0;
+    case KIND_FLAG: break;
+    }
+    return 0;
+}
+
+static const flag_spec *find_flag(const char *name, size_t len) {
+    for (size_t i = 0; i < NFLAGS; i++)
+        if (strlen(flags[i].name) == len && strncmp(flags[i].name, name, len) == 0)
+            return &flags[i];
+    return NULL;
+}
+
+static int command_mask(cli_command c) { return c == CMD_HEALTH ? CMDS_HEALTH : CMDS_RUN; }
+static const char *command_name(cli_command c) { return c == CMD_HEALTH ? "health" : "run"; }
+
+int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errlen) {
+    int seen[NFLAGS] = {0};
+    int i = 1;
+
+    defaults(o);
+    if (argc > 1 && argv[1][0] != '-') {
+        if (strcmp(argv[1], "run") == 0) o->command = CMD_RUN;
+        else if (strcmp(argv[1], "health") == 0) o->command = CMD_HEALTH;
+        else return usage_error(err, errlen, "unknown command '%s' (expected run or health)", argv[1]);
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *arg = argv[i], *eq, *value = NULL;
+        const flag_spec *f;
+        size_t k;
+
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            return usage_error(err, errlen, "unexpected argument '%s'", arg);
+        eq = strchr(arg + 2, '=');
+        f = find_flag(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+        if (f == NULL) return usage_error(err, errlen, "unknown option '%s'", arg);
+        if (!(f->commands & command_mask(o->command)))
+            return usage_error(err, errlen, "option '--%s' does not apply to '%s'", f->name,
+                               command_name(o->command));
+        k = (size_t)(f - flags);
+        if (seen[k]++) return usage_error(err, errlen, "option '--%s' given more than once", f->name);
+        if (f->kind == KIND_FLAG) {
+            if (eq != NULL) return usage_error(err, errlen, "option '--%s' takes no value", f->name);
+            if (strcmp(f->name, "quiet") == 0) o->quiet = 1;
+            else if (strcmp(f->name, "help") == 0) o->help = 1;
+            else o->version = 1;
+            continue;
+        }
+        if (eq != NULL) value = eq + 1;
+        else if (i + 1 < argc) value = argv[++i];
+        else return usage_error(err, errlen, "option '--%s' needs a value", f->name);
+        if (set_value(f, value, o, err, errlen) != 0) return EXIT_USAGE;
+    }
+    return 0;
+}

@@ -1,0 +1,32 @@
+/* options.h: the command line: subcommand, flags and their validation. */
+#ifndef SQLPOOL_CLI_OPTIONS_H
+#define SQLPOOL_CLI_OPTIONS_H
+
+#include <stddef.h>
+
+typedef enum { CMD_RUN, CMD_HEALTH } cli_command;
+
+typedef struct cli_options {
+    cli_command command;
+    const char *input;  /* --input, default data/sample_input.txt */
+    const char *output; /* --output, default data/output_summary.json */
+    const char *db;     /* --db, default :memory: */
+    int pool_size;      /* --pool-size, default 5 */
+    double timeout;     /* --timeout seconds, default 5.0 */
+    int retries;        /* --retries, default 3 */
+    int quiet;          /* --quiet: no copy of the JSON on stdout */
+    int log_level;      /* --log-level, default info */
+    int help;           /* --help */
+    int version;        /* --version */
+} cli_options;
+
+/* Parse argv. Returns 0, or EXIT_USAGE with a one-line message in err. */
+int options_parse(int argc, char **argv, cli_options *opts, char *err, size_t errlen);
+
+/* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. Exposed for
+ * tests and for the other commands' flags. */
+int options_parse_int(const char *text, long min, long max, long *out);
+/* Parse a finite decimal number in [min, max]; 0 on success, -1 otherwise. */
+int options_parse_seconds(const char *text, double min, double max, double *out);
+
+#endif

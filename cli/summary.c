@@ -1,0 +1,228 @@
+/* summary.c: the atomic, streamed JSON summary file. */
+#include "summary.h"
+
+#include "exitcodes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OUT_BUFFER (1 << 20)
+
+/* mkdir -p of the folder part of path. */
+static int make_parents(const char *path, char *err, size_t errlen) {
+    char *copy = strdup(path);
+    char *p;
+    if (copy == NULL) {
+        (void)snprintf(err, errlen, "out of memory");
+        return EXIT_SOFTWARE;
+    }
+    for (p = copy + 1; (p = strchr(p, '/')) != NULL; p++) {
+        struct stat sb;
+        *p = '\0';
+        if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+            (void)snprintf(err, errlen, "cannot create output folder '%s': %s", copy,
+                           strerror(errno));
+            free(copy);
+            return EXIT_CANTCREAT;
+        }
+        if (stat(copy, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+            (void)snprintf(err, errlen, "cannot create output folder '%s': a file is in the way",
+                           copy);
+            free(copy);
+            return EXIT_CANTCREAT;
+        }
+        *p = '/';
+    }
+    free(copy);
+    return 0;
+}
+
+/* Open a temporary file beside path with the permissions a plain create would give. */
+static int open_temp(summary *s, char *err, size_t errlen) {
+    size_t n = strlen(s->path);
+    char *dir_copy = strdup(s->path), *base_copy = strdup(s->path);
+    mode_t mask;
+    int fd = -1;
+
+    s->tmp_path = malloc(n + 16);
+    if (s->tmp_path == NULL || dir_copy == NULL || base_copy == NULL) {
+        free(dir_copy);
+        free(base_copy);
+        (void)snprintf(err, errlen, "out of memory");
+        return EXIT_SOFTWARE;
+    }
+    (void)snprintf(s->tmp_path, n + 16, "%s/.%s.XXXXXX", dirname(dir_copy), basename(base_copy));
+    free(dir_copy);
+    free(base_copy);
+    fd = mkstemp(s->tmp_path);
+    if (fd < 0) {
+        (void)snprintf(err, errlen, "cannot create output '%s': %s", s->path, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    mask = umask(0);
+    (void)umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    s->file = fdopen(fd, "wb");
+    if (s->file == NULL) {
+        (void)close(fd);
+        (void)unlink(s->tmp_path);
+        (void)snprintf(err, errlen, "cannot create output '%s': %s", s->path, strerror(errno));
+        return EXIT_CANTCREAT;
+    }
+    return 0;
+}
+
+int summary_begin(summary *s, const char *path, char *err, size_t errlen) {
+    struct stat sb;
+    int rc;
+
+    memset(s, 0, sizeof *s);
+    s->path = strdup(path);
+    s->scratch = json_string("");
+    if (s->path == NULL || s->scratch == NULL) {
+        (void)snprintf(err, errlen, "out of memory");
+        summary_abort(s);
+        return EXIT_SOFTWARE;
+    }
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        (void)snprintf(err, errlen, "cannot create output '%s': it is a folder", path);
+        summary_abort(s);
+        return EXIT_CANTCREAT;
+    }
+    if ((rc = make_parents(path, err, errlen)) != 0) {
+        summary_abort(s);
+        return rc;
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* A device or FIFO cannot be replaced by rename: write to it directly. */
+        s->direct = 1;
+        s->file = fopen(path, "wb");
+        if (s->file == NULL) {
+            (void)snprintf(err, errlen, "cannot create output '%s': %s", path, strerror(errno));
+            summary_abort(s);
+            return EXIT_CANTCREAT;
+        }
+    } else if ((rc = open_temp(s, err, errlen)) != 0) {
+        summary_abort(s);
+        return rc;
+    }
+    (void)setvbuf(s->file, NULL, _IOFBF, OUT_BUFFER);
+    return 0;
+}
+
+static void put(summary *s, const char *text) {
+    if (fputs(text, s->file) == EOF) s->failed = 1;
+}
+
+void summary_rows_begin(summary *s, long long rows_inserted) {
+    if (fprintf(s->file, "{\n  \"rows_inserted\": %lld,\n  \"rows\": [", rows_inserted) < 0)
+        s->failed = 1;
+}
+
+static int dump_cb(const char *buffer, size_t size, void *data) {
+    summary *s = data;
+    if (fwrite(buffer, 1, size, s->file) != size) s->failed = 1;
+    return 0;
+}
+
+int summary_row(summary *s, long long id, const char *label, size_t len) {
+    if (json_string_setn(s->scratch, label, len) != 0) return -1;
+    if (fprintf(s->file, "%s\n    {\n      \"id\": %lld,\n      \"label\": ", s->rows ? "," : "",
+                id) < 0)
+        s->failed = 1;
+    (void)json_dump_callback(s->scratch, dump_cb, s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+    put(s, "\n    }");
+    s->rows++;
+    return 0;
+}
+
+void summary_rows_end(summary *s) { put(s, s->rows ? "\n  ],\n" : "],\n"); }
+
+/* Re-indent jansson's 2-space output by two more spaces: it nests one level down. */
+static int indent_cb(const char *buffer, size_t size, void *data) {
+    summary *s = data;
+    size_t from = 0;
+    for (size_t i = 0; i < size; i++) {
+        if (buffer[i] != '\n') continue;
+        if (fwrite(buffer + from, 1, i + 1 - from, s->file) != i + 1 - from) s->failed = 1;
+        put(s, "  ");
+        from = i + 1;
+    }
+    if (from < size && fwrite(buffer + from, 1, size - from, s->file) != size - from)
+        s->failed = 1;
+    return 0;
+}
+
+void summary_object(summary *s, const char *key, json_t *obj, int last) {
+    if (fprintf(s->file, "  \"%s\": ", key) < 0) s->failed = 1;
+    (void)json_dump_callback(obj, indent_cb, s, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    put(s, last ? "\n}\n" : ",\n");
+}
+
+static void sync_parent(const char *path) {
+    char *copy = strdup(path);
+    int fd;
+    if (copy == NULL) return;
+    fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        (void)close(fd);
+    }
+    free(copy);
+}
+
+int summary_commit(summary *s, char *err, size_t errlen) {
+    int e = 0;
+    if (fflush(s->file) != 0) e = errno;
+    if (!e && s->failed) e = EIO;
+    if (!e && s->tmp_path && fsync(fileno(s->file)) != 0) e = errno;
+    if (fclose(s->file) != 0 && !e) e = errno;
+    s->file = NULL;
+    if (!e && s->tmp_path && rename(s->tmp_path, s->path) != 0) e = errno;
+    if (e) {
+        (void)snprintf(err, errlen, "cannot write output '%s': %s", s->path, strerror(e));
+        summary_abort(s);
+        return EXIT_IOERR;
+    }
+    if (s->tmp_path) sync_parent(s->path);
+    free(s->tmp_path);
+    s->tmp_path = NULL;
+    return 0;
+}
+
+void summary_abort(summary *s) {
+    if (s->file != NULL) (void)fclose(s->file);
+    s->file = NULL;
+    if (s->tmp_path != NULL) (void)unlink(s->tmp_path);
+    free(s->tmp_path);
+    s->tmp_path = NULL;
+    free(s->path);
+    s->path = NULL;
+    json_decref(s->scratch);
+    s->scratch = NULL;
+}
+
+int summary_print(const summary *s, char *err, size_t errlen) {
+    char buf[1 << 16];
+    size_t n;
+    FILE *f;
+    if (s->direct) return 0;
+    f = fopen(s->path, "rb");
+    if (f == NULL) {
+        (void)snprintf(err, errlen, "cannot read back output '%s': %s", s->path, strerror(errno));
+        return EXIT_IOERR;
+    }
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (fwrite(buf, 1, n, stdout) != n) break;
+    (void)fclose(f);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        (void)snprintf(err, errlen, "cannot write to standard output: %s", strerror(errno));
+        return EXIT_IOERR;
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * summary.h: the demo's JSON summary, streamed row by row to a temporary file next to the
+ * output and renamed into place only when complete, so an output file is either the whole
+ * summary or untouched. Layout and escaping match Python's json.dump(indent=2).
+ */
+#ifndef SQLPOOL_CLI_SUMMARY_H
+#define SQLPOOL_CLI_SUMMARY_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+typedef struct summary {
+    FILE *file;
+    char *path;      /* the final output path */
+    char *tmp_path;  /* the temporary file, or NULL when writing straight to a device/FIFO */
+    json_t *scratch; /* a reusable JSON string for escaping labels */
+    long long rows;
+    int failed;      /* a write failed; reported at commit */
+    int direct;      /* writing straight to a device or FIFO: no rename, no read-back */
+} summary;
+
+/* Create the output's parent folders and its temporary file. Returns 0, or EXIT_CANTCREAT
+ * (or EXIT_SOFTWARE) with a message. */
+int summary_begin(summary *s, const char *path, char *err, size_t errlen);
+
+/* The opening of the document and of the "rows" array. */
+void summary_rows_begin(summary *s, long long rows_inserted);
+/* One row: {"id": id, "label": label}. Returns 0, or -1 when label is not valid UTF-8. */
+int summary_row(summary *s, long long id, const char *label, size_t len);
+/* Close the array, then write each of the top-level objects in turn. */
+void summary_rows_end(summary *s);
+void summary_object(summary *s, const char *key, json_t *obj, int last);
+
+/* Flush, sync and rename into place. Returns 0, or EXIT_IOERR/EXIT_CANTCREAT with a message;
+ * on failure nothing is left behind. */
+int summary_commit(summary *s, char *err, size_t errlen);
+/* Drop the temporary file; the output path is left as it was. Safe after commit. */
+void summary_abort(summary *s);
+
+/* Copy the committed file to stdout (nothing when the output was a device or FIFO).
+ * Returns 0, or EXIT_IOERR with a message. */
+int summary_print(const summary *s, char *err, size_t errlen);
+
+#endif

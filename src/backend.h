@@ -1,0 +1,46 @@
+/*
+ * backend.h: the table of operations a database backend provides to the pool core.
+ *
+ * The core never talks to a database directly; it calls through one of these tables, as
+ * SQLite calls through its mutex and VFS tables. Every operation except pool_init/pool_fini
+ * runs outside the pool lock and may block on I/O.
+ */
+#ifndef SQLPOOL_BACKEND_H
+#define SQLPOOL_BACKEND_H
+
+#include "sqlpool.h"
+
+typedef struct sqlpool__backend {
+    const char *name; /* "sqlite" */
+
+    /* Per-pool set-up from the config (copied by the core before the call); *state is the
+     * backend's own. Returns SQLPOOL_OK, or an error with a message in err. */
+    int (*pool_init)(const sqlpool_config *cfg, void **state, char *err, size_t errlen);
+    void (*pool_fini)(void *state);
+
+    /* One connect attempt, proven usable. Returns SQLPOOL_OK and sets *handle, or an error
+     * with a message in err; *retriable is set to 1 when another attempt may succeed. */
+    int (*connect)(void *state, void **handle, int *retriable, char *err, size_t errlen);
+
+    /* Make a returned connection clean for its next borrower (roll back, reset statements).
+     * Must be cheap when there is nothing to do. SQLPOOL_OK, or SQLPOOL_EBROKEN. */
+    int (*reset)(void *handle);
+
+    /* A round trip that touches the database. SQLPOOL_OK, or SQLPOOL_EBROKEN and err. */
+    int (*ping)(void *handle, char *err, size_t errlen);
+
+    /* Fill *out; SQLPOOL_OK when healthy, SQLPOOL_EBROKEN when not. */
+    int (*health)(void *handle, sqlpool_health *out);
+
+    /* The native handle exposed to callers (sqlite3 *), or NULL. */
+    void *(*native)(void *handle);
+
+    void (*close)(void *handle);
+} sqlpool__backend;
+
+extern const sqlpool__backend sqlpool__sqlite_backend;
+
+/* The backend that serves a db string. */
+const sqlpool__backend *sqlpool__backend_for(const char *db);
+
+#endif

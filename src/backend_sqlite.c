@@ -1,0 +1,236 @@
+/*
+ * backend_sqlite.c: the SQLite backend.
+ *
+ * File databases: opened read-write (created when missing) without SQLite's own mutex (one
+ * thread holds a connection at a time), in WAL mode, with a busy timeout of connect_timeout.
+ * ":memory:": one database per pool in SQLite's memdb VFS, named uniquely so all of the
+ * pool's connections share it, and kept alive by a keeper connection until the pool closes.
+ */
+#include "backend.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct sqlite_state {
+    char *path;       /* what sqlite3_open_v2 is given */
+    char *vfs;        /* NULL for the default */
+    int memory;       /* 1 for a pool-private in-memory database */
+    int busy_ms;
+    sqlite3 *keeper;  /* holds the in-memory database open while the pool lives */
+} sqlite_state;
+
+static const int open_flags =
+    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+
+static int retriable_code(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_PROTOCOL: return 1;
+    default: return 0;
+    }
+}
+
+static void state_free(sqlite_state *st) {
+    if (st == NULL) return;
+    if (st->keeper != NULL) (void)sqlite3_close_v2(st->keeper);
+    free(st->path);
+    free(st->vfs);
+    free(st);
+}
+
+static int memory_init(sqlite_state *st, char *err, size_t errlen) {
+    static atomic_ullong counter;
+    char name[96];
+    int rc;
+
+    sqlpool__format(name, sizeof name, "file:/sqlpool-mem-%ld-%llu?vfs=memdb", (long)getpid(),
+                    (unsigned long long)atomic_fetch_add(&counter, 1));
+    st->path = strdup(name);
+    if (st->path == NULL) return SQLPOOL_ENOMEM;
+    rc = sqlite3_open_v2(st->path, &st->keeper, open_flags, NULL);
+    if (rc != SQLITE_OK) {
+        sqlpool__format(err, errlen, "cannot create the in-memory database: %s",
+                        st->keeper ? sqlite3_errmsg(st->keeper) : sqlite3_errstr(rc));
+        return rc == SQLITE_NOMEM ? SQLPOOL_ENOMEM : SQLPOOL_ECONNECT;
+    }
+    return SQLPOOL_OK;
+}
+
+static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
+    sqlite_state *st = calloc(1, sizeof *st);
+    int rc = SQLPOOL_OK;
+
+    *state = NULL;
+    if (st == NULL) return SQLPOOL_ENOMEM;
+    st->busy_ms = cfg->connect_timeout * 1000.0 > (double)INT_MAX
+                      ? INT_MAX
+                      : (int)(cfg->connect_timeout * 1000.0);
+    if (cfg->sqlite_vfs != NULL) {
+        if (sqlite3_vfs_find(cfg->sqlite_vfs) == NULL) {
+            sqlpool__format(err, errlen, "no SQLite VFS named '%s' is registered",
+                            cfg->sqlite_vfs);
+            state_free(st);
+            return SQLPOOL_EINVAL;
+        }
+        st->vfs = strdup(cfg->sqlite_vfs);
+        if (st->vfs == NULL) rc = SQLPOOL_ENOMEM;
+    }
+    if (rc == SQLPOOL_OK && strcmp(cfg->db, ":memory:") == 0) {
+        st->memory = 1;
+        rc = memory_init(st, err, errlen);
+    } else if (rc == SQLPOOL_OK) {
+        if (cfg->db[0] == '\0') {
+            sqlpool__format(err, errlen, "the database path is empty");
+            rc = SQLPOOL_EINVAL;
+        } else if ((st->path = strdup(cfg->db)) == NULL) {
+            rc = SQLPOOL_ENOMEM;
+        }
+    }
+    if (rc != SQLPOOL_OK) {
+        if (rc == SQLPOOL_ENOMEM && err[0] == '\0') sqlpool__format(err, errlen, "out of memory");
+        state_free(st);
+        return rc;
+    }
+    *state = st;
+    return SQLPOOL_OK;
+}
+
+static void sqlite_pool_fini(void *state) { state_free(state); }
+
+/* Explain a failure to open a file database in words a user can act on. */
+static void describe_open_failure(const sqlite_state *st, sqlite3 *db, int rc, char *err,
+                                  size_t errlen) {
+    struct stat sb;
+    const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+
+    if (!st->memory && strncmp(st->path, "file:", 5) != 0) {
+        char *dir = strdup(st->path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            sqlpool__format(err, errlen, "cannot open database '%s': it is a folder", st->path);
+            free(dir);
+            return;
+        }
+        if (slash != NULL) {
+            if (slash == dir) slash[1] = '\0';
+            else *slash = '\0';
+            if (stat(dir, &sb) != 0 && errno == ENOENT) {
+                sqlpool__format(err, errlen, "cannot open database '%s': folder '%s' does not exist",
+                                st->path, dir);
+                free(dir);
+                return;
+            }
+        }
+        free(dir);
+    }
+    sqlpool__format(err, errlen, "cannot open database '%s': %s", st->path, msg);
+}
+
+static int exec_simple(sqlite3 *db, const char *sql) {
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* Run a statement returning one row, stepping it to the end. */
+static int query_one(sqlite3 *db, const char *sql, char *text, size_t textlen) {
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        if (text != NULL) {
+            const unsigned char *v = sqlite3_column_text(stmt, 0);
+            sqlpool__format(text, textlen, "%s", v ? (const char *)v : "");
+        }
+        rc = sqlite3_step(stmt);
+    }
+    (void)sqlite3_finalize(stmt);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
+    sqlite_state *st = state;
+    sqlite3 *db = NULL;
+    int rc;
+
+    *handle = NULL;
+    *retriable = 0;
+    rc = sqlite3_open_v2(st->path, &db, open_flags, st->memory ? NULL : st->vfs);
+    if (rc == SQLITE_OK) {
+        (void)sqlite3_extended_result_codes(db, 1);
+        (void)sqlite3_busy_timeout(db, st->busy_ms);
+        /* journal_mode reads the file header, so a file that is not a database fails here;
+         * a read-only database keeps its mode, which is fine. */
+        if (!st->memory) {
+            rc = exec_simple(db, "PRAGMA journal_mode=WAL");
+            if ((rc & 0xff) == SQLITE_READONLY) rc = SQLITE_OK;
+        }
+        if (rc == SQLITE_OK) rc = query_one(db, "SELECT 1", NULL, 0);
+    }
+    if (rc != SQLITE_OK) {
+        *retriable = retriable_code(rc);
+        if (*retriable)
+            sqlpool__format(err, errlen, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        else
+            describe_open_failure(st, db, rc, err, errlen);
+        (void)sqlite3_close_v2(db);
+        return (rc & 0xff) == SQLITE_NOMEM ? SQLPOOL_ENOMEM : SQLPOOL_ECONNECT;
+    }
+    *handle = db;
+    return SQLPOOL_OK;
+}
+
+static int sqlite_reset(void *handle) {
+    sqlite3 *db = handle;
+    sqlite3_stmt *stmt = NULL;
+
+    while ((stmt = sqlite3_next_stmt(db, stmt)) != NULL)
+        if (sqlite3_stmt_busy(stmt)) (void)sqlite3_reset(stmt);
+    if (!sqlite3_get_autocommit(db) && exec_simple(db, "ROLLBACK") != SQLITE_OK)
+        return SQLPOOL_EBROKEN;
+    return SQLPOOL_OK;
+}
+
+/* Unlike "SELECT 1", reading the schema cookie starts a read transaction and so touches the
+ * database file: a connection whose file became unreadable fails here. */
+static int sqlite_ping(void *handle, char *err, size_t errlen) {
+    sqlite3 *db = handle;
+    if (query_one(db, "PRAGMA schema_version", NULL, 0) == SQLITE_OK) return SQLPOOL_OK;
+    sqlpool__format(err, errlen, "%s", sqlite3_errmsg(db));
+    return SQLPOOL_EBROKEN;
+}
+
+static int sqlite_health(void *handle, sqlpool_health *out) {
+    sqlite3 *db = handle;
+    sqlpool__format(out->backend, sizeof out->backend, "sqlite");
+    if (query_one(db, "SELECT sqlite_version()", out->version, sizeof out->version) ==
+        SQLITE_OK) {
+        out->healthy = 1;
+        return SQLPOOL_OK;
+    }
+    out->version[0] = '\0';
+    sqlpool__format(out->error, sizeof out->error, "%s", sqlite3_errmsg(db));
+    return SQLPOOL_EBROKEN;
+}
+
+static void *sqlite_native(void *handle) { return handle; }
+
+static void sqlite_close(void *handle) {
+    sqlite3 *db = handle;
+    sqlite3_stmt *stmt;
+    /* Statements a caller left behind would keep the handle alive as a zombie: finalize. */
+    while ((stmt = sqlite3_next_stmt(db, NULL)) != NULL) (void)sqlite3_finalize(stmt);
+    (void)sqlite3_close_v2(db);
+}
+
+const sqlpool__backend sqlpool__sqlite_backend = {
+    "sqlite",       sqlite_pool_init, sqlite_pool_fini, sqlite_connect, sqlite_reset,
+    sqlite_ping,    sqlite_health,    sqlite_native,    sqlite_close,
+};

@@ -1,0 +1,41 @@
+/* error.c: result-code strings and the thread-local detail of the last failure. */
+#include "internal.h"
+
+#include <stdio.h>
+
+static _Thread_local char last_error[512];
+
+const char *sqlpool_strerror(int code) {
+    switch (code) {
+    case SQLPOOL_OK: return "success";
+    case SQLPOOL_EINVAL: return "invalid argument";
+    case SQLPOOL_ENOMEM: return "out of memory";
+    case SQLPOOL_ECONNECT: return "cannot connect to the database";
+    case SQLPOOL_EBUSY: return "database busy";
+    case SQLPOOL_EBROKEN: return "connection broken";
+    case SQLPOOL_ECLOSED: return "pool closed";
+    case SQLPOOL_EMISUSE: return "library misuse";
+    case SQLPOOL_ENOTSUP: return "not supported";
+    default: return "unknown error";
+    }
+}
+
+const char *sqlpool_errmsg(void) { return last_error; }
+
+void sqlpool__clear_error(void) { last_error[0] = '\0'; }
+
+int sqlpool__fail(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void sqlpool__format(char *buf, size_t len, const char *fmt, ...) {
+    va_list ap;
+    if (len == 0) return;
+    va_start(ap, fmt);
+    (void)vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}

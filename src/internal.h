@@ -1,0 +1,36 @@
+/* internal.h: helpers shared by the library's files; nothing here is public. */
+#ifndef SQLPOOL_INTERNAL_H
+#define SQLPOOL_INTERNAL_H
+
+#include "sqlpool.h"
+
+#include <stdarg.h>
+
+#if defined(__GNUC__)
+#define SQLPOOL__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SQLPOOL__PRINTF(f, a)
+#endif
+
+/* error.c: record the calling thread's last failure message (see sqlpool_errmsg) and return
+ * code, so callers can write `return sqlpool__fail(SQLPOOL_EINVAL, "...")`. */
+int sqlpool__fail(int code, const char *fmt, ...) SQLPOOL__PRINTF(2, 3);
+void sqlpool__clear_error(void);
+
+/* log.c: format and emit one line when the config's log_level admits it. */
+void sqlpool__log(const sqlpool_config *cfg, int level, const char *fmt, ...)
+    SQLPOOL__PRINTF(3, 4);
+static inline int sqlpool__log_enabled(const sqlpool_config *cfg, int level) {
+    return cfg->log != NULL && level <= cfg->log_level;
+}
+
+/* backoff.c: the wait before retry number `attempt` (0-based): base * 2^attempt, scaled by
+ * a random factor in [0.75, 1.25), so consecutive waits strictly grow. */
+double sqlpool__backoff_delay(double base, int attempt);
+/* Sleep for a number of seconds on the monotonic clock, resuming after signals. */
+void sqlpool__sleep(double seconds);
+
+/* A snprintf that never fails to terminate and ignores truncation, for messages. */
+void sqlpool__format(char *buf, size_t len, const char *fmt, ...) SQLPOOL__PRINTF(3, 4);
+
+#endif
