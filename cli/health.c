@@ -2,21 +2,27 @@
  * 0 when healthy, 1 when the database answers but is unhealthy, 2 when it cannot be reached. */
 #include "commands.h"
 #include "exitcodes.h"
+#include "jsonout.h"
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 enum { HEALTH_OK = 0, HEALTH_BAD = 1, HEALTH_UNREACHABLE = 2 };
 
 static int print_health(const char *status, const char *key, const char *value) {
     json_t *j = json_pack("{s:s, s:s}", "status", status, key, value);
-    if (j == NULL) return -1;
-    if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0) {
-        json_decref(j);
-        return -1;
-    }
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    int rc = -1;
+    if (j != NULL && jsonout_dump(j, JSON_INDENT(2) | JSON_ENSURE_ASCII, &text, &cap, &len) == 0)
+        rc =
+            fwrite(text, 1, len, stdout) == len && fputc('\n', stdout) != EOF && fflush(stdout) == 0
+                ? 0
+                : -1;
+    free(text);
     json_decref(j);
-    return fputc('\n', stdout) == EOF || fflush(stdout) != 0 ? -1 : 0;
+    return rc;
 }
 
 int command_health(const cli_options *opts) {
@@ -27,6 +33,7 @@ int command_health(const cli_options *opts) {
     int rc, status;
 
     commands_pool_config(opts, &cfg);
+    cfg.create = 0; /* a check must not create the database it checks */
     rc = sqlpool_open(&cfg, &pool);
     if (rc == SQLPOOL_EINVAL) {
         commands_error("%s", sqlpool_errmsg());
@@ -39,8 +46,10 @@ int command_health(const cli_options *opts) {
         return HEALTH_UNREACHABLE;
     }
     status = sqlpool_conn_health(conn, &h) == SQLPOOL_OK ? HEALTH_OK : HEALTH_BAD;
-    if (status == HEALTH_OK) sqlpool_release(conn);
-    else sqlpool_discard(conn);
+    if (status == HEALTH_OK)
+        sqlpool_release(conn);
+    else
+        sqlpool_discard(conn);
     sqlpool_close(pool);
     if (print_health(status == HEALTH_OK ? "healthy" : "unhealthy",
                      status == HEALTH_OK ? "sqlite_version" : "error",

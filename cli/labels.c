@@ -33,8 +33,45 @@ void labels_close(label_reader *r) {
     r->line = NULL;
 }
 
-/* Python's str.strip() on ASCII: space, \t \n \v \f \r and the separators \x1c-\x1f. */
-static int is_space(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f); }
+/* What Python's str.strip() removes: ASCII white space (space, \t \n \v \f \r and the
+ * separators \x1c-\x1f) and Unicode's (NEL, NBSP, the U+2000 spaces, the line and paragraph
+ * separators, U+3000 ...). */
+static int is_ascii_space(unsigned char c) {
+    return c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+}
+
+/* The length of the Unicode white space character encoded at p, or 0. */
+static size_t unicode_space_len(const unsigned char *p, size_t n) {
+    if (n >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0)) return 2;
+    if (n < 3) return 0;
+    if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) return 3; /* U+1680 */
+    if (p[0] == 0xe2 && p[1] == 0x80 &&
+        ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
+        return 3;                                               /* U+2000-200A, 2028, 2029, 202F */
+    if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) return 3; /* U+205F */
+    if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) return 3; /* U+3000 */
+    return 0;
+}
+
+/* Strip [*start, *end) of white space at both ends; the text is valid UTF-8. */
+static void strip(const unsigned char *s, size_t *start, size_t *end) {
+    while (*start < *end) {
+        size_t n = is_ascii_space(s[*start]) ? 1 : unicode_space_len(s + *start, *end - *start);
+        if (n == 0) break;
+        *start += n;
+    }
+    while (*end > *start) {
+        size_t avail = *end - *start;
+        if (is_ascii_space(s[*end - 1]))
+            *end -= 1;
+        else if (avail >= 2 && unicode_space_len(s + *end - 2, 2) == 2)
+            *end -= 2;
+        else if (avail >= 3 && unicode_space_len(s + *end - 3, 3) == 3)
+            *end -= 3;
+        else
+            break;
+    }
+}
 
 int utf8_valid(const unsigned char *s, size_t len, size_t *bad_offset) {
     size_t i = 0;
@@ -46,10 +83,14 @@ int utf8_valid(const unsigned char *s, size_t len, size_t *bad_offset) {
             i++;
             continue;
         }
-        if (c >= 0xc2 && c <= 0xdf) n = 1, cp = c & 0x1fu, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef) n = 2, cp = c & 0x0fu, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4) n = 3, cp = c & 0x07u, min = 0x10000;
-        else goto bad;
+        if (c >= 0xc2 && c <= 0xdf)
+            n = 1, cp = c & 0x1fu, min = 0x80;
+        else if (c >= 0xe0 && c <= 0xef)
+            n = 2, cp = c & 0x0fu, min = 0x800;
+        else if (c >= 0xf0 && c <= 0xf4)
+            n = 3, cp = c & 0x07u, min = 0x10000;
+        else
+            goto bad;
         if (len - i - 1 < n) goto bad;
         for (size_t k = 1; k <= n; k++) {
             if ((s[i + k] & 0xc0) != 0x80) goto bad;
@@ -64,40 +105,65 @@ bad:
     return 0;
 }
 
-int labels_next(label_reader *r, const char **label, size_t *len, char *err, size_t errlen) {
-    for (;;) {
-        ssize_t got;
-        size_t start = 0, end, bad;
+/* The next line as Python's universal newlines see it: ending at \n, \r\n or a lone \r.
+ * Returns 1 with *line and *len (without the ending), 0 at the end, or EXIT_IOERR. */
+static int next_line(label_reader *r, char **line, size_t *len, char *err, size_t errlen) {
+    char *p, *cr;
+    size_t rest, advance;
 
+    if (r->pos >= r->fill) {
+        ssize_t got;
         errno = 0;
         got = getline(&r->line, &r->cap, r->file);
         if (got < 0) {
-            if (ferror(r->file)) {
-                (void)snprintf(err, errlen, "cannot read input '%s' after line %ld: %s", r->path,
-                               r->lineno, strerror(errno ? errno : EIO));
-                return EXIT_IOERR;
-            }
-            return 0;
+            if (!ferror(r->file)) return 0;
+            (void)snprintf(err, errlen, "cannot read input '%s' after line %ld: %s", r->path,
+                           r->lineno, strerror(errno ? errno : EIO));
+            return EXIT_IOERR;
         }
-        r->lineno++;
-        end = (size_t)got;
-        if (memchr(r->line, '\0', end) != NULL) {
+        r->pos = 0;
+        r->fill = (size_t)got;
+    }
+    p = r->line + r->pos;
+    rest = r->fill - r->pos;
+    cr = memchr(p, '\r', rest);
+    if (cr != NULL) {
+        *len = (size_t)(cr - p);
+        advance = *len + 1;
+        if (advance < rest && p[advance] == '\n') advance++;
+    } else {
+        *len = rest > 0 && p[rest - 1] == '\n' ? rest - 1 : rest;
+        advance = rest;
+    }
+    r->pos += advance;
+    r->lineno++;
+    *line = p;
+    return 1;
+}
+
+int labels_next(label_reader *r, const char **label, size_t *len, char *err, size_t errlen) {
+    for (;;) {
+        char *line;
+        size_t start = 0, end, bad;
+        int got = next_line(r, &line, &end, err, errlen);
+
+        if (got != 1) return got;
+        if (memchr(line, '\0', end) != NULL) {
             (void)snprintf(err, errlen, "input '%s' line %ld: contains a NUL byte", r->path,
                            r->lineno);
             return EXIT_DATAERR;
         }
         /* A UTF-8 byte order mark at the very start is an encoding marker, not a label. */
-        if (r->lineno == 1 && end >= 3 && memcmp(r->line, "\xef\xbb\xbf", 3) == 0) start = 3;
-        if (!utf8_valid((const unsigned char *)r->line + start, end - start, &bad)) {
+        if (r->lineno == 1 && end >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) start = 3;
+        if (!utf8_valid((const unsigned char *)line + start, end - start, &bad)) {
             (void)snprintf(err, errlen, "input '%s' line %ld: invalid UTF-8 at byte %zu", r->path,
                            r->lineno, start + bad + 1);
             return EXIT_DATAERR;
         }
-        while (start < end && is_space((unsigned char)r->line[start])) start++;
-        while (end > start && is_space((unsigned char)r->line[end - 1])) end--;
+        strip((const unsigned char *)line, &start, &end);
         if (start == end) continue;
-        r->line[end] = '\0';
-        *label = r->line + start;
+        line[end] = '\0';
+        *label = line + start;
         *len = end - start;
         return 1;
     }

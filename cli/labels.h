@@ -11,16 +11,18 @@ typedef struct label_reader {
     const char *path;
     char *line;
     size_t cap;
-    long lineno; /* 1-based number of the line last read */
+    size_t pos, fill; /* what of line[0..fill) is still to be split into lines */
+    long lineno;      /* 1-based number of the line last read */
 } label_reader;
 
 /* Open path for reading. Returns 0, or EXIT_NOINPUT with a message (missing, unreadable, a
  * folder). */
 int labels_open(label_reader *r, const char *path, char *err, size_t errlen);
 
-/* The next non-blank label, stripped of surrounding whitespace. Returns 1 and sets *label
- * and *len (valid until the next call), 0 at the end, or EXIT_DATAERR (invalid UTF-8, a NUL
- * byte; the message names the line) or EXIT_IOERR with a message. */
+/* The next non-blank label, stripped of surrounding white space as Python's str.strip() does
+ * (ASCII and Unicode). Lines end at \n, \r\n or a lone \r, as in Python's text mode. Returns 1 and
+ * sets *label and *len (valid until the next call), 0 at the end, or EXIT_DATAERR (invalid UTF-8, a
+ * NUL byte; the message names the line) or EXIT_IOERR with a message. */
 int labels_next(label_reader *r, const char **label, size_t *len, char *err, size_t errlen);
 
 void labels_close(label_reader *r);

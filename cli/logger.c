@@ -9,8 +9,12 @@
 static int current_level = SQLPOOL_LOG_INFO;
 static const char *const level_names[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
 
-void logger_set_level(int level) { current_level = level; }
-int logger_level(void) { return current_level; }
+void logger_set_level(int level) {
+    current_level = level;
+}
+int logger_level(void) {
+    return current_level;
+}
 
 int logger_parse_level(const char *name) {
     static const char *const lower[] = {"error", "warning", "info", "debug"};
@@ -28,8 +32,8 @@ void logger_sink(void *ctx, int level, const char *msg) {
     (void)clock_gettime(CLOCK_REALTIME, &ts);
     (void)localtime_r(&ts.tv_sec, &tm);
     if (strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm) == 0) stamp[0] = '\0';
-    (void)fprintf(stderr, "%s,%03ld | %s | %s\n", stamp, ts.tv_nsec / 1000000L,
-                  level_names[level], msg);
+    (void)fprintf(stderr, "%s,%03ld | %s | %s\n", stamp, ts.tv_nsec / 1000000L, level_names[level],
+                  msg);
 }
 
 void logger_printf(int level, const char *fmt, ...) {

@@ -5,6 +5,7 @@
 #include "exitcodes.h"
 #include "logger.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,7 +19,14 @@
 
 enum { CMDS_RUN = 1, CMDS_HEALTH = 2, CMDS_ALL = 3 };
 
-typedef enum { KIND_STRING, KIND_POOL_SIZE, KIND_TIMEOUT, KIND_RETRIES, KIND_LEVEL, KIND_FLAG } kind;
+typedef enum {
+    KIND_STRING,
+    KIND_POOL_SIZE,
+    KIND_TIMEOUT,
+    KIND_RETRIES,
+    KIND_LEVEL,
+    KIND_FLAG
+} kind;
 
 typedef struct flag_spec {
     const char *name;
@@ -35,10 +43,17 @@ static const flag_spec flags[] = {
 };
 #define NFLAGS (sizeof flags / sizeof flags[0])
 
+/* A digit, or a minus sign then a digit: strtol/strtod would skip leading white space and
+ * accept a '+', which a strict parser refuses. */
+static int starts_number(const char *text) {
+    const char *p = text[0] == '-' ? text + 1 : text;
+    return isdigit((unsigned char)p[0]) || (p[0] == '.' && isdigit((unsigned char)p[1]));
+}
+
 int options_parse_int(const char *text, long min, long max, long *out) {
     char *end;
     long v;
-    if (text[0] == '\0' || text[0] == ' ' || text[0] == '+') return -1;
+    if (!starts_number(text)) return -1;
     errno = 0;
     v = strtol(text, &end, 10);
     if (errno != 0 || *end != '\0' || v < min || v > max) return -1;
@@ -49,7 +64,8 @@ int options_parse_int(const char *text, long min, long max, long *out) {
 int options_parse_seconds(const char *text, double min, double max, double *out) {
     char *end;
     double v;
-    if (text[0] == '\0' || text[0] == ' ' || text[0] == '+') return -1;
+    /* Plain decimal only: strtod would also take hexadecimal, "inf" and "nan". */
+    if (!starts_number(text) || strspn(text, "0123456789.eE+-") != strlen(text)) return -1;
     errno = 0;
     v = strtod(text, &end);
     if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
@@ -72,7 +88,8 @@ static void defaults(cli_options *o) {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static int usage_error(char *err, size_t errlen, const char *fmt, ...) {
+static int
+usage_error(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     (void)vsnprintf(err, errlen, fmt, ap);
@@ -80,40 +97,61 @@ static int usage_error(char *err, size_t errlen, const char *fmt, ...) {
     return EXIT_USAGE;
 }
 
+/* A user's value made safe to echo on one line: control bytes escaped, long ones cut. */
+static const char *shown(const char *text, char *buf, size_t len) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 8 < len; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
+        else
+            buf[o++] = (char)*p;
+        if (o > 80) {
+            o += (size_t)snprintf(buf + o, len - o, "...");
+            break;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 static int set_value(const flag_spec *f, const char *value, cli_options *o, char *err,
                      size_t errlen) {
+    char v[128];
     long n;
     double d;
+    (void)shown(value, v, sizeof v);
     switch (f->kind) {
     case KIND_STRING:
         if (value[0] == '\0') return usage_error(err, errlen, "--%s: the value is empty", f->name);
-        if (strcmp(f->name, "input") == 0) o->input = value;
-        else if (strcmp(f->name, "output") == 0) o->output = value;
-        else o->db = value;
+        if (strcmp(f->name, "input") == 0)
+            o->input = value;
+        else if (strcmp(f->name, "output") == 0)
+            o->output = value;
+        else
+            o->db = value;
         return 0;
     case KIND_POOL_SIZE:
         if (options_parse_int(value, 1, MAX_POOL_SIZE, &n) != 0)
             return usage_error(err, errlen, "--%s: '%s' is not a whole number from 1 to 100000",
-                               f->name, value);
+                               f->name, v);
         o->pool_size = (int)n;
         return 0;
     case KIND_RETRIES:
         if (options_parse_int(value, 0, MAX_RETRIES, &n) != 0)
             return usage_error(err, errlen, "--%s: '%s' is not a whole number from 0 to 100",
-                               f->name, value);
+                               f->name, v);
         o->retries = (int)n;
         return 0;
     case KIND_TIMEOUT:
         if (options_parse_seconds(value, 0.0, MAX_TIMEOUT, &d) != 0)
             return usage_error(err, errlen, "--%s: '%s' is not a number of seconds from 0 to 86400",
-                               f->name, value);
+                               f->name, v);
         o->timeout = d;
         return 0;
     case KIND_LEVEL:
         if ((o->log_level = logger_parse_level(value)) < 0)
-            return usage_error(err, errlen,
-                               "--%s: '%s' is not one of debug, info, warning, error", f->name,
-                               value);
+            return usage_error(err, errlen, "--%s: '%s' is not one of debug, info, warning, error",
+                               f->name, v);
         return 0;
     case KIND_FLAG: break;
     }
@@ -127,18 +165,27 @@ static const flag_spec *find_flag(const char *name, size_t len) {
     return NULL;
 }
 
-static int command_mask(cli_command c) { return c == CMD_HEALTH ? CMDS_HEALTH : CMDS_RUN; }
-static const char *command_name(cli_command c) { return c == CMD_HEALTH ? "health" : "run"; }
+static int command_mask(cli_command c) {
+    return c == CMD_HEALTH ? CMDS_HEALTH : CMDS_RUN;
+}
+static const char *command_name(cli_command c) {
+    return c == CMD_HEALTH ? "health" : "run";
+}
 
 int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errlen) {
     int seen[NFLAGS] = {0};
+    char v[128];
     int i = 1;
 
     defaults(o);
     if (argc > 1 && argv[1][0] != '-') {
-        if (strcmp(argv[1], "run") == 0) o->command = CMD_RUN;
-        else if (strcmp(argv[1], "health") == 0) o->command = CMD_HEALTH;
-        else return usage_error(err, errlen, "unknown command '%s' (expected run or health)", argv[1]);
+        if (strcmp(argv[1], "run") == 0)
+            o->command = CMD_RUN;
+        else if (strcmp(argv[1], "health") == 0)
+            o->command = CMD_HEALTH;
+        else
+            return usage_error(err, errlen, "unknown command '%s' (expected run or health)",
+                               shown(argv[1], v, sizeof v));
         i = 2;
     }
     for (; i < argc; i++) {
@@ -147,25 +194,34 @@ int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errle
         size_t k;
 
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-            return usage_error(err, errlen, "unexpected argument '%s'", arg);
+            return usage_error(err, errlen, "unexpected argument '%s'", shown(arg, v, sizeof v));
         eq = strchr(arg + 2, '=');
         f = find_flag(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
-        if (f == NULL) return usage_error(err, errlen, "unknown option '%s'", arg);
+        if (f == NULL)
+            return usage_error(err, errlen, "unknown option '%s'", shown(arg, v, sizeof v));
         if (!(f->commands & command_mask(o->command)))
             return usage_error(err, errlen, "option '--%s' does not apply to '%s'", f->name,
                                command_name(o->command));
         k = (size_t)(f - flags);
-        if (seen[k]++) return usage_error(err, errlen, "option '--%s' given more than once", f->name);
+        if (seen[k]++)
+            return usage_error(err, errlen, "option '--%s' given more than once", f->name);
         if (f->kind == KIND_FLAG) {
-            if (eq != NULL) return usage_error(err, errlen, "option '--%s' takes no value", f->name);
-            if (strcmp(f->name, "quiet") == 0) o->quiet = 1;
-            else if (strcmp(f->name, "help") == 0) o->help = 1;
-            else o->version = 1;
+            if (eq != NULL)
+                return usage_error(err, errlen, "option '--%s' takes no value", f->name);
+            if (strcmp(f->name, "quiet") == 0)
+                o->quiet = 1;
+            else if (strcmp(f->name, "help") == 0)
+                o->help = 1;
+            else
+                o->version = 1;
             continue;
         }
-        if (eq != NULL) value = eq + 1;
-        else if (i + 1 < argc) value = argv[++i];
-        else return usage_error(err, errlen, "option '--%s' needs a value", f->name);
+        if (eq != NULL)
+            value = eq + 1;
+        else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+            value = argv[++i];
+        else
+            return usage_error(err, errlen, "option '--%s' needs a value", f->name);
         if (set_value(f, value, o, err, errlen) != 0) return EXIT_USAGE;
     }
     return 0;

@@ -35,9 +35,9 @@ static int exit_for_sqlite(int rc) {
 
 static int sql_fail(sqlite3 *db, const char *what) {
     int rc = sqlite3_extended_errcode(db);
-    commands_error("%s failed on '%s': %s", what, sqlite3_db_filename(db, "main")[0]
-                                                       ? sqlite3_db_filename(db, "main")
-                                                       : ":memory:",
+    commands_error("%s failed on '%s': %s", what,
+                   sqlite3_db_filename(db, "main")[0] ? sqlite3_db_filename(db, "main")
+                                                      : ":memory:",
                    sqlite3_errmsg(db));
     return exit_for_sqlite(rc);
 }
@@ -132,7 +132,8 @@ static int first_pass(sqlpool *pool, label_reader *in, summary *out, long long *
 }
 
 static json_t *health_json(const sqlpool_health *h) {
-    if (h->healthy) return json_pack("{s:s, s:s}", "status", "healthy", "sqlite_version", h->version);
+    if (h->healthy)
+        return json_pack("{s:s, s:s}", "status", "healthy", "sqlite_version", h->version);
     return json_pack("{s:s, s:s}", "status", "unhealthy", "error", h->error);
 }
 
@@ -141,9 +142,8 @@ static json_t *stats_json(const sqlpool_stats *st) {
                      (json_int_t)st->created, "reused", (json_int_t)st->reused, "idle", st->idle,
                      "pool_size", st->max_idle, "peak_in_use", st->peak_in_use, "in_use",
                      st->in_use, "open", st->open, "closed", (json_int_t)st->closed, "discarded",
-                     (json_int_t)st->discarded, "connect_retries",
-                     (json_int_t)st->connect_retries, "connect_failures",
-                     (json_int_t)st->connect_failures);
+                     (json_int_t)st->discarded, "connect_retries", (json_int_t)st->connect_retries,
+                     "connect_failures", (json_int_t)st->connect_failures);
 }
 
 /* Second borrow (a reuse): health check; then drain the pool and write the tail. */
@@ -210,8 +210,8 @@ int command_run(const cli_options *opts) {
         labels_close(&in);
         return status;
     }
-    logger_printf(SQLPOOL_LOG_INFO, "run_start input=%s db=%s pool_size=%d", opts->input,
-                  opts->db, opts->pool_size);
+    logger_printf(SQLPOOL_LOG_INFO, "run_start input=%s db=%s pool_size=%d", opts->input, opts->db,
+                  opts->pool_size);
     status = simulate(opts, &in, &out);
     labels_close(&in);
     if (status == 0 && (status = summary_commit(&out, err, sizeof err)) != 0)

@@ -2,6 +2,7 @@
 #include "summary.h"
 
 #include "exitcodes.h"
+#include "jsonout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +14,18 @@
 
 #define OUT_BUFFER (1 << 20)
 
-/* mkdir -p of the folder part of path. */
-static int make_parents(const char *path, char *err, size_t errlen) {
+/* Remember a folder made for the output. */
+static int note_made_dir(summary *s, const char *dir) {
+    char **grown = realloc(s->made_dirs, (size_t)(s->n_made_dirs + 1) * sizeof *grown);
+    if (grown == NULL) return -1;
+    s->made_dirs = grown;
+    if ((grown[s->n_made_dirs] = strdup(dir)) == NULL) return -1;
+    s->n_made_dirs++;
+    return 0;
+}
+
+/* mkdir -p of the folder part of path, noting each folder it makes. */
+static int make_parents(summary *s, const char *path, char *err, size_t errlen) {
     char *copy = strdup(path);
     char *p;
     if (copy == NULL) {
@@ -24,7 +35,13 @@ static int make_parents(const char *path, char *err, size_t errlen) {
     for (p = copy + 1; (p = strchr(p, '/')) != NULL; p++) {
         struct stat sb;
         *p = '\0';
-        if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+        if (mkdir(copy, 0777) == 0) {
+            if (note_made_dir(s, copy) != 0) {
+                (void)snprintf(err, errlen, "out of memory");
+                free(copy);
+                return EXIT_SOFTWARE;
+            }
+        } else if (errno != EEXIST) {
             (void)snprintf(err, errlen, "cannot create output folder '%s': %s", copy,
                            strerror(errno));
             free(copy);
@@ -94,7 +111,7 @@ int summary_begin(summary *s, const char *path, char *err, size_t errlen) {
         summary_abort(s);
         return EXIT_CANTCREAT;
     }
-    if ((rc = make_parents(path, err, errlen)) != 0) {
+    if ((rc = make_parents(s, path, err, errlen)) != 0) {
         summary_abort(s);
         return rc;
     }
@@ -111,7 +128,9 @@ int summary_begin(summary *s, const char *path, char *err, size_t errlen) {
         summary_abort(s);
         return rc;
     }
-    (void)setvbuf(s->file, NULL, _IOFBF, OUT_BUFFER);
+    /* setvbuf with a NULL buffer keeps stdio's small default; give it a real one. */
+    if ((s->iobuf = malloc(OUT_BUFFER)) != NULL)
+        (void)setvbuf(s->file, s->iobuf, _IOFBF, OUT_BUFFER);
     return 0;
 }
 
@@ -124,43 +143,50 @@ void summary_rows_begin(summary *s, long long rows_inserted) {
         s->failed = 1;
 }
 
-static int dump_cb(const char *buffer, size_t size, void *data) {
-    summary *s = data;
-    if (fwrite(buffer, 1, size, s->file) != size) s->failed = 1;
-    return 0;
+static void put_bytes(summary *s, const char *data, size_t len) {
+    if (fwrite(data, 1, len, s->file) != len) s->failed = 1;
 }
 
 int summary_row(summary *s, long long id, const char *label, size_t len) {
+    char head[64];
+    size_t text_len;
+    int n;
     if (json_string_setn(s->scratch, label, len) != 0) return -1;
-    if (fprintf(s->file, "%s\n    {\n      \"id\": %lld,\n      \"label\": ", s->rows ? "," : "",
-                id) < 0)
-        s->failed = 1;
-    (void)json_dump_callback(s->scratch, dump_cb, s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
-    put(s, "\n    }");
+    if (jsonout_dump(s->scratch, JSON_ENCODE_ANY | JSON_ENSURE_ASCII, &s->text, &s->text_cap,
+                     &text_len) != 0)
+        return -1;
+    n = snprintf(head, sizeof head,
+                 "%s\n    {\n      \"id\": %lld,\n      \"label\": ", s->rows ? "," : "", id);
+    put_bytes(s, head, (size_t)n);
+    put_bytes(s, s->text, text_len);
+    put_bytes(s, "\n    }", 6);
     s->rows++;
     return 0;
 }
 
-void summary_rows_end(summary *s) { put(s, s->rows ? "\n  ],\n" : "],\n"); }
+void summary_rows_end(summary *s) {
+    put(s, s->rows ? "\n  ],\n" : "],\n");
+}
 
-/* Re-indent jansson's 2-space output by two more spaces: it nests one level down. */
-static int indent_cb(const char *buffer, size_t size, void *data) {
-    summary *s = data;
+/* jansson's 2-space output, indented two more spaces: it nests one level down. */
+static void put_indented(summary *s, const char *text, size_t len) {
     size_t from = 0;
-    for (size_t i = 0; i < size; i++) {
-        if (buffer[i] != '\n') continue;
-        if (fwrite(buffer + from, 1, i + 1 - from, s->file) != i + 1 - from) s->failed = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] != '\n') continue;
+        put_bytes(s, text + from, i + 1 - from);
         put(s, "  ");
         from = i + 1;
     }
-    if (from < size && fwrite(buffer + from, 1, size - from, s->file) != size - from)
-        s->failed = 1;
-    return 0;
+    put_bytes(s, text + from, len - from);
 }
 
 void summary_object(summary *s, const char *key, json_t *obj, int last) {
+    size_t len;
     if (fprintf(s->file, "  \"%s\": ", key) < 0) s->failed = 1;
-    (void)json_dump_callback(obj, indent_cb, s, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    if (jsonout_dump(obj, JSON_INDENT(2) | JSON_ENSURE_ASCII, &s->text, &s->text_cap, &len) != 0)
+        s->failed = 1;
+    else
+        put_indented(s, s->text, len);
     put(s, last ? "\n}\n" : ",\n");
 }
 
@@ -186,12 +212,12 @@ int summary_commit(summary *s, char *err, size_t errlen) {
     if (!e && s->tmp_path && rename(s->tmp_path, s->path) != 0) e = errno;
     if (e) {
         (void)snprintf(err, errlen, "cannot write output '%s': %s", s->path, strerror(e));
-        summary_abort(s);
         return EXIT_IOERR;
     }
     if (s->tmp_path) sync_parent(s->path);
     free(s->tmp_path);
     s->tmp_path = NULL;
+    s->committed = 1;
     return 0;
 }
 
@@ -201,6 +227,18 @@ void summary_abort(summary *s) {
     if (s->tmp_path != NULL) (void)unlink(s->tmp_path);
     free(s->tmp_path);
     s->tmp_path = NULL;
+    /* Deepest first; a folder something else has written to since stays (rmdir fails). */
+    for (int i = s->n_made_dirs - 1; i >= 0; i--) {
+        if (!s->committed) (void)rmdir(s->made_dirs[i]);
+        free(s->made_dirs[i]);
+    }
+    free(s->made_dirs);
+    s->made_dirs = NULL;
+    s->n_made_dirs = 0;
+    free(s->iobuf);
+    s->iobuf = NULL;
+    free(s->text);
+    s->text = NULL;
     free(s->path);
     s->path = NULL;
     json_decref(s->scratch);

@@ -13,10 +13,16 @@ typedef struct summary {
     FILE *file;
     char *path;      /* the final output path */
     char *tmp_path;  /* the temporary file, or NULL when writing straight to a device/FIFO */
+    char *iobuf;     /* the output stream's buffer */
     json_t *scratch; /* a reusable JSON string for escaping labels */
+    char *text;      /* a reusable buffer for one value's JSON text */
+    size_t text_cap;
+    char **made_dirs; /* folders created for the output, removed again if it is abandoned */
+    int n_made_dirs;
     long long rows;
-    int failed;      /* a write failed; reported at commit */
-    int direct;      /* writing straight to a device or FIFO: no rename, no read-back */
+    int failed;    /* a write failed; reported at commit */
+    int direct;    /* writing straight to a device or FIFO: no rename, no read-back */
+    int committed; /* the output is in place */
 } summary;
 
 /* Create the output's parent folders and its temporary file. Returns 0, or EXIT_CANTCREAT
@@ -34,7 +40,8 @@ void summary_object(summary *s, const char *key, json_t *obj, int last);
 /* Flush, sync and rename into place. Returns 0, or EXIT_IOERR/EXIT_CANTCREAT with a message;
  * on failure nothing is left behind. */
 int summary_commit(summary *s, char *err, size_t errlen);
-/* Drop the temporary file; the output path is left as it was. Safe after commit. */
+/* Free everything. Before commit: drop the temporary file and the folders made for it, so
+ * the output path is left as it was. */
 void summary_abort(summary *s);
 
 /* Copy the committed file to stdout (nothing when the output was a device or FIFO).

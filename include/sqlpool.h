@@ -35,14 +35,14 @@ extern "C" {
 
 /* Result codes. SQLPOOL_OK is 0; every error is negative. */
 #define SQLPOOL_OK 0
-#define SQLPOOL_EINVAL (-1)    /* an argument or a configuration value is out of range */
-#define SQLPOOL_ENOMEM (-2)    /* an allocation failed */
-#define SQLPOOL_ECONNECT (-3)  /* the database cannot be opened, and retrying will not help */
-#define SQLPOOL_EBUSY (-4)     /* the database stayed busy or locked through every retry */
-#define SQLPOOL_EBROKEN (-5)   /* the connection failed its check and cannot be used */
-#define SQLPOOL_ECLOSED (-6)   /* the pool is closing */
-#define SQLPOOL_EMISUSE (-7)   /* the API was used against its contract */
-#define SQLPOOL_ENOTSUP (-8)   /* the operation is not supported by this backend or build */
+#define SQLPOOL_EINVAL (-1)   /* an argument or a configuration value is out of range */
+#define SQLPOOL_ENOMEM (-2)   /* an allocation failed */
+#define SQLPOOL_ECONNECT (-3) /* the database cannot be opened, and retrying will not help */
+#define SQLPOOL_EBUSY (-4)    /* the database stayed busy or locked through every retry */
+#define SQLPOOL_EBROKEN (-5)  /* the connection failed its check and cannot be used */
+#define SQLPOOL_ECLOSED (-6)  /* the pool is closing */
+#define SQLPOOL_EMISUSE (-7)  /* the API was used against its contract */
+#define SQLPOOL_ENOTSUP (-8)  /* the operation is not supported by this backend or build */
 
 /* Log levels passed to a sqlpool_log_fn; a message is emitted when level <= log_level. */
 #define SQLPOOL_LOG_ERROR 0
@@ -85,7 +85,11 @@ typedef struct sqlpool_config {
      * Costs one statement per release. Default 0: release only rolls back an open
      * transaction and resets active statements. */
     int ping_on_release;
-    /* Name of a registered SQLite VFS to open connections with, or NULL for the default. */
+    /* Non-zero: create a file database that does not exist. 0: fail with SQLPOOL_ECONNECT
+     * instead, as a health check should. Default 1. */
+    int create;
+    /* Name of a registered SQLite VFS for file databases, or NULL for the default.
+     * sqlpool_open() fails with SQLPOOL_EINVAL when no VFS of that name is registered. */
     const char *sqlite_vfs;
     /* Where log lines go (NULL: nowhere), its context, and the most verbose level wanted.
      * Defaults: NULL, NULL, SQLPOOL_LOG_INFO. */
@@ -111,10 +115,10 @@ typedef struct sqlpool_stats {
 
 /* The result of sqlpool_conn_health(). */
 typedef struct sqlpool_health {
-    int healthy;       /* 1 healthy, 0 unhealthy */
-    char backend[16];  /* "sqlite" */
-    char version[64];  /* the database engine's version, when healthy */
-    char error[256];   /* what failed, when unhealthy; "" otherwise */
+    int healthy;      /* 1 healthy, 0 unhealthy */
+    char backend[16]; /* "sqlite" */
+    char version[64]; /* the database engine's version, when healthy */
+    char error[256];  /* what failed, when unhealthy; "" otherwise */
 } sqlpool_health;
 
 /* The library's version string, e.g. "0.1.0". Static; thread-safe. */
@@ -183,7 +187,8 @@ SQLPOOL_API int sqlpool_shrink(sqlpool *pool, int target);
 SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
 
 /*
- * Check a borrowed connection: SQLite runs "SELECT sqlite_version()". Returns SQLPOOL_OK and
+ * Check a borrowed connection: SQLite reads the schema cookie (which touches the database file)
+ * and runs "SELECT sqlite_version()". Returns SQLPOOL_OK and
  * fills *out with healthy=1 and the version, or returns SQLPOOL_EBROKEN with healthy=0 and
  * the error text (the connection should then be discarded), or SQLPOOL_EINVAL for NULL
  * arguments. Call from the thread that holds the connection.

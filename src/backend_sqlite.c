@@ -19,15 +19,17 @@
 #include <unistd.h>
 
 typedef struct sqlite_state {
-    char *path;       /* what sqlite3_open_v2 is given */
-    char *vfs;        /* NULL for the default */
-    int memory;       /* 1 for a pool-private in-memory database */
+    char *path; /* what sqlite3_open_v2 is given */
+    char *vfs;  /* NULL for the default */
+    int memory; /* 1 for a pool-private in-memory database */
     int busy_ms;
-    sqlite3 *keeper;  /* holds the in-memory database open while the pool lives */
+    int flags;       /* sqlite3_open_v2 flags */
+    sqlite3 *keeper; /* holds the in-memory database open while the pool lives */
 } sqlite_state;
 
 static const int open_flags =
     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+static const int nocreate_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
 
 static int retriable_code(int rc) {
     switch (rc & 0xff) {
@@ -70,13 +72,13 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
 
     *state = NULL;
     if (st == NULL) return SQLPOOL_ENOMEM;
+    st->flags = cfg->create ? open_flags : nocreate_flags;
     st->busy_ms = cfg->connect_timeout * 1000.0 > (double)INT_MAX
                       ? INT_MAX
                       : (int)(cfg->connect_timeout * 1000.0);
     if (cfg->sqlite_vfs != NULL) {
         if (sqlite3_vfs_find(cfg->sqlite_vfs) == NULL) {
-            sqlpool__format(err, errlen, "no SQLite VFS named '%s' is registered",
-                            cfg->sqlite_vfs);
+            sqlpool__format(err, errlen, "no SQLite VFS named '%s' is registered", cfg->sqlite_vfs);
             state_free(st);
             return SQLPOOL_EINVAL;
         }
@@ -103,7 +105,9 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
     return SQLPOOL_OK;
 }
 
-static void sqlite_pool_fini(void *state) { state_free(state); }
+static void sqlite_pool_fini(void *state) {
+    state_free(state);
+}
 
 /* Explain a failure to open a file database in words a user can act on. */
 static void describe_open_failure(const sqlite_state *st, sqlite3 *db, int rc, char *err,
@@ -119,12 +123,20 @@ static void describe_open_failure(const sqlite_state *st, sqlite3 *db, int rc, c
             free(dir);
             return;
         }
+        if (!(st->flags & SQLITE_OPEN_CREATE) && stat(st->path, &sb) != 0 && errno == ENOENT) {
+            sqlpool__format(err, errlen, "cannot open database '%s': it does not exist", st->path);
+            free(dir);
+            return;
+        }
         if (slash != NULL) {
-            if (slash == dir) slash[1] = '\0';
-            else *slash = '\0';
+            if (slash == dir)
+                slash[1] = '\0';
+            else
+                *slash = '\0';
             if (stat(dir, &sb) != 0 && errno == ENOENT) {
-                sqlpool__format(err, errlen, "cannot open database '%s': folder '%s' does not exist",
-                                st->path, dir);
+                sqlpool__format(err, errlen,
+                                "cannot open database '%s': folder '%s' does not exist", st->path,
+                                dir);
                 free(dir);
                 return;
             }
@@ -162,7 +174,8 @@ static int sqlite_connect(void *state, void **handle, int *retriable, char *err,
 
     *handle = NULL;
     *retriable = 0;
-    rc = sqlite3_open_v2(st->path, &db, open_flags, st->memory ? NULL : st->vfs);
+    rc = sqlite3_open_v2(st->path, &db, st->memory ? open_flags : st->flags,
+                         st->memory ? NULL : st->vfs);
     if (rc == SQLITE_OK) {
         (void)sqlite3_extended_result_codes(db, 1);
         (void)sqlite3_busy_timeout(db, st->busy_ms);
@@ -210,8 +223,8 @@ static int sqlite_ping(void *handle, char *err, size_t errlen) {
 static int sqlite_health(void *handle, sqlpool_health *out) {
     sqlite3 *db = handle;
     sqlpool__format(out->backend, sizeof out->backend, "sqlite");
-    if (query_one(db, "SELECT sqlite_version()", out->version, sizeof out->version) ==
-        SQLITE_OK) {
+    if (query_one(db, "PRAGMA schema_version", NULL, 0) == SQLITE_OK &&
+        query_one(db, "SELECT sqlite_version()", out->version, sizeof out->version) == SQLITE_OK) {
         out->healthy = 1;
         return SQLPOOL_OK;
     }
@@ -220,17 +233,20 @@ static int sqlite_health(void *handle, sqlpool_health *out) {
     return SQLPOOL_EBROKEN;
 }
 
-static void *sqlite_native(void *handle) { return handle; }
+static void *sqlite_native(void *handle) {
+    return handle;
+}
 
 static void sqlite_close(void *handle) {
     sqlite3 *db = handle;
     sqlite3_stmt *stmt;
     /* Statements a caller left behind would keep the handle alive as a zombie: finalize. */
-    while ((stmt = sqlite3_next_stmt(db, NULL)) != NULL) (void)sqlite3_finalize(stmt);
+    while ((stmt = sqlite3_next_stmt(db, NULL)) != NULL)
+        (void)sqlite3_finalize(stmt);
     (void)sqlite3_close_v2(db);
 }
 
 const sqlpool__backend sqlpool__sqlite_backend = {
-    "sqlite",       sqlite_pool_init, sqlite_pool_fini, sqlite_connect, sqlite_reset,
-    sqlite_ping,    sqlite_health,    sqlite_native,    sqlite_close,
+    "sqlite",    sqlite_pool_init, sqlite_pool_fini, sqlite_connect, sqlite_reset,
+    sqlite_ping, sqlite_health,    sqlite_native,    sqlite_close,
 };

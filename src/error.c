@@ -20,9 +20,13 @@ const char *sqlpool_strerror(int code) {
     }
 }
 
-const char *sqlpool_errmsg(void) { return last_error; }
+const char *sqlpool_errmsg(void) {
+    return last_error;
+}
 
-void sqlpool__clear_error(void) { last_error[0] = '\0'; }
+void sqlpool__clear_error(void) {
+    last_error[0] = '\0';
+}
 
 int sqlpool__fail(int code, const char *fmt, ...) {
     va_list ap;

@@ -18,11 +18,15 @@ int sqlpool__fail(int code, const char *fmt, ...) SQLPOOL__PRINTF(2, 3);
 void sqlpool__clear_error(void);
 
 /* log.c: format and emit one line when the config's log_level admits it. */
-void sqlpool__log(const sqlpool_config *cfg, int level, const char *fmt, ...)
-    SQLPOOL__PRINTF(3, 4);
+void sqlpool__log(const sqlpool_config *cfg, int level, const char *fmt, ...) SQLPOOL__PRINTF(3, 4);
 static inline int sqlpool__log_enabled(const sqlpool_config *cfg, int level) {
     return cfg->log != NULL && level <= cfg->log_level;
 }
+/* Log without the cost of a call when the level is off: for the acquire/release path. */
+#define SQLPOOL__LOG(cfg, level, ...)                                                              \
+    do {                                                                                           \
+        if (sqlpool__log_enabled((cfg), (level))) sqlpool__log((cfg), (level), __VA_ARGS__);       \
+    } while (0)
 
 /* backoff.c: the wait before retry number `attempt` (0-based): base * 2^attempt, scaled by
  * a random factor in [0.75, 1.25), so consecutive waits strictly grow. */

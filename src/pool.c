@@ -13,9 +13,9 @@
 
 struct sqlpool_conn {
     sqlpool *pool;
-    void *handle;      /* the backend's connection */
+    void *handle;       /* the backend's connection */
     sqlpool_conn *next; /* next idle connection; under pool->lock */
-    int idle;          /* 1 while on the idle stack; under pool->lock */
+    int idle;           /* 1 while on the idle stack; under pool->lock */
 };
 
 struct sqlpool {
@@ -42,7 +42,9 @@ static void unlock(sqlpool *pool) {
     if (pthread_mutex_unlock(&pool->lock) != 0) abort();
 }
 
-const char *sqlpool_version(void) { return SQLPOOL_VERSION; }
+const char *sqlpool_version(void) {
+    return SQLPOOL_VERSION;
+}
 
 void sqlpool_config_init(sqlpool_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
@@ -51,16 +53,18 @@ void sqlpool_config_init(sqlpool_config *cfg) {
     cfg->max_retries = 3;
     cfg->connect_timeout = 5.0;
     cfg->retry_backoff = 0.010;
+    cfg->create = 1;
     cfg->log_level = SQLPOOL_LOG_INFO;
 }
 
-static int valid_seconds(double s) { return isfinite(s) && s >= 0; }
+static int valid_seconds(double s) {
+    return isfinite(s) && s >= 0;
+}
 
 static int check_config(const sqlpool_config *cfg) {
     if (cfg->db == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "db is NULL");
     if (cfg->max_idle < 1)
-        return sqlpool__fail(SQLPOOL_EINVAL, "max_idle must be at least 1, got %d",
-                             cfg->max_idle);
+        return sqlpool__fail(SQLPOOL_EINVAL, "max_idle must be at least 1, got %d", cfg->max_idle);
     if (cfg->max_retries < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_retries must not be negative, got %d",
                              cfg->max_retries);
@@ -179,7 +183,7 @@ int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out) {
     unlock(pool);
 
     if (conn != NULL) {
-        sqlpool__log(&pool->cfg, SQLPOOL_LOG_INFO, "pool_reuse total=%lld reused=%lld", created,
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_reuse total=%lld reused=%lld", created,
                      reused);
         *out = conn;
         return SQLPOOL_OK;
@@ -196,10 +200,10 @@ int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out) {
     reused = pool->reused;
     unlock(pool);
     if (rc != SQLPOOL_OK) {
-        sqlpool__log(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s", sqlpool_errmsg());
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s", sqlpool_errmsg());
         return rc;
     }
-    sqlpool__log(&pool->cfg, SQLPOOL_LOG_INFO, "pool_create total=%lld reused=%lld", created,
+    SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_create total=%lld reused=%lld", created,
                  reused);
     *out = conn;
     return SQLPOOL_OK;
@@ -223,6 +227,15 @@ static void give_back(sqlpool_conn *conn, int broken) {
     char err[256];
     int pooled = 0, last;
 
+    lock(pool);
+    if (conn->idle) {
+        /* Released twice: it is already on the stack; pushing it again would corrupt it. */
+        unlock(pool);
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "release_misuse connection released twice");
+        return;
+    }
+    unlock(pool);
+
     err[0] = '\0';
     if (!broken && pool->backend->reset(conn->handle) != SQLPOOL_OK) broken = 1;
     if (!broken && pool->cfg.ping_on_release &&
@@ -230,12 +243,6 @@ static void give_back(sqlpool_conn *conn, int broken) {
         broken = 1;
 
     lock(pool);
-    if (conn->idle) {
-        /* Released twice: it is already on the stack; pushing it again would corrupt it. */
-        unlock(pool);
-        sqlpool__log(&pool->cfg, SQLPOOL_LOG_ERROR, "release_misuse connection released twice");
-        return;
-    }
     pool->in_use--;
     if (!broken && !pool->closing && pool->idle < pool->cfg.max_idle) {
         conn->next = pool->idle_top;
@@ -252,10 +259,10 @@ static void give_back(sqlpool_conn *conn, int broken) {
 
     if (pooled) return;
     if (broken)
-        sqlpool__log(&pool->cfg, SQLPOOL_LOG_WARNING, "pool_discard reason=%s",
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "pool_discard reason=%s",
                      err[0] ? err : "broken");
     else
-        sqlpool__log(&pool->cfg, SQLPOOL_LOG_DEBUG, "pool_close_extra max_idle=%d",
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_DEBUG, "pool_close_extra max_idle=%d",
                      pool->cfg.max_idle);
     close_conn(pool, conn);
     if (last) free_pool(pool);
@@ -304,14 +311,13 @@ int sqlpool_shrink(sqlpool *pool, int target) {
     int n;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
     if (target < 0)
-        return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d",
-                             target);
+        return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
     lock(pool);
     taken = take_idle_locked(pool, target, &n);
     unlock(pool);
     close_list(pool, taken);
-    if (n > 0) sqlpool__log(&pool->cfg, SQLPOOL_LOG_INFO, "pool_shrink closed=%d target=%d", n,
-                            target);
+    if (n > 0)
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_shrink closed=%d target=%d", n, target);
     return n;
 }
 

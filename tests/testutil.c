@@ -1,4 +1,5 @@
 /* testutil.c: helpers shared by the test programs. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "testutil.h"
 
 #include <errno.h>
@@ -135,7 +136,8 @@ static void drain(int fds[2], char *bufs[2]) {
             }
         }
     }
-    for (int k = 0; k < 2; k++) bufs[k][lens[k]] = '\0';
+    for (int k = 0; k < 2; k++)
+        bufs[k][lens[k]] = '\0';
 }
 
 int testutil_run_cli(const char *cwd, const char *const *args, char **out, char **err) {
@@ -145,7 +147,8 @@ int testutil_run_cli(const char *cwd, const char *const *args, char **out, char 
     const char **argv;
     pid_t pid;
 
-    while (args[argc] != NULL) argc++;
+    while (args[argc] != NULL)
+        argc++;
     argv = calloc(argc + 2, sizeof *argv);
     assert_non_null(argv);
     argv[0] = SQLPOOL_CLI_PATH;
@@ -171,10 +174,15 @@ int testutil_run_cli(const char *cwd, const char *const *args, char **out, char 
     fds[0] = outp[0];
     fds[1] = errp[0];
     drain(fds, bufs);
-    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
-    if (out) *out = bufs[0];
-    else free(bufs[0]);
-    if (err) *err = bufs[1];
-    else free(bufs[1]);
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    if (out)
+        *out = bufs[0];
+    else
+        free(bufs[0]);
+    if (err)
+        *err = bufs[1];
+    else
+        free(bufs[1]);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -17,9 +17,9 @@
 #include "sqlpool.h"
 
 int testutil_main(const struct CMUnitTest *tests, size_t count, int argc, char **argv);
-#define SQLPOOL_TEST_MAIN(tests)                                                             \
-    int main(int argc, char **argv) {                                                        \
-        return testutil_main(tests, sizeof(tests) / sizeof((tests)[0]), argc, argv);         \
+#define SQLPOOL_TEST_MAIN(tests)                                                                   \
+    int main(int argc, char **argv) {                                                              \
+        return testutil_main(tests, sizeof(tests) / sizeof((tests)[0]), argc, argv);               \
     }
 
 /* A fresh empty folder under $TMPDIR (or /tmp) for this test; removed by testutil_rmtree. */

@@ -1,0 +1,577 @@
+/* test_pool.c: the pool core: counters, the LIFO idle stack, limits, arguments, threads. */
+#include "testutil.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sqlpool *open_memory_pool(int max_idle) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_config_init(&cfg);
+    cfg.max_idle = max_idle;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    assert_non_null(pool);
+    return pool;
+}
+
+static sqlpool_stats stats_of(sqlpool *pool) {
+    sqlpool_stats st;
+    memset(&st, 0x5a, sizeof st);
+    sqlpool_stats_get(pool, &st);
+    return st;
+}
+
+static sqlpool_conn *acquire_ok(sqlpool *pool) {
+    sqlpool_conn *conn = NULL;
+    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_OK);
+    assert_non_null(conn);
+    assert_non_null(sqlpool_conn_sqlite(conn));
+    return conn;
+}
+
+static void exec_ok(sqlpool_conn *conn, const char *sql) {
+    sqlite3 *db = sqlpool_conn_sqlite(conn);
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, err ? err : sqlite3_errstr(rc));
+}
+
+static long long query_int(sqlpool_conn *conn, const char *sql) {
+    sqlite3_stmt *stmt = NULL;
+    long long v;
+    assert_int_equal(sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), sql, -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    v = sqlite3_column_int64(stmt, 0);
+    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
+    return v;
+}
+
+static void test_pool_acquire_creates(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_stats st = stats_of(pool);
+    sqlpool_conn *conn;
+    (void)state;
+
+    assert_int_equal(st.created, 0);
+    assert_int_equal(st.open, 0);
+    conn = acquire_ok(pool);
+    st = stats_of(pool);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.reused, 0);
+    assert_int_equal(st.in_use, 1);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.open, 1);
+    assert_int_equal(st.max_idle, 5);
+    assert_int_equal(st.closed, 0);
+    sqlpool_release(conn);
+    st = stats_of(pool);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.idle, 1);
+    sqlpool_close(pool);
+}
+
+static void test_pool_release_then_acquire_reuses(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *first, *again;
+    sqlite3 *db;
+    sqlpool_stats st;
+    (void)state;
+
+    first = acquire_ok(pool);
+    db = sqlpool_conn_sqlite(first);
+    sqlpool_release(first);
+    again = acquire_ok(pool);
+    assert_ptr_equal(again, first);
+    assert_ptr_equal(sqlpool_conn_sqlite(again), db);
+    st = stats_of(pool);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.reused, 1);
+    assert_int_equal(st.in_use, 1);
+    assert_int_equal(st.idle, 0);
+    sqlpool_release(again);
+    sqlpool_close(pool);
+}
+
+static void test_pool_reuse_is_lifo(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *a, *b, *c, *got[3];
+    (void)state;
+
+    a = acquire_ok(pool);
+    b = acquire_ok(pool);
+    c = acquire_ok(pool);
+    assert_ptr_not_equal(a, b);
+    assert_ptr_not_equal(b, c);
+    assert_ptr_not_equal(a, c);
+    sqlpool_release(b);
+    sqlpool_release(a);
+    sqlpool_release(c);
+    /* The most recently released comes back first, again after a round trip. */
+    got[0] = acquire_ok(pool);
+    assert_ptr_equal(got[0], c);
+    sqlpool_release(got[0]);
+    got[0] = acquire_ok(pool);
+    got[1] = acquire_ok(pool);
+    got[2] = acquire_ok(pool);
+    assert_ptr_equal(got[0], c);
+    assert_ptr_equal(got[1], a);
+    assert_ptr_equal(got[2], b);
+    assert_int_equal(stats_of(pool).created, 3);
+    assert_int_equal(stats_of(pool).reused, 4);
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(got[i]);
+    sqlpool_close(pool);
+}
+
+static void test_pool_idle_capped_at_max_idle(void **state) {
+    static const int sizes[] = {1, 3, 5};
+    (void)state;
+
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int size = sizes[s];
+        sqlpool *pool = open_memory_pool(size);
+        sqlpool_conn *conns[10];
+        sqlpool_stats st;
+
+        for (int i = 0; i < 2 * size; i++)
+            conns[i] = acquire_ok(pool);
+        st = stats_of(pool);
+        assert_int_equal(st.in_use, 2 * size);
+        assert_int_equal(st.created, 2 * size);
+        for (int i = 0; i < 2 * size; i++) {
+            sqlpool_release(conns[i]);
+            st = stats_of(pool);
+            assert_true(st.idle <= size);
+        }
+        st = stats_of(pool);
+        assert_int_equal(st.idle, size);
+        assert_int_equal(st.closed, size);
+        assert_int_equal(st.discarded, 0);
+        assert_int_equal(st.in_use, 0);
+        assert_int_equal(st.open, size);
+        assert_int_equal(st.max_idle, size);
+        sqlpool_close(pool);
+    }
+}
+
+static void test_pool_close_idle_drains(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *conns[3];
+    sqlpool_stats st;
+    (void)state;
+
+    for (int i = 0; i < 3; i++)
+        conns[i] = acquire_ok(pool);
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(conns[i]);
+    assert_int_equal(stats_of(pool).idle, 3);
+    sqlpool_close_idle(pool);
+    st = stats_of(pool);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.closed, 3);
+    assert_int_equal(st.discarded, 0);
+    /* The pool still works afterwards, with a new connection. */
+    conns[0] = acquire_ok(pool);
+    st = stats_of(pool);
+    assert_int_equal(st.created, 4);
+    assert_int_equal(st.reused, 0);
+    sqlpool_release(conns[0]);
+    sqlpool_close(pool);
+}
+
+static void test_pool_close_idle_leaves_borrowed(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *held = acquire_ok(pool), *other = acquire_ok(pool);
+    sqlpool_stats st;
+    (void)state;
+
+    sqlpool_release(other);
+    sqlpool_close_idle(pool);
+    st = stats_of(pool);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.in_use, 1);
+    assert_int_equal(st.closed, 1);
+    exec_ok(held, "CREATE TABLE t(x)");
+    sqlpool_release(held);
+    assert_int_equal(stats_of(pool).idle, 1);
+    sqlpool_close(pool);
+}
+
+static void test_pool_shrink_keeps_most_recent(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *conns[5], *got;
+    sqlpool_stats st;
+    (void)state;
+
+    for (int i = 0; i < 5; i++)
+        conns[i] = acquire_ok(pool);
+    for (int i = 0; i < 5; i++)
+        sqlpool_release(conns[i]); /* conns[4] is the most recent */
+    assert_int_equal(sqlpool_shrink(pool, 2), 3);
+    st = stats_of(pool);
+    assert_int_equal(st.idle, 2);
+    assert_int_equal(st.closed, 3);
+    assert_int_equal(st.max_idle, 5);
+    /* Nothing more to close. */
+    assert_int_equal(sqlpool_shrink(pool, 2), 0);
+    assert_int_equal(sqlpool_shrink(pool, 4), 0);
+    assert_int_equal(stats_of(pool).idle, 2);
+    got = acquire_ok(pool);
+    assert_ptr_equal(got, conns[4]);
+    conns[0] = acquire_ok(pool);
+    assert_ptr_equal(conns[0], conns[3]);
+    st = stats_of(pool);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.created, 5);
+    sqlpool_release(conns[0]);
+    sqlpool_release(got);
+    assert_int_equal(sqlpool_shrink(pool, 0), 2);
+    assert_int_equal(stats_of(pool).idle, 0);
+    assert_int_equal(stats_of(pool).closed, 5);
+    sqlpool_close(pool);
+}
+
+static void test_pool_shrink_rejects_bad_arguments(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *conn = acquire_ok(pool);
+    (void)state;
+
+    sqlpool_release(conn);
+    assert_int_equal(sqlpool_shrink(pool, -1), SQLPOOL_EINVAL);
+    assert_non_null(strstr(sqlpool_errmsg(), "negative"));
+    assert_int_equal(stats_of(pool).idle, 1);
+    assert_int_equal(sqlpool_shrink(NULL, 0), SQLPOOL_EINVAL);
+    assert_int_equal(stats_of(pool).closed, 0);
+    sqlpool_close(pool);
+}
+
+static void test_pool_peak_in_use(void **state) {
+    sqlpool *pool = open_memory_pool(2);
+    sqlpool_conn *conns[4];
+    sqlpool_stats st;
+    (void)state;
+
+    assert_int_equal(stats_of(pool).peak_in_use, 0);
+    for (int i = 0; i < 3; i++)
+        conns[i] = acquire_ok(pool);
+    assert_int_equal(stats_of(pool).peak_in_use, 3);
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(conns[i]);
+    conns[0] = acquire_ok(pool);
+    st = stats_of(pool);
+    assert_int_equal(st.in_use, 1);
+    assert_int_equal(st.peak_in_use, 3);
+    for (int i = 1; i < 4; i++)
+        conns[i] = acquire_ok(pool);
+    assert_int_equal(stats_of(pool).peak_in_use, 4);
+    for (int i = 0; i < 4; i++)
+        sqlpool_release(conns[i]);
+    st = stats_of(pool);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.peak_in_use, 4);
+    sqlpool_close(pool);
+}
+
+static void expect_open_rejected(const sqlpool_config *cfg, const char *what) {
+    sqlpool *pool = (sqlpool *)&pool; /* any non-NULL value: it must be overwritten */
+    int rc = sqlpool_open(cfg, &pool);
+    if (rc != SQLPOOL_EINVAL || pool != NULL) {
+        sqlpool_close(rc == SQLPOOL_OK ? pool : NULL);
+        fail_msg("%s: sqlpool_open returned %d, out %p; expected %d and NULL", what, rc,
+                 (void *)pool, SQLPOOL_EINVAL);
+    }
+    if (sqlpool_errmsg()[0] == '\0') fail_msg("%s: no error message", what);
+}
+
+static void test_pool_open_rejects_bad_config(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    (void)state;
+
+    /* The defaults are accepted, so every rejection below is due to the one change. */
+    sqlpool_config_init(&cfg);
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    assert_non_null(pool);
+    sqlpool_close(pool);
+
+    cfg.max_idle = 0;
+    expect_open_rejected(&cfg, "max_idle 0");
+    assert_non_null(strstr(sqlpool_errmsg(), "max_idle"));
+    cfg.max_idle = -3;
+    expect_open_rejected(&cfg, "max_idle -3");
+    sqlpool_config_init(&cfg);
+    cfg.max_retries = -1;
+    expect_open_rejected(&cfg, "max_retries -1");
+    assert_non_null(strstr(sqlpool_errmsg(), "max_retries"));
+    sqlpool_config_init(&cfg);
+    cfg.connect_timeout = -0.5;
+    expect_open_rejected(&cfg, "connect_timeout -0.5");
+    cfg.connect_timeout = NAN;
+    expect_open_rejected(&cfg, "connect_timeout NaN");
+    cfg.connect_timeout = INFINITY;
+    expect_open_rejected(&cfg, "connect_timeout inf");
+    sqlpool_config_init(&cfg);
+    cfg.retry_backoff = -1.0;
+    expect_open_rejected(&cfg, "retry_backoff -1");
+    cfg.retry_backoff = NAN;
+    expect_open_rejected(&cfg, "retry_backoff NaN");
+    sqlpool_config_init(&cfg);
+    cfg.db = NULL;
+    expect_open_rejected(&cfg, "db NULL");
+    expect_open_rejected(NULL, "cfg NULL");
+    sqlpool_config_init(&cfg);
+    assert_int_equal(sqlpool_open(&cfg, NULL), SQLPOOL_EINVAL);
+
+    /* Boundary values that are valid. */
+    sqlpool_config_init(&cfg);
+    cfg.max_idle = 1;
+    cfg.max_retries = 0;
+    cfg.connect_timeout = 0;
+    cfg.retry_backoff = 0;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    sqlpool_close(pool);
+}
+
+static void test_pool_null_arguments_harmless(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *conn = (sqlpool_conn *)&conn;
+    sqlpool_stats st;
+    (void)state;
+
+    assert_int_equal(sqlpool_acquire(NULL, &conn), SQLPOOL_EINVAL);
+    assert_null(conn);
+    assert_int_equal(sqlpool_acquire(pool, NULL), SQLPOOL_EINVAL);
+    sqlpool_release(NULL);
+    sqlpool_discard(NULL);
+    sqlpool_close(NULL);
+    sqlpool_close_idle(NULL);
+    sqlpool_stats_get(NULL, &st);
+    sqlpool_stats_get(pool, NULL);
+    assert_null(sqlpool_conn_sqlite(NULL));
+    st = stats_of(pool);
+    assert_int_equal(st.created, 0);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.connect_failures, 0);
+    sqlpool_close(pool);
+}
+
+static void test_pool_strerror_codes(void **state) {
+    static const struct {
+        int code;
+        const char *text;
+    } known[] = {
+        {SQLPOOL_OK, "success"},
+        {SQLPOOL_EINVAL, "invalid argument"},
+        {SQLPOOL_ENOMEM, "out of memory"},
+        {SQLPOOL_ECONNECT, "cannot connect to the database"},
+        {SQLPOOL_EBUSY, "database busy"},
+        {SQLPOOL_EBROKEN, "connection broken"},
+        {SQLPOOL_ECLOSED, "pool closed"},
+        {SQLPOOL_EMISUSE, "library misuse"},
+        {SQLPOOL_ENOTSUP, "not supported"},
+    };
+    size_t n = sizeof known / sizeof known[0];
+    (void)state;
+
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(sqlpool_strerror(known[i].code), known[i].text);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(sqlpool_strerror(known[i].code),
+                                    sqlpool_strerror(known[j].code));
+    }
+    assert_string_equal(sqlpool_strerror(-9), "unknown error");
+    assert_string_equal(sqlpool_strerror(1), "unknown error");
+    assert_string_equal(sqlpool_strerror(-1000000), "unknown error");
+    assert_string_equal(sqlpool_version(), SQLPOOL_VERSION);
+}
+
+static void *errmsg_in_thread(void *arg) {
+    const char **out = arg;
+    *out = strdup(sqlpool_errmsg());
+    return NULL;
+}
+
+static void test_pool_errmsg_set_on_failure(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    pthread_t thread;
+    const char *other = NULL;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.max_idle = -7;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_EINVAL);
+    assert_non_null(strstr(sqlpool_errmsg(), "max_idle"));
+    assert_non_null(strstr(sqlpool_errmsg(), "-7"));
+    /* Thread-local: a thread that made no failing call sees none. */
+    assert_int_equal(pthread_create(&thread, NULL, errmsg_in_thread, &other), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_non_null(other);
+    assert_string_equal(other, "");
+    free((void *)other);
+    assert_non_null(strstr(sqlpool_errmsg(), "max_idle"));
+
+    assert_int_equal(sqlpool_acquire(NULL, NULL), SQLPOOL_EINVAL);
+    assert_string_not_equal(sqlpool_errmsg(), "");
+    assert_null(strstr(sqlpool_errmsg(), "max_idle"));
+}
+
+static void test_pool_close_with_borrowed_connection(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *a = acquire_ok(pool), *b = acquire_ok(pool), *idle = acquire_ok(pool);
+    (void)state;
+
+    sqlpool_release(idle);
+    exec_ok(a, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)");
+    sqlpool_close(pool);
+    /* Borrowed connections keep working, and still share the in-memory database. */
+    exec_ok(a, "INSERT INTO t VALUES (3)");
+    assert_int_equal(query_int(b, "SELECT count(*) FROM t"), 3);
+    sqlpool_release(a);
+    exec_ok(b, "INSERT INTO t VALUES (4)");
+    assert_int_equal(query_int(b, "SELECT sum(x) FROM t"), 10);
+    /* The last release frees the pool; ASan reports a leak if it does not. */
+    sqlpool_release(b);
+}
+
+static void test_pool_acquire_after_close_fails(void **state) {
+    sqlpool *pool = open_memory_pool(5);
+    sqlpool_conn *held = acquire_ok(pool), *conn = (sqlpool_conn *)&conn;
+    (void)state;
+
+    sqlpool_close(pool);
+    /* The pool stays allocated while held is out, and refuses new borrowers. */
+    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_ECLOSED);
+    assert_null(conn);
+    sqlpool_release(held);
+}
+
+#define STRESS_THREADS 8
+#define STRESS_CYCLES 2000
+
+typedef struct stress_arg {
+    sqlpool *pool;
+    int id;
+    int failures;
+    char first_error[256];
+} stress_arg;
+
+static void stress_fail(stress_arg *arg, const char *what, const char *detail) {
+    if (arg->failures++ == 0)
+        snprintf(arg->first_error, sizeof arg->first_error, "%s: %s", what, detail);
+}
+
+static void *stress_worker(void *p) {
+    stress_arg *arg = p;
+    for (int i = 0; i < STRESS_CYCLES; i++) {
+        sqlpool_conn *conn = NULL;
+        sqlite3_stmt *stmt = NULL;
+        sqlite3 *db;
+        int rc = sqlpool_acquire(arg->pool, &conn);
+        if (rc != SQLPOOL_OK) {
+            stress_fail(arg, "acquire", sqlpool_errmsg());
+            continue;
+        }
+        db = sqlpool_conn_sqlite(conn);
+        /* Durability is not under test; spare the disk 16000 syncs. */
+        (void)sqlite3_exec(db, "PRAGMA synchronous=OFF", NULL, NULL, NULL);
+        rc = sqlite3_prepare_v2(db, "INSERT INTO t(thread, seq) VALUES (?, ?)", -1, &stmt, NULL);
+        if (rc == SQLITE_OK) {
+            (void)sqlite3_bind_int(stmt, 1, arg->id);
+            (void)sqlite3_bind_int(stmt, 2, i);
+            rc = sqlite3_step(stmt);
+            if (rc != SQLITE_DONE) stress_fail(arg, "insert", sqlite3_errmsg(db));
+        } else {
+            stress_fail(arg, "prepare", sqlite3_errmsg(db));
+        }
+        (void)sqlite3_finalize(stmt);
+        sqlpool_release(conn);
+    }
+    return NULL;
+}
+
+static void test_pool_threads_stress(void **state) {
+    char *dir = testutil_tmpdir();
+    char *path = testutil_format("%s/stress.db", dir);
+    pthread_t threads[STRESS_THREADS];
+    stress_arg args[STRESS_THREADS];
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_conn *conn;
+    sqlpool_stats st;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.db = path;
+    cfg.max_idle = 4;
+    cfg.connect_timeout = 30.0;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    conn = acquire_ok(pool);
+    exec_ok(conn, "CREATE TABLE t(thread INTEGER NOT NULL, seq INTEGER NOT NULL, "
+                  "PRIMARY KEY (thread, seq))");
+    sqlpool_release(conn);
+
+    for (int i = 0; i < STRESS_THREADS; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].pool = pool;
+        args[i].id = i;
+        assert_int_equal(pthread_create(&threads[i], NULL, stress_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < STRESS_THREADS; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < STRESS_THREADS; i++)
+        if (args[i].failures != 0)
+            fail_msg("thread %d: %d failures, first: %s", i, args[i].failures, args[i].first_error);
+
+    st = stats_of(pool);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.open, st.idle);
+    assert_true(st.idle >= 1);
+    assert_true(st.idle <= 4);
+    assert_int_equal(st.created - st.closed, st.open);
+    assert_int_equal(st.created + st.reused, STRESS_THREADS * STRESS_CYCLES + 1);
+    assert_true(st.peak_in_use >= 1);
+    assert_true(st.peak_in_use <= STRESS_THREADS);
+    assert_int_equal(st.discarded, 0);
+    assert_int_equal(st.connect_failures, 0);
+
+    conn = acquire_ok(pool);
+    assert_int_equal(query_int(conn, "SELECT count(*) FROM t"), STRESS_THREADS * STRESS_CYCLES);
+    assert_int_equal(query_int(conn, "SELECT count(DISTINCT thread) FROM t"), STRESS_THREADS);
+    assert_int_equal(query_int(conn, "SELECT count(*) FROM (SELECT thread FROM t GROUP BY thread "
+                                     "HAVING count(*) = 2000 AND min(seq) = 0 "
+                                     "AND max(seq) = 1999)"),
+                     STRESS_THREADS);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_pool_acquire_creates),
+    cmocka_unit_test(test_pool_release_then_acquire_reuses),
+    cmocka_unit_test(test_pool_reuse_is_lifo),
+    cmocka_unit_test(test_pool_idle_capped_at_max_idle),
+    cmocka_unit_test(test_pool_close_idle_drains),
+    cmocka_unit_test(test_pool_close_idle_leaves_borrowed),
+    cmocka_unit_test(test_pool_shrink_keeps_most_recent),
+    cmocka_unit_test(test_pool_shrink_rejects_bad_arguments),
+    cmocka_unit_test(test_pool_peak_in_use),
+    cmocka_unit_test(test_pool_open_rejects_bad_config),
+    cmocka_unit_test(test_pool_null_arguments_harmless),
+    cmocka_unit_test(test_pool_strerror_codes),
+    cmocka_unit_test(test_pool_errmsg_set_on_failure),
+    cmocka_unit_test(test_pool_close_with_borrowed_connection),
+    cmocka_unit_test(test_pool_acquire_after_close_fails),
+    cmocka_unit_test(test_pool_threads_stress),
+};
+
+SQLPOOL_TEST_MAIN(tests)

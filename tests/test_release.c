@@ -1,0 +1,266 @@
+/* test_release.c: what release and discard do to a connection before it is reused. */
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fixture {
+    char *dir;
+    char *path;
+    sqlpool_config cfg;
+    testutil_log log;
+    sqlpool *pool;
+} fixture;
+
+/* A file database in a fresh folder, through the test VFS. */
+static void fixture_init(fixture *fx, int ping_on_release) {
+    memset(fx, 0, sizeof *fx);
+    testvfs_register();
+    testvfs_reset();
+    fx->dir = testutil_tmpdir();
+    fx->path = testutil_format("%s/release.db", fx->dir);
+    sqlpool_config_init(&fx->cfg);
+    fx->cfg.db = fx->path;
+    fx->cfg.sqlite_vfs = "sqlpool-test";
+    fx->cfg.ping_on_release = ping_on_release;
+    fx->cfg.log = testutil_log_sink;
+    fx->cfg.log_ctx = &fx->log;
+    fx->cfg.log_level = SQLPOOL_LOG_DEBUG;
+    assert_int_equal(sqlpool_open(&fx->cfg, &fx->pool), SQLPOOL_OK);
+}
+
+static void fixture_fini(fixture *fx) {
+    testvfs_reset();
+    sqlpool_close(fx->pool);
+    testutil_rmtree(fx->dir);
+    free(fx->path);
+    free(fx->dir);
+}
+
+static sqlpool_stats stats_of(sqlpool *pool) {
+    sqlpool_stats st;
+    sqlpool_stats_get(pool, &st);
+    return st;
+}
+
+static sqlpool_conn *acquire_ok(sqlpool *pool) {
+    sqlpool_conn *conn = NULL;
+    int rc = sqlpool_acquire(pool, &conn);
+    if (rc != SQLPOOL_OK) fail_msg("acquire: %d %s", rc, sqlpool_errmsg());
+    assert_non_null(conn);
+    return conn;
+}
+
+static void exec_ok(sqlpool_conn *conn, const char *sql) {
+    char *err = NULL;
+    int rc = sqlite3_exec(sqlpool_conn_sqlite(conn), sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, err ? err : sqlite3_errstr(rc));
+}
+
+static long long query_int(sqlpool_conn *conn, const char *sql) {
+    sqlite3_stmt *stmt = NULL;
+    long long v;
+    int rc = sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(sqlpool_conn_sqlite(conn)));
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    v = sqlite3_column_int64(stmt, 0);
+    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
+    return v;
+}
+
+static int log_has(const testutil_log *log, const char *prefix) {
+    for (int i = 0; i < log->count; i++)
+        if (strncmp(log->lines[i], prefix, strlen(prefix)) == 0) return 1;
+    return 0;
+}
+
+static void test_release_rolls_back_open_transaction(void **state) {
+    fixture fx;
+    sqlpool_conn *conn, *again;
+    sqlpool_stats st;
+    (void)state;
+
+    fixture_init(&fx, 0);
+    conn = acquire_ok(fx.pool);
+    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    exec_ok(conn, "BEGIN; INSERT INTO t VALUES (2)");
+    assert_int_equal(sqlite3_get_autocommit(sqlpool_conn_sqlite(conn)), 0);
+    sqlpool_release(conn);
+
+    again = acquire_ok(fx.pool);
+    assert_ptr_equal(again, conn);
+    assert_int_equal(sqlite3_get_autocommit(sqlpool_conn_sqlite(again)), 1);
+    assert_int_equal(query_int(again, "SELECT count(*) FROM t"), 1);
+    assert_int_equal(query_int(again, "SELECT max(x) FROM t"), 1);
+    st = stats_of(fx.pool);
+    assert_int_equal(st.reused, 1);
+    assert_int_equal(st.discarded, 0);
+    /* The write lock went with the rollback: another connection can write. */
+    conn = acquire_ok(fx.pool);
+    exec_ok(conn, "INSERT INTO t VALUES (3)");
+    assert_int_equal(query_int(again, "SELECT count(*) FROM t"), 2);
+    sqlpool_release(conn);
+    sqlpool_release(again);
+    fixture_fini(&fx);
+}
+
+static void test_release_resets_busy_statement(void **state) {
+    fixture fx;
+    sqlpool_conn *conn, *again;
+    sqlite3_stmt *stmt = NULL;
+    (void)state;
+
+    fixture_init(&fx, 0);
+    conn = acquire_ok(fx.pool);
+    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)");
+    assert_int_equal(sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), "SELECT x FROM t ORDER BY x", -1,
+                                        &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_true(sqlite3_stmt_busy(stmt));
+    sqlpool_release(conn);
+
+    again = acquire_ok(fx.pool);
+    assert_ptr_equal(again, conn);
+    assert_false(sqlite3_stmt_busy(stmt));
+    /* Reset, not finalized: it runs again from the first row. */
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), 1);
+    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
+    assert_int_equal(stats_of(fx.pool).discarded, 0);
+    sqlpool_release(again);
+    fixture_fini(&fx);
+}
+
+static void test_release_discard_closes(void **state) {
+    fixture fx;
+    sqlpool_conn *conn, *next;
+    sqlpool_stats st;
+    (void)state;
+
+    fixture_init(&fx, 0);
+    conn = acquire_ok(fx.pool);
+    sqlpool_discard(conn);
+    st = stats_of(fx.pool);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.discarded, 1);
+    assert_int_equal(st.closed, 1);
+    next = acquire_ok(fx.pool);
+    st = stats_of(fx.pool);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(st.reused, 0);
+    sqlpool_release(next);
+    fixture_fini(&fx);
+}
+
+static void test_release_ping_closes_broken_connection(void **state) {
+    fixture fx;
+    sqlpool_conn *conn;
+    sqlpool_stats st;
+    (void)state;
+
+    fixture_init(&fx, 1);
+    conn = acquire_ok(fx.pool);
+    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    assert_int_equal(query_int(conn, "SELECT count(*) FROM t"), 1); /* pages now cached */
+    testvfs_fail_reads(1);
+    sqlpool_release(conn);
+    testvfs_fail_reads(0);
+    st = stats_of(fx.pool);
+    assert_int_equal(st.discarded, 1);
+    assert_int_equal(st.closed, 1);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.in_use, 0);
+    assert_true(log_has(&fx.log, "pool_discard reason="));
+    /* The fault is gone: a new connection sees the data. */
+    conn = acquire_ok(fx.pool);
+    assert_int_equal(stats_of(fx.pool).created, 2);
+    assert_int_equal(query_int(conn, "SELECT count(*) FROM t"), 1);
+    sqlpool_release(conn);
+    fixture_fini(&fx);
+}
+
+static void test_release_ping_keeps_healthy_connection(void **state) {
+    fixture fx;
+    sqlpool_conn *conn;
+    sqlpool_stats st;
+    (void)state;
+
+    fixture_init(&fx, 1);
+    conn = acquire_ok(fx.pool);
+    exec_ok(conn, "CREATE TABLE t(x)");
+    sqlpool_release(conn);
+    st = stats_of(fx.pool);
+    assert_int_equal(st.idle, 1);
+    assert_int_equal(st.discarded, 0);
+    assert_int_equal(st.closed, 0);
+    assert_false(log_has(&fx.log, "pool_discard"));
+    fixture_fini(&fx);
+}
+
+static void test_release_without_ping_pools_connection(void **state) {
+    fixture fx;
+    sqlpool_conn *conn, *again;
+    sqlpool_stats st;
+    (void)state;
+
+    fixture_init(&fx, 0);
+    conn = acquire_ok(fx.pool);
+    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    sqlpool_release(conn);
+    st = stats_of(fx.pool);
+    assert_int_equal(st.idle, 1);
+    assert_int_equal(st.discarded, 0);
+    assert_int_equal(st.closed, 0);
+    again = acquire_ok(fx.pool);
+    assert_ptr_equal(again, conn);
+    sqlpool_release(again);
+    fixture_fini(&fx);
+}
+
+static void test_release_double_release_harmless(void **state) {
+    fixture fx;
+    sqlpool_conn *conn, *a, *b;
+    sqlpool_stats st;
+    (void)state;
+
+    fixture_init(&fx, 0);
+    conn = acquire_ok(fx.pool);
+    sqlpool_release(conn);
+    sqlpool_release(conn);
+    st = stats_of(fx.pool);
+    assert_int_equal(st.idle, 1);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.open, 1);
+    assert_int_equal(st.closed, 0);
+    assert_true(log_has(&fx.log, "release_misuse"));
+
+    a = acquire_ok(fx.pool);
+    b = acquire_ok(fx.pool);
+    assert_ptr_equal(a, conn);
+    assert_ptr_not_equal(a, b);
+    assert_ptr_not_equal(sqlpool_conn_sqlite(a), sqlpool_conn_sqlite(b));
+    st = stats_of(fx.pool);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(st.in_use, 2);
+    assert_int_equal(st.idle, 0);
+    sqlpool_release(a);
+    sqlpool_release(b);
+    assert_int_equal(stats_of(fx.pool).idle, 2);
+    fixture_fini(&fx);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_release_rolls_back_open_transaction),
+    cmocka_unit_test(test_release_resets_busy_statement),
+    cmocka_unit_test(test_release_discard_closes),
+    cmocka_unit_test(test_release_ping_closes_broken_connection),
+    cmocka_unit_test(test_release_ping_keeps_healthy_connection),
+    cmocka_unit_test(test_release_without_ping_pools_connection),
+    cmocka_unit_test(test_release_double_release_harmless),
+};
+
+SQLPOOL_TEST_MAIN(tests)
