@@ -26,9 +26,8 @@
 #define OUT_CAP (1 << 20)
 #define IN_CAP (1 << 16)
 
-/* Jansson writes \u escapes with upper-case hex digits ("\u00E9"); so must we to be
- * byte-identical with the CLI. (Python's json.dumps writes lower case.) */
-static const char hex[] = "0123456789ABCDEF";
+/* \u escapes in lower-case hex ("\u00e9"), as Python and the CLI write them. */
+static const char hex[] = "0123456789abcdef";
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2), noreturn))

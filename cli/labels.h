@@ -8,6 +8,7 @@
 
 typedef struct label_reader {
     FILE *file;
+    char *iobuf; /* the stream's buffer */
     const char *path;
     char *line;
     size_t cap;

@@ -147,19 +147,66 @@ static void put_bytes(summary *s, const char *data, size_t len) {
     if (fwrite(data, 1, len, s->file) != len) s->failed = 1;
 }
 
+/* 1 when label's JSON form is the label between quotes: printable ASCII, no '"' or '\\'.
+ * Such labels (nearly all) are copied as they are; every other one goes through jansson. */
+static int needs_no_escaping(const char *label, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)label[i];
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return 0;
+    }
+    return 1;
+}
+
+/* Decimal digits of v, written backwards from end; returns where they start. */
+static char *format_id(char *end, long long v) {
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0) *--end = '-';
+    return end;
+}
+
+/* Append n bytes to the row being assembled in buf at *at. */
+static void append(char *buf, size_t *at, const char *data, size_t n) {
+    memcpy(buf + *at, data, n);
+    *at += n;
+}
+
 int summary_row(summary *s, long long id, const char *label, size_t len) {
-    char head[64];
-    size_t text_len;
-    int n;
-    if (json_string_setn(s->scratch, label, len) != 0) return -1;
-    if (jsonout_dump(s->scratch, JSON_ENCODE_ANY | JSON_ENSURE_ASCII, &s->text, &s->text_cap,
-                     &text_len) != 0)
-        return -1;
-    n = snprintf(head, sizeof head,
-                 "%s\n    {\n      \"id\": %lld,\n      \"label\": ", s->rows ? "," : "", id);
-    put_bytes(s, head, (size_t)n);
-    put_bytes(s, s->text, text_len);
-    put_bytes(s, "\n    }", 6);
+    static const char head[] = ",\n    {\n      \"id\": ";
+    static const char middle[] = ",\n      \"label\": ";
+    static const char tail[] = "\n    }";
+    char row[512], digits[24], *d = format_id(digits + sizeof digits, id);
+    const char *text = label;
+    size_t at = 0, text_len = len;
+    int quote = needs_no_escaping(label, len);
+
+    if (!quote) {
+        if (json_string_setn(s->scratch, label, len) != 0) return -1;
+        if (jsonout_dump(s->scratch, JSON_ENCODE_ANY | JSON_ENSURE_ASCII, &s->text, &s->text_cap,
+                         &text_len) != 0)
+            return -1;
+        text = s->text;
+    }
+    /* One write per row: stdio's per-call locking costs more than the copying. */
+    append(row, &at, head + (s->rows ? 0 : 1), sizeof head - (s->rows ? 1 : 2));
+    append(row, &at, d, (size_t)(digits + sizeof digits - d));
+    append(row, &at, middle, sizeof middle - 1);
+    if (at + text_len + 2 + sizeof tail <= sizeof row) {
+        if (quote) row[at++] = '"';
+        append(row, &at, text, text_len);
+        if (quote) row[at++] = '"';
+        append(row, &at, tail, sizeof tail - 1);
+        put_bytes(s, row, at);
+    } else {
+        put_bytes(s, row, at);
+        if (quote) put_bytes(s, "\"", 1);
+        put_bytes(s, text, text_len);
+        if (quote) put_bytes(s, "\"", 1);
+        put_bytes(s, tail, sizeof tail - 1);
+    }
     s->rows++;
     return 0;
 }
