@@ -5,9 +5,10 @@
  */
 #include "backend.h"
 #include "internal.h"
+#include "lock.h"
 
 #include <math.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,11 +16,11 @@ struct sqlpool_conn {
     sqlpool *pool;
     void *handle;       /* the backend's connection */
     sqlpool_conn *next; /* next idle connection; under pool->lock */
-    int idle;           /* 1 while on the idle stack; under pool->lock */
+    atomic_int idle;    /* 1 while on the idle stack; written under pool->lock */
 };
 
 struct sqlpool {
-    pthread_mutex_t lock;
+    sqlpool__lock lock;
     const sqlpool__backend *backend;
     void *backend_state;
     sqlpool_config cfg; /* a copy; cfg.db points at db_copy. Read-only after open. */
@@ -35,11 +36,11 @@ struct sqlpool {
 };
 
 static void lock(sqlpool *pool) {
-    if (pthread_mutex_lock(&pool->lock) != 0) abort();
+    sqlpool__lock_acquire(&pool->lock);
 }
 
 static void unlock(sqlpool *pool) {
-    if (pthread_mutex_unlock(&pool->lock) != 0) abort();
+    sqlpool__lock_release(&pool->lock);
 }
 
 const char *sqlpool_version(void) {
@@ -106,7 +107,6 @@ int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
         free(pool);
         return sqlpool__fail(rc, "%s", err);
     }
-    if (pthread_mutex_init(&pool->lock, NULL) != 0) abort();
     *out = pool;
     return SQLPOOL_OK;
 }
@@ -172,7 +172,7 @@ int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out) {
         pool->idle_top = conn->next;
         pool->idle--;
         pool->reused++;
-        conn->idle = 0;
+        atomic_store_explicit(&conn->idle, 0, memory_order_relaxed);
         conn->next = NULL;
     }
     /* Count the slot now, even for a connection still to be opened, so peak_in_use and
@@ -211,7 +211,6 @@ int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out) {
 
 static void free_pool(sqlpool *pool) {
     pool->backend->pool_fini(pool->backend_state);
-    if (pthread_mutex_destroy(&pool->lock) != 0) abort();
     free(pool->db_copy);
     free(pool);
 }
@@ -227,14 +226,11 @@ static void give_back(sqlpool_conn *conn, int broken) {
     char err[256];
     int pooled = 0, last;
 
-    lock(pool);
-    if (conn->idle) {
+    if (atomic_load_explicit(&conn->idle, memory_order_relaxed)) {
         /* Released twice: it is already on the stack; pushing it again would corrupt it. */
-        unlock(pool);
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "release_misuse connection released twice");
         return;
     }
-    unlock(pool);
 
     err[0] = '\0';
     if (!broken && pool->backend->reset(conn->handle) != SQLPOOL_OK) broken = 1;
@@ -246,7 +242,7 @@ static void give_back(sqlpool_conn *conn, int broken) {
     pool->in_use--;
     if (!broken && !pool->closing && pool->idle < pool->cfg.max_idle) {
         conn->next = pool->idle_top;
-        conn->idle = 1;
+        atomic_store_explicit(&conn->idle, 1, memory_order_relaxed);
         pool->idle_top = conn;
         pool->idle++;
         pooled = 1;
@@ -289,7 +285,7 @@ static sqlpool_conn *take_idle_locked(sqlpool *pool, int target, int *count) {
     taken = *link;
     *link = NULL;
     for (sqlpool_conn *c = taken; c != NULL; c = c->next) {
-        c->idle = 0;
+        atomic_store_explicit(&c->idle, 0, memory_order_relaxed);
         n++;
     }
     pool->idle -= n;

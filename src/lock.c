@@ -1,0 +1,29 @@
+/* lock.c: the contended path of the pool lock. */
+#include "lock.h"
+
+#include <sched.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
+
+void sqlpool__lock_contended(sqlpool__lock *l) {
+    int spins = 0;
+    for (;;) {
+        /* Spin on a load, not an exchange, so waiting does not bounce the cache line. */
+        while (atomic_load_explicit(&l->held, memory_order_relaxed) != 0) {
+            if (++spins < 64) {
+                CPU_RELAX();
+            } else {
+                /* The holder may have been preempted: let it run. */
+                (void)sched_yield();
+                spins = 0;
+            }
+        }
+        if (atomic_exchange_explicit(&l->held, 1, memory_order_acquire) == 0) return;
+    }
+}

@@ -1,0 +1,52 @@
+/*
+ * lock.h: the pool lock.
+ *
+ * The pool's critical sections are a handful of pointer and counter updates, never I/O, so
+ * the lock is a test-and-test-and-set spin lock that yields the processor when it has spun
+ * for a while: unlocking is a plain release store, where a pthread mutex pays a second atomic
+ * read-modify-write to look for sleepers. With two critical sections per acquire/release
+ * cycle, that is what keeps the pool's cost near one bare mutex lock/unlock pair
+ * (bench/bench_acquire). Threads that wait for a connection never wait on this lock: they
+ * sleep on their own condition variable (see pool.c).
+ *
+ * Like glibc's own lock, it drops the atomic instruction while the process has never had a
+ * second thread (__libc_single_threaded); the flag turns false before a new thread starts.
+ */
+#ifndef SQLPOOL_LOCK_H
+#define SQLPOOL_LOCK_H
+
+#include <stdatomic.h>
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+#include <sys/single_threaded.h>
+#define SQLPOOL__SINGLE_THREADED() (__libc_single_threaded != 0)
+#else
+#define SQLPOOL__SINGLE_THREADED() 0
+#endif
+
+typedef struct sqlpool__lock {
+    atomic_int held;
+} sqlpool__lock;
+
+/* The slow path: spin on a plain load, then yield. */
+void sqlpool__lock_contended(sqlpool__lock *l);
+
+static inline void sqlpool__lock_acquire(sqlpool__lock *l) {
+    if (SQLPOOL__SINGLE_THREADED()) {
+        atomic_store_explicit(&l->held, 1, memory_order_relaxed);
+        return;
+    }
+    if (atomic_exchange_explicit(&l->held, 1, memory_order_acquire) != 0)
+        sqlpool__lock_contended(l);
+}
+
+static inline void sqlpool__lock_release(sqlpool__lock *l) {
+    atomic_store_explicit(&l->held, 0, memory_order_release);
+}
+
+/* For assertions in *_locked helpers. */
+static inline int sqlpool__lock_held(sqlpool__lock *l) {
+    return atomic_load_explicit(&l->held, memory_order_relaxed) != 0;
+}
+
+#endif
