@@ -35,14 +35,16 @@ extern "C" {
 
 /* Result codes. SQLPOOL_OK is 0; every error is negative. */
 #define SQLPOOL_OK 0
-#define SQLPOOL_EINVAL (-1)   /* an argument or a configuration value is out of range */
-#define SQLPOOL_ENOMEM (-2)   /* an allocation failed */
-#define SQLPOOL_ECONNECT (-3) /* the database cannot be opened, and retrying will not help */
-#define SQLPOOL_EBUSY (-4)    /* the database stayed busy or locked through every retry */
-#define SQLPOOL_EBROKEN (-5)  /* the connection failed its check and cannot be used */
-#define SQLPOOL_ECLOSED (-6)  /* the pool is closing */
-#define SQLPOOL_EMISUSE (-7)  /* the API was used against its contract */
-#define SQLPOOL_ENOTSUP (-8)  /* the operation is not supported by this backend or build */
+#define SQLPOOL_EINVAL (-1)    /* an argument or a configuration value is out of range */
+#define SQLPOOL_ENOMEM (-2)    /* an allocation failed */
+#define SQLPOOL_ECONNECT (-3)  /* the database cannot be opened, and retrying will not help */
+#define SQLPOOL_EBUSY (-4)     /* the database stayed busy or locked through every retry */
+#define SQLPOOL_EBROKEN (-5)   /* the connection failed its check and cannot be used */
+#define SQLPOOL_ECLOSED (-6)   /* the pool is closing */
+#define SQLPOOL_EMISUSE (-7)   /* the API was used against its contract */
+#define SQLPOOL_ENOTSUP (-8)   /* the operation is not supported by this backend or build */
+#define SQLPOOL_ETIMEDOUT (-9) /* no connection became available before the deadline */
+#define SQLPOOL_EAGAIN (-10)   /* no idle connection right now (sqlpool_try_acquire) */
 
 /* Log levels passed to a sqlpool_log_fn; a message is emitted when level <= log_level. */
 #define SQLPOOL_LOG_ERROR 0
@@ -53,6 +55,7 @@ extern "C" {
 typedef struct sqlpool sqlpool;           /* a pool for one database */
 typedef struct sqlpool_conn sqlpool_conn; /* a connection borrowed from it */
 typedef struct sqlite3 sqlite3;           /* SQLite's own handle, from <sqlite3.h> */
+typedef struct sqlite3_stmt sqlite3_stmt; /* SQLite's prepared statement */
 
 /*
  * A log sink. Called from whichever thread did the work, never with the pool lock held, so
@@ -81,9 +84,10 @@ typedef struct sqlpool_config {
     /* Seconds: the first wait between connect attempts; it doubles on each retry, with
      * +/-25% jitter, so waits strictly grow. Default 0.010. */
     double retry_backoff;
-    /* Non-zero: run "SELECT 1" on every release and close a connection that fails it.
-     * Costs one statement per release. Default 0: release only rolls back an open
-     * transaction and resets active statements. */
+    /* Non-zero: check the connection on every release (SQLite reads the schema cookie,
+     * which touches the file) and close it if the check fails. Costs one statement per
+     * release. Default 0: release only rolls back an open transaction and resets active
+     * statements. */
     int ping_on_release;
     /* Non-zero: create a file database that does not exist. 0: fail with SQLPOOL_ECONNECT
      * instead, as a health check should. Default 1. */
@@ -96,21 +100,75 @@ typedef struct sqlpool_config {
     sqlpool_log_fn log;
     void *log_ctx;
     int log_level;
+
+    /* Most connections open at once, idle and borrowed together; an acquire beyond it waits
+     * for a release. 0: no cap (the original's behaviour). Default 0. */
+    int max_open;
+    /* Connections opened at start and kept ready by the maintenance thread (within
+     * max_open and max_idle). Default 0. */
+    int min_idle;
+    /* Most connects in progress at once, so a burst of waiters cannot stampede the database;
+     * the others wait for a connection or a turn. Must be >= 1. Default 2. */
+    int max_connecting;
+    /* Seconds sqlpool_acquire() waits for a connection before SQLPOOL_ETIMEDOUT; 0 waits
+     * without limit. Default 30. */
+    double acquire_timeout;
+    /* Seconds an idle connection beyond min_idle is kept before the maintenance thread closes
+     * it; 0 keeps it. Default 600. */
+    double idle_timeout;
+    /* Seconds after which a connection is retired (an idle one at once, a borrowed one on
+     * release), less a random jitter of up to 2.5% so they do not all expire together;
+     * 0: never. Default 1800. */
+    double max_lifetime;
+    /* Seconds between pings of each idle connection by the maintenance thread; 0: no pings.
+     * Default 0. */
+    double keepalive_interval;
+    /* Seconds a connection may sit idle and still be handed out unchecked; one idle longer is
+     * checked first (and replaced if broken). 0 checks on every borrow. Default 0.5. */
+    double validation_bypass;
+    /* Seconds a connection may stay borrowed before a warning names where it was acquired
+     * (the file and line of the sqlpool_acquire() call); 0: off. Default 0. */
+    double leak_threshold;
+    /* Seconds sqlpool_close() waits for borrowed connections to come back. Default 5. */
+    double close_timeout;
+    /* Prepared statements cached per connection by sqlpool_conn_prepare(); 0 disables the
+     * cache. Default 32. */
+    int stmt_cache_size;
+    /* The monotonic clock, in seconds, for every timeout and interval above; NULL for the
+     * system's. For tests: drive time by hand and call sqlpool_maintain(). */
+    double (*clock)(void *ctx);
+    void *clock_ctx;
 } sqlpool_config;
 
-/* A snapshot of a pool's counters, taken atomically with respect to other pool calls. */
+/* A snapshot of a pool's counters, taken atomically with respect to other pool calls.
+ * Invariant: created - closed == open. */
 typedef struct sqlpool_stats {
     long long created;          /* connections opened (the original's "created") */
-    long long reused;           /* acquires served by an idle connection ("reused") */
+    long long reused;           /* acquires served by an existing connection ("reused") */
     int idle;                   /* connections idle in the pool now */
     int max_idle;               /* the configured cap on idle ones (the original's pool_size) */
     int in_use;                 /* connections borrowed now */
     int peak_in_use;            /* the most borrowed at once since the pool opened */
-    int open;                   /* idle + in_use */
-    long long closed;           /* connections closed, for any reason */
-    long long discarded;        /* of those, closed because broken or discarded by the caller */
+    int open;                   /* connections open now: idle, borrowed or being checked */
+    int connecting;             /* connects in progress now */
+    int waiting;                /* threads waiting in sqlpool_acquire() now */
+    int max_open;               /* the configured cap (0: none) */
+    long long closed;           /* connections closed, for any reason; the sum of: */
+    long long closed_idle;      /*   idle longer than idle_timeout */
+    long long closed_lifetime;  /*   older than max_lifetime */
+    long long closed_broken;    /*   failed a check, or discarded by the caller */
+    long long closed_max_idle;  /*   released while max_idle were idle, or shrunk away */
+    long long closed_pool;      /*   closed with the pool */
+    long long discarded;        /* the same as closed_broken (kept for the original's JSON) */
     long long connect_retries;  /* connect attempts repeated after an error that could pass */
-    long long connect_failures; /* acquires that failed because no connection could be opened */
+    long long connect_failures; /* connects that failed after their retries */
+    long long acquires;         /* successful acquires */
+    long long wait_count;       /* acquires that had to wait */
+    long long timeouts;         /* acquires that timed out */
+    double wait_seconds;        /* total time acquires spent waiting */
+    double wait_p50, wait_p90, wait_p99, wait_max; /* acquire waits, in seconds, over all
+                                                      acquires (zero for those that did not
+                                                      wait); from a log-bucket histogram */
 } sqlpool_stats;
 
 /* The result of sqlpool_conn_health(). */
@@ -150,21 +208,76 @@ SQLPOOL_API void sqlpool_config_init(sqlpool_config *cfg);
 SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
 
 /*
- * Borrow a connection: the most recently released idle one (counted as reused), else a new
- * one (counted as created), opened with retry and proven with "SELECT 1". Returns SQLPOOL_OK
- * and sets *out, or sets *out to NULL and returns SQLPOOL_EINVAL (NULL argument),
- * SQLPOOL_ENOMEM, SQLPOOL_ECONNECT (will not pass: missing folder, not a database,
- * permission denied), SQLPOOL_EBUSY (still busy after max_retries), or SQLPOOL_ECLOSED.
- * The connection belongs to the calling thread until sqlpool_release() or
- * sqlpool_discard(). Thread-safe.
+ * Borrow a connection: the most recently released idle one (counted as reused; checked first
+ * if it sat idle longer than validation_bypass), else a new one (counted as created), opened
+ * with retry and proven with "SELECT 1". When max_open connections are open, wait, first come
+ * first served, for one to be released, up to acquire_timeout. Returns SQLPOOL_OK and sets
+ * *out, or sets *out to NULL and returns SQLPOOL_EINVAL (NULL argument), SQLPOOL_ENOMEM,
+ * SQLPOOL_ECONNECT (will not pass: missing folder, not a database, permission denied),
+ * SQLPOOL_EBUSY (still busy after max_retries), SQLPOOL_ETIMEDOUT (the message carries the
+ * pool's state and last connect error) or SQLPOOL_ECLOSED. The connection belongs to the
+ * calling thread until sqlpool_release() or sqlpool_discard(). Thread-safe.
+ *
+ * sqlpool_acquire() is a macro that records the caller's file and line for leak warnings;
+ * (sqlpool_acquire)(pool, out) calls the function itself.
  */
 SQLPOOL_API int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out);
 
+/* As sqlpool_acquire(), waiting no later than deadline, a time on sqlpool_clock(). */
+SQLPOOL_API int sqlpool_acquire_until(sqlpool *pool, sqlpool_conn **out, double deadline);
+
+/* Pass as the deadline of sqlpool_acquire_at() for "now + acquire_timeout". */
+#define SQLPOOL_DEADLINE_DEFAULT (-1.0)
+
+/* What the macros call: deadline as for sqlpool_acquire_until() (or
+ * SQLPOOL_DEADLINE_DEFAULT); file and line name the caller for leak warnings (file must
+ * outlive the borrow: a string literal such as __FILE__; may be NULL). */
+SQLPOOL_API int sqlpool_acquire_at(sqlpool *pool, sqlpool_conn **out, double deadline,
+                                   const char *file, int line);
+
+#define sqlpool_acquire(pool, out)                                                                 \
+    sqlpool_acquire_at((pool), (out), SQLPOOL_DEADLINE_DEFAULT, __FILE__, __LINE__)
+#define sqlpool_acquire_until(pool, out, deadline)                                                 \
+    sqlpool_acquire_at((pool), (out), (deadline), __FILE__, __LINE__)
+
 /*
- * Hand a connection back. An open transaction is rolled back and active statements are
- * reset; a connection that fails that (or the ping, with ping_on_release) is closed, as is
- * one that would take the pool past max_idle. conn must not be used afterwards.
- * NULL is a no-op. Thread-safe (for distinct connections).
+ * Borrow an idle connection without ever waiting or connecting: SQLPOOL_OK, or SQLPOOL_EAGAIN
+ * when none is idle (or threads are already waiting, who come first), SQLPOOL_ECLOSED,
+ * SQLPOOL_EINVAL. Thread-safe.
+ */
+SQLPOOL_API int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out);
+
+/* The pool's monotonic clock, in seconds (config.clock, or the system's); for deadlines. */
+SQLPOOL_API double sqlpool_clock(sqlpool *pool);
+
+/*
+ * Scoped use: acquire, call fn(conn, ctx), release, and return what fn returned; a
+ * connection is released even when fn fails, and discarded when fn returns SQLPOOL_EBROKEN.
+ * Returns the acquire's error when there is no connection (fn is not called).
+ */
+typedef int (*sqlpool_fn)(sqlpool_conn *conn, void *ctx);
+SQLPOOL_API int sqlpool_with(sqlpool *pool, sqlpool_fn fn, void *ctx);
+
+/* Release *conn when it is not NULL, and set it to NULL: for SQLPOOL_SCOPED. */
+SQLPOOL_API void sqlpool_release_ptr(sqlpool_conn **conn);
+
+/* With GCC and Clang, a connection variable that is released when it goes out of scope:
+ *     SQLPOOL_SCOPED sqlpool_conn *conn = NULL;
+ *     if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return -1;
+ *     ... every return from here on releases conn ... */
+#if defined(__GNUC__) || defined(__clang__)
+#define SQLPOOL_SCOPED __attribute__((cleanup(sqlpool_release_ptr)))
+#endif
+
+/*
+ * Hand a connection back. An open transaction is rolled back, statements from
+ * sqlpool_conn_prepare() are reset and their bindings cleared, and any other statement still
+ * holding a transaction is reset; a connection that fails that (or the ping, with ping_on_release)
+ * is closed, as is one past max_lifetime or one that would take the pool past max_idle. When
+ * threads are waiting, the oldest gets it directly. conn must not be used afterwards: a second
+ * release, or any use of a released handle, is caught (it is logged and ignored; calls that return
+ * int return SQLPOOL_EMISUSE), as long as the pool is open. NULL is a no-op. Thread-safe (for
+ * distinct connections).
  */
 SQLPOOL_API void sqlpool_release(sqlpool_conn *conn);
 
@@ -187,6 +300,14 @@ SQLPOOL_API int sqlpool_shrink(sqlpool *pool, int target);
 SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
 
 /*
+ * Run one maintenance pass now, on the calling thread: close idle connections past
+ * idle_timeout or max_lifetime, ping those due a keepalive, warn of leaks, and open
+ * connections up to min_idle. The pool's maintenance thread does this on its own; call it
+ * to drive a pool by a test clock. Returns SQLPOOL_OK, or SQLPOOL_EINVAL/SQLPOOL_ECLOSED.
+ */
+SQLPOOL_API int sqlpool_maintain(sqlpool *pool);
+
+/*
  * Check a borrowed connection: SQLite reads the schema cookie (which touches the database file)
  * and runs "SELECT sqlite_version()". Returns SQLPOOL_OK and
  * fills *out with healthy=1 and the version, or returns SQLPOOL_EBROKEN with healthy=0 and
@@ -203,10 +324,24 @@ SQLPOOL_API int sqlpool_conn_health(sqlpool_conn *conn, sqlpool_health *out);
 SQLPOOL_API sqlite3 *sqlpool_conn_sqlite(sqlpool_conn *conn);
 
 /*
- * Close the pool: every idle connection now, the in-memory database's keeper, and the pool
- * itself. Connections still borrowed keep working; the pool is freed when the last of them
- * is released. NULL is a no-op. Must not race with other calls on the same pool other than
- * releases of borrowed connections.
+ * A prepared statement for sql on a borrowed connection, from the connection's cache (LRU,
+ * prepared once with SQLITE_PREPARE_PERSISTENT), so a repeated statement is not re-prepared.
+ * Returns SQLPOOL_OK and sets *out, or SQLPOOL_EINVAL (NULL arguments, or SQL that SQLite
+ * refuses: the message says why), SQLPOOL_EMISUSE (released handle), SQLPOOL_ENOMEM, or
+ * SQLPOOL_EBROKEN when the connection failed. A second call for the same sql in one borrow
+ * returns the same statement, reset and with its bindings cleared. The statement is
+ * owned by the connection: do not finalize it. It is reset and its bindings cleared on
+ * release; do not use it after. Call from the thread that holds the connection.
+ */
+SQLPOOL_API int sqlpool_conn_prepare(sqlpool_conn *conn, const char *sql, sqlite3_stmt **out);
+
+/*
+ * Close the pool: threads waiting in sqlpool_acquire() return SQLPOOL_ECLOSED at once, idle
+ * connections and the maintenance thread stop, then it waits up to close_timeout for borrowed
+ * connections to come back, and frees everything. A connection still borrowed after that
+ * keeps working until released, and the pool is freed with the last of them. NULL is a
+ * no-op. No other call on the pool may start once this has been called, other than releases
+ * of borrowed connections.
  */
 SQLPOOL_API void sqlpool_close(sqlpool *pool);
 

@@ -22,12 +22,19 @@ typedef struct sqlpool__backend {
      * with a message in err; *retriable is set to 1 when another attempt may succeed. */
     int (*connect)(void *state, void **handle, int *retriable, char *err, size_t errlen);
 
-    /* Make a returned connection clean for its next borrower (roll back, reset statements).
-     * Must be cheap when there is nothing to do. SQLPOOL_OK, or SQLPOOL_EBROKEN. */
+    /* Make a returned connection clean for its next borrower (roll back, reset statements,
+     * clear cached statements' bindings, trim the statement cache to its size). Must be
+     * cheap when there is nothing to do. SQLPOOL_OK, or SQLPOOL_EBROKEN. */
     int (*reset)(void *handle);
 
-    /* A round trip that touches the database. SQLPOOL_OK, or SQLPOOL_EBROKEN and err. */
+    /* A round trip that touches the database; SQLite also reports a database file that was
+     * deleted, moved or replaced since the connection opened it. SQLPOOL_OK, or
+     * SQLPOOL_EBROKEN and err. */
     int (*ping)(void *handle, char *err, size_t errlen);
+
+    /* A cached prepared statement for sql (see sqlpool_conn_prepare). SQLPOOL_OK, or
+     * SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) with err. */
+    int (*prepare)(void *handle, const char *sql, void **stmt, char *err, size_t errlen);
 
     /* Fill *out; SQLPOOL_OK when healthy, SQLPOOL_EBROKEN when not. */
     int (*health)(void *handle, sqlpool_health *out);

@@ -5,9 +5,14 @@
  * thread holds a connection at a time), in WAL mode, with a busy timeout of connect_timeout.
  * ":memory:": one database per pool in SQLite's memdb VFS, named uniquely so all of the
  * pool's connections share it, and kept alive by a keeper connection until the pool closes.
+ *
+ * Each connection carries a prepared-statement cache (stmt_cache.h) that serves
+ * sqlpool_conn_prepare() and the backend's own statements (the connect-time "SELECT 1", ping's
+ * and health's queries), so a warm connection never re-prepares them.
  */
 #include "backend.h"
 #include "internal.h"
+#include "stmt_cache.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,9 +28,16 @@ typedef struct sqlite_state {
     char *vfs;  /* NULL for the default */
     int memory; /* 1 for a pool-private in-memory database */
     int busy_ms;
-    int flags;       /* sqlite3_open_v2 flags */
-    sqlite3 *keeper; /* holds the in-memory database open while the pool lives */
+    int flags;           /* sqlite3_open_v2 flags */
+    int stmt_cache_size; /* statements each connection keeps prepared */
+    sqlite3 *keeper;     /* holds the in-memory database open while the pool lives */
 } sqlite_state;
+
+/* A connection: the backend's handle. */
+typedef struct sqlite_conn {
+    sqlite3 *db;
+    sqlpool__stmt_cache cache;
+} sqlite_conn;
 
 static const int open_flags =
     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
@@ -73,6 +85,12 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
     *state = NULL;
     if (st == NULL) return SQLPOOL_ENOMEM;
     st->flags = cfg->create ? open_flags : nocreate_flags;
+    st->stmt_cache_size = cfg->stmt_cache_size;
+    if (st->stmt_cache_size < 0) {
+        sqlpool__format(err, errlen, "stmt_cache_size must be >= 0");
+        state_free(st);
+        return SQLPOOL_EINVAL;
+    }
     st->busy_ms = cfg->connect_timeout * 1000.0 > (double)INT_MAX
                       ? INT_MAX
                       : (int)(cfg->connect_timeout * 1000.0);
@@ -150,10 +168,12 @@ static int exec_simple(sqlite3 *db, const char *sql) {
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-/* Run a statement returning one row, stepping it to the end. */
-static int query_one(sqlite3 *db, const char *sql, char *text, size_t textlen) {
+/* Run one of the backend's own statements, returning at most one row, from the cache; it is
+ * reset at once, so it holds no transaction afterwards. With the cache off (or over capacity)
+ * it is finalized again. The error, if any, stays in sqlite3_errmsg(). */
+static int query_one(sqlite_conn *c, const char *sql, char *text, size_t textlen) {
     sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+    int rc = sqlpool__stmt_cache_get(&c->cache, sql, 1, &stmt);
     if (rc != SQLITE_OK) return rc;
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
@@ -163,90 +183,159 @@ static int query_one(sqlite3 *db, const char *sql, char *text, size_t textlen) {
         }
         rc = sqlite3_step(stmt);
     }
-    (void)sqlite3_finalize(stmt);
+    (void)sqlite3_reset(stmt);
+    if (c->cache.count > c->cache.capacity) sqlpool__stmt_cache_trim(&c->cache);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void conn_free(sqlite_conn *c) {
+    sqlite3_stmt *stmt;
+    sqlpool__stmt_cache_fini(&c->cache);
+    /* Statements a caller left behind would keep the handle alive as a zombie: finalize. */
+    while (c->db != NULL && (stmt = sqlite3_next_stmt(c->db, NULL)) != NULL)
+        (void)sqlite3_finalize(stmt);
+    (void)sqlite3_close_v2(c->db);
+    free(c);
+}
+
+/* Open the database and apply the connection settings; SQLite's code. */
+static int conn_open(const sqlite_state *st, sqlite_conn *c) {
+    int rc = sqlite3_open_v2(st->path, &c->db, st->memory ? open_flags : st->flags,
+                             st->memory ? NULL : st->vfs);
+    if (rc != SQLITE_OK) return rc;
+    (void)sqlite3_extended_result_codes(c->db, 1);
+    (void)sqlite3_busy_timeout(c->db, st->busy_ms);
+    if (sqlpool__stmt_cache_init(&c->cache, c->db, st->stmt_cache_size) != SQLITE_OK)
+        return SQLITE_NOMEM;
+    /* journal_mode reads the file header, so a file that is not a database fails here;
+     * a read-only database keeps its mode, which is fine. */
+    if (!st->memory) {
+        rc = exec_simple(c->db, "PRAGMA journal_mode=WAL");
+        if ((rc & 0xff) == SQLITE_READONLY) rc = SQLITE_OK;
+    }
+    return rc == SQLITE_OK ? query_one(c, "SELECT 1", NULL, 0) : rc;
 }
 
 static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
     sqlite_state *st = state;
-    sqlite3 *db = NULL;
+    sqlite_conn *c = calloc(1, sizeof *c);
     int rc;
 
     *handle = NULL;
     *retriable = 0;
-    rc = sqlite3_open_v2(st->path, &db, st->memory ? open_flags : st->flags,
-                         st->memory ? NULL : st->vfs);
-    if (rc == SQLITE_OK) {
-        (void)sqlite3_extended_result_codes(db, 1);
-        (void)sqlite3_busy_timeout(db, st->busy_ms);
-        /* journal_mode reads the file header, so a file that is not a database fails here;
-         * a read-only database keeps its mode, which is fine. */
-        if (!st->memory) {
-            rc = exec_simple(db, "PRAGMA journal_mode=WAL");
-            if ((rc & 0xff) == SQLITE_READONLY) rc = SQLITE_OK;
-        }
-        if (rc == SQLITE_OK) rc = query_one(db, "SELECT 1", NULL, 0);
+    if (c == NULL) {
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
     }
+    rc = conn_open(st, c);
     if (rc != SQLITE_OK) {
         *retriable = retriable_code(rc);
-        if (*retriable)
-            sqlpool__format(err, errlen, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        if ((rc & 0xff) == SQLITE_NOMEM)
+            sqlpool__format(err, errlen, "out of memory");
+        else if (*retriable)
+            sqlpool__format(err, errlen, "%s", c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
         else
-            describe_open_failure(st, db, rc, err, errlen);
-        (void)sqlite3_close_v2(db);
+            describe_open_failure(st, c->db, rc, err, errlen);
+        conn_free(c);
         return (rc & 0xff) == SQLITE_NOMEM ? SQLPOOL_ENOMEM : SQLPOOL_ECONNECT;
     }
-    *handle = db;
+    *handle = c;
     return SQLPOOL_OK;
 }
 
-static int sqlite_reset(void *handle) {
-    sqlite3 *db = handle;
+/* A transaction is open, or a statement still holds a read or write lock. */
+static int holds_transaction(sqlite3 *db) {
+    return !sqlite3_get_autocommit(db) || sqlite3_txn_state(db, NULL) != SQLITE_TXN_NONE;
+}
+
+/* Undo a borrow that used the cache or left a lock: reset its statements, roll back, trim. */
+static int reset_slow(sqlite_conn *c) {
     sqlite3_stmt *stmt = NULL;
 
-    while ((stmt = sqlite3_next_stmt(db, stmt)) != NULL)
+    sqlpool__stmt_cache_release(&c->cache);
+    /* Then the statements the caller prepared on the native handle and left running. */
+    while ((stmt = sqlite3_next_stmt(c->db, stmt)) != NULL)
         if (sqlite3_stmt_busy(stmt)) (void)sqlite3_reset(stmt);
-    if (!sqlite3_get_autocommit(db) && exec_simple(db, "ROLLBACK") != SQLITE_OK)
+    if (!sqlite3_get_autocommit(c->db) && exec_simple(c->db, "ROLLBACK") != SQLITE_OK)
         return SQLPOOL_EBROKEN;
+    sqlpool__stmt_cache_trim(&c->cache);
     return SQLPOOL_OK;
+}
+
+/* The hot path: nothing handed out from the cache and no lock held means nothing to undo. A
+ * caller's own statement left busy without a lock (say, "SELECT 1" on its first row) holds
+ * nothing the next borrower could notice, so it may wait for a later reset or the close. */
+static int sqlite_reset(void *handle) {
+    sqlite_conn *c = handle;
+    if (!sqlpool__stmt_cache_dirty(&c->cache) && !holds_transaction(c->db)) return SQLPOOL_OK;
+    return reset_slow(c);
+}
+
+/* SQLite's unix VFS notices when the path no longer names the file it opened: the file was
+ * deleted, renamed, or replaced. VFSes without the check (memdb) answer SQLITE_NOTFOUND. */
+static int file_moved(sqlite3 *db, char *err, size_t errlen) {
+    int moved = 0;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || !moved)
+        return 0;
+    sqlpool__format(err, errlen, "database file '%s' was deleted or replaced",
+                    sqlite3_db_filename(db, "main"));
+    return 1;
 }
 
 /* Unlike "SELECT 1", reading the schema cookie starts a read transaction and so touches the
  * database file: a connection whose file became unreadable fails here. */
 static int sqlite_ping(void *handle, char *err, size_t errlen) {
-    sqlite3 *db = handle;
-    if (query_one(db, "PRAGMA schema_version", NULL, 0) == SQLITE_OK) return SQLPOOL_OK;
-    sqlpool__format(err, errlen, "%s", sqlite3_errmsg(db));
+    sqlite_conn *c = handle;
+    if (file_moved(c->db, err, errlen)) return SQLPOOL_EBROKEN;
+    if (query_one(c, "PRAGMA schema_version", NULL, 0) == SQLITE_OK) return SQLPOOL_OK;
+    sqlpool__format(err, errlen, "%s", sqlite3_errmsg(c->db));
     return SQLPOOL_EBROKEN;
 }
 
+static int sqlite_prepare(void *handle, const char *sql, void **stmt, char *err, size_t errlen) {
+    sqlite_conn *c = handle;
+    sqlite3_stmt *s = NULL;
+    int rc = sqlpool__stmt_cache_get(&c->cache, sql, 0, &s);
+
+    *stmt = s;
+    if (rc == SQLITE_OK) return SQLPOOL_OK;
+    if ((rc & 0xff) == SQLITE_NOMEM) {
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
+    }
+    if (rc == SQLITE_EMPTY) {
+        sqlpool__format(err, errlen, "the SQL text holds no statement");
+        return SQLPOOL_EINVAL;
+    }
+    sqlpool__format(err, errlen, "%s", sqlite3_errmsg(c->db));
+    /* Bad SQL (a syntax error, a missing table) says nothing about the connection. */
+    return (rc & 0xff) == SQLITE_ERROR ? SQLPOOL_EINVAL : SQLPOOL_EBROKEN;
+}
+
 static int sqlite_health(void *handle, sqlpool_health *out) {
-    sqlite3 *db = handle;
+    sqlite_conn *c = handle;
     sqlpool__format(out->backend, sizeof out->backend, "sqlite");
-    if (query_one(db, "PRAGMA schema_version", NULL, 0) == SQLITE_OK &&
-        query_one(db, "SELECT sqlite_version()", out->version, sizeof out->version) == SQLITE_OK) {
+    out->version[0] = '\0';
+    if (file_moved(c->db, out->error, sizeof out->error)) return SQLPOOL_EBROKEN;
+    if (query_one(c, "PRAGMA schema_version", NULL, 0) == SQLITE_OK &&
+        query_one(c, "SELECT sqlite_version()", out->version, sizeof out->version) == SQLITE_OK) {
         out->healthy = 1;
         return SQLPOOL_OK;
     }
     out->version[0] = '\0';
-    sqlpool__format(out->error, sizeof out->error, "%s", sqlite3_errmsg(db));
+    sqlpool__format(out->error, sizeof out->error, "%s", sqlite3_errmsg(c->db));
     return SQLPOOL_EBROKEN;
 }
 
 static void *sqlite_native(void *handle) {
-    return handle;
+    return ((sqlite_conn *)handle)->db;
 }
 
 static void sqlite_close(void *handle) {
-    sqlite3 *db = handle;
-    sqlite3_stmt *stmt;
-    /* Statements a caller left behind would keep the handle alive as a zombie: finalize. */
-    while ((stmt = sqlite3_next_stmt(db, NULL)) != NULL)
-        (void)sqlite3_finalize(stmt);
-    (void)sqlite3_close_v2(db);
+    conn_free(handle);
 }
 
 const sqlpool__backend sqlpool__sqlite_backend = {
     "sqlite",    sqlite_pool_init, sqlite_pool_fini, sqlite_connect, sqlite_reset,
-    sqlite_ping, sqlite_health,    sqlite_native,    sqlite_close,
+    sqlite_ping, sqlite_prepare,   sqlite_health,    sqlite_native,  sqlite_close,
 };

@@ -10,7 +10,7 @@
  * thread-local state keeps it free of locks and data races. */
 static _Thread_local uint64_t rng_state;
 
-static double random_unit(void) {
+double sqlpool__random_unit(void) {
     uint64_t x = rng_state;
     if (x == 0) {
         struct timespec ts;
@@ -27,7 +27,7 @@ static double random_unit(void) {
 
 double sqlpool__backoff_delay(double base, int attempt) {
     double wait = base * ldexp(1.0, attempt < 60 ? attempt : 60);
-    return wait * (0.75 + 0.5 * random_unit());
+    return wait * (0.75 + 0.5 * sqlpool__random_unit());
 }
 
 void sqlpool__sleep(double seconds) {

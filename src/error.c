@@ -16,6 +16,8 @@ const char *sqlpool_strerror(int code) {
     case SQLPOOL_ECLOSED: return "pool closed";
     case SQLPOOL_EMISUSE: return "library misuse";
     case SQLPOOL_ENOTSUP: return "not supported";
+    case SQLPOOL_ETIMEDOUT: return "timed out waiting for a connection";
+    case SQLPOOL_EAGAIN: return "no connection available now";
     default: return "unknown error";
     }
 }

@@ -31,6 +31,8 @@ static inline int sqlpool__log_enabled(const sqlpool_config *cfg, int level) {
 /* backoff.c: the wait before retry number `attempt` (0-based): base * 2^attempt, scaled by
  * a random factor in [0.75, 1.25), so consecutive waits strictly grow. */
 double sqlpool__backoff_delay(double base, int attempt);
+/* A random number in [0, 1), from a per-thread generator: for jitter, not for secrets. */
+double sqlpool__random_unit(void);
 /* Sleep for a number of seconds on the monotonic clock, resuming after signals. */
 void sqlpool__sleep(double seconds);
 

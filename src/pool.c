@@ -1,44 +1,24 @@
 /*
- * pool.c: the pool core: the LIFO stack of idle connections, the counters, and the acquire
- * and release paths. Database work (connect, reset, ping, close) always happens outside the
- * pool lock, through the backend table.
+ * pool.c: the pool core: the LIFO list of idle connections, the first-come-first-served queue
+ * of waiters, the counters, and the acquire, release and close paths.
+ *
+ * The pool lock guards only pointer and counter updates. Database work (connect, reset, ping,
+ * close) always happens outside it, through the backend table, and so does every wait: a
+ * thread that waits for a connection sleeps on its own condition variable and is handed a
+ * connection (or a turn to open one) directly by whoever frees it.
  */
-#include "backend.h"
-#include "internal.h"
-#include "lock.h"
+#include "pool_internal.h"
 
+#include <errno.h>
 #include <math.h>
-#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct sqlpool_conn {
-    sqlpool *pool;
-    void *handle;       /* the backend's connection */
-    sqlpool_conn *next; /* next idle connection; under pool->lock */
-    atomic_int idle;    /* 1 while on the idle stack; written under pool->lock */
-};
-
-struct sqlpool {
-    sqlpool__lock lock;
-    const sqlpool__backend *backend;
-    void *backend_state;
-    sqlpool_config cfg; /* a copy; cfg.db points at db_copy. Read-only after open. */
-    char *db_copy;
-
-    /* Everything below is under lock. */
-    sqlpool_conn *idle_top; /* the most recently released idle connection */
-    int idle;
-    int in_use;
-    int peak_in_use;
-    int closing;
-    long long created, reused, closed, discarded, connect_retries, connect_failures;
-};
+#include <time.h>
 
 static void lock(sqlpool *pool) {
     sqlpool__lock_acquire(&pool->lock);
 }
-
 static void unlock(sqlpool *pool) {
     sqlpool__lock_release(&pool->lock);
 }
@@ -56,7 +36,252 @@ void sqlpool_config_init(sqlpool_config *cfg) {
     cfg->retry_backoff = 0.010;
     cfg->create = 1;
     cfg->log_level = SQLPOOL_LOG_INFO;
+    cfg->max_connecting = 2;
+    cfg->acquire_timeout = 30.0;
+    cfg->idle_timeout = 600.0;
+    cfg->max_lifetime = 1800.0;
+    cfg->validation_bypass = 0.5;
+    cfg->close_timeout = 5.0;
+    cfg->stmt_cache_size = 32;
 }
+
+/* ---- clocks ---- */
+
+static double system_clock(clockid_t id) {
+    struct timespec ts;
+    (void)clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+double sqlpool__now(sqlpool *pool) {
+    if (pool->cfg.clock != NULL) return pool->cfg.clock(pool->cfg.clock_ctx);
+    return system_clock(CLOCK_MONOTONIC);
+}
+
+/* A few milliseconds coarse and several times cheaper: for idle ages and lifetimes. */
+double sqlpool__now_coarse(sqlpool *pool) {
+    if (pool->cfg.clock != NULL) return pool->cfg.clock(pool->cfg.clock_ctx);
+#ifdef CLOCK_MONOTONIC_COARSE
+    return system_clock(CLOCK_MONOTONIC_COARSE);
+#else
+    return system_clock(CLOCK_MONOTONIC);
+#endif
+}
+
+double sqlpool_clock(sqlpool *pool) {
+    return pool != NULL ? sqlpool__now(pool) : 0.0;
+}
+
+/* ---- handles and states ---- */
+
+static unsigned state_of(unsigned word) {
+    return word & 3u;
+}
+static unsigned gen_of(unsigned word) {
+    return word >> 2;
+}
+
+static void set_word(sqlpool_conn *c, unsigned gen, unsigned state) {
+    atomic_store_explicit(&c->word, gen << 2 | state, memory_order_relaxed);
+}
+
+static sqlpool_conn *handle_of(sqlpool_conn *c) {
+    unsigned gen = gen_of(atomic_load_explicit(&c->word, memory_order_relaxed));
+    return (sqlpool_conn *)((uintptr_t)c | (gen & SQLPOOL__GEN_MASK));
+}
+
+/* The connection behind a handle, when the handle's borrow is the current one; else NULL. */
+static sqlpool_conn *borrowed(sqlpool_conn *handle) {
+    uintptr_t u = (uintptr_t)handle;
+    sqlpool_conn *c = (sqlpool_conn *)(u & ~(uintptr_t)SQLPOOL__GEN_MASK);
+    unsigned word = atomic_load_explicit(&c->word, memory_order_relaxed);
+    if (state_of(word) != CONN_BORROWED ||
+        (gen_of(word) & SQLPOOL__GEN_MASK) != (u & SQLPOOL__GEN_MASK))
+        return NULL;
+    return c;
+}
+
+/* The pool of a handle that is no longer current, to log against; structs outlive borrows. */
+static sqlpool *pool_of_stale(sqlpool_conn *handle) {
+    return ((sqlpool_conn *)((uintptr_t)handle & ~(uintptr_t)SQLPOOL__GEN_MASK))->pool;
+}
+
+static int misuse(sqlpool_conn *handle, const char *what) {
+    SQLPOOL__LOG(&pool_of_stale(handle)->cfg, SQLPOOL_LOG_ERROR,
+                 "conn_misuse %s on a connection that was already released", what);
+    return sqlpool__fail(SQLPOOL_EMISUSE, "%s on a connection that was already released", what);
+}
+
+/* ---- lists (under lock) ---- */
+
+static void idle_push_locked(sqlpool *pool, sqlpool_conn *c) {
+    c->prev = NULL;
+    c->next = pool->idle_head;
+    if (pool->idle_head)
+        pool->idle_head->prev = c;
+    else
+        pool->idle_tail = c;
+    pool->idle_head = c;
+    pool->idle++;
+}
+
+/* At the idle list's old end: for a connection back from a keepalive check. */
+static void idle_push_old_locked(sqlpool *pool, sqlpool_conn *c) {
+    c->next = NULL;
+    c->prev = pool->idle_tail;
+    if (pool->idle_tail)
+        pool->idle_tail->next = c;
+    else
+        pool->idle_head = c;
+    pool->idle_tail = c;
+    pool->idle++;
+}
+
+void sqlpool__idle_remove_locked(sqlpool *pool, sqlpool_conn *c) {
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        pool->idle_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        pool->idle_tail = c->prev;
+    c->prev = c->next = NULL;
+    pool->idle--;
+}
+
+void sqlpool__all_add_locked(sqlpool *pool, sqlpool_conn *c) {
+    c->all_prev = NULL;
+    c->all_next = pool->all;
+    if (pool->all) pool->all->all_prev = c;
+    pool->all = c;
+}
+
+static void all_remove_locked(sqlpool *pool, sqlpool_conn *c) {
+    if (c->all_prev)
+        c->all_prev->all_next = c->all_next;
+    else
+        pool->all = c->all_next;
+    if (c->all_next) c->all_next->all_prev = c->all_prev;
+    c->all_prev = c->all_next = NULL;
+}
+
+static void queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
+    w->next = NULL;
+    w->prev = pool->wait_tail;
+    if (pool->wait_tail)
+        pool->wait_tail->next = w;
+    else
+        pool->wait_head = w;
+    pool->wait_tail = w;
+    pool->waiting++;
+}
+
+static void queue_remove_locked(sqlpool *pool, sqlpool__waiter *w) {
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        pool->wait_head = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        pool->wait_tail = w->prev;
+    w->prev = w->next = NULL;
+    pool->waiting--;
+}
+
+/* ---- the books (under lock) ---- */
+
+static void record_wait_locked(sqlpool *pool, double seconds) {
+    if (seconds < 0) seconds = 0;
+    sqlpool__hist_record(&pool->waits, (uint64_t)(seconds * 1e9));
+    if (seconds > 0) {
+        pool->wait_count++;
+        pool->wait_seconds += seconds;
+    }
+}
+
+/* Make c borrowed by a new holder: a new generation, so older handles stop working. */
+static void borrow_locked(sqlpool *pool, sqlpool_conn *c, double now, const char *file, int line) {
+    set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1, CONN_BORROWED);
+    if (++pool->in_use > pool->peak_in_use) pool->peak_in_use = pool->in_use;
+    pool->acquires++;
+    c->acquired_at = now;
+    c->acquired_file = file;
+    c->acquired_line = line;
+    c->leak_warned = 0;
+}
+
+static int can_connect_locked(const sqlpool *pool) {
+    const sqlpool_config *cfg = &pool->cfg;
+    return pool->connecting < cfg->max_connecting &&
+           (cfg->max_open == 0 || pool->open + pool->connecting < cfg->max_open);
+}
+
+void sqlpool__retire_locked(sqlpool *pool, sqlpool_conn *c, int reason) {
+    all_remove_locked(pool, c);
+    set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)), CONN_CLOSED);
+    pool->open--;
+    pool->closed_by[reason]++;
+}
+
+sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool) {
+    sqlpool__waiter *list = NULL, **tail = &list;
+    while (pool->wait_head != NULL && can_connect_locked(pool)) {
+        sqlpool__waiter *w = pool->wait_head;
+        queue_remove_locked(pool, w);
+        w->grant = 1;
+        pool->connecting++;
+        *tail = w;
+        tail = &w->next;
+    }
+    return list;
+}
+
+sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, double now, int old,
+                                       int *pooled) {
+    sqlpool__waiter *w = pool->wait_head;
+    *pooled = 1;
+    if (w != NULL) {
+        queue_remove_locked(pool, w);
+        borrow_locked(pool, c, now, w->file, w->line);
+        pool->reused++;
+        w->conn = c;
+        return w;
+    }
+    if (pool->idle < pool->cfg.max_idle && !pool->closing) {
+        set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)), CONN_IDLE);
+        if (old) {
+            idle_push_old_locked(pool, c);
+        } else {
+            c->released_at = now;
+            idle_push_locked(pool, c);
+        }
+        return NULL;
+    }
+    *pooled = 0;
+    return NULL;
+}
+
+/* ---- waking ---- */
+
+static void waiter_signal(sqlpool__waiter *w) {
+    if (pthread_mutex_lock(&w->mu) != 0) abort();
+    w->signaled = 1;
+    if (pthread_cond_signal(&w->cv) != 0) abort();
+    if (pthread_mutex_unlock(&w->mu) != 0) abort();
+}
+
+void sqlpool__wake_all(sqlpool__waiter *list) {
+    while (list != NULL) {
+        /* Read next first: once signaled, the waiter may return and its frame vanish. */
+        sqlpool__waiter *next = list->next;
+        waiter_signal(list);
+        list = next;
+    }
+}
+
+/* ---- open and close ---- */
 
 static int valid_seconds(double s) {
     return isfinite(s) && s >= 0;
@@ -69,15 +294,56 @@ static int check_config(const sqlpool_config *cfg) {
     if (cfg->max_retries < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_retries must not be negative, got %d",
                              cfg->max_retries);
-    if (!valid_seconds(cfg->connect_timeout))
-        return sqlpool__fail(SQLPOOL_EINVAL, "connect_timeout must be a finite number >= 0");
-    if (!valid_seconds(cfg->retry_backoff))
-        return sqlpool__fail(SQLPOOL_EINVAL, "retry_backoff must be a finite number >= 0");
+    if (cfg->max_open < 0 || cfg->min_idle < 0 || cfg->stmt_cache_size < 0)
+        return sqlpool__fail(SQLPOOL_EINVAL,
+                             "max_open, min_idle and stmt_cache_size must not be negative");
+    if (cfg->max_connecting < 1)
+        return sqlpool__fail(SQLPOOL_EINVAL, "max_connecting must be at least 1, got %d",
+                             cfg->max_connecting);
+    if (!valid_seconds(cfg->connect_timeout) || !valid_seconds(cfg->retry_backoff) ||
+        !valid_seconds(cfg->acquire_timeout) || !valid_seconds(cfg->idle_timeout) ||
+        !valid_seconds(cfg->max_lifetime) || !valid_seconds(cfg->keepalive_interval) ||
+        !valid_seconds(cfg->validation_bypass) || !valid_seconds(cfg->leak_threshold) ||
+        !valid_seconds(cfg->close_timeout))
+        return sqlpool__fail(SQLPOOL_EINVAL, "every timeout and interval must be a finite "
+                                             "number of seconds >= 0");
+    return SQLPOOL_OK;
+}
+
+static void free_pool(sqlpool *pool) {
+    sqlpool_conn *c = pool->spare;
+    while (c != NULL) {
+        sqlpool_conn *next = c->next;
+        free(c);
+        c = next;
+    }
+    pool->backend->pool_fini(pool->backend_state);
+    (void)pthread_mutex_destroy(&pool->maint_mu);
+    (void)pthread_cond_destroy(&pool->maint_cv);
+    free(pool->db_copy);
+    free(pool);
+}
+
+static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
+    char err[256] = "";
+    int rc;
+    pool->cfg = *cfg;
+    pool->db_copy = strdup(cfg->db);
+    if (pool->db_copy == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory");
+    pool->cfg.db = pool->db_copy;
+    pool->cfg.sqlite_vfs = NULL; /* not copied: resolved by the backend in pool_init */
+    pool->backend = sqlpool__backend_for(cfg->db);
+    rc = pool->backend->pool_init(cfg, &pool->backend_state, err, sizeof err);
+    if (rc != SQLPOOL_OK) {
+        free(pool->db_copy);
+        return sqlpool__fail(rc, "%s", err);
+    }
+    if (pthread_mutex_init(&pool->maint_mu, NULL) != 0) abort();
+    sqlpool__cond_init_monotonic(&pool->maint_cv);
     return SQLPOOL_OK;
 }
 
 int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
-    char err[256];
     sqlpool *pool;
     int rc;
 
@@ -85,43 +351,77 @@ int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
     if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
     *out = NULL;
     if (cfg == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "cfg is NULL");
-    rc = check_config(cfg);
-    if (rc != SQLPOOL_OK) return rc;
-
+    if ((rc = check_config(cfg)) != SQLPOOL_OK) return rc;
     pool = calloc(1, sizeof *pool);
     if (pool == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory creating the pool");
-    pool->cfg = *cfg;
-    pool->db_copy = strdup(cfg->db);
-    if (pool->db_copy == NULL) {
+    if ((rc = init_pool(pool, cfg)) != SQLPOOL_OK) {
         free(pool);
-        return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory creating the pool");
+        return rc;
     }
-    pool->cfg.db = pool->db_copy;
-    pool->cfg.sqlite_vfs = NULL; /* not copied: resolved by the backend during pool_init */
-    pool->backend = sqlpool__backend_for(cfg->db);
-
-    err[0] = '\0';
-    rc = pool->backend->pool_init(cfg, &pool->backend_state, err, sizeof err);
-    if (rc != SQLPOOL_OK) {
-        free(pool->db_copy);
-        free(pool);
-        return sqlpool__fail(rc, "%s", err);
+    /* min_idle connections now, so a database that cannot be reached fails here. */
+    if (cfg->min_idle > 0) {
+        sqlpool__maintain_pass(pool);
+        lock(pool);
+        rc = pool->idle == 0 ? SQLPOOL_ECONNECT : SQLPOOL_OK;
+        unlock(pool);
+        if (rc != SQLPOOL_OK) {
+            char why[256];
+            lock(pool);
+            memcpy(why, pool->last_connect_error, sizeof why);
+            unlock(pool);
+            pool->cfg.close_timeout = 0;
+            sqlpool_close(pool);
+            return sqlpool__fail(rc, "%s", why);
+        }
+    }
+    if ((rc = sqlpool__maintenance_start(pool)) != SQLPOOL_OK) {
+        sqlpool_close(pool);
+        return rc;
     }
     *out = pool;
     return SQLPOOL_OK;
 }
 
-/* Open one connection, retrying errors that can pass with growing waits. */
+static sqlpool_conn *new_conn_struct(sqlpool *pool) {
+    sqlpool_conn *c;
+    lock(pool);
+    c = pool->spare;
+    if (c != NULL) pool->spare = c->next;
+    unlock(pool);
+    if (c == NULL) {
+        size_t size = (sizeof *c + SQLPOOL__CONN_ALIGN - 1) & ~(size_t)(SQLPOOL__CONN_ALIGN - 1);
+        c = aligned_alloc(SQLPOOL__CONN_ALIGN, size);
+        if (c == NULL) return NULL;
+        memset(c, 0, sizeof *c);
+        atomic_init(&c->word, CONN_CLOSED);
+        c->pool = pool;
+    }
+    c->prev = c->next = NULL;
+    c->handle = NULL;
+    return c;
+}
+
+static void recycle_conn_struct(sqlpool *pool, sqlpool_conn *c) {
+    lock(pool);
+    c->next = pool->spare;
+    pool->spare = c;
+    unlock(pool);
+}
+
+void sqlpool__close_conn(sqlpool *pool, sqlpool_conn *c) {
+    pool->backend->close(c->handle);
+    c->handle = NULL;
+    recycle_conn_struct(pool, c);
+}
+
+/* One connect attempt after another, retrying errors that can pass with growing waits. */
 static int connect_with_retry(sqlpool *pool, void **handle) {
     const sqlpool_config *cfg = &pool->cfg;
     char err[256];
-    int attempt;
 
-    for (attempt = 0;; attempt++) {
-        int retriable = 0;
-        int rc;
+    for (int attempt = 0;; attempt++) {
+        int retriable = 0, rc;
         double wait;
-
         err[0] = '\0';
         rc = pool->backend->connect(pool->backend_state, handle, &retriable, err, sizeof err);
         if (rc == SQLPOOL_OK) return SQLPOOL_OK;
@@ -130,7 +430,7 @@ static int connect_with_retry(sqlpool *pool, void **handle) {
             return sqlpool__fail(SQLPOOL_EBUSY, "failed after %d retries: %s", cfg->max_retries,
                                  err);
         wait = sqlpool__backoff_delay(cfg->retry_backoff, attempt);
-        sqlpool__log(cfg, SQLPOOL_LOG_WARNING, "connect_retry attempt=%d wait_ms=%.1f error=%s",
+        SQLPOOL__LOG(cfg, SQLPOOL_LOG_WARNING, "connect_retry attempt=%d wait_ms=%.1f error=%s",
                      attempt + 1, wait * 1e3, err);
         lock(pool);
         pool->connect_retries++;
@@ -139,129 +439,360 @@ static int connect_with_retry(sqlpool *pool, void **handle) {
     }
 }
 
-static int open_conn(sqlpool *pool, sqlpool_conn **out) {
-    sqlpool_conn *conn = calloc(1, sizeof *conn);
+/* The connection's expiry: max_lifetime less up to 2.5%, so a batch does not expire at once. */
+static double expiry(const sqlpool *pool, double now) {
+    double life = pool->cfg.max_lifetime;
+    if (life <= 0) return INFINITY;
+    return now + life * (1.0 - 0.025 * sqlpool__random_unit());
+}
+
+int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now) {
+    sqlpool_conn *c = new_conn_struct(pool);
     int rc;
-    if (conn == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory opening a connection");
-    rc = connect_with_retry(pool, &conn->handle);
+    *out = NULL;
+    if (c == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory opening a connection");
+    rc = connect_with_retry(pool, &c->handle);
     if (rc != SQLPOOL_OK) {
-        free(conn);
+        recycle_conn_struct(pool, c);
         return rc;
     }
-    conn->pool = pool;
-    *out = conn;
+    c->created_at = c->released_at = c->checked_at = now;
+    c->expires_at = expiry(pool, now);
+    *out = c;
     return SQLPOOL_OK;
 }
 
-int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out) {
-    sqlpool_conn *conn;
-    long long created, reused;
-    int rc;
+/* Called when a release finds the pool closing: wake sqlpool_close() or, once it has given
+ * up waiting, free the pool with the last connection. Returns 1 if the pool was freed. */
+static int settle_closing(sqlpool *pool) {
+    sqlpool__waiter *closer = NULL;
+    int last;
+    lock(pool);
+    last = pool->in_use == 0 && pool->connecting == 0;
+    if (last && pool->closer != NULL) {
+        closer = pool->closer;
+        pool->closer = NULL;
+    }
+    last = last && pool->orphaned;
+    unlock(pool);
+    if (closer != NULL) waiter_signal(closer); /* the pool may be freed from here on */
+    if (last) free_pool(pool);
+    return last || closer != NULL;
+}
 
-    if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
-    *out = NULL;
-    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+/* A connection the caller has the right to open (connecting already counted): open it and
+ * make it the caller's. */
+static int connect_for(sqlpool *pool, sqlpool_conn **out, const char *file, int line) {
+    sqlpool_conn *c;
+    sqlpool__waiter *wake = NULL;
+    long long created = 0, reused = 0;
+    double now = sqlpool__now_coarse(pool);
+    int rc = sqlpool__open_conn(pool, &c, now), closing;
 
     lock(pool);
-    if (pool->closing) {
-        unlock(pool);
+    pool->connecting--;
+    closing = pool->closing;
+    if (rc != SQLPOOL_OK) {
+        pool->connect_failures++;
+        sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
+                        sqlpool_errmsg());
+        wake = sqlpool__grant_locked(pool); /* the turn passes on */
+    } else if (pool->closing) {
+        rc = SQLPOOL_ECLOSED;
+    } else {
+        pool->created++;
+        pool->open++;
+        sqlpool__all_add_locked(pool, c);
+        borrow_locked(pool, c, now, file, line);
+        created = pool->created;
+        reused = pool->reused;
+    }
+    unlock(pool);
+    sqlpool__wake_all(wake);
+    if (rc == SQLPOOL_ECLOSED || (rc != SQLPOOL_OK && closing)) {
+        if (rc == SQLPOOL_ECLOSED) {
+            pool->backend->close(c->handle);
+            recycle_conn_struct(pool, c);
+        }
+        (void)settle_closing(pool); /* the last use of pool */
         return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     }
-    conn = pool->idle_top;
-    if (conn != NULL) {
-        pool->idle_top = conn->next;
-        pool->idle--;
-        pool->reused++;
-        atomic_store_explicit(&conn->idle, 0, memory_order_relaxed);
-        conn->next = NULL;
-    }
-    /* Count the slot now, even for a connection still to be opened, so peak_in_use and
-     * in_use describe checked-out capacity. */
-    if (++pool->in_use > pool->peak_in_use) pool->peak_in_use = pool->in_use;
-    created = pool->created;
-    reused = pool->reused;
-    unlock(pool);
-
-    if (conn != NULL) {
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_reuse total=%lld reused=%lld", created,
-                     reused);
-        *out = conn;
-        return SQLPOOL_OK;
-    }
-
-    rc = open_conn(pool, &conn);
-    lock(pool);
-    if (rc == SQLPOOL_OK) {
-        created = ++pool->created;
-    } else {
-        pool->in_use--;
-        pool->connect_failures++;
-    }
-    reused = pool->reused;
-    unlock(pool);
     if (rc != SQLPOOL_OK) {
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s", sqlpool_errmsg());
         return rc;
     }
     SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_create total=%lld reused=%lld", created,
                  reused);
-    *out = conn;
+    *out = handle_of(c);
     return SQLPOOL_OK;
 }
 
-static void free_pool(sqlpool *pool) {
-    pool->backend->pool_fini(pool->backend_state);
-    free(pool->db_copy);
-    free(pool);
+/* ---- waiting ---- */
+
+static void deadline_timespec(double seconds_from_now, struct timespec *ts) {
+    double t = system_clock(CLOCK_MONOTONIC) + seconds_from_now;
+    ts->tv_sec = (time_t)t;
+    ts->tv_nsec = (long)((t - (double)ts->tv_sec) * 1e9);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
 }
 
-static void close_conn(sqlpool *pool, sqlpool_conn *conn) {
-    pool->backend->close(conn->handle);
-    free(conn);
+void sqlpool__cond_init_monotonic(pthread_cond_t *cv) {
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0) abort();
+    if (pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0) abort();
+    if (pthread_cond_init(cv, &attr) != 0) abort();
+    (void)pthread_condattr_destroy(&attr);
 }
 
-/* Return a borrowed connection; broken says the caller or a check found it unusable. */
-static void give_back(sqlpool_conn *conn, int broken) {
-    sqlpool *pool = conn->pool;
+static void waiter_init(sqlpool__waiter *w, double since, const char *file, int line) {
+    memset(w, 0, sizeof *w);
+    w->since = since;
+    w->file = file;
+    w->line = line;
+    if (pthread_mutex_init(&w->mu, NULL) != 0) abort();
+    sqlpool__cond_init_monotonic(&w->cv);
+}
+
+static void waiter_destroy(sqlpool__waiter *w) {
+    (void)pthread_cond_destroy(&w->cv);
+    (void)pthread_mutex_destroy(&w->mu);
+}
+
+/* Sleep until signaled or the deadline (on the pool clock) passes. Returns w->signaled. */
+static int waiter_sleep(sqlpool *pool, sqlpool__waiter *w, double deadline) {
+    int signaled;
+    if (pthread_mutex_lock(&w->mu) != 0) abort();
+    while (!w->signaled) {
+        struct timespec ts;
+        double left;
+        if (isinf(deadline)) {
+            if (pthread_cond_wait(&w->cv, &w->mu) != 0) abort();
+            continue;
+        }
+        left = deadline - sqlpool__now(pool);
+        if (left <= 0) break;
+        /* A caller's clock may not follow the system's: look at it again now and then. */
+        if (pool->cfg.clock != NULL && left > 0.01) left = 0.01;
+        deadline_timespec(left, &ts);
+        (void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+    }
+    signaled = w->signaled;
+    if (pthread_mutex_unlock(&w->mu) != 0) abort();
+    return signaled;
+}
+
+/* Wait for a signal already decided on (under the pool lock) but not yet delivered. */
+static int waiter_withdraw_signal(sqlpool__waiter *w) {
+    if (pthread_mutex_lock(&w->mu) != 0) abort();
+    while (!w->signaled)
+        if (pthread_cond_wait(&w->cv, &w->mu) != 0) abort();
+    if (pthread_mutex_unlock(&w->mu) != 0) abort();
+    return 0;
+}
+
+/* After a timeout: leave the queue, unless served meanwhile (then wait for the signal, which
+ * is on its way). Returns 1 when timed out for good. */
+static int waiter_withdraw(sqlpool *pool, sqlpool__waiter *w, char *state, size_t statelen) {
+    int queued;
+    lock(pool);
+    queued = w->conn == NULL && !w->grant && !w->closed;
+    if (queued) {
+        queue_remove_locked(pool, w);
+        pool->timeouts++;
+        record_wait_locked(pool, sqlpool__now(pool) - w->since);
+        sqlpool__format(state, statelen,
+                        "open %d/%d, in use %d, idle %d, waiting %d, connecting %d; last connect "
+                        "error: %s",
+                        pool->open, pool->cfg.max_open, pool->in_use, pool->idle, pool->waiting,
+                        pool->connecting,
+                        pool->last_connect_error[0] ? pool->last_connect_error : "none");
+    }
+    unlock(pool);
+    if (queued) return 1;
+    return waiter_withdraw_signal(w);
+}
+
+/* Queue behind earlier waiters and sleep. Called with the lock held; returns without it. */
+static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file,
+                     int line) {
+    sqlpool__waiter w;
+    char state[512];
+    double since = sqlpool__now(pool);
+
+    if (deadline < 0)
+        deadline = pool->cfg.acquire_timeout > 0 ? since + pool->cfg.acquire_timeout : INFINITY;
+    waiter_init(&w, since, file, line);
+    queue_push_locked(pool, &w);
+    unlock(pool);
+
+    if (!waiter_sleep(pool, &w, deadline) && waiter_withdraw(pool, &w, state, sizeof state)) {
+        waiter_destroy(&w);
+        return sqlpool__fail(SQLPOOL_ETIMEDOUT,
+                             "timed out after %.3f s waiting for a connection (%s)",
+                             sqlpool__now(pool) - since, state);
+    }
+    waiter_destroy(&w);
+    if (w.closed) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+    lock(pool);
+    record_wait_locked(pool, sqlpool__now(pool) - since);
+    unlock(pool);
+    if (w.grant) return connect_for(pool, out, file, line);
+    *out = handle_of(w.conn);
+    return SQLPOOL_OK;
+}
+
+/* ---- acquire ---- */
+
+static int expired(const sqlpool_conn *c, double now) {
+    return now >= c->expires_at;
+}
+
+/* An idle connection that sat too long is checked before it is handed out. */
+static int usable(sqlpool *pool, sqlpool_conn *c) {
+    char err[256] = "";
+    if (pool->backend->ping(c->handle, err, sizeof err) == SQLPOOL_OK) return 1;
+    SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "conn_invalid reason=%s", err);
+    return 0;
+}
+
+/* Close a connection the caller took out of the pool and holds. */
+static void drop(sqlpool *pool, sqlpool_conn *c, int reason) {
+    sqlpool__waiter *wake;
+    int closing;
+    lock(pool);
+    pool->in_use--;
+    sqlpool__retire_locked(pool, c, reason);
+    wake = sqlpool__grant_locked(pool);
+    closing = pool->closing;
+    unlock(pool);
+    sqlpool__wake_all(wake);
+    sqlpool__close_conn(pool, c);
+    if (closing)
+        (void)settle_closing(pool);
+    else
+        sqlpool__maintenance_kick(pool);
+}
+
+static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file, int line,
+                   int try_only) {
+    for (;;) {
+        double now = sqlpool__now_coarse(pool);
+        sqlpool_conn *c = NULL;
+        long long created, reused;
+        int check;
+
+        lock(pool);
+        if (pool->closing) {
+            unlock(pool);
+            return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+        }
+        if (pool->wait_head == NULL && (c = pool->idle_head) != NULL) {
+            sqlpool__idle_remove_locked(pool, c);
+            borrow_locked(pool, c, now, file, line);
+            pool->reused++;
+            sqlpool__hist_record(&pool->waits, 0);
+            check = expired(c, now) || now - c->released_at > pool->cfg.validation_bypass;
+            created = pool->created;
+            reused = pool->reused;
+            unlock(pool);
+            if (check && (expired(c, now) || !usable(pool, c))) {
+                drop(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
+                continue;
+            }
+            SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_reuse total=%lld reused=%lld", created,
+                         reused);
+            *out = handle_of(c);
+            return SQLPOOL_OK;
+        }
+        if (try_only) {
+            unlock(pool);
+            return sqlpool__fail(SQLPOOL_EAGAIN, "no idle connection");
+        }
+        if (pool->wait_head == NULL && can_connect_locked(pool)) {
+            pool->connecting++;
+            sqlpool__hist_record(&pool->waits, 0);
+            unlock(pool);
+            return connect_for(pool, out, file, line);
+        }
+        return wait_turn(pool, out, deadline, file, line);
+    }
+}
+
+int sqlpool_acquire_at(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file,
+                       int line) {
+    if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
+    *out = NULL;
+    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    if (isnan(deadline)) return sqlpool__fail(SQLPOOL_EINVAL, "the deadline is not a number");
+    return acquire(pool, out, deadline, file, line, 0);
+}
+
+int(sqlpool_acquire)(sqlpool *pool, sqlpool_conn **out) {
+    return sqlpool_acquire_at(pool, out, SQLPOOL_DEADLINE_DEFAULT, NULL, 0);
+}
+
+int(sqlpool_acquire_until)(sqlpool *pool, sqlpool_conn **out, double deadline) {
+    return sqlpool_acquire_at(pool, out, deadline < 0 ? 0 : deadline, NULL, 0);
+}
+
+int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out) {
+    if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
+    *out = NULL;
+    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    return acquire(pool, out, 0, NULL, 0, 1);
+}
+
+/* ---- release ---- */
+
+static void give_back(sqlpool_conn *handle, int broken) {
+    sqlpool_conn *c = borrowed(handle);
+    sqlpool *pool;
+    sqlpool__waiter *wake = NULL;
     char err[256];
-    int pooled = 0, last;
+    double now;
+    int pooled = 0, reason = CLOSE_BROKEN, closing;
 
-    if (atomic_load_explicit(&conn->idle, memory_order_relaxed)) {
-        /* Released twice: it is already on the stack; pushing it again would corrupt it. */
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "release_misuse connection released twice");
+    if (c == NULL) {
+        (void)misuse(handle, broken ? "discard" : "release");
         return;
     }
-
+    pool = c->pool;
     err[0] = '\0';
-    if (!broken && pool->backend->reset(conn->handle) != SQLPOOL_OK) broken = 1;
+    if (!broken && pool->backend->reset(c->handle) != SQLPOOL_OK) broken = 1;
     if (!broken && pool->cfg.ping_on_release &&
-        pool->backend->ping(conn->handle, err, sizeof err) != SQLPOOL_OK)
+        pool->backend->ping(c->handle, err, sizeof err) != SQLPOOL_OK)
         broken = 1;
+    now = sqlpool__now_coarse(pool);
 
     lock(pool);
     pool->in_use--;
-    if (!broken && !pool->closing && pool->idle < pool->cfg.max_idle) {
-        conn->next = pool->idle_top;
-        atomic_store_explicit(&conn->idle, 1, memory_order_relaxed);
-        pool->idle_top = conn;
-        pool->idle++;
-        pooled = 1;
-    } else {
-        pool->closed++;
-        if (broken) pool->discarded++;
+    if (!broken && !expired(c, now)) {
+        wake = sqlpool__offer_locked(pool, c, now, 0, &pooled);
+        reason = CLOSE_MAX_IDLE;
+    } else if (!broken) {
+        reason = CLOSE_LIFETIME;
     }
-    last = pool->closing && pool->in_use == 0;
+    if (pool->closing) reason = CLOSE_POOL;
+    if (!pooled) {
+        sqlpool__retire_locked(pool, c, reason);
+        wake = sqlpool__grant_locked(pool);
+    }
+    closing = pool->closing;
     unlock(pool);
 
+    sqlpool__wake_all(wake);
     if (pooled) return;
     if (broken)
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "pool_discard reason=%s",
                      err[0] ? err : "broken");
+    sqlpool__close_conn(pool, c);
+    if (closing)
+        (void)settle_closing(pool);
     else
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_DEBUG, "pool_close_extra max_idle=%d",
-                     pool->cfg.max_idle);
-    close_conn(pool, conn);
-    if (last) free_pool(pool);
+        sqlpool__maintenance_kick(pool);
 }
 
 void sqlpool_release(sqlpool_conn *conn) {
@@ -272,46 +803,51 @@ void sqlpool_discard(sqlpool_conn *conn) {
     if (conn != NULL) give_back(conn, 1);
 }
 
-/* Detach up to (idle - target) idle connections, oldest first, to close outside the lock. */
-static sqlpool_conn *take_idle_locked(sqlpool *pool, int target, int *count) {
-    sqlpool_conn *taken = NULL, **link = &pool->idle_top;
-    int keep = target, n = 0;
-
-    /* The stack's top is the most recently used: keep the first `target`, take the rest. */
-    while (*link != NULL && keep > 0) {
-        link = &(*link)->next;
-        keep--;
-    }
-    taken = *link;
-    *link = NULL;
-    for (sqlpool_conn *c = taken; c != NULL; c = c->next) {
-        atomic_store_explicit(&c->idle, 0, memory_order_relaxed);
-        n++;
-    }
-    pool->idle -= n;
-    pool->closed += n;
-    *count = n;
-    return taken;
-}
-
-static void close_list(sqlpool *pool, sqlpool_conn *list) {
-    while (list != NULL) {
-        sqlpool_conn *next = list->next;
-        close_conn(pool, list);
-        list = next;
+void sqlpool_release_ptr(sqlpool_conn **conn) {
+    if (conn != NULL && *conn != NULL) {
+        sqlpool_release(*conn);
+        *conn = NULL;
     }
 }
+
+int sqlpool_with(sqlpool *pool, sqlpool_fn fn, void *ctx) {
+    sqlpool_conn *conn;
+    int rc;
+    if (fn == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "fn is NULL");
+    rc = sqlpool_acquire_at(pool, &conn, SQLPOOL_DEADLINE_DEFAULT, "sqlpool_with", 0);
+    if (rc != SQLPOOL_OK) return rc;
+    rc = fn(conn, ctx);
+    if (rc == SQLPOOL_EBROKEN)
+        sqlpool_discard(conn);
+    else
+        sqlpool_release(conn);
+    return rc;
+}
+
+/* ---- idle management ---- */
 
 int sqlpool_shrink(sqlpool *pool, int target) {
-    sqlpool_conn *taken;
-    int n;
+    sqlpool_conn *taken = NULL;
+    int n = 0;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
     if (target < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
     lock(pool);
-    taken = take_idle_locked(pool, target, &n);
+    /* The tail is the longest idle: keep the `target` most recently used. */
+    while (pool->idle > target) {
+        sqlpool_conn *c = pool->idle_tail;
+        sqlpool__idle_remove_locked(pool, c);
+        sqlpool__retire_locked(pool, c, CLOSE_MAX_IDLE);
+        c->next = taken;
+        taken = c;
+        n++;
+    }
     unlock(pool);
-    close_list(pool, taken);
+    while (taken != NULL) {
+        sqlpool_conn *next = taken->next;
+        sqlpool__close_conn(pool, taken);
+        taken = next;
+    }
     if (n > 0)
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_shrink closed=%d target=%d", n, target);
     return n;
@@ -321,8 +857,23 @@ void sqlpool_close_idle(sqlpool *pool) {
     if (pool != NULL) (void)sqlpool_shrink(pool, 0);
 }
 
+int sqlpool_maintain(sqlpool *pool) {
+    int closing;
+    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    lock(pool);
+    closing = pool->closing;
+    unlock(pool);
+    if (closing) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+    sqlpool__maintain_pass(pool);
+    return SQLPOOL_OK;
+}
+
+/* ---- stats ---- */
+
 void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
+    long long closed = 0;
     if (pool == NULL || out == NULL) return;
+    memset(out, 0, sizeof *out);
     lock(pool);
     out->created = pool->created;
     out->reused = pool->reused;
@@ -330,39 +881,143 @@ void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
     out->max_idle = pool->cfg.max_idle;
     out->in_use = pool->in_use;
     out->peak_in_use = pool->peak_in_use;
-    out->open = pool->idle + pool->in_use;
-    out->closed = pool->closed;
-    out->discarded = pool->discarded;
+    out->open = pool->open;
+    out->connecting = pool->connecting;
+    out->waiting = pool->waiting;
+    out->max_open = pool->cfg.max_open;
+    out->closed_idle = pool->closed_by[CLOSE_IDLE];
+    out->closed_lifetime = pool->closed_by[CLOSE_LIFETIME];
+    out->closed_broken = pool->closed_by[CLOSE_BROKEN];
+    out->closed_max_idle = pool->closed_by[CLOSE_MAX_IDLE];
+    out->closed_pool = pool->closed_by[CLOSE_POOL];
+    for (int r = 0; r < CLOSE_REASONS; r++)
+        closed += pool->closed_by[r];
+    out->closed = closed;
+    out->discarded = pool->closed_by[CLOSE_BROKEN];
     out->connect_retries = pool->connect_retries;
     out->connect_failures = pool->connect_failures;
+    out->acquires = pool->acquires;
+    out->wait_count = pool->wait_count;
+    out->timeouts = pool->timeouts;
+    out->wait_seconds = pool->wait_seconds;
+    out->wait_p50 = (double)sqlpool__hist_quantile(&pool->waits, 0.50) * 1e-9;
+    out->wait_p90 = (double)sqlpool__hist_quantile(&pool->waits, 0.90) * 1e-9;
+    out->wait_p99 = (double)sqlpool__hist_quantile(&pool->waits, 0.99) * 1e-9;
+    out->wait_max = (double)pool->waits.max_ns * 1e-9;
     unlock(pool);
 }
 
+/* ---- per-connection calls ---- */
+
 int sqlpool_conn_health(sqlpool_conn *conn, sqlpool_health *out) {
+    sqlpool_conn *c;
     if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
     memset(out, 0, sizeof *out);
     if (conn == NULL) {
         sqlpool__format(out->error, sizeof out->error, "no connection");
         return sqlpool__fail(SQLPOOL_EINVAL, "conn is NULL");
     }
-    if (conn->pool->backend->health(conn->handle, out) == SQLPOOL_OK) return SQLPOOL_OK;
+    if ((c = borrowed(conn)) == NULL) {
+        sqlpool__format(out->error, sizeof out->error, "connection already released");
+        return misuse(conn, "health check");
+    }
+    if (c->pool->backend->health(c->handle, out) == SQLPOOL_OK) return SQLPOOL_OK;
     return sqlpool__fail(SQLPOOL_EBROKEN, "health check failed: %s", out->error);
 }
 
 sqlite3 *sqlpool_conn_sqlite(sqlpool_conn *conn) {
+    sqlpool_conn *c;
     if (conn == NULL) return NULL;
-    return (sqlite3 *)conn->pool->backend->native(conn->handle);
+    if ((c = borrowed(conn)) == NULL) {
+        (void)misuse(conn, "sqlpool_conn_sqlite");
+        return NULL;
+    }
+    return (sqlite3 *)c->pool->backend->native(c->handle);
+}
+
+int sqlpool_conn_prepare(sqlpool_conn *conn, const char *sql, sqlite3_stmt **out) {
+    sqlpool_conn *c;
+    char err[256] = "";
+    void *stmt = NULL;
+    int rc;
+    if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
+    *out = NULL;
+    if (conn == NULL || sql == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "conn or sql is NULL");
+    if ((c = borrowed(conn)) == NULL) return misuse(conn, "sqlpool_conn_prepare");
+    rc = c->pool->backend->prepare(c->handle, sql, &stmt, err, sizeof err);
+    if (rc != SQLPOOL_OK) return sqlpool__fail(rc, "%s", err);
+    *out = stmt;
+    return SQLPOOL_OK;
+}
+
+/* ---- close ---- */
+
+/* Wait up to close_timeout for borrowed connections and connects in flight. Returns 1 when
+ * none are left, so the caller frees the pool; else the last of them will (orphaned). */
+static int wait_for_borrowers(sqlpool *pool) {
+    sqlpool__waiter w;
+    double timeout = pool->cfg.close_timeout;
+    double deadline = sqlpool__now(pool) + timeout;
+    int done;
+
+    waiter_init(&w, 0, NULL, 0);
+    lock(pool);
+    done = pool->in_use == 0 && pool->connecting == 0;
+    if (!done && timeout > 0)
+        pool->closer = &w;
+    else if (!done)
+        pool->orphaned = 1;
+    unlock(pool);
+    if (done || timeout <= 0) {
+        waiter_destroy(&w);
+        return done; /* when not done, the pool may already be gone: touch nothing */
+    }
+    if (!waiter_sleep(pool, &w, deadline)) {
+        lock(pool);
+        if (pool->closer == &w) { /* nobody is signaling: give up */
+            pool->closer = NULL;
+            done = pool->in_use == 0 && pool->connecting == 0;
+            if (!done) pool->orphaned = 1;
+            unlock(pool);
+            waiter_destroy(&w);
+            return done;
+        }
+        unlock(pool);
+        (void)waiter_withdraw_signal(&w); /* a signal is on its way */
+    }
+    waiter_destroy(&w);
+    return 1; /* signaled: the last borrower came back (and left the pool to us) */
 }
 
 void sqlpool_close(sqlpool *pool) {
-    sqlpool_conn *taken;
-    int n, last;
+    sqlpool_conn *idle;
+    sqlpool__waiter *wake, *w;
+    int n = 0;
     if (pool == NULL) return;
+
     lock(pool);
     pool->closing = 1;
-    taken = take_idle_locked(pool, 0, &n);
-    last = pool->in_use == 0;
+    wake = pool->wait_head;
+    for (w = wake; w != NULL; w = w->next)
+        w->closed = 1;
+    pool->wait_head = pool->wait_tail = NULL;
+    pool->waiting = 0;
+    idle = pool->idle_head;
+    for (sqlpool_conn *c = idle; c != NULL; c = c->next) {
+        sqlpool__retire_locked(pool, c, CLOSE_POOL);
+        n++;
+    }
+    pool->idle_head = pool->idle_tail = NULL;
+    pool->idle = 0;
     unlock(pool);
-    close_list(pool, taken);
-    if (last) free_pool(pool);
+
+    sqlpool__wake_all(wake);
+    sqlpool__maintenance_stop(pool);
+    while (idle != NULL) {
+        sqlpool_conn *next = idle->next;
+        sqlpool__close_conn(pool, idle);
+        idle = next;
+    }
+    if (n > 0) SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_DEBUG, "pool_close closed=%d", n);
+    if (wait_for_borrowers(pool)) free_pool(pool);
 }

@@ -18,6 +18,17 @@ static sqlpool *open_memory_pool(int max_idle) {
     return pool;
 }
 
+/* A pool whose sqlpool_close() waits at most close_timeout for borrowed connections. */
+static sqlpool *open_memory_pool_closing(int max_idle, double close_timeout) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_config_init(&cfg);
+    cfg.max_idle = max_idle;
+    cfg.close_timeout = close_timeout;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    return pool;
+}
+
 static sqlpool_stats stats_of(sqlpool *pool) {
     sqlpool_stats st;
     memset(&st, 0x5a, sizeof st);
@@ -86,8 +97,8 @@ static void test_pool_release_then_acquire_reuses(void **state) {
     db = sqlpool_conn_sqlite(first);
     sqlpool_release(first);
     again = acquire_ok(pool);
-    assert_ptr_equal(again, first);
-    assert_ptr_equal(sqlpool_conn_sqlite(again), db);
+    assert_ptr_not_equal(again, first);               /* a new borrow gets a new handle... */
+    assert_ptr_equal(sqlpool_conn_sqlite(again), db); /* ...to the same connection */
     st = stats_of(pool);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.reused, 1);
@@ -97,30 +108,41 @@ static void test_pool_release_then_acquire_reuses(void **state) {
     sqlpool_close(pool);
 }
 
+/* Handles change with every borrow; the SQLite handle names the connection. */
+static sqlite3 *db_of(sqlpool_conn *conn) {
+    sqlite3 *db = sqlpool_conn_sqlite(conn);
+    assert_non_null(db);
+    return db;
+}
+
 static void test_pool_reuse_is_lifo(void **state) {
     sqlpool *pool = open_memory_pool(5);
     sqlpool_conn *a, *b, *c, *got[3];
+    sqlite3 *da, *db, *dc;
     (void)state;
 
     a = acquire_ok(pool);
     b = acquire_ok(pool);
     c = acquire_ok(pool);
-    assert_ptr_not_equal(a, b);
-    assert_ptr_not_equal(b, c);
-    assert_ptr_not_equal(a, c);
+    da = db_of(a);
+    db = db_of(b);
+    dc = db_of(c);
+    assert_ptr_not_equal(da, db);
+    assert_ptr_not_equal(db, dc);
+    assert_ptr_not_equal(da, dc);
     sqlpool_release(b);
     sqlpool_release(a);
     sqlpool_release(c);
     /* The most recently released comes back first, again after a round trip. */
     got[0] = acquire_ok(pool);
-    assert_ptr_equal(got[0], c);
+    assert_ptr_equal(db_of(got[0]), dc);
     sqlpool_release(got[0]);
     got[0] = acquire_ok(pool);
     got[1] = acquire_ok(pool);
     got[2] = acquire_ok(pool);
-    assert_ptr_equal(got[0], c);
-    assert_ptr_equal(got[1], a);
-    assert_ptr_equal(got[2], b);
+    assert_ptr_equal(db_of(got[0]), dc);
+    assert_ptr_equal(db_of(got[1]), da);
+    assert_ptr_equal(db_of(got[2]), db);
     assert_int_equal(stats_of(pool).created, 3);
     assert_int_equal(stats_of(pool).reused, 4);
     for (int i = 0; i < 3; i++)
@@ -206,11 +228,14 @@ static void test_pool_close_idle_leaves_borrowed(void **state) {
 static void test_pool_shrink_keeps_most_recent(void **state) {
     sqlpool *pool = open_memory_pool(5);
     sqlpool_conn *conns[5], *got;
+    sqlite3 *dbs[5];
     sqlpool_stats st;
     (void)state;
 
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 5; i++) {
         conns[i] = acquire_ok(pool);
+        dbs[i] = db_of(conns[i]);
+    }
     for (int i = 0; i < 5; i++)
         sqlpool_release(conns[i]); /* conns[4] is the most recent */
     assert_int_equal(sqlpool_shrink(pool, 2), 3);
@@ -223,9 +248,9 @@ static void test_pool_shrink_keeps_most_recent(void **state) {
     assert_int_equal(sqlpool_shrink(pool, 4), 0);
     assert_int_equal(stats_of(pool).idle, 2);
     got = acquire_ok(pool);
-    assert_ptr_equal(got, conns[4]);
+    assert_ptr_equal(db_of(got), dbs[4]);
     conns[0] = acquire_ok(pool);
-    assert_ptr_equal(conns[0], conns[3]);
+    assert_ptr_equal(db_of(conns[0]), dbs[3]);
     st = stats_of(pool);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.created, 5);
@@ -375,6 +400,8 @@ static void test_pool_strerror_codes(void **state) {
         {SQLPOOL_ECLOSED, "pool closed"},
         {SQLPOOL_EMISUSE, "library misuse"},
         {SQLPOOL_ENOTSUP, "not supported"},
+        {SQLPOOL_ETIMEDOUT, "timed out waiting for a connection"},
+        {SQLPOOL_EAGAIN, "no connection available now"},
     };
     size_t n = sizeof known / sizeof known[0];
     (void)state;
@@ -385,7 +412,7 @@ static void test_pool_strerror_codes(void **state) {
             assert_string_not_equal(sqlpool_strerror(known[i].code),
                                     sqlpool_strerror(known[j].code));
     }
-    assert_string_equal(sqlpool_strerror(-9), "unknown error");
+    assert_string_equal(sqlpool_strerror(-11), "unknown error");
     assert_string_equal(sqlpool_strerror(1), "unknown error");
     assert_string_equal(sqlpool_strerror(-1000000), "unknown error");
     assert_string_equal(sqlpool_version(), SQLPOOL_VERSION);
@@ -423,7 +450,7 @@ static void test_pool_errmsg_set_on_failure(void **state) {
 }
 
 static void test_pool_close_with_borrowed_connection(void **state) {
-    sqlpool *pool = open_memory_pool(5);
+    sqlpool *pool = open_memory_pool_closing(5, 0.05);
     sqlpool_conn *a = acquire_ok(pool), *b = acquire_ok(pool), *idle = acquire_ok(pool);
     (void)state;
 
@@ -441,7 +468,7 @@ static void test_pool_close_with_borrowed_connection(void **state) {
 }
 
 static void test_pool_acquire_after_close_fails(void **state) {
-    sqlpool *pool = open_memory_pool(5);
+    sqlpool *pool = open_memory_pool_closing(5, 0);
     sqlpool_conn *held = acquire_ok(pool), *conn = (sqlpool_conn *)&conn;
     (void)state;
 

@@ -78,6 +78,7 @@ static int log_has(const testutil_log *log, const char *prefix) {
 static void test_release_rolls_back_open_transaction(void **state) {
     fixture fx;
     sqlpool_conn *conn, *again;
+    sqlite3 *db;
     sqlpool_stats st;
     (void)state;
 
@@ -85,11 +86,12 @@ static void test_release_rolls_back_open_transaction(void **state) {
     conn = acquire_ok(fx.pool);
     exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
     exec_ok(conn, "BEGIN; INSERT INTO t VALUES (2)");
-    assert_int_equal(sqlite3_get_autocommit(sqlpool_conn_sqlite(conn)), 0);
+    db = sqlpool_conn_sqlite(conn);
+    assert_int_equal(sqlite3_get_autocommit(db), 0);
     sqlpool_release(conn);
 
     again = acquire_ok(fx.pool);
-    assert_ptr_equal(again, conn);
+    assert_ptr_equal(sqlpool_conn_sqlite(again), db);
     assert_int_equal(sqlite3_get_autocommit(sqlpool_conn_sqlite(again)), 1);
     assert_int_equal(query_int(again, "SELECT count(*) FROM t"), 1);
     assert_int_equal(query_int(again, "SELECT max(x) FROM t"), 1);
@@ -108,6 +110,7 @@ static void test_release_rolls_back_open_transaction(void **state) {
 static void test_release_resets_busy_statement(void **state) {
     fixture fx;
     sqlpool_conn *conn, *again;
+    sqlite3 *db;
     sqlite3_stmt *stmt = NULL;
     (void)state;
 
@@ -119,10 +122,11 @@ static void test_release_resets_busy_statement(void **state) {
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
     assert_true(sqlite3_stmt_busy(stmt));
+    db = sqlpool_conn_sqlite(conn);
     sqlpool_release(conn);
 
     again = acquire_ok(fx.pool);
-    assert_ptr_equal(again, conn);
+    assert_ptr_equal(sqlpool_conn_sqlite(again), db);
     assert_false(sqlite3_stmt_busy(stmt));
     /* Reset, not finalized: it runs again from the first row. */
     assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
@@ -204,19 +208,21 @@ static void test_release_ping_keeps_healthy_connection(void **state) {
 static void test_release_without_ping_pools_connection(void **state) {
     fixture fx;
     sqlpool_conn *conn, *again;
+    sqlite3 *db;
     sqlpool_stats st;
     (void)state;
 
     fixture_init(&fx, 0);
     conn = acquire_ok(fx.pool);
     exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    db = sqlpool_conn_sqlite(conn);
     sqlpool_release(conn);
     st = stats_of(fx.pool);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.discarded, 0);
     assert_int_equal(st.closed, 0);
     again = acquire_ok(fx.pool);
-    assert_ptr_equal(again, conn);
+    assert_ptr_equal(sqlpool_conn_sqlite(again), db);
     sqlpool_release(again);
     fixture_fini(&fx);
 }
@@ -236,12 +242,19 @@ static void test_release_double_release_harmless(void **state) {
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.open, 1);
     assert_int_equal(st.closed, 0);
-    assert_true(log_has(&fx.log, "release_misuse"));
+    assert_true(log_has(&fx.log, "conn_misuse release"));
 
     a = acquire_ok(fx.pool);
     b = acquire_ok(fx.pool);
-    assert_ptr_equal(a, conn);
+    assert_ptr_not_equal(a, conn); /* the same connection, borrowed anew */
     assert_ptr_not_equal(a, b);
+    /* The old handle now names someone else's borrow: every use of it is refused. */
+    sqlpool_release(conn);
+    assert_null(sqlpool_conn_sqlite(conn));
+    assert_int_equal(sqlpool_conn_prepare(conn, "SELECT 1", &(sqlite3_stmt *){NULL}),
+                     SQLPOOL_EMISUSE);
+    assert_int_equal(stats_of(fx.pool).in_use, 2);
+    exec_ok(a, "SELECT 1");
     assert_ptr_not_equal(sqlpool_conn_sqlite(a), sqlpool_conn_sqlite(b));
     st = stats_of(fx.pool);
     assert_int_equal(st.created, 2);
