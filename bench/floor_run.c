@@ -291,15 +291,12 @@ static void dump_rows(sqlite3 *db, out *o) {
         OUT_LIT(o, "],\n");
 }
 
-static void stat_line(out *o, const char *key, long long v, int last) {
+static void stat_line(out *o, const char *key, long long v) {
     OUT_LIT(o, "    \"");
     out_bytes(o, key, strlen(key));
     OUT_LIT(o, "\": ");
     out_int(o, v);
-    if (last)
-        OUT_LIT(o, "\n  }\n}\n");
-    else
-        OUT_LIT(o, ",\n");
+    OUT_LIT(o, ",\n");
 }
 
 /* The tail the CLI writes for a plain run: one connection created, reused once, closed. */
@@ -308,17 +305,42 @@ static void write_tail(out *o, long long pool_size) {
     OUT_LIT(o, "  \"health\": {\n    \"status\": \"healthy\",\n    \"sqlite_version\": ");
     out_json_string(o, (const unsigned char *)v, strlen(v));
     OUT_LIT(o, "\n  },\n  \"pool_stats\": {\n");
-    stat_line(o, "created", 1, 0);
-    stat_line(o, "reused", 1, 0);
-    stat_line(o, "idle", 0, 0);
-    stat_line(o, "pool_size", pool_size, 0);
-    stat_line(o, "peak_in_use", 1, 0);
-    stat_line(o, "in_use", 0, 0);
-    stat_line(o, "open", 0, 0);
-    stat_line(o, "closed", 1, 0);
-    stat_line(o, "discarded", 0, 0);
-    stat_line(o, "connect_retries", 0, 0);
-    stat_line(o, "connect_failures", 0, 1);
+    static const struct {
+        const char *key;
+        long long value; /* -1: pool_size */
+    } ints[] = {{"created", 1},
+                {"reused", 1},
+                {"idle", 0},
+                {"pool_size", -1},
+                {"peak_in_use", 1},
+                {"in_use", 0},
+                {"open", 0},
+                {"max_open", 0},
+                {"connecting", 0},
+                {"waiting", 0},
+                {"closed", 1},
+                {"closed_idle", 0},
+                {"closed_lifetime", 0},
+                {"closed_broken", 0},
+                {"closed_max_idle", 1},
+                {"closed_pool", 0},
+                {"discarded", 0},
+                {"connect_retries", 0},
+                {"connect_failures", 0},
+                {"acquires", 2},
+                {"wait_count", 0},
+                {"timeouts", 0}};
+    static const char *const reals[] = {"wait_seconds", "wait_p50", "wait_p90", "wait_p99",
+                                        "wait_max"};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        stat_line(o, ints[i].key, ints[i].value < 0 ? pool_size : ints[i].value);
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        OUT_LIT(o, "    \"");
+        out_bytes(o, reals[i], strlen(reals[i]));
+        OUT_LIT(o, "\": 0.0");
+        if (i + 1 < sizeof reals / sizeof reals[0]) OUT_LIT(o, ",\n");
+    }
+    OUT_LIT(o, "\n  }\n}\n");
 }
 
 /* ---- the temporary file and the rename, as the CLI does them ---- */

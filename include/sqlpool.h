@@ -70,8 +70,11 @@ typedef void (*sqlpool_log_fn)(void *ctx, int level, const char *msg);
  * and its strings may be freed once sqlpool_open() returns.
  */
 typedef struct sqlpool_config {
-    /* The database: a file path, or ":memory:" for one in-memory database per pool, shared
-     * by all the pool's connections and kept alive until sqlpool_close(). Default ":memory:". */
+    /* The database: a file path (or an SQLite "file:" URI, passed as it is), or exactly
+     * ":memory:" for one in-memory database per pool, shared by all the pool's connections
+     * and kept alive until sqlpool_close(). (Other in-memory spellings, such as
+     * "file::memory:", are SQLite's: each connection gets its own database.) Must not be
+     * empty. Default ":memory:". */
     const char *db;
     /* Most idle connections kept for reuse; a release beyond it closes the connection.
      * Must be >= 1. Default 5 (the original's pool_size). */
@@ -92,7 +95,11 @@ typedef struct sqlpool_config {
     /* Non-zero: create a file database that does not exist. 0: fail with SQLPOOL_ECONNECT
      * instead, as a health check should. Default 1. */
     int create;
-    /* Name of a registered SQLite VFS for file databases, or NULL for the default.
+    /* Non-zero: open file databases read-only (SQLITE_OPEN_READONLY), never creating them or
+     * changing their journal mode: for checks and readers. Default 0. */
+    int readonly;
+    /* Name of a registered SQLite VFS for file databases (":memory:" always uses SQLite's
+     * memdb), or NULL for the default.
      * sqlpool_open() fails with SQLPOOL_EINVAL when no VFS of that name is registered. */
     const char *sqlite_vfs;
     /* Where log lines go (NULL: nowhere), its context, and the most verbose level wanted.
@@ -213,7 +220,9 @@ SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
  * with retry and proven with "SELECT 1". When max_open connections are open, wait, first come
  * first served, for one to be released, up to acquire_timeout. Returns SQLPOOL_OK and sets
  * *out, or sets *out to NULL and returns SQLPOOL_EINVAL (NULL argument), SQLPOOL_ENOMEM,
- * SQLPOOL_ECONNECT (will not pass: missing folder, not a database, permission denied),
+ * SQLPOOL_ECONNECT (cannot be opened, and retrying will not help: missing folder or file,
+ * permission denied), SQLPOOL_EBROKEN (the file is there but is not a usable database: not
+ * a database, corrupt),
  * SQLPOOL_EBUSY (still busy after max_retries), SQLPOOL_ETIMEDOUT (the message carries the
  * pool's state and last connect error) or SQLPOOL_ECLOSED. The connection belongs to the
  * calling thread until sqlpool_release() or sqlpool_discard(). Thread-safe.

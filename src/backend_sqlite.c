@@ -29,6 +29,7 @@ typedef struct sqlite_state {
     int memory; /* 1 for a pool-private in-memory database */
     int busy_ms;
     int flags;           /* sqlite3_open_v2 flags */
+    int readonly;        /* opened read-only: no journal mode change */
     int stmt_cache_size; /* statements each connection keeps prepared */
     sqlite3 *keeper;     /* holds the in-memory database open while the pool lives */
 } sqlite_state;
@@ -42,6 +43,7 @@ typedef struct sqlite_conn {
 static const int open_flags =
     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
 static const int nocreate_flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+static const int readonly_flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
 
 static int retriable_code(int rc) {
     switch (rc & 0xff) {
@@ -84,7 +86,8 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
 
     *state = NULL;
     if (st == NULL) return SQLPOOL_ENOMEM;
-    st->flags = cfg->create ? open_flags : nocreate_flags;
+    st->readonly = cfg->readonly != 0;
+    st->flags = st->readonly ? readonly_flags : cfg->create ? open_flags : nocreate_flags;
     st->stmt_cache_size = cfg->stmt_cache_size;
     if (st->stmt_cache_size < 0) {
         sqlpool__format(err, errlen, "stmt_cache_size must be >= 0");
@@ -207,13 +210,27 @@ static int conn_open(const sqlite_state *st, sqlite_conn *c) {
     (void)sqlite3_busy_timeout(c->db, st->busy_ms);
     if (sqlpool__stmt_cache_init(&c->cache, c->db, st->stmt_cache_size) != SQLITE_OK)
         return SQLITE_NOMEM;
-    /* journal_mode reads the file header, so a file that is not a database fails here;
-     * a read-only database keeps its mode, which is fine. */
-    if (!st->memory) {
+    /* Both read the file header, so a file that is not a database fails here. A database
+     * that cannot be written keeps its journal mode, which is fine; a read-only pool never
+     * changes it. */
+    if (!st->memory && !st->readonly) {
         rc = exec_simple(c->db, "PRAGMA journal_mode=WAL");
         if ((rc & 0xff) == SQLITE_READONLY) rc = SQLITE_OK;
+    } else if (!st->memory) {
+        rc = query_one(c, "PRAGMA schema_version", NULL, 0);
     }
     return rc == SQLITE_OK ? query_one(c, "SELECT 1", NULL, 0) : rc;
+}
+
+/* Opening failed: out of memory; a file that answers but is not a usable database (not a
+ * database, corrupt); or one that cannot be opened at all. */
+static int code_for_open_failure(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: return SQLPOOL_ENOMEM;
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT: return SQLPOOL_EBROKEN;
+    default: return SQLPOOL_ECONNECT;
+    }
 }
 
 static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
@@ -237,7 +254,7 @@ static int sqlite_connect(void *state, void **handle, int *retriable, char *err,
         else
             describe_open_failure(st, c->db, rc, err, errlen);
         conn_free(c);
-        return (rc & 0xff) == SQLITE_NOMEM ? SQLPOOL_ENOMEM : SQLPOOL_ECONNECT;
+        return code_for_open_failure(rc);
     }
     *handle = c;
     return SQLPOOL_OK;

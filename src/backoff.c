@@ -27,14 +27,16 @@ double sqlpool__random_unit(void) {
 
 double sqlpool__backoff_delay(double base, int attempt) {
     double wait = base * ldexp(1.0, attempt < 60 ? attempt : 60);
-    return wait * (0.75 + 0.5 * sqlpool__random_unit());
+    wait *= 0.75 + 0.5 * sqlpool__random_unit();
+    return wait < SQLPOOL__MAX_WAIT ? wait : SQLPOOL__MAX_WAIT;
 }
 
 void sqlpool__sleep(double seconds) {
     struct timespec ts;
     if (!(seconds > 0)) return;
+    if (seconds > SQLPOOL__MAX_WAIT) seconds = SQLPOOL__MAX_WAIT;
     ts.tv_sec = (time_t)seconds;
     ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
     }
 }

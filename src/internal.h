@@ -29,7 +29,9 @@ static inline int sqlpool__log_enabled(const sqlpool_config *cfg, int level) {
     } while (0)
 
 /* backoff.c: the wait before retry number `attempt` (0-based): base * 2^attempt, scaled by
- * a random factor in [0.75, 1.25), so consecutive waits strictly grow. */
+ * a random factor in [0.75, 1.25), so consecutive waits strictly grow (up to a cap of
+ * SQLPOOL__MAX_WAIT seconds). */
+#define SQLPOOL__MAX_WAIT 60.0
 double sqlpool__backoff_delay(double base, int attempt);
 /* A random number in [0, 1), from a per-thread generator: for jitter, not for secrets. */
 double sqlpool__random_unit(void);

@@ -11,10 +11,15 @@
  *
  * Like glibc's own lock, it drops the atomic instruction while the process has never had a
  * second thread (__libc_single_threaded); the flag turns false before a new thread starts.
+ * (A program that makes threads with raw clone() breaks glibc's locks the same way.)
+ *
+ * A waiter spins briefly, then yields, then sleeps in short naps: the naps let a preempted
+ * holder of lower real-time priority run, which sched_yield() alone would not.
  */
 #ifndef SQLPOOL_LOCK_H
 #define SQLPOOL_LOCK_H
 
+#include <limits.h> /* brings in the C library's features header: __GLIBC__ */
 #include <stdatomic.h>
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
@@ -28,7 +33,7 @@ typedef struct sqlpool__lock {
     atomic_int held;
 } sqlpool__lock;
 
-/* The slow path: spin on a plain load, then yield. */
+/* The slow path: spin on a plain load, then yield, then nap. */
 void sqlpool__lock_contended(sqlpool__lock *l);
 
 static inline void sqlpool__lock_acquire(sqlpool__lock *l) {

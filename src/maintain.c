@@ -269,24 +269,28 @@ int sqlpool__maintenance_start(sqlpool *pool) {
     if (rc != 0)
         return sqlpool__fail(SQLPOOL_ENOMEM, "cannot start the maintenance thread: %s",
                              strerror(rc));
+    if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
     pool->maint_started = 1;
+    if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
     return SQLPOOL_OK;
 }
 
 void sqlpool__maintenance_kick(sqlpool *pool) {
-    if (!pool->maint_started || pool->cfg.min_idle == 0) return;
+    if (pool->cfg.min_idle == 0) return;
     if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
-    pool->maint_kicked = 1;
-    if (pthread_cond_signal(&pool->maint_cv) != 0) abort();
+    if (pool->maint_started && !pool->maint_stop) {
+        pool->maint_kicked = 1;
+        if (pthread_cond_signal(&pool->maint_cv) != 0) abort();
+    }
     if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
 }
 
 void sqlpool__maintenance_stop(sqlpool *pool) {
-    if (!pool->maint_started) return;
+    int started;
     if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
+    started = pool->maint_started;
     pool->maint_stop = 1;
     if (pthread_cond_signal(&pool->maint_cv) != 0) abort();
     if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
-    if (pthread_join(pool->maint_thread, NULL) != 0) abort();
-    pool->maint_started = 0;
+    if (started && pthread_join(pool->maint_thread, NULL) != 0) abort();
 }

@@ -297,6 +297,11 @@ static int check_config(const sqlpool_config *cfg) {
     if (cfg->max_open < 0 || cfg->min_idle < 0 || cfg->stmt_cache_size < 0)
         return sqlpool__fail(SQLPOOL_EINVAL,
                              "max_open, min_idle and stmt_cache_size must not be negative");
+    if (cfg->log_level < SQLPOOL_LOG_ERROR || cfg->log_level > SQLPOOL_LOG_DEBUG)
+        return sqlpool__fail(SQLPOOL_EINVAL, "log_level must be SQLPOOL_LOG_ERROR to _DEBUG");
+    if (cfg->retry_backoff > SQLPOOL__MAX_WAIT)
+        return sqlpool__fail(SQLPOOL_EINVAL, "retry_backoff must be at most %.0f seconds",
+                             SQLPOOL__MAX_WAIT);
     if (cfg->max_connecting < 1)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_connecting must be at least 1, got %d",
                              cfg->max_connecting);
@@ -401,10 +406,14 @@ static sqlpool_conn *new_conn_struct(sqlpool *pool) {
     return c;
 }
 
-static void recycle_conn_struct(sqlpool *pool, sqlpool_conn *c) {
-    lock(pool);
+static void spare_push_locked(sqlpool *pool, sqlpool_conn *c) {
     c->next = pool->spare;
     pool->spare = c;
+}
+
+static void recycle_conn_struct(sqlpool *pool, sqlpool_conn *c) {
+    lock(pool);
+    spare_push_locked(pool, c);
     unlock(pool);
 }
 
@@ -462,69 +471,99 @@ int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now) {
     return SQLPOOL_OK;
 }
 
-/* Called when a release finds the pool closing: wake sqlpool_close() or, once it has given
- * up waiting, free the pool with the last connection. Returns 1 if the pool was freed. */
-static int settle_closing(sqlpool *pool) {
-    sqlpool__waiter *closer = NULL;
-    int last;
-    lock(pool);
-    last = pool->in_use == 0 && pool->connecting == 0;
-    if (last && pool->closer != NULL) {
-        closer = pool->closer;
+/*
+ * While the pool is closing, whoever takes the last borrowed connection or connect in flight
+ * off the books either wakes sqlpool_close() or, once that has given up waiting, frees the
+ * pool. settle_locked() decides under the lock, in the same critical section as the
+ * decrement; settle() acts after the unlock and is the caller's last use of the pool.
+ */
+typedef struct settlement {
+    sqlpool__waiter *closer;
+    int free_pool;
+} settlement;
+
+static settlement settle_locked(sqlpool *pool) {
+    settlement st = {NULL, 0};
+    if (!pool->closing || pool->in_use != 0 || pool->connecting != 0) return st;
+    if (pool->closer != NULL) {
+        st.closer = pool->closer;
         pool->closer = NULL;
+    } else if (pool->orphaned) {
+        st.free_pool = 1;
     }
-    last = last && pool->orphaned;
+    return st;
+}
+
+static void settle(sqlpool *pool, settlement st) {
+    if (st.closer != NULL) waiter_signal(st.closer);
+    if (st.free_pool) free_pool(pool);
+}
+
+/* Close a borrowed connection and take it off the books. The handle is closed first, while
+ * the caller still counts in in_use, so a closing pool cannot be freed under it. */
+static void retire_borrowed(sqlpool *pool, sqlpool_conn *c, int reason) {
+    sqlpool__waiter *wake;
+    settlement st;
+    pool->backend->close(c->handle);
+    c->handle = NULL;
+    sqlpool__maintenance_kick(pool);
+    lock(pool);
+    pool->in_use--;
+    sqlpool__retire_locked(pool, c, reason);
+    spare_push_locked(pool, c);
+    wake = sqlpool__grant_locked(pool);
+    st = settle_locked(pool);
     unlock(pool);
-    if (closer != NULL) waiter_signal(closer); /* the pool may be freed from here on */
-    if (last) free_pool(pool);
-    return last || closer != NULL;
+    sqlpool__wake_all(wake);
+    settle(pool, st);
 }
 
 /* A connection the caller has the right to open (connecting already counted): open it and
  * make it the caller's. */
 static int connect_for(sqlpool *pool, sqlpool_conn **out, const char *file, int line) {
-    sqlpool_conn *c;
-    sqlpool__waiter *wake = NULL;
-    long long created = 0, reused = 0;
+    sqlpool_conn *c = NULL;
+    sqlpool__waiter *wake;
+    settlement st;
+    long long created, reused;
     double now = sqlpool__now_coarse(pool);
-    int rc = sqlpool__open_conn(pool, &c, now), closing;
+    int rc = sqlpool__open_conn(pool, &c, now);
 
+    if (rc == SQLPOOL_OK) {
+        lock(pool);
+        if (!pool->closing) {
+            pool->connecting--;
+            pool->created++;
+            pool->open++;
+            sqlpool__all_add_locked(pool, c);
+            borrow_locked(pool, c, now, file, line);
+            created = pool->created;
+            reused = pool->reused;
+            unlock(pool);
+            SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_create total=%lld reused=%lld",
+                         created, reused);
+            *out = handle_of(c);
+            return SQLPOOL_OK;
+        }
+        unlock(pool);
+        pool->backend->close(c->handle); /* opened too late: the pool is closing */
+        rc = sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+    } else {
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s", sqlpool_errmsg());
+    }
     lock(pool);
     pool->connecting--;
-    closing = pool->closing;
-    if (rc != SQLPOOL_OK) {
+    if (c != NULL) spare_push_locked(pool, c);
+    if (rc != SQLPOOL_ECLOSED) {
         pool->connect_failures++;
         sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
                         sqlpool_errmsg());
-        wake = sqlpool__grant_locked(pool); /* the turn passes on */
-    } else if (pool->closing) {
-        rc = SQLPOOL_ECLOSED;
-    } else {
-        pool->created++;
-        pool->open++;
-        sqlpool__all_add_locked(pool, c);
-        borrow_locked(pool, c, now, file, line);
-        created = pool->created;
-        reused = pool->reused;
     }
+    wake = sqlpool__grant_locked(pool); /* the turn passes on */
+    st = settle_locked(pool);
     unlock(pool);
     sqlpool__wake_all(wake);
-    if (rc == SQLPOOL_ECLOSED || (rc != SQLPOOL_OK && closing)) {
-        if (rc == SQLPOOL_ECLOSED) {
-            pool->backend->close(c->handle);
-            recycle_conn_struct(pool, c);
-        }
-        (void)settle_closing(pool); /* the last use of pool */
-        return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
-    }
-    if (rc != SQLPOOL_OK) {
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s", sqlpool_errmsg());
-        return rc;
-    }
-    SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_create total=%lld reused=%lld", created,
-                 reused);
-    *out = handle_of(c);
-    return SQLPOOL_OK;
+    settle(pool, st);
+    return rc;
 }
 
 /* ---- waiting ---- */
@@ -658,24 +697,6 @@ static int usable(sqlpool *pool, sqlpool_conn *c) {
     return 0;
 }
 
-/* Close a connection the caller took out of the pool and holds. */
-static void drop(sqlpool *pool, sqlpool_conn *c, int reason) {
-    sqlpool__waiter *wake;
-    int closing;
-    lock(pool);
-    pool->in_use--;
-    sqlpool__retire_locked(pool, c, reason);
-    wake = sqlpool__grant_locked(pool);
-    closing = pool->closing;
-    unlock(pool);
-    sqlpool__wake_all(wake);
-    sqlpool__close_conn(pool, c);
-    if (closing)
-        (void)settle_closing(pool);
-    else
-        sqlpool__maintenance_kick(pool);
-}
-
 static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file, int line,
                    int try_only) {
     for (;;) {
@@ -699,7 +720,7 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             reused = pool->reused;
             unlock(pool);
             if (check && (expired(c, now) || !usable(pool, c))) {
-                drop(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
+                retire_borrowed(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
                 continue;
             }
             SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_reuse total=%lld reused=%lld", created,
@@ -753,7 +774,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
     sqlpool__waiter *wake = NULL;
     char err[256];
     double now;
-    int pooled = 0, reason = CLOSE_BROKEN, closing;
+    int pooled = 0, reason;
 
     if (c == NULL) {
         (void)misuse(handle, broken ? "discard" : "release");
@@ -768,19 +789,15 @@ static void give_back(sqlpool_conn *handle, int broken) {
     now = sqlpool__now_coarse(pool);
 
     lock(pool);
-    pool->in_use--;
-    if (!broken && !expired(c, now)) {
+    if (!broken && !expired(c, now) && !pool->closing) {
+        pool->in_use--;
         wake = sqlpool__offer_locked(pool, c, now, 0, &pooled);
-        reason = CLOSE_MAX_IDLE;
-    } else if (!broken) {
-        reason = CLOSE_LIFETIME;
+        if (!pooled) pool->in_use++; /* still ours: retire_borrowed() counts it down */
     }
-    if (pool->closing) reason = CLOSE_POOL;
-    if (!pooled) {
-        sqlpool__retire_locked(pool, c, reason);
-        wake = sqlpool__grant_locked(pool);
-    }
-    closing = pool->closing;
+    reason = broken            ? CLOSE_BROKEN
+             : pool->closing   ? CLOSE_POOL
+             : expired(c, now) ? CLOSE_LIFETIME
+                               : CLOSE_MAX_IDLE;
     unlock(pool);
 
     sqlpool__wake_all(wake);
@@ -788,11 +805,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
     if (broken)
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "pool_discard reason=%s",
                      err[0] ? err : "broken");
-    sqlpool__close_conn(pool, c);
-    if (closing)
-        (void)settle_closing(pool);
-    else
-        sqlpool__maintenance_kick(pool);
+    retire_borrowed(pool, c, reason);
 }
 
 void sqlpool_release(sqlpool_conn *conn) {

@@ -254,7 +254,7 @@ static void test_retry_not_a_database_fails_fast(void **state) {
     fixture_init(&fx, NULL);
     testutil_write_file(fx.path, text, sizeof text);
     fixture_open(&fx);
-    acquire_fails(fx.pool, SQLPOOL_ECONNECT);
+    acquire_fails(fx.pool, SQLPOOL_EBROKEN); /* there, but not a database */
     assert_int_equal(testvfs_open_attempts(), 1);
     expect_fail_fast_stats(fx.pool);
     assert_non_null(strstr(sqlpool_errmsg(), "not a database"));
