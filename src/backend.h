@@ -24,8 +24,10 @@ typedef struct sqlpool__backend {
 
     /* Make a returned connection clean for its next borrower (roll back, reset statements,
      * clear cached statements' bindings, trim the statement cache to its size). Must be
-     * cheap when there is nothing to do. SQLPOOL_OK, or SQLPOOL_EBROKEN. */
-    int (*reset)(void *handle);
+     * cheap when there is nothing to do. native_used: the borrower asked for the native
+     * handle, so may have left statements or a transaction of its own. SQLPOOL_OK, or
+     * SQLPOOL_EBROKEN. */
+    int (*reset)(void *handle, int native_used);
 
     /* A round trip that touches the database; SQLite also reports a database file that was
      * deleted, moved or replaced since the connection opened it. SQLPOOL_OK, or

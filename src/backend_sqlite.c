@@ -282,9 +282,12 @@ static int reset_slow(sqlite_conn *c) {
 /* The hot path: nothing handed out from the cache and no lock held means nothing to undo. A
  * caller's own statement left busy without a lock (say, "SELECT 1" on its first row) holds
  * nothing the next borrower could notice, so it may wait for a later reset or the close. */
-static int sqlite_reset(void *handle) {
+static int sqlite_reset(void *handle, int native_used) {
     sqlite_conn *c = handle;
-    if (!sqlpool__stmt_cache_dirty(&c->cache) && !holds_transaction(c->db)) return SQLPOOL_OK;
+    /* Without the native handle, the borrower could only use cached statements, which the
+     * cache tracks: nothing else can hold a transaction. */
+    if (!sqlpool__stmt_cache_dirty(&c->cache) && (!native_used || !holds_transaction(c->db)))
+        return SQLPOOL_OK;
     return reset_slow(c);
 }
 

@@ -21,6 +21,12 @@ typedef struct sqlpool__histogram {
 /* Add one sample of ns nanoseconds. */
 void sqlpool__hist_record(sqlpool__histogram *h, uint64_t ns);
 
+/* Add a sample of zero: what most acquires wait. Inline for the acquire path. */
+static inline void sqlpool__hist_record_zero(sqlpool__histogram *h) {
+    h->buckets[0]++;
+    h->count++;
+}
+
 /* The value (ns) at quantile q in [0, 1]: the upper edge of the bucket holding it, capped at
  * the largest sample; 0 when empty. */
 uint64_t sqlpool__hist_quantile(const sqlpool__histogram *h, double q);

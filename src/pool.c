@@ -210,6 +210,7 @@ static void borrow_locked(sqlpool *pool, sqlpool_conn *c, double now, const char
     c->acquired_file = file;
     c->acquired_line = line;
     c->leak_warned = 0;
+    c->native_used = 0;
 }
 
 static int can_connect_locked(const sqlpool *pool) {
@@ -714,7 +715,7 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             sqlpool__idle_remove_locked(pool, c);
             borrow_locked(pool, c, now, file, line);
             pool->reused++;
-            sqlpool__hist_record(&pool->waits, 0);
+            sqlpool__hist_record_zero(&pool->waits);
             check = expired(c, now) || now - c->released_at > pool->cfg.validation_bypass;
             created = pool->created;
             reused = pool->reused;
@@ -734,7 +735,7 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         }
         if (pool->wait_head == NULL && can_connect_locked(pool)) {
             pool->connecting++;
-            sqlpool__hist_record(&pool->waits, 0);
+            sqlpool__hist_record_zero(&pool->waits);
             unlock(pool);
             return connect_for(pool, out, file, line);
         }
@@ -782,7 +783,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
     }
     pool = c->pool;
     err[0] = '\0';
-    if (!broken && pool->backend->reset(c->handle) != SQLPOOL_OK) broken = 1;
+    if (!broken && pool->backend->reset(c->handle, c->native_used) != SQLPOOL_OK) broken = 1;
     if (!broken && pool->cfg.ping_on_release &&
         pool->backend->ping(c->handle, err, sizeof err) != SQLPOOL_OK)
         broken = 1;
@@ -791,6 +792,14 @@ static void give_back(sqlpool_conn *handle, int broken) {
     lock(pool);
     if (!broken && !expired(c, now) && !pool->closing) {
         pool->in_use--;
+        if (pool->wait_head == NULL && pool->idle < pool->cfg.max_idle) {
+            /* The common case, inline: back on the idle list. */
+            set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)), CONN_IDLE);
+            c->released_at = now;
+            idle_push_locked(pool, c);
+            unlock(pool);
+            return;
+        }
         wake = sqlpool__offer_locked(pool, c, now, 0, &pooled);
         if (!pooled) pool->in_use++; /* still ours: retire_borrowed() counts it down */
     }
@@ -945,6 +954,7 @@ sqlite3 *sqlpool_conn_sqlite(sqlpool_conn *conn) {
         (void)misuse(conn, "sqlpool_conn_sqlite");
         return NULL;
     }
+    c->native_used = 1; /* release must then look for the borrower's own statements */
     return (sqlite3 *)c->pool->backend->native(c->handle);
 }
 

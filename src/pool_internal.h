@@ -41,6 +41,7 @@ struct sqlpool_conn {
     const char *acquired_file;         /* under lock */
     int acquired_line;                 /* under lock */
     int leak_warned;                   /* under lock */
+    int native_used;                   /* the borrower took the native handle; the borrower's own */
 };
 
 /* A thread waiting in acquire. Lives on its stack; queued under the pool lock. */
