@@ -2,10 +2,11 @@
 # build with CMake, and run the demo or the whole test suite.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLPOOL_WERROR=ON
 
-.PHONY: all deps build run test test-unit test-asan format format-check bench clean
+.PHONY: all deps build run test test-unit test-asan test-tsan format format-check bench clean
 
 all: build
 
@@ -19,7 +20,7 @@ build: deps
 run: build
 	./$(BUILD)/sqlpool run --input data/sample_input.txt --output data/output_summary.json
 
-test: build format-check test-unit test-asan
+test: build format-check test-unit test-asan test-tsan
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -32,16 +33,28 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+# The concurrency-heavy tests again under ThreadSanitizer (clang's).
+TSAN_LABELS = pool|release|concurrency|maintain|stmt
+test-tsan: deps
+	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSQLPOOL_WERROR=ON \
+	      -DSQLPOOL_SANITIZE=thread -DSQLPOOL_BENCH=OFF >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	    ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L '$(TSAN_LABELS)'
+
+# Every C file of the project (git's list when there is one, else the tree's).
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep . || \
+                 find include src cli tests bench -name '*.[ch]' 2>/dev/null)
 
 format:
 	clang-format -i $(FORMAT_FILES)
 
 format-check: deps
+	@test -n "$(FORMAT_FILES)" || { echo "format-check: no C files found" >&2; exit 1; }
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 bench: build
 	bash bench/run.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench

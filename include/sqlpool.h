@@ -202,15 +202,20 @@ SQLPOOL_API const char *sqlpool_strerror(int code);
  */
 SQLPOOL_API const char *sqlpool_errmsg(void);
 
-/* Fill cfg with the defaults documented on sqlpool_config. cfg must not be NULL. */
+/* Fill cfg with the defaults documented on sqlpool_config. cfg must not be NULL.
+ * Thread-safe (it touches only *cfg). */
 SQLPOOL_API void sqlpool_config_init(sqlpool_config *cfg);
 
 /*
  * Create a pool. Returns SQLPOOL_OK and sets *out, or an error and sets *out to NULL:
- * SQLPOOL_EINVAL when cfg, cfg->db or out is NULL, max_idle < 1, max_retries < 0, or a
- * timeout is negative or not finite; SQLPOOL_ENOMEM; SQLPOOL_ECONNECT when ":memory:" cannot
- * be set up. File databases are not opened until the first acquire. The caller owns the pool
- * and frees it with sqlpool_close(). Thread-safe.
+ * SQLPOOL_EINVAL when cfg, cfg->db or out is NULL, db is empty, a count is out of range
+ * (max_idle < 1, max_connecting < 1, a negative one), a time is negative or not finite,
+ * retry_backoff is over 60 s, or sqlite_vfs names no registered VFS; SQLPOOL_ENOMEM (also
+ * when the maintenance thread cannot start); SQLPOOL_ECONNECT, SQLPOOL_EBROKEN or
+ * SQLPOOL_EBUSY when ":memory:" cannot be set up or the first of min_idle connections cannot
+ * be opened. Otherwise file databases are not opened until needed. Starts the maintenance
+ * thread when an interval or min_idle calls for one and no config.clock is set. The caller
+ * owns the pool and frees it with sqlpool_close(). Thread-safe.
  */
 SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
 
@@ -232,7 +237,8 @@ SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
  */
 SQLPOOL_API int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out);
 
-/* As sqlpool_acquire(), waiting no later than deadline, a time on sqlpool_clock(). */
+/* As sqlpool_acquire(), waiting no later than deadline, a time on sqlpool_clock() (a
+ * deadline already past still takes an idle connection, or opens one if allowed). */
 SQLPOOL_API int sqlpool_acquire_until(sqlpool *pool, sqlpool_conn **out, double deadline);
 
 /* Pass as the deadline of sqlpool_acquire_at() for "now + acquire_timeout". */
@@ -256,18 +262,22 @@ SQLPOOL_API int sqlpool_acquire_at(sqlpool *pool, sqlpool_conn **out, double dea
  */
 SQLPOOL_API int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out);
 
-/* The pool's monotonic clock, in seconds (config.clock, or the system's); for deadlines. */
+/* The pool's monotonic clock, in seconds (config.clock, or the system's), for deadlines;
+ * 0 for NULL. Thread-safe. */
 SQLPOOL_API double sqlpool_clock(sqlpool *pool);
 
 /*
  * Scoped use: acquire, call fn(conn, ctx), release, and return what fn returned; a
  * connection is released even when fn fails, and discarded when fn returns SQLPOOL_EBROKEN.
- * Returns the acquire's error when there is no connection (fn is not called).
+ * Returns the acquire's error when there is no connection (fn is not called), or
+ * SQLPOOL_EINVAL for a NULL fn. Thread-safe, as sqlpool_acquire(); fn runs on the calling
+ * thread and must not release conn itself.
  */
 typedef int (*sqlpool_fn)(sqlpool_conn *conn, void *ctx);
 SQLPOOL_API int sqlpool_with(sqlpool *pool, sqlpool_fn fn, void *ctx);
 
-/* Release *conn when it is not NULL, and set it to NULL: for SQLPOOL_SCOPED. */
+/* Release *conn when it is not NULL, and set it to NULL: for SQLPOOL_SCOPED. conn itself
+ * may be NULL. As thread-safe as sqlpool_release(). */
 SQLPOOL_API void sqlpool_release_ptr(sqlpool_conn **conn);
 
 /* With GCC and Clang, a connection variable that is released when it goes out of scope:
@@ -291,7 +301,8 @@ SQLPOOL_API void sqlpool_release_ptr(sqlpool_conn **conn);
 SQLPOOL_API void sqlpool_release(sqlpool_conn *conn);
 
 /* Like sqlpool_release(), but the caller knows the connection is broken: close it, never
- * pool it. Counted in stats.discarded. NULL is a no-op. */
+ * pool it. Counted in stats.discarded (and closed_broken). A released handle is caught as
+ * for sqlpool_release(). NULL is a no-op. Thread-safe (for distinct connections). */
 SQLPOOL_API void sqlpool_discard(sqlpool_conn *conn);
 
 /* Close every idle connection (the original's close_all()). Borrowed ones are untouched;
@@ -305,7 +316,8 @@ SQLPOOL_API void sqlpool_close_idle(sqlpool *pool);
  */
 SQLPOOL_API int sqlpool_shrink(sqlpool *pool, int target);
 
-/* Copy the pool's counters into *out. Both must be non-NULL. Thread-safe. */
+/* Copy the pool's counters into *out: one consistent snapshot. A NULL pool or out is a
+ * no-op. Thread-safe. */
 SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
 
 /*
@@ -313,6 +325,7 @@ SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
  * idle_timeout or max_lifetime, ping those due a keepalive, warn of leaks, and open
  * connections up to min_idle. The pool's maintenance thread does this on its own; call it
  * to drive a pool by a test clock. Returns SQLPOOL_OK, or SQLPOOL_EINVAL/SQLPOOL_ECLOSED.
+ * Thread-safe.
  */
 SQLPOOL_API int sqlpool_maintain(sqlpool *pool);
 
@@ -321,14 +334,18 @@ SQLPOOL_API int sqlpool_maintain(sqlpool *pool);
  * and runs "SELECT sqlite_version()". Returns SQLPOOL_OK and
  * fills *out with healthy=1 and the version, or returns SQLPOOL_EBROKEN with healthy=0 and
  * the error text (the connection should then be discarded), or SQLPOOL_EINVAL for NULL
- * arguments. Call from the thread that holds the connection.
+ * arguments, or SQLPOOL_EMISUSE for a released handle. Not thread-safe: call it from the
+ * thread that holds the connection, as every sqlpool_conn_* call.
  */
 SQLPOOL_API int sqlpool_conn_health(sqlpool_conn *conn, sqlpool_health *out);
 
 /*
  * The native SQLite handle of a borrowed connection, for the caller's own statements; NULL
- * for NULL. Owned by the pool: do not sqlite3_close() it, and do not keep it past release.
- * Statements the caller prepares on it must be finalized before release.
+ * for NULL, and NULL (logged, with sqlpool_errmsg() set) for a released handle. Owned by the
+ * pool: do not sqlite3_close() it, and do not keep it past release. Statements the caller
+ * prepares on it should be finalized before release (release resets any left holding a
+ * transaction; the pool finalizes leftovers when it closes the connection). Call from the
+ * thread that holds the connection.
  */
 SQLPOOL_API sqlite3 *sqlpool_conn_sqlite(sqlpool_conn *conn);
 

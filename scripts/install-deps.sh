@@ -3,7 +3,8 @@
 # Safe to run again: it does nothing when everything is there.
 set -eu
 
-PACKAGES="gcc make cmake pkg-config libsqlite3-dev libjansson-dev libcmocka-dev clang-format"
+PACKAGES="gcc libc6-dev make cmake pkg-config git clang libclang-rt-dev clang-format
+          libsqlite3-dev libjansson-dev libcmocka-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -13,8 +13,9 @@
 typedef struct sqlpool__backend {
     const char *name; /* "sqlite" */
 
-    /* Per-pool set-up from the config (copied by the core before the call); *state is the
-     * backend's own. Returns SQLPOOL_OK, or an error with a message in err. */
+    /* Per-pool set-up from the caller's config, during sqlpool_open(): the backend copies
+     * what it keeps (cfg and its strings belong to the caller). *state is the backend's own.
+     * Returns SQLPOOL_OK, or an error with a message in err. */
     int (*pool_init)(const sqlpool_config *cfg, void **state, char *err, size_t errlen);
     void (*pool_fini)(void *state);
 

@@ -11,6 +11,7 @@
  */
 #include "pool_internal.h"
 
+#include <assert.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ static int idle_due(const sqlpool *pool, const sqlpool_conn *c, double now) {
 /* Take the idle connections that are due out of the idle list, oldest first. */
 static void collect_idle_locked(sqlpool *pool, double now, sqlpool_conn **retire,
                                 sqlpool_conn **check) {
+    assert(sqlpool__lock_held(&pool->lock));
     sqlpool_conn *c = pool->idle_tail;
     while (c != NULL) {
         sqlpool_conn *newer = c->prev;
@@ -73,6 +75,7 @@ static void collect_idle_locked(sqlpool *pool, double now, sqlpool_conn **retire
 }
 
 static int collect_leaks_locked(sqlpool *pool, double now, leak *leaks) {
+    assert(sqlpool__lock_held(&pool->lock));
     int n = 0;
     if (pool->cfg.leak_threshold <= 0) return 0;
     for (sqlpool_conn *c = pool->all; c != NULL && n < LEAKS_PER_PASS; c = c->all_next) {
@@ -91,6 +94,7 @@ static int collect_leaks_locked(sqlpool *pool, double now, leak *leaks) {
 
 /* Reserve turns to connect for the connections min_idle lacks. */
 static int reserve_refill_locked(sqlpool *pool) {
+    assert(sqlpool__lock_held(&pool->lock));
     const sqlpool_config *cfg = &pool->cfg;
     int want = cfg->min_idle < cfg->max_idle ? cfg->min_idle : cfg->max_idle;
     int n = 0;

@@ -9,6 +9,7 @@
  */
 #include "pool_internal.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -115,6 +116,7 @@ static int misuse(sqlpool_conn *handle, const char *what) {
 /* ---- lists (under lock) ---- */
 
 static void idle_push_locked(sqlpool *pool, sqlpool_conn *c) {
+    assert(sqlpool__lock_held(&pool->lock));
     c->prev = NULL;
     c->next = pool->idle_head;
     if (pool->idle_head)
@@ -127,6 +129,7 @@ static void idle_push_locked(sqlpool *pool, sqlpool_conn *c) {
 
 /* At the idle list's old end: for a connection back from a keepalive check. */
 static void idle_push_old_locked(sqlpool *pool, sqlpool_conn *c) {
+    assert(sqlpool__lock_held(&pool->lock));
     c->next = NULL;
     c->prev = pool->idle_tail;
     if (pool->idle_tail)
@@ -138,6 +141,7 @@ static void idle_push_old_locked(sqlpool *pool, sqlpool_conn *c) {
 }
 
 void sqlpool__idle_remove_locked(sqlpool *pool, sqlpool_conn *c) {
+    assert(sqlpool__lock_held(&pool->lock));
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -151,6 +155,7 @@ void sqlpool__idle_remove_locked(sqlpool *pool, sqlpool_conn *c) {
 }
 
 void sqlpool__all_add_locked(sqlpool *pool, sqlpool_conn *c) {
+    assert(sqlpool__lock_held(&pool->lock));
     c->all_prev = NULL;
     c->all_next = pool->all;
     if (pool->all) pool->all->all_prev = c;
@@ -167,6 +172,7 @@ static void all_remove_locked(sqlpool *pool, sqlpool_conn *c) {
 }
 
 static void queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
+    assert(sqlpool__lock_held(&pool->lock));
     w->next = NULL;
     w->prev = pool->wait_tail;
     if (pool->wait_tail)
@@ -178,6 +184,7 @@ static void queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
 }
 
 static void queue_remove_locked(sqlpool *pool, sqlpool__waiter *w) {
+    assert(sqlpool__lock_held(&pool->lock));
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -193,6 +200,7 @@ static void queue_remove_locked(sqlpool *pool, sqlpool__waiter *w) {
 /* ---- the books (under lock) ---- */
 
 static void record_wait_locked(sqlpool *pool, double seconds) {
+    assert(sqlpool__lock_held(&pool->lock));
     if (seconds < 0) seconds = 0;
     sqlpool__hist_record(&pool->waits, (uint64_t)(seconds * 1e9));
     if (seconds > 0) {
@@ -203,6 +211,7 @@ static void record_wait_locked(sqlpool *pool, double seconds) {
 
 /* Make c borrowed by a new holder: a new generation, so older handles stop working. */
 static void borrow_locked(sqlpool *pool, sqlpool_conn *c, double now, const char *file, int line) {
+    assert(sqlpool__lock_held(&pool->lock));
     set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1, CONN_BORROWED);
     if (++pool->in_use > pool->peak_in_use) pool->peak_in_use = pool->in_use;
     pool->acquires++;
@@ -220,6 +229,7 @@ static int can_connect_locked(const sqlpool *pool) {
 }
 
 void sqlpool__retire_locked(sqlpool *pool, sqlpool_conn *c, int reason) {
+    assert(sqlpool__lock_held(&pool->lock));
     all_remove_locked(pool, c);
     set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)), CONN_CLOSED);
     pool->open--;
@@ -227,6 +237,7 @@ void sqlpool__retire_locked(sqlpool *pool, sqlpool_conn *c, int reason) {
 }
 
 sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool) {
+    assert(sqlpool__lock_held(&pool->lock));
     sqlpool__waiter *list = NULL, **tail = &list;
     while (pool->wait_head != NULL && can_connect_locked(pool)) {
         sqlpool__waiter *w = pool->wait_head;
@@ -241,6 +252,7 @@ sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool) {
 
 sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, double now, int old,
                                        int *pooled) {
+    assert(sqlpool__lock_held(&pool->lock));
     sqlpool__waiter *w = pool->wait_head;
     *pooled = 1;
     if (w != NULL) {
@@ -408,6 +420,7 @@ static sqlpool_conn *new_conn_struct(sqlpool *pool) {
 }
 
 static void spare_push_locked(sqlpool *pool, sqlpool_conn *c) {
+    assert(sqlpool__lock_held(&pool->lock));
     c->next = pool->spare;
     pool->spare = c;
 }
@@ -484,6 +497,7 @@ typedef struct settlement {
 } settlement;
 
 static settlement settle_locked(sqlpool *pool) {
+    assert(sqlpool__lock_held(&pool->lock));
     settlement st = {NULL, 0};
     if (!pool->closing || pool->in_use != 0 || pool->connecting != 0) return st;
     if (pool->closer != NULL) {
