@@ -56,6 +56,8 @@ typedef struct sqlpool sqlpool;           /* a pool for one database */
 typedef struct sqlpool_conn sqlpool_conn; /* a connection borrowed from it */
 typedef struct sqlite3 sqlite3;           /* SQLite's own handle, from <sqlite3.h> */
 typedef struct sqlite3_stmt sqlite3_stmt; /* SQLite's prepared statement */
+typedef struct pg_conn PGconn;            /* libpq's connection, from <libpq-fe.h> */
+typedef struct pg_result PGresult;        /* libpq's result */
 
 /*
  * A log sink. Called from whichever thread did the work, never with the pool lock held, so
@@ -70,7 +72,9 @@ typedef void (*sqlpool_log_fn)(void *ctx, int level, const char *msg);
  * and its strings may be freed once sqlpool_open() returns.
  */
 typedef struct sqlpool_config {
-    /* The database: a file path (or an SQLite "file:" URI, passed as it is), or exactly
+    /* PostgreSQL (when built with libpq): a "postgresql://" or "postgres://" URI, or a libpq
+     * "key=value" conninfo string; see sqlpool_has_postgresql(). Anything else is SQLite:
+     * The database: a file path (or an SQLite "file:" URI, passed as it is), or exactly
      * ":memory:" for one in-memory database per pool, shared by all the pool's connections
      * and kept alive until sqlpool_close(). (Other in-memory spellings, such as
      * "file::memory:", are SQLite's: each connection gets its own database.) Must not be
@@ -82,7 +86,9 @@ typedef struct sqlpool_config {
     /* Retries of a connect that failed with an error that can pass (busy, locked), after the
      * first attempt. 0 disables retry. Default 3. */
     int max_retries;
-    /* Seconds: the SQLite busy timeout of every connection. Default 5.0. */
+    /* Seconds: the SQLite busy timeout of every connection; for PostgreSQL, the deadline of
+     * each connect and of each round trip the pool makes itself (pings, rollbacks). Default
+     * 5.0. */
     double connect_timeout;
     /* Seconds: the first wait between connect attempts; it doubles on each retry, with
      * +/-25% jitter, so waits strictly grow. Default 0.010. */
@@ -141,6 +147,14 @@ typedef struct sqlpool_config {
     /* Prepared statements cached per connection by sqlpool_conn_prepare(); 0 disables the
      * cache. Default 32. */
     int stmt_cache_size;
+    /* PostgreSQL: a statement run on every release of a clean connection, such as
+     * "DISCARD ALL" (which also drops the connection's cached statements); NULL for none.
+     * Default NULL. */
+    const char *pg_reset_query;
+    /* PostgreSQL: non-zero to never prepare named statements (sqlpool_conn_pg_exec() sends
+     * each with its parameters in one round trip), for servers behind pgbouncer in
+     * transaction mode. Default 0. */
+    int pg_unnamed_statements;
     /* The monotonic clock, in seconds, for every timeout and interval above; NULL for the
      * system's. For tests: drive time by hand and call sqlpool_maintain(). */
     double (*clock)(void *ctx);
@@ -360,6 +374,42 @@ SQLPOOL_API sqlite3 *sqlpool_conn_sqlite(sqlpool_conn *conn);
  * release; do not use it after. Call from the thread that holds the connection.
  */
 SQLPOOL_API int sqlpool_conn_prepare(sqlpool_conn *conn, const char *sql, sqlite3_stmt **out);
+
+/*
+ * The native libpq connection of a borrowed PostgreSQL connection; NULL for NULL, for a
+ * SQLite connection, or for a released handle. Owned by the pool: do not PQfinish() it. Leave
+ * it idle (no query in progress, results consumed) by release; a transaction left open is
+ * rolled back, anything else closes the connection. Call from the thread that holds it.
+ */
+SQLPOOL_API PGconn *sqlpool_conn_pg(sqlpool_conn *conn);
+
+/*
+ * Run sql on a borrowed PostgreSQL connection with nparams text parameters ($1, $2, ...;
+ * values[i] may be NULL for SQL NULL), as a named statement prepared once per connection and
+ * kept in its cache (or, with pg_unnamed_statements, sent unnamed). Returns SQLPOOL_OK and
+ * sets *out to the result, which the caller PQclear()s and whose status the caller checks;
+ * or SQLPOOL_EINVAL (NULL arguments, SQL the server will not prepare: see sqlpool_errmsg()),
+ * SQLPOOL_ENOTSUP (a SQLite connection), SQLPOOL_EMISUSE (released handle), SQLPOOL_EBROKEN
+ * (the connection failed: discard it). A result with a connection-level error (SQLSTATE
+ * class 08, 57P01-57P03) marks the connection for closing on release. Call from the thread
+ * that holds the connection.
+ */
+SQLPOOL_API int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int nparams,
+                                     const char *const *values, PGresult **out);
+
+/* 1 when this build can serve PostgreSQL (it was built with libpq), else 0. Thread-safe. */
+SQLPOOL_API int sqlpool_has_postgresql(void);
+
+/* "sqlite" or "postgresql": the backend serving a pool; "" for NULL. Thread-safe. */
+SQLPOOL_API const char *sqlpool_backend(sqlpool *pool);
+
+/*
+ * Copy a db string to out with every password replaced by "***" (the user info of a URI,
+ * password= and sslpassword= in a URI query or a conninfo string), for logs and messages.
+ * Always terminates out when len > 0, truncating if needed; returns the length the whole
+ * masked string needs, as snprintf does. A NULL db reads as "". Thread-safe.
+ */
+SQLPOOL_API size_t sqlpool_db_mask(const char *db, char *out, size_t len);
 
 /*
  * Close the pool: threads waiting in sqlpool_acquire() return SQLPOOL_ECLOSED at once, idle

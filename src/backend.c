@@ -1,7 +1,11 @@
 /* backend.c: which backend serves a db string. */
 #include "backend.h"
+#include "dsn.h"
 
 const sqlpool__backend *sqlpool__backend_for(const char *db) {
-    (void)db; /* every db string is SQLite until another backend is built in */
+#ifdef SQLPOOL_HAVE_PG
+    if (sqlpool__dsn_is_pg(db)) return &sqlpool__pg_backend;
+#endif
+    (void)db;
     return &sqlpool__sqlite_backend;
 }

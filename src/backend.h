@@ -46,9 +46,22 @@ typedef struct sqlpool__backend {
     void *(*native)(void *handle);
 
     void (*close)(void *handle);
+
+    /* On every borrow, without a round trip: SQLPOOL_OK, or SQLPOOL_EBROKEN when the
+     * connection is already known dead (PostgreSQL: the server closed the socket). NULL when
+     * there is nothing to look at. */
+    int (*check)(void *handle);
+
+    /* PostgreSQL: run sql with text parameters through the statement cache (or unnamed);
+     * *result is a PGresult the caller clears. NULL for SQLite. */
+    int (*exec)(void *handle, const char *sql, int nparams, const char *const *values,
+                void **result, char *err, size_t errlen);
 } sqlpool__backend;
 
 extern const sqlpool__backend sqlpool__sqlite_backend;
+#ifdef SQLPOOL_HAVE_PG
+extern const sqlpool__backend sqlpool__pg_backend;
+#endif
 
 /* The backend that serves a db string. */
 const sqlpool__backend *sqlpool__backend_for(const char *db);

@@ -356,6 +356,16 @@ static void sqlite_close(void *handle) {
 }
 
 const sqlpool__backend sqlpool__sqlite_backend = {
-    "sqlite",    sqlite_pool_init, sqlite_pool_fini, sqlite_connect, sqlite_reset,
-    sqlite_ping, sqlite_prepare,   sqlite_health,    sqlite_native,  sqlite_close,
+    .name = "sqlite",
+    .pool_init = sqlite_pool_init,
+    .pool_fini = sqlite_pool_fini,
+    .connect = sqlite_connect,
+    .reset = sqlite_reset,
+    .ping = sqlite_ping,
+    .prepare = sqlite_prepare,
+    .health = sqlite_health,
+    .native = sqlite_native,
+    .close = sqlite_close,
+    .check = NULL,
+    .exec = NULL,
 };

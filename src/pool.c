@@ -9,6 +9,8 @@
  */
 #include "pool_internal.h"
 
+#include "dsn.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
@@ -704,10 +706,15 @@ static int expired(const sqlpool_conn *c, double now) {
     return now >= c->expires_at;
 }
 
-/* An idle connection that sat too long is checked before it is handed out. */
-static int usable(sqlpool *pool, sqlpool_conn *c) {
+/* Before a connection is handed out: the backend's cheap check (PostgreSQL: has the server
+ * hung up?), and a ping when it sat idle longer than validation_bypass. */
+static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
     char err[256] = "";
-    if (pool->backend->ping(c->handle, err, sizeof err) == SQLPOOL_OK) return 1;
+    if (pool->backend->check != NULL && pool->backend->check(c->handle) != SQLPOOL_OK) {
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "conn_invalid reason=connection lost");
+        return 0;
+    }
+    if (!ping || pool->backend->ping(c->handle, err, sizeof err) == SQLPOOL_OK) return 1;
     SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "conn_invalid reason=%s", err);
     return 0;
 }
@@ -731,10 +738,11 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             pool->reused++;
             sqlpool__hist_record_zero(&pool->waits);
             check = expired(c, now) || now - c->released_at > pool->cfg.validation_bypass;
+            check = check ? 2 : pool->backend->check != NULL;
             created = pool->created;
             reused = pool->reused;
             unlock(pool);
-            if (check && (expired(c, now) || !usable(pool, c))) {
+            if (check && (expired(c, now) || !usable(pool, c, check == 2))) {
                 retire_borrowed(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
                 continue;
             }
@@ -968,6 +976,7 @@ sqlite3 *sqlpool_conn_sqlite(sqlpool_conn *conn) {
         (void)misuse(conn, "sqlpool_conn_sqlite");
         return NULL;
     }
+    if (c->pool->backend != &sqlpool__sqlite_backend) return NULL;
     c->native_used = 1; /* release must then look for the borrower's own statements */
     return (sqlite3 *)c->pool->backend->native(c->handle);
 }
@@ -985,6 +994,53 @@ int sqlpool_conn_prepare(sqlpool_conn *conn, const char *sql, sqlite3_stmt **out
     if (rc != SQLPOOL_OK) return sqlpool__fail(rc, "%s", err);
     *out = stmt;
     return SQLPOOL_OK;
+}
+
+PGconn *sqlpool_conn_pg(sqlpool_conn *conn) {
+    sqlpool_conn *c;
+    if (conn == NULL) return NULL;
+    if ((c = borrowed(conn)) == NULL) {
+        (void)misuse(conn, "sqlpool_conn_pg");
+        return NULL;
+    }
+    if (c->pool->backend->exec == NULL) return NULL; /* not PostgreSQL */
+    c->native_used = 1;
+    return (PGconn *)c->pool->backend->native(c->handle);
+}
+
+int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int nparams,
+                         const char *const *values, PGresult **out) {
+    sqlpool_conn *c;
+    char err[256] = "";
+    void *result = NULL;
+    int rc;
+    if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
+    *out = NULL;
+    if (conn == NULL || sql == NULL || nparams < 0 || (nparams > 0 && values == NULL))
+        return sqlpool__fail(SQLPOOL_EINVAL, "conn, sql or values is NULL");
+    if ((c = borrowed(conn)) == NULL) return misuse(conn, "sqlpool_conn_pg_exec");
+    if (c->pool->backend->exec == NULL)
+        return sqlpool__fail(SQLPOOL_ENOTSUP, "sqlpool_conn_pg_exec needs a PostgreSQL pool");
+    rc = c->pool->backend->exec(c->handle, sql, nparams, values, &result, err, sizeof err);
+    if (rc != SQLPOOL_OK) return sqlpool__fail(rc, "%s", err);
+    *out = result;
+    return SQLPOOL_OK;
+}
+
+int sqlpool_has_postgresql(void) {
+#ifdef SQLPOOL_HAVE_PG
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+const char *sqlpool_backend(sqlpool *pool) {
+    return pool != NULL ? pool->backend->name : "";
+}
+
+size_t sqlpool_db_mask(const char *db, char *out, size_t len) {
+    return sqlpool__dsn_mask(db, out, len);
 }
 
 /* ---- close ---- */

@@ -1,0 +1,467 @@
+/*
+ * backend_pg.c: the PostgreSQL backend, through libpq.
+ *
+ * Connecting is non-blocking (PQconnectStartParams + PQconnectPoll) under our own deadline,
+ * with TCP keepalives on unless the db string says otherwise. Errors that can pass (refused
+ * while the server starts, too many connections, shutting down, a timeout) are retried by the
+ * core; the others (bad password, unknown database) fail at once. Every round trip the pool
+ * makes itself (the first SELECT 1, pings, rollbacks, the reset query) runs under the same
+ * deadline, so a dead peer cannot hang a thread. A connection's own statements are the
+ * borrower's business; the pool looks at what they left behind on release.
+ */
+#include "backend.h"
+#include "dsn.h"
+#include "internal.h"
+
+#include <libpq-fe.h>
+#include <math.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct pg_state {
+    char *db;          /* the db string as given */
+    char *reset_query; /* run on every release, or NULL */
+    double timeout;    /* seconds, for connects and the pool's own round trips */
+    int unnamed;       /* never prepare named statements (pgbouncer in transaction mode) */
+    int cache_size;
+} pg_state;
+
+/* One prepared statement, by SQL text. */
+typedef struct pg_stmt {
+    char *sql;
+    char name[24];
+    unsigned long long used; /* LRU stamp */
+} pg_stmt;
+
+typedef struct pg_conn_h {
+    PGconn *pg;
+    const pg_state *st;
+    pg_stmt *stmts;
+    int nstmts, cap;
+    unsigned long long tick, serial;
+    int broken; /* a fatal error was seen on it */
+} pg_conn_h;
+
+/* ---- time ---- */
+
+static double mono(void) {
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Wait until the socket is ready for events, or the deadline passes: 1 ready, 0 timeout,
+ * -1 error. */
+static int wait_socket(PGconn *pg, short events, double deadline) {
+    struct pollfd p;
+    p.fd = PQsocket(pg);
+    p.events = events;
+    if (p.fd < 0) return -1;
+    for (;;) {
+        double left = deadline - mono();
+        int ms, rc;
+        if (left <= 0) return 0;
+        ms = left > 3600 ? 3600000 : (int)ceil(left * 1000.0);
+        p.revents = 0;
+        rc = poll(&p, 1, ms);
+        if (rc > 0) return 1;
+        if (rc == 0) continue; /* re-check the deadline */
+        return -1;
+    }
+}
+
+/* ---- errors ---- */
+
+/* libpq's message, on one line and without its trailing newline. */
+static void pg_message(PGconn *pg, const char *fallback, char *err, size_t errlen) {
+    const char *m = pg != NULL ? PQerrorMessage(pg) : NULL;
+    size_t n;
+    sqlpool__format(err, errlen, "%s", m != NULL && m[0] ? m : fallback);
+    for (char *p = err, *q = err;; p++) {
+        char ch = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+        if (ch == ' ' && q > err && q[-1] == ' ') continue; /* one space, not several */
+        *q++ = ch;
+        if (ch == '\0') break;
+    }
+    n = strlen(err);
+    while (n > 0 && err[n - 1] == ' ')
+        err[--n] = '\0';
+}
+
+/* Failures that can pass: the server is starting, full, going down, or not there yet. */
+static int retriable_message(const char *msg) {
+    static const char *const passing[] = {
+        "Connection refused",
+        "the database system is starting up",
+        "the database system is shutting down",
+        "the database system is in recovery mode",
+        "the database system is not yet accepting connections",
+        "too many clients already",
+        "remaining connection slots are reserved",
+        "server closed the connection unexpectedly",
+        "timed out",
+        "Connection reset by peer",
+        "No route to host",
+    };
+    for (size_t i = 0; i < sizeof passing / sizeof passing[0]; i++)
+        if (strstr(msg, passing[i]) != NULL) return 1;
+    return 0;
+}
+
+/* A result says the connection itself is gone: SQLSTATE class 08, or the server's admin
+ * shutdown / crash / cannot-connect-now (57P01-57P03). */
+static int fatal_result(const PGresult *r) {
+    const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state == NULL) return 0;
+    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+           strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+}
+
+/* ---- round trips under a deadline ---- */
+
+/* Run sql (no parameters) and wait for its last result within timeout seconds. Returns the
+ * last result (caller clears it) or NULL with err set. */
+static PGresult *exec_deadline(PGconn *pg, const char *sql, double timeout, char *err,
+                               size_t errlen) {
+    double deadline = mono() + timeout;
+    PGresult *last = NULL, *r;
+    int flushed;
+
+    if (!PQsendQuery(pg, sql)) {
+        pg_message(pg, "cannot send the query", err, errlen);
+        return NULL;
+    }
+    while ((flushed = PQflush(pg)) == 1)
+        if (wait_socket(pg, POLLOUT, deadline) != 1) goto timeout;
+    if (flushed < 0) {
+        pg_message(pg, "cannot send the query", err, errlen);
+        return NULL;
+    }
+    for (;;) {
+        while (PQisBusy(pg)) {
+            if (wait_socket(pg, POLLIN, deadline) != 1) goto timeout;
+            if (!PQconsumeInput(pg)) {
+                pg_message(pg, "connection lost", err, errlen);
+                PQclear(last);
+                return NULL;
+            }
+        }
+        if ((r = PQgetResult(pg)) == NULL) break;
+        PQclear(last);
+        last = r;
+    }
+    if (last == NULL) sqlpool__format(err, errlen, "no result");
+    return last;
+timeout:
+    PQclear(last);
+    sqlpool__format(err, errlen, "no answer within %.3f s", timeout);
+    return NULL;
+}
+
+/* Run a statement the pool needs to succeed; 0 when it did. */
+static int run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen) {
+    PGresult *r = exec_deadline(c->pg, sql, c->st->timeout, err, errlen);
+    ExecStatusType s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+    if (r != NULL && !ok) {
+        pg_message(c->pg, PQresStatus(s), err, errlen);
+        if (fatal_result(r)) c->broken = 1;
+    }
+    if (r == NULL) c->broken = 1; /* no answer: the connection is in an unknown state */
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* ---- the pool ---- */
+
+static void state_free(pg_state *st) {
+    if (st == NULL) return;
+    free(st->db);
+    free(st->reset_query);
+    free(st);
+}
+
+static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
+    pg_state *st = calloc(1, sizeof *st);
+    char *why = NULL;
+    PQconninfoOption *opts;
+
+    *state = NULL;
+    if (st == NULL) return SQLPOOL_ENOMEM;
+    /* Refuse a malformed db string now, with libpq's own words. */
+    opts = PQconninfoParse(cfg->db, &why);
+    if (opts == NULL) {
+        sqlpool__format(err, errlen, "invalid PostgreSQL connection string: %s",
+                        why ? why : "out of memory");
+        if (why != NULL) {
+            for (char *p = err; *p; p++)
+                if (*p == '\n') *p = ' ';
+        }
+        PQfreemem(why);
+        state_free(st);
+        return why != NULL ? SQLPOOL_EINVAL : SQLPOOL_ENOMEM;
+    }
+    PQconninfoFree(opts);
+    st->db = strdup(cfg->db);
+    st->reset_query = cfg->pg_reset_query ? strdup(cfg->pg_reset_query) : NULL;
+    st->timeout = cfg->connect_timeout > 0 ? cfg->connect_timeout : 5.0;
+    st->unnamed = cfg->pg_unnamed_statements != 0;
+    st->cache_size = cfg->stmt_cache_size;
+    if (st->db == NULL || (cfg->pg_reset_query && st->reset_query == NULL)) {
+        state_free(st);
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
+    }
+    *state = st;
+    return SQLPOOL_OK;
+}
+
+static void pg_pool_fini(void *state) {
+    state_free(state);
+}
+
+/* ---- connecting ---- */
+
+/* Start connecting: our keepalive defaults first, so the db string overrides them. */
+static PGconn *start(const pg_state *st) {
+    const char *const kw[] = {"keepalives",       "keepalives_idle", "keepalives_interval",
+                              "keepalives_count", "dbname",          NULL};
+    const char *const val[] = {"1", "30", "10", "3", st->db, NULL};
+    return PQconnectStartParams(kw, val, 1);
+}
+
+/* Drive the handshake to its end under the deadline: 0 connected, -1 failed. */
+static int handshake(PGconn *pg, double deadline, char *err, size_t errlen) {
+    PostgresPollingStatusType s = PGRES_POLLING_WRITING;
+    for (;;) {
+        int ready;
+        if (s == PGRES_POLLING_OK) return 0;
+        if (s == PGRES_POLLING_FAILED) {
+            pg_message(pg, "connection failed", err, errlen);
+            return -1;
+        }
+        ready = wait_socket(pg, s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+        if (ready == 0) {
+            sqlpool__format(err, errlen, "connect timed out after the deadline");
+            return -1;
+        }
+        if (ready < 0) {
+            pg_message(pg, "connection failed", err, errlen);
+            return -1;
+        }
+        s = PQconnectPoll(pg);
+    }
+}
+
+static void conn_free(pg_conn_h *c) {
+    if (c == NULL) return;
+    for (int i = 0; i < c->nstmts; i++)
+        free(c->stmts[i].sql);
+    free(c->stmts);
+    if (c->pg != NULL) PQfinish(c->pg);
+    free(c);
+}
+
+static int pg_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
+    const pg_state *st = state;
+    pg_conn_h *c = calloc(1, sizeof *c);
+    char why[256] = "";
+
+    *handle = NULL;
+    *retriable = 0;
+    if (c == NULL || (c->pg = start(st)) == NULL) {
+        conn_free(c);
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
+    }
+    c->st = st;
+    if (PQstatus(c->pg) == CONNECTION_BAD ||
+        handshake(c->pg, mono() + st->timeout, why, sizeof why) != 0 ||
+        run_ok(c, "SELECT 1", why, sizeof why) != 0) {
+        if (why[0] == '\0') pg_message(c->pg, "connection failed", why, sizeof why);
+        *retriable = retriable_message(why);
+        sqlpool__format(err, errlen, "%s", why);
+        conn_free(c);
+        return SQLPOOL_ECONNECT;
+    }
+    *handle = c;
+    return SQLPOOL_OK;
+}
+
+/* ---- statements ---- */
+
+static void forget_statements(pg_conn_h *c) {
+    for (int i = 0; i < c->nstmts; i++)
+        free(c->stmts[i].sql);
+    c->nstmts = 0;
+}
+
+/* Deallocate least recently used statements beyond the cache size. */
+static void trim_statements(pg_conn_h *c) {
+    char sql[64], err[128];
+    while (c->nstmts > c->st->cache_size && !c->broken) {
+        int lru = 0;
+        for (int i = 1; i < c->nstmts; i++)
+            if (c->stmts[i].used < c->stmts[lru].used) lru = i;
+        sqlpool__format(sql, sizeof sql, "DEALLOCATE %s", c->stmts[lru].name);
+        (void)run_ok(c, sql, err, sizeof err);
+        free(c->stmts[lru].sql);
+        c->stmts[lru] = c->stmts[--c->nstmts];
+    }
+}
+
+static pg_stmt *find_statement(pg_conn_h *c, const char *sql) {
+    for (int i = 0; i < c->nstmts; i++)
+        if (strcmp(c->stmts[i].sql, sql) == 0) return &c->stmts[i];
+    return NULL;
+}
+
+/* Prepare sql under a new name and remember it. NULL (with err) on failure. */
+static pg_stmt *prepare_statement(pg_conn_h *c, const char *sql, int nparams, char *err,
+                                  size_t errlen) {
+    pg_stmt *s;
+    PGresult *r;
+    if (c->nstmts == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 8;
+        pg_stmt *grown = realloc(c->stmts, (size_t)cap * sizeof *grown);
+        if (grown == NULL) return NULL;
+        c->stmts = grown;
+        c->cap = cap;
+    }
+    s = &c->stmts[c->nstmts];
+    sqlpool__format(s->name, sizeof s->name, "sqlpool_%llu", ++c->serial);
+    r = PQprepare(c->pg, s->name, sql, nparams, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        pg_message(c->pg, "cannot prepare", err, errlen);
+        if (r == NULL || fatal_result(r)) c->broken = 1;
+        PQclear(r);
+        return NULL;
+    }
+    PQclear(r);
+    if ((s->sql = strdup(sql)) == NULL) return NULL;
+    c->nstmts++;
+    return s;
+}
+
+static int pg_exec(void *handle, const char *sql, int nparams, const char *const *values,
+                   void **result, char *err, size_t errlen) {
+    pg_conn_h *c = handle;
+    PGresult *r;
+    pg_stmt *s = NULL;
+
+    if (!c->st->unnamed && c->st->cache_size > 0) {
+        s = find_statement(c, sql);
+        if (s == NULL && (s = prepare_statement(c, sql, nparams, err, errlen)) == NULL)
+            return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_EINVAL;
+        s->used = ++c->tick;
+        r = PQexecPrepared(c->pg, s->name, nparams, values, NULL, NULL, 0);
+    } else {
+        r = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    }
+    if (r == NULL || fatal_result(r)) c->broken = 1;
+    *result = r;
+    if (r == NULL) {
+        pg_message(c->pg, "out of memory", err, errlen);
+        return SQLPOOL_EBROKEN;
+    }
+    return SQLPOOL_OK;
+}
+
+/* ---- checks ---- */
+
+/* On borrow, without a round trip: has the server closed or written to the socket? */
+static int pg_check(void *handle) {
+    pg_conn_h *c = handle;
+    struct pollfd p;
+    PGnotify *n;
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return SQLPOOL_EBROKEN;
+    p.fd = PQsocket(c->pg);
+    p.events = POLLIN;
+    p.revents = 0;
+    if (p.fd < 0) return SQLPOOL_EBROKEN;
+    if (poll(&p, 1, 0) > 0) {
+        /* Idle connections get no data but notices, notifications and goodbyes. */
+        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK) return SQLPOOL_EBROKEN;
+        while ((n = PQnotifies(c->pg)) != NULL)
+            PQfreemem(n);
+    }
+    return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+}
+
+static int pg_ping(void *handle, char *err, size_t errlen) {
+    pg_conn_h *c = handle;
+    if (pg_check(handle) != SQLPOOL_OK) {
+        pg_message(c->pg, "connection lost", err, errlen);
+        return SQLPOOL_EBROKEN;
+    }
+    return run_ok(c, "SELECT 1", err, errlen) == 0 ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+}
+
+/* Idle is reused; inside a (failed) transaction is rolled back; anything else is closed. */
+static int pg_reset(void *handle, int native_used) {
+    pg_conn_h *c = handle;
+    char err[256];
+    (void)native_used;
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return SQLPOOL_EBROKEN;
+    switch (PQtransactionStatus(c->pg)) {
+    case PQTRANS_IDLE: break;
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR:
+        if (run_ok(c, "ROLLBACK", err, sizeof err) != 0 ||
+            PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            return SQLPOOL_EBROKEN;
+        break;
+    default: return SQLPOOL_EBROKEN; /* a query still running, or unknown */
+    }
+    if (c->st->reset_query != NULL) {
+        if (run_ok(c, c->st->reset_query, err, sizeof err) != 0) return SQLPOOL_EBROKEN;
+        forget_statements(c); /* DISCARD ALL drops prepared statements too */
+    }
+    trim_statements(c);
+    return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_OK;
+}
+
+static int pg_health(void *handle, sqlpool_health *out) {
+    pg_conn_h *c = handle;
+    const char *v;
+    sqlpool__format(out->backend, sizeof out->backend, "postgresql");
+    if (pg_ping(handle, out->error, sizeof out->error) != SQLPOOL_OK) return SQLPOOL_EBROKEN;
+    v = PQparameterStatus(c->pg, "server_version");
+    sqlpool__format(out->version, sizeof out->version, "%s", v ? v : "unknown");
+    out->healthy = 1;
+    return SQLPOOL_OK;
+}
+
+static int pg_prepare(void *handle, const char *sql, void **stmt, char *err, size_t errlen) {
+    (void)handle;
+    (void)sql;
+    *stmt = NULL;
+    sqlpool__format(err, errlen, "sqlpool_conn_prepare is for SQLite; use sqlpool_conn_pg_exec");
+    return SQLPOOL_ENOTSUP;
+}
+
+static void *pg_native(void *handle) {
+    return ((pg_conn_h *)handle)->pg;
+}
+
+static void pg_close(void *handle) {
+    conn_free(handle);
+}
+
+const sqlpool__backend sqlpool__pg_backend = {
+    .name = "postgresql",
+    .pool_init = pg_pool_init,
+    .pool_fini = pg_pool_fini,
+    .connect = pg_connect,
+    .reset = pg_reset,
+    .ping = pg_ping,
+    .prepare = pg_prepare,
+    .health = pg_health,
+    .native = pg_native,
+    .close = pg_close,
+    .check = pg_check,
+    .exec = pg_exec,
+};

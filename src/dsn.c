@@ -1,0 +1,189 @@
+/* dsn.c: db string classification and password masking. */
+#include "dsn.h"
+
+#include <ctype.h>
+#include <string.h>
+
+/* libpq's connection keywords (PostgreSQL 15), for telling conninfo from a file name. */
+static const char *const pg_keywords[] = {
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "gssencmode",
+    "sslmode",
+    "requiressl",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+    "krbsrvname",
+    "gsslib",
+    "service",
+    "target_session_attrs",
+};
+
+static int is_uri(const char *db) {
+    return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
+static int known_keyword(const char *k, size_t n) {
+    for (size_t i = 0; i < sizeof pg_keywords / sizeof pg_keywords[0]; i++)
+        if (strlen(pg_keywords[i]) == n && strncmp(pg_keywords[i], k, n) == 0) return 1;
+    return 0;
+}
+
+static int secret_keyword(const char *k, size_t n) {
+    return (n == 8 && strncmp(k, "password", 8) == 0) ||
+           (n == 11 && strncmp(k, "sslpassword", 11) == 0);
+}
+
+int sqlpool__dsn_is_pg(const char *db) {
+    const char *p = db, *k;
+    if (db == NULL) return 0;
+    if (is_uri(db)) return 1;
+    while (isspace((unsigned char)*p))
+        p++;
+    k = p;
+    while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+    if (p == k || !known_keyword(k, (size_t)(p - k))) return 0;
+    while (isspace((unsigned char)*p))
+        p++;
+    return *p == '=';
+}
+
+/* An output buffer that counts what it could not hold. */
+typedef struct sink {
+    char *out;
+    size_t len, used;
+} sink;
+
+static void put(sink *s, const char *text, size_t n) {
+    for (size_t i = 0; i < n; i++, s->used++)
+        if (s->used + 1 < s->len) s->out[s->used] = text[i];
+}
+
+static void puts_(sink *s, const char *text) {
+    put(s, text, strlen(text));
+}
+
+/* A URI: user:PASSWORD@ in the authority, and password=/sslpassword= in the query. */
+static void mask_uri(sink *s, const char *db) {
+    const char *auth = strstr(db, "://") + 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL, *q, *p;
+
+    for (const char *c = auth; c < auth + alen; c++)
+        if (*c == '@') at = c; /* the last @ ends the user info */
+    put(s, db, (size_t)(auth - db));
+    if (at != NULL) {
+        const char *colon = memchr(auth, ':', (size_t)(at - auth));
+        if (colon != NULL) {
+            put(s, auth, (size_t)(colon - auth) + 1);
+            puts_(s, "***");
+            put(s, at, (size_t)(auth + alen - at));
+        } else {
+            put(s, auth, alen);
+        }
+    } else {
+        put(s, auth, alen);
+    }
+    p = auth + alen;
+    q = strchr(p, '?');
+    if (q == NULL) {
+        puts_(s, p);
+        return;
+    }
+    put(s, p, (size_t)(q - p) + 1);
+    for (p = q + 1; *p;) {
+        size_t plen = strcspn(p, "&#");
+        const char *eq = memchr(p, '=', plen);
+        if (eq != NULL && secret_keyword(p, (size_t)(eq - p))) {
+            put(s, p, (size_t)(eq - p) + 1);
+            puts_(s, "***");
+        } else {
+            put(s, p, plen);
+        }
+        p += plen;
+        if (*p == '\0') break;
+        put(s, p, 1);
+        p++;
+    }
+}
+
+/* The end of a conninfo value starting at p: a quoted one ends at its closing quote. */
+static const char *value_end(const char *p) {
+    if (*p == '\'') {
+        for (p++; *p && *p != '\''; p++)
+            if (*p == '\\' && p[1]) p++;
+        return *p ? p + 1 : p;
+    }
+    while (*p && !isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+static void mask_conninfo(sink *s, const char *db) {
+    const char *p = db;
+    while (*p) {
+        const char *k = p, *kend, *v;
+        while (*p && !isspace((unsigned char)*p) && *p != '=')
+            p++;
+        kend = p;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p != '=') { /* not key=value: copy as it is */
+            put(s, k, (size_t)(p - k));
+            if (*p) put(s, p++, 1);
+            continue;
+        }
+        p++;
+        while (isspace((unsigned char)*p))
+            p++;
+        v = p;
+        p = value_end(v);
+        put(s, k, (size_t)(v - k));
+        if (secret_keyword(k, (size_t)(kend - k)))
+            puts_(s, "***");
+        else
+            put(s, v, (size_t)(p - v));
+        while (isspace((unsigned char)*p))
+            put(s, p++, 1);
+    }
+}
+
+size_t sqlpool__dsn_mask(const char *db, char *out, size_t len) {
+    sink s = {out, len, 0};
+    if (db == NULL) db = "";
+    if (is_uri(db))
+        mask_uri(&s, db);
+    else if (sqlpool__dsn_is_pg(db))
+        mask_conninfo(&s, db);
+    else
+        puts_(&s, db);
+    if (len > 0) out[s.used < len ? s.used : len - 1] = '\0';
+    return s.used;
+}

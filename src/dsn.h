@@ -1,0 +1,20 @@
+/*
+ * dsn.h: reading db strings: which backend serves one, and the same string with its secrets
+ * masked, for anything that prints it (logs, errors, stats, health). Pure string work, no
+ * libpq, so it is the same whether or not PostgreSQL support is built (and easy to fuzz).
+ */
+#ifndef SQLPOOL_DSN_H
+#define SQLPOOL_DSN_H
+
+#include <stddef.h>
+
+/* 1 when db is for PostgreSQL: a postgresql:// or postgres:// URI, or a libpq "key=value"
+ * conninfo string whose first key is one of libpq's; 0 otherwise (SQLite). */
+int sqlpool__dsn_is_pg(const char *db);
+
+/* Copy db to out with every password (URI user info, password= and sslpassword= in a URI
+ * query or a conninfo string) replaced by "***". Always terminates out (len > 0); returns
+ * the length the whole result needs, like snprintf. */
+size_t sqlpool__dsn_mask(const char *db, char *out, size_t len);
+
+#endif
