@@ -172,8 +172,9 @@ static int exec_simple(sqlite3 *db, const char *sql) {
 }
 
 /* Run one of the backend's own statements, returning at most one row, from the cache; it is
- * reset at once, so it holds no transaction afterwards. With the cache off (or over capacity)
- * it is finalized again. The error, if any, stays in sqlite3_errmsg(). */
+ * reset at once, so it holds no transaction afterwards. The backend's own statements (at
+ * most three) stay prepared outside the cache's capacity, even with the cache off. The
+ * error, if any, stays in sqlite3_errmsg(). */
 static int query_one(sqlite_conn *c, const char *sql, char *text, size_t textlen) {
     sqlite3_stmt *stmt = NULL;
     int rc = sqlpool__stmt_cache_get(&c->cache, sql, 1, &stmt);
@@ -187,7 +188,7 @@ static int query_one(sqlite_conn *c, const char *sql, char *text, size_t textlen
         rc = sqlite3_step(stmt);
     }
     (void)sqlite3_reset(stmt);
-    if (c->cache.count > c->cache.capacity) sqlpool__stmt_cache_trim(&c->cache);
+    if (c->cache.count - c->cache.internal > c->cache.capacity) sqlpool__stmt_cache_trim(&c->cache);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 

@@ -152,7 +152,6 @@ static int refill_one(sqlpool *pool) {
         pool->connect_failures++;
         sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
                         sqlpool_errmsg());
-        wake = sqlpool__grant_locked(pool);
     } else {
         pool->created++;
         pool->open++;
@@ -160,6 +159,11 @@ static int refill_one(sqlpool *pool) {
         wake = sqlpool__offer_locked(pool, c, now, 0, &pooled);
         if (!pooled) sqlpool__retire_locked(pool, c, pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE);
     }
+    /* Our turn to connect is over: pass it on (after the waiter offered the connection). */
+    if (wake != NULL)
+        wake->next = sqlpool__grant_locked(pool);
+    else
+        wake = sqlpool__grant_locked(pool);
     unlock(pool);
     sqlpool__wake_all(wake);
     if (rc != SQLPOOL_OK) {

@@ -555,7 +555,9 @@ static int connect_for(sqlpool *pool, sqlpool_conn **out, const char *file, int 
             borrow_locked(pool, c, now, file, line);
             created = pool->created;
             reused = pool->reused;
+            wake = sqlpool__grant_locked(pool); /* our turn is over: the next waiter's */
             unlock(pool);
+            sqlpool__wake_all(wake);
             SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_create total=%lld reused=%lld",
                          created, reused);
             *out = handle_of(c);
@@ -659,11 +661,12 @@ static int waiter_withdraw(sqlpool *pool, sqlpool__waiter *w, char *state, size_
         queue_remove_locked(pool, w);
         pool->timeouts++;
         record_wait_locked(pool, sqlpool__now(pool) - w->since);
+        char cap[24] = " (no cap)";
+        if (pool->cfg.max_open > 0) sqlpool__format(cap, sizeof cap, "/%d", pool->cfg.max_open);
         sqlpool__format(state, statelen,
-                        "open %d/%d, in use %d, idle %d, waiting %d, connecting %d; last connect "
+                        "open %d%s, in use %d, idle %d, waiting %d, connecting %d; last connect "
                         "error: %s",
-                        pool->open, pool->cfg.max_open, pool->in_use, pool->idle, pool->waiting,
-                        pool->connecting,
+                        pool->open, cap, pool->in_use, pool->idle, pool->waiting, pool->connecting,
                         pool->last_connect_error[0] ? pool->last_connect_error : "none");
     }
     unlock(pool);
@@ -737,7 +740,8 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             borrow_locked(pool, c, now, file, line);
             pool->reused++;
             sqlpool__hist_record_zero(&pool->waits);
-            check = expired(c, now) || now - c->released_at > pool->cfg.validation_bypass;
+            check = expired(c, now) || pool->cfg.validation_bypass <= 0 ||
+                    now - c->released_at > pool->cfg.validation_bypass;
             check = check ? 2 : pool->backend->check != NULL;
             created = pool->created;
             reused = pool->reused;

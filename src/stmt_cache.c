@@ -102,6 +102,7 @@ static int insert(sqlpool__stmt_cache *cache, const char *sql, size_t len, uint3
     *bucket = e;
     lru_push_front(cache, e);
     cache->count++;
+    if (internal) cache->internal++;
     *out = e;
     return SQLITE_OK;
 }
@@ -164,9 +165,9 @@ static void evict(sqlpool__stmt_cache *cache, sqlpool__stmt_entry *e) {
 
 void sqlpool__stmt_cache_trim(sqlpool__stmt_cache *cache) {
     sqlpool__stmt_entry *e = cache->lru;
-    while (cache->count > cache->capacity && e != NULL) {
+    while (cache->count - cache->internal > cache->capacity && e != NULL) {
         sqlpool__stmt_entry *prev = e->prev;
-        if (!e->in_use) evict(cache, e);
+        if (!e->in_use && !e->internal) evict(cache, e);
         e = prev;
     }
 }

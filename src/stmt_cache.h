@@ -27,6 +27,7 @@ typedef struct sqlpool__stmt_cache {
     sqlpool__stmt_entry *lru;
     sqlpool__stmt_entry *used; /* handed out since the last release: a stack */
     int count;                 /* entries, internal ones included */
+    int internal;              /* internal entries: outside capacity, never evicted */
     int capacity;              /* entries kept once no borrow holds one; 0: none */
 } sqlpool__stmt_cache;
 
@@ -49,7 +50,7 @@ int sqlpool__stmt_cache_get(sqlpool__stmt_cache *cache, const char *sql, int int
 /* Non-zero when release or trim has work to do: a statement was handed out since the last
  * release, or the cache is over capacity. The hot-path test of the backend's reset. */
 static inline int sqlpool__stmt_cache_dirty(const sqlpool__stmt_cache *cache) {
-    return cache->used != NULL || cache->count > cache->capacity;
+    return cache->used != NULL || cache->count - cache->internal > cache->capacity;
 }
 
 /* End of a borrow: reset every statement handed out since the last release, clear its
