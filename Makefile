@@ -20,7 +20,9 @@ build: deps
 run: build
 	./$(BUILD)/sqlpool run --input data/sample_input.txt --output data/output_summary.json
 
-test: build format-check test-unit test-asan test-tsan
+# The whole suite, PostgreSQL included: a throwaway cluster lives for the three runs.
+test: build format-check
+	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -34,7 +36,7 @@ test-asan: deps
 	    ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 # The concurrency-heavy tests again under ThreadSanitizer (clang's).
-TSAN_LABELS = pool|release|concurrency|maintain|stmt
+TSAN_LABELS = pool|release|concurrency|maintain|stmt|pg
 test-tsan: deps
 	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSQLPOOL_WERROR=ON \
 	      -DSQLPOOL_SANITIZE=thread -DSQLPOOL_BENCH=OFF >/dev/null

@@ -116,7 +116,7 @@ static void out_json_string(out *o, const unsigned char *s, size_t n) {
     while (i < n) {
         unsigned c = s[i];
         char *p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             i++;
             continue;
         }

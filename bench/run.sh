@@ -7,7 +7,9 @@
 #   cmake -S . -B build-bench -DSQLPOOL_TESTS=OFF -DCMAKE_BUILD_TYPE=Release
 #   cmake --build build-bench -j2)
 # Environment: ROUNDS (default 5), LABELS (default 1000000), FILE_DB=0 to skip the file-db
-# variant, ACQUIRE_ARGS (default "5000000 7": iterations per round, rounds).
+# variant, ACQUIRE_ARGS (default "5000000 7": iterations per round, rounds), POOLS_ARGS
+# (default "-d 1 -r 3": seconds per cell, repetitions; see bench/bench_pools.c), POOLS=0 to
+# skip the pool comparison, ONLY_POOLS=1 to run nothing else.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +30,7 @@ find_bin() {
 cli=$(find_bin sqlpool)
 floor=$(find_bin floor_run)
 acquire=$(find_bin bench_acquire)
+pools=$(find_bin bench_pools)
 timer=/usr/bin/time
 [ -x "$timer" ] || { echo "run.sh: $timer (GNU time) is needed for max RSS" >&2; exit 2; }
 
@@ -50,6 +53,24 @@ if [ ! -s "$input" ]; then
         }
     }' > "$input.tmp"
     mv "$input.tmp" "$input"
+fi
+
+# bench_pools: sqlpool against apr_reslist, libzdb, a mutex pair and no pool (HikariCP-style).
+# It prints its own tables, RESULT lines and a markdown table after a marker line.
+run_pools() {
+    echo "== bench_pools ${POOLS_ARGS:--d 1 -r 3} (about 2 min at the defaults) =="
+    # shellcheck disable=SC2086
+    "$pools" ${POOLS_ARGS:--d 1 -r 3} > "$out/bench_pools.txt"
+    sed '/^<!-- bench_pools markdown -->$/,$d' "$out/bench_pools.txt"
+}
+pools_markdown() {
+    echo
+    sed -n '/^<!-- bench_pools markdown -->$/,$p' "$out/bench_pools.txt" | tail -n +2
+}
+if [ "${ONLY_POOLS:-0}" != 0 ]; then
+    run_pools
+    pools_markdown
+    exit 0
 fi
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -132,5 +153,9 @@ awk '/^RESULT/ {
     printf "| sqlpool_acquire + sqlpool_release | %.1f (%.2fx) | %.1f (%.2fx) |\n", v["acquire_release_ns"], v["ratio"], v["mt_acquire_release_ns"], v["mt_ratio"]
     printf "| acquire + SELECT 1 (prepared per use) + release | %.1f | |\n", v["acquire_select1_release_ns"]
 }' "$out/bench_acquire.txt"
+if [ "${POOLS:-1}" != 0 ]; then
+    run_pools
+    pools_markdown
+fi
 echo
 cat "$out/results.txt"

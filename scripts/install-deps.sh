@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="gcc libc6-dev make cmake pkg-config git clang libclang-rt-dev clang-format
-          libsqlite3-dev libjansson-dev libcmocka-dev"
+          libsqlite3-dev libjansson-dev libcmocka-dev libpq-dev postgresql
+          libaprutil1-dev libzdb-dev"
 
 missing=""
 for p in $PACKAGES; do
