@@ -1,5 +1,8 @@
 /* health.c: `sqlpool health`, a pg_isready-style check: prints the health JSON and exits
- * 0 when healthy, 1 when the database answers but is unhealthy, 2 when it cannot be reached. */
+ * 0 when healthy; 1 when unhealthy: the check failed, the file is there but is not a database
+ * or is corrupt, or the database stayed busy; 2 when it cannot be reached (missing file or
+ * folder, permission). The database is opened read-only: a check never creates it or
+ * switches its journal mode. */
 #include "commands.h"
 #include "exitcodes.h"
 #include "jsonout.h"
@@ -33,7 +36,8 @@ int command_health(const cli_options *opts) {
     int rc, status;
 
     commands_pool_config(opts, &cfg);
-    cfg.create = 0; /* a check must not create the database it checks */
+    cfg.create = 0;   /* a check must not create the database it checks */
+    cfg.readonly = 1; /* nor switch it to WAL */
     rc = sqlpool_open(&cfg, &pool);
     if (rc == SQLPOOL_EINVAL) {
         commands_error("%s", sqlpool_errmsg());
@@ -41,9 +45,12 @@ int command_health(const cli_options *opts) {
     }
     if (rc == SQLPOOL_OK) rc = sqlpool_acquire(pool, &conn);
     if (rc != SQLPOOL_OK) {
-        (void)print_health("unreachable", "error", sqlpool_errmsg());
+        /* There but unusable (not a database, corrupt, busy) is unhealthy, not unreachable. */
+        status = rc == SQLPOOL_EBROKEN || rc == SQLPOOL_EBUSY ? HEALTH_BAD : HEALTH_UNREACHABLE;
+        (void)print_health(status == HEALTH_BAD ? "unhealthy" : "unreachable", "error",
+                           sqlpool_errmsg());
         sqlpool_close(pool);
-        return HEALTH_UNREACHABLE;
+        return status;
     }
     status = sqlpool_conn_health(conn, &h) == SQLPOOL_OK ? HEALTH_OK : HEALTH_BAD;
     if (status == HEALTH_OK)

@@ -30,6 +30,10 @@ int labels_open(label_reader *r, const char *path, char *err, size_t errlen) {
     return 0;
 }
 
+long labels_line(const label_reader *r) {
+    return r->lineno;
+}
+
 void labels_close(label_reader *r) {
     if (r->file != NULL) (void)fclose(r->file);
     free(r->line);

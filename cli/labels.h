@@ -26,6 +26,10 @@ int labels_open(label_reader *r, const char *path, char *err, size_t errlen);
  * NUL byte; the message names the line) or EXIT_IOERR with a message. */
 int labels_next(label_reader *r, const char **label, size_t *len, char *err, size_t errlen);
 
+/* The 1-based number of the line the last label (or error) came from: for messages about a
+ * label that the database refuses. */
+long labels_line(const label_reader *r);
+
 void labels_close(label_reader *r);
 
 /* 1 when buf[0..len) is well-formed UTF-8 (no overlongs, surrogates or values past

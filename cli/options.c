@@ -38,7 +38,7 @@ static const flag_spec flags[] = {
     {"input", KIND_STRING, CMDS_RUN},    {"output", KIND_STRING, CMDS_RUN},
     {"db", KIND_STRING, CMDS_ALL},       {"pool-size", KIND_POOL_SIZE, CMDS_RUN},
     {"timeout", KIND_TIMEOUT, CMDS_ALL}, {"retries", KIND_RETRIES, CMDS_ALL},
-    {"quiet", KIND_FLAG, CMDS_ALL},      {"log-level", KIND_LEVEL, CMDS_ALL},
+    {"quiet", KIND_FLAG, CMDS_RUN},      {"log-level", KIND_LEVEL, CMDS_ALL},
     {"help", KIND_FLAG, CMDS_ALL},       {"version", KIND_FLAG, CMDS_ALL},
 };
 #define NFLAGS (sizeof flags / sizeof flags[0])

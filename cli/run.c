@@ -5,14 +5,21 @@
  *
  * Order matters for "nothing half-done": the input is opened and the output's temporary file
  * created before the database is touched; labels are checked while inserting, and any bad
- * one rolls the whole transaction back.
+ * one rolls the whole transaction back. The transaction stays open until the rows are in
+ * the temporary file and flushed (the connection sees its own writes); a failure after the
+ * COMMIT (the tail, fsync, rename) deletes this run's rows again, and a database file the
+ * run created is removed when it fails.
  */
 #include "commands.h"
+#include "dbfile.h"
 #include "exitcodes.h"
 #include "labels.h"
 #include "logger.h"
+#include "report.h"
+#include "signals.h"
 #include "summary.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -20,6 +27,17 @@
 
 static const char *const create_sql =
     "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, label TEXT NOT NULL)";
+
+typedef struct run_ctx {
+    const cli_options *opts;
+    sqlpool *pool;
+    label_reader in;
+    summary out;
+    long long inserted;
+    long long base_id; /* max(id) before this run: its rows are base_id+1 .. last_id */
+    long long last_id;
+    int committed; /* this run's rows are committed */
+} run_ctx;
 
 /* The exit status for an SQLite failure during the demo. */
 static int exit_for_sqlite(int rc) {
@@ -33,17 +51,45 @@ static int exit_for_sqlite(int rc) {
     }
 }
 
+static const char *db_name(sqlite3 *db) {
+    const char *name = sqlite3_db_filename(db, "main");
+    return name != NULL && name[0] != '\0' ? name : ":memory:";
+}
+
 static int sql_fail(sqlite3 *db, const char *what) {
     int rc = sqlite3_extended_errcode(db);
-    commands_error("%s failed on '%s': %s", what,
-                   sqlite3_db_filename(db, "main")[0] ? sqlite3_db_filename(db, "main")
-                                                      : ":memory:",
-                   sqlite3_errmsg(db));
+    commands_error("%s failed on '%s': %s", what, db_name(db), sqlite3_errmsg(db));
     return exit_for_sqlite(rc);
 }
 
+/* A label the database refuses (too big, a constraint) is bad input: name its line. */
+static int label_fail(sqlite3 *db, int rc, const label_reader *in) {
+    if ((rc & 0xff) != SQLITE_TOOBIG && (rc & 0xff) != SQLITE_CONSTRAINT)
+        return sql_fail(db, "inserting a label");
+    commands_error("input '%s' line %ld: the database refuses the label: %s", in->path,
+                   labels_line(in), sqlite3_errmsg(db));
+    return EXIT_DATAERR;
+}
+
+/* Insert one label with the prepared statement; 0 or an exit status. */
+static int insert_one(sqlite3 *db, sqlite3_stmt *ins, const label_reader *in, const char *label,
+                      size_t len) {
+    int rc;
+    if (len > (size_t)INT_MAX) {
+        commands_error("input '%s' line %ld: the label is longer than %d bytes", in->path,
+                       labels_line(in), INT_MAX);
+        return EXIT_DATAERR;
+    }
+    if ((rc = sqlite3_bind_text(ins, 1, label, (int)len, SQLITE_STATIC)) == SQLITE_OK &&
+        (rc = sqlite3_step(ins)) == SQLITE_DONE) {
+        (void)sqlite3_reset(ins);
+        return 0;
+    }
+    return label_fail(db, rc, in);
+}
+
 /* Insert every label inside the open transaction. Returns 0 or an exit status. */
-static int insert_labels(sqlite3 *db, label_reader *in, long long *count) {
+static int insert_labels(sqlite3 *db, run_ctx *r) {
     sqlite3_stmt *ins = NULL;
     const char *label;
     size_t len;
@@ -53,60 +99,85 @@ static int insert_labels(sqlite3 *db, label_reader *in, long long *count) {
     if (sqlite3_prepare_v2(db, "INSERT INTO events (label) VALUES (?1)", -1, &ins, NULL) !=
         SQLITE_OK)
         return sql_fail(db, "preparing the insert");
-    while ((got = labels_next(in, &label, &len, err, sizeof err)) == 1) {
-        if (sqlite3_bind_text(ins, 1, label, (int)len, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_step(ins) != SQLITE_DONE) {
-            status = sql_fail(db, "inserting a label");
-            break;
-        }
-        (void)sqlite3_reset(ins);
-        ++*count;
+    while ((got = labels_next(&r->in, &label, &len, err, sizeof err)) == 1) {
+        if ((status = insert_one(db, ins, &r->in, label, len)) != 0) break;
+        ++r->inserted;
     }
     if (got > 1) {
         commands_error("%s", err);
         status = got;
     }
     (void)sqlite3_finalize(ins);
+    r->last_id = r->inserted ? sqlite3_last_insert_rowid(db) : r->base_id;
     return status;
 }
 
-/* All of the input or none of it: one transaction around the table and every row. */
-static int load(sqlite3 *db, label_reader *in, long long *count) {
-    int status;
+/* The largest id in events, 0 when empty. */
+static int max_id(sqlite3 *db, long long *out) {
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) FROM events", -1, &st, NULL) !=
+        SQLITE_OK)
+        return sql_fail(db, "reading events");
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    rc = rc == SQLITE_ROW ? 0 : sql_fail(db, "reading events");
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
+/* Open the transaction, create the table and insert: all of the input or none of it. */
+static int load(sqlite3 *db, run_ctx *r) {
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sql_fail(db, "starting the transaction");
     if (sqlite3_exec(db, create_sql, NULL, NULL, NULL) != SQLITE_OK)
-        status = sql_fail(db, "creating table events");
-    else
-        status = insert_labels(db, in, count);
-    if (status == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        status = sql_fail(db, "committing");
-    if (status != 0) {
-        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        *count = 0;
+        return sql_fail(db, "creating table events");
+    if (max_id(db, &r->base_id) != 0) return EXIT_UNAVAILABLE;
+    return insert_labels(db, r);
+}
+
+/* One row read back: the label, or "" for a NULL one; exit 70 when SQLite ran out of memory
+ * converting it (sqlite3_column_text returns NULL for a value that is not NULL). */
+static int dump_one(sqlite3 *db, sqlite3_stmt *sel, summary *out) {
+    int is_null = sqlite3_column_type(sel, 1) == SQLITE_NULL;
+    const char *label = (const char *)sqlite3_column_text(sel, 1);
+    size_t len = (size_t)sqlite3_column_bytes(sel, 1);
+    long long id = sqlite3_column_int64(sel, 0);
+    if (label == NULL && (!is_null || sqlite3_errcode(db) == SQLITE_NOMEM)) {
+        commands_error("reading events row id %lld failed on '%s': %s", id, db_name(db),
+                       sqlite3_errmsg(db));
+        return EXIT_SOFTWARE;
     }
-    return status;
+    if (summary_row(out, id, label ? label : "", len) != 0) {
+        commands_error("events row id %lld: the label is not valid UTF-8", id);
+        return EXIT_DATAERR;
+    }
+    return 0;
 }
 
 /* Stream SELECT id, label FROM events ORDER BY id into the summary. */
 static int dump_rows(sqlite3 *db, summary *out) {
     sqlite3_stmt *sel = NULL;
-    int rc;
+    int rc, status = 0;
     if (sqlite3_prepare_v2(db, "SELECT id, label FROM events ORDER BY id", -1, &sel, NULL) !=
         SQLITE_OK)
         return sql_fail(db, "reading events");
-    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        const char *label = (const char *)sqlite3_column_text(sel, 1);
-        size_t len = (size_t)sqlite3_column_bytes(sel, 1);
-        long long id = sqlite3_column_int64(sel, 0);
-        if (summary_row(out, id, label ? label : "", len) != 0) {
-            commands_error("events row id %lld: the label is not valid UTF-8", id);
-            (void)sqlite3_finalize(sel);
-            return EXIT_DATAERR;
-        }
-    }
+    while (status == 0 && (rc = sqlite3_step(sel)) == SQLITE_ROW)
+        status = dump_one(db, sel, out);
+    if (status == 0 && rc != SQLITE_DONE) status = sql_fail(db, "reading events");
     (void)sqlite3_finalize(sel);
-    return rc == SQLITE_DONE ? 0 : sql_fail(db, "reading events");
+    return status;
+}
+
+/* The rows into the output, flushed: what must succeed before the COMMIT. */
+static int stream_rows(sqlite3 *db, run_ctx *r) {
+    char err[MSG];
+    int status;
+    logger_printf(SQLPOOL_LOG_INFO, "inserted rows=%lld", r->inserted);
+    summary_rows_begin(&r->out, r->inserted);
+    if ((status = dump_rows(db, &r->out)) != 0) return status;
+    summary_rows_end(&r->out);
+    if ((status = summary_flush(&r->out, err, sizeof err)) != 0) commands_error("%s", err);
+    return status;
 }
 
 static int acquire(sqlpool *pool, sqlpool_conn **conn) {
@@ -116,138 +187,150 @@ static int acquire(sqlpool *pool, sqlpool_conn **conn) {
     return commands_exit_for(rc);
 }
 
-/* First borrow: create, insert, read back. */
-static int first_pass(sqlpool *pool, label_reader *in, summary *out, long long *inserted) {
+/* First borrow: create, insert, stream the rows out, and only then commit. */
+static int first_pass(run_ctx *r) {
     sqlpool_conn *conn;
-    int status = acquire(pool, &conn);
+    sqlite3 *db;
+    int status = acquire(r->pool, &conn);
     if (status != 0) return status;
-    status = load(sqlpool_conn_sqlite(conn), in, inserted);
+    db = sqlpool_conn_sqlite(conn);
+    status = load(db, r);
+    if (status == 0) status = stream_rows(db, r);
+    if (status == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        status = sql_fail(db, "committing");
     if (status == 0) {
-        logger_printf(SQLPOOL_LOG_INFO, "inserted rows=%lld", *inserted);
-        summary_rows_begin(out, *inserted);
-        status = dump_rows(sqlpool_conn_sqlite(conn), out);
+        r->committed = 1;
+    } else {
+        (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        r->inserted = 0;
     }
     sqlpool_release(conn);
     return status;
 }
 
-static json_t *health_json(const sqlpool_health *h) {
-    if (h->healthy)
-        return json_pack("{s:s, s:s}", "status", "healthy", "sqlite_version", h->version);
-    return json_pack("{s:s, s:s}", "status", "unhealthy", "error", h->error);
-}
-
-/* Add one counter; returns -1 when out of memory. */
-static int put_int(json_t *obj, const char *key, long long v) {
-    return json_object_set_new(obj, key, json_integer((json_int_t)v));
-}
-
-static int put_real(json_t *obj, const char *key, double v) {
-    return json_object_set_new(obj, key, json_real(v));
-}
-
-/* The original's four keys first, then the rest of the pool's counters. */
-static json_t *stats_json(const sqlpool_stats *st) {
-    json_t *o = json_object();
-    int bad = o == NULL;
-    bad = bad || put_int(o, "created", st->created) || put_int(o, "reused", st->reused) ||
-          put_int(o, "idle", st->idle) || put_int(o, "pool_size", st->max_idle) ||
-          put_int(o, "peak_in_use", st->peak_in_use) || put_int(o, "in_use", st->in_use) ||
-          put_int(o, "open", st->open) || put_int(o, "max_open", st->max_open) ||
-          put_int(o, "connecting", st->connecting) || put_int(o, "waiting", st->waiting) ||
-          put_int(o, "closed", st->closed) || put_int(o, "closed_idle", st->closed_idle) ||
-          put_int(o, "closed_lifetime", st->closed_lifetime) ||
-          put_int(o, "closed_broken", st->closed_broken) ||
-          put_int(o, "closed_max_idle", st->closed_max_idle) ||
-          put_int(o, "closed_pool", st->closed_pool) || put_int(o, "discarded", st->discarded) ||
-          put_int(o, "connect_retries", st->connect_retries) ||
-          put_int(o, "connect_failures", st->connect_failures) ||
-          put_int(o, "acquires", st->acquires) || put_int(o, "wait_count", st->wait_count) ||
-          put_int(o, "timeouts", st->timeouts) || put_real(o, "wait_seconds", st->wait_seconds) ||
-          put_real(o, "wait_p50", st->wait_p50) || put_real(o, "wait_p90", st->wait_p90) ||
-          put_real(o, "wait_p99", st->wait_p99) || put_real(o, "wait_max", st->wait_max);
-    if (bad) {
-        json_decref(o);
-        return NULL;
+/* Write the health and pool_stats objects; 0 or EXIT_SOFTWARE. */
+static int write_tail(summary *out, const sqlpool_health *health, const sqlpool_stats *st) {
+    json_t *h = report_health(health), *s = report_stats(st);
+    int status = 0;
+    if (h == NULL || s == NULL) {
+        commands_error("out of memory");
+        status = EXIT_SOFTWARE;
+    } else {
+        summary_object(out, "health", h, 0);
+        summary_object(out, "pool_stats", s, 1);
     }
-    return o;
+    json_decref(h);
+    json_decref(s);
+    return status;
 }
 
 /* Second borrow (a reuse): health check; then drain the pool and write the tail. */
-static int second_pass(sqlpool *pool, summary *out) {
+static int second_pass(run_ctx *r) {
     sqlpool_conn *conn;
     sqlpool_health health;
     sqlpool_stats st;
-    json_t *h, *s;
-    int status = acquire(pool, &conn);
+    int status = acquire(r->pool, &conn);
     if (status != 0) return status;
-    if (sqlpool_conn_health(conn, &health) != SQLPOOL_OK)
+    if (sqlpool_conn_health(conn, &health) == SQLPOOL_OK) {
+        sqlpool_release(conn);
+    } else {
         logger_printf(SQLPOOL_LOG_WARNING, "health status=unhealthy error=%s", health.error);
-    sqlpool_release(conn);
-    sqlpool_close_idle(pool);
-    sqlpool_stats_get(pool, &st);
-    h = health_json(&health);
-    s = stats_json(&st);
-    if (h == NULL || s == NULL) {
-        json_decref(h);
-        json_decref(s);
-        commands_error("out of memory");
-        return EXIT_SOFTWARE;
+        sqlpool_discard(conn); /* a connection that failed its check is not pooled */
     }
-    summary_object(out, "health", h, 0);
-    summary_object(out, "pool_stats", s, 1);
-    json_decref(h);
-    json_decref(s);
-    return 0;
+    sqlpool_close_idle(r->pool);
+    sqlpool_stats_get(r->pool, &st);
+    return write_tail(&r->out, &health, &st);
 }
 
-static int simulate(const cli_options *opts, label_reader *in, summary *out) {
+/* Delete rows base_id+1 .. last_id on a fresh borrow; 0, or -1 with the reason in why. */
+static int delete_rows(run_ctx *r, char *why, size_t whylen) {
+    sqlpool_conn *conn;
+    sqlite3 *db;
+    char sql[128];
+    int failed;
+    (void)snprintf(sql, sizeof sql, "DELETE FROM events WHERE id > %lld AND id <= %lld", r->base_id,
+                   r->last_id);
+    if (sqlpool_acquire(r->pool, &conn) != SQLPOOL_OK) {
+        (void)snprintf(why, whylen, "%s", sqlpool_errmsg());
+        return -1;
+    }
+    db = sqlpool_conn_sqlite(conn);
+    if ((failed = sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK))
+        (void)snprintf(why, whylen, "%s", sqlite3_errmsg(db));
+    sqlpool_release(conn);
+    return failed ? -1 : 0;
+}
+
+/* After a failure past the COMMIT: take this run's rows out again, so a retry does not
+ * duplicate them; say so when that fails too. */
+static void undo_rows(run_ctx *r) {
+    char why[MSG];
+    if (!r->committed || r->last_id <= r->base_id) return;
+    if (delete_rows(r, why, sizeof why) == 0)
+        logger_printf(SQLPOOL_LOG_INFO, "rows_deleted ids=%lld-%lld", r->base_id + 1, r->last_id);
+    else
+        commands_error("the run failed, and its rows (ids %lld to %lld) remain in '%s': deleting "
+                       "them failed: %s",
+                       r->base_id + 1, r->last_id, r->opts->db, why);
+}
+
+static int simulate(run_ctx *r) {
     sqlpool_config cfg;
-    sqlpool *pool;
-    long long inserted = 0;
+    char err[MSG];
     int rc, status;
 
-    commands_pool_config(opts, &cfg);
+    commands_pool_config(r->opts, &cfg);
     cfg.ping_on_release = 1;
-    if ((rc = sqlpool_open(&cfg, &pool)) != SQLPOOL_OK) {
+    if ((rc = sqlpool_open(&cfg, &r->pool)) != SQLPOOL_OK) {
         commands_error("%s", sqlpool_errmsg());
         return commands_exit_for(rc);
     }
-    status = first_pass(pool, in, out, &inserted);
-    if (status == 0) {
-        summary_rows_end(out);
-        status = second_pass(pool, out);
+    status = first_pass(r);
+    if (status == 0) status = second_pass(r);
+    if (status == 0 && (status = summary_commit(&r->out, err, sizeof err)) != 0)
+        commands_error("%s", err);
+    if (status != 0) undo_rows(r);
+    sqlpool_close(r->pool);
+    return status;
+}
+
+/* Open the input and the output, in that order. */
+static int open_files(run_ctx *r) {
+    char err[MSG];
+    int status;
+    if ((status = dbfile_check_output(r->opts->db, r->opts->output, err, sizeof err)) != 0 ||
+        (status = labels_open(&r->in, r->opts->input, err, sizeof err)) != 0) {
+        commands_error("%s", err);
+        return status;
     }
-    sqlpool_close(pool);
+    if ((status = summary_begin(&r->out, r->opts->output, r->opts->quiet, err, sizeof err)) != 0) {
+        commands_error("%s", err);
+        labels_close(&r->in);
+    }
     return status;
 }
 
 int command_run(const cli_options *opts) {
-    label_reader in;
-    summary out;
+    run_ctx r;
     char err[MSG];
-    int status;
+    int status, db_existed, committed;
 
-    if ((status = labels_open(&in, opts->input, err, sizeof err)) != 0) {
-        commands_error("%s", err);
-        return status;
-    }
-    if ((status = summary_begin(&out, opts->output, err, sizeof err)) != 0) {
-        commands_error("%s", err);
-        labels_close(&in);
-        return status;
-    }
+    memset(&r, 0, sizeof r);
+    r.opts = opts;
+    (void)signals_install();
+    if ((status = open_files(&r)) != 0) return status;
+    db_existed = dbfile_exists(opts->db);
     logger_printf(SQLPOOL_LOG_INFO, "run_start input=%s db=%s pool_size=%d", opts->input, opts->db,
                   opts->pool_size);
-    status = simulate(opts, &in, &out);
-    labels_close(&in);
-    if (status == 0 && (status = summary_commit(&out, err, sizeof err)) != 0)
-        commands_error("%s", err);
+    status = simulate(&r);
+    labels_close(&r.in);
+    committed = r.out.committed;
     if (status == 0) {
         logger_printf(SQLPOOL_LOG_INFO, "summary_written path=%s", opts->output);
-        if (!opts->quiet && (status = summary_print(&out, err, sizeof err)) != 0)
+        if (!opts->quiet && (status = summary_print(&r.out, err, sizeof err)) != 0)
             commands_error("%s", err);
     }
-    summary_abort(&out);
+    summary_abort(&r.out);
+    if (status != 0 && !committed && !db_existed) dbfile_remove(opts->db);
     return status;
 }

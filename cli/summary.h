@@ -2,6 +2,11 @@
  * summary.h: the demo's JSON summary, streamed row by row to a temporary file next to the
  * output and renamed into place only when complete, so an output file is either the whole
  * summary or untouched. Layout and escaping match Python's json.dump(indent=2).
+ *
+ * An output that is a symbolic link is written through: the temporary file goes beside the
+ * link's target and is renamed over the target. An output that is not a regular file (a
+ * device, a FIFO, this process's standard output) is written directly, never replaced; every
+ * write is then copied to standard output too, unless quiet or the output is stdout itself.
  */
 #ifndef SQLPOOL_CLI_SUMMARY_H
 #define SQLPOOL_CLI_SUMMARY_H
@@ -11,7 +16,7 @@
 
 typedef struct summary {
     FILE *file;
-    char *path;      /* the final output path */
+    char *path;      /* the final output path (a link's resolved target) */
     char *tmp_path;  /* the temporary file, or NULL when writing straight to a device/FIFO */
     char *iobuf;     /* the output stream's buffer */
     json_t *scratch; /* a reusable JSON string for escaping labels */
@@ -20,14 +25,16 @@ typedef struct summary {
     char **made_dirs; /* folders created for the output, removed again if it is abandoned */
     int n_made_dirs;
     long long rows;
-    int failed;    /* a write failed; reported at commit */
+    int error;     /* errno of the first failed write to the output; reported at flush */
+    int tee_error; /* errno of the first failed copy to stdout */
     int direct;    /* writing straight to a device or FIFO: no rename, no read-back */
+    int tee;       /* copy every write to stdout (direct, not quiet, not stdout itself) */
     int committed; /* the output is in place */
 } summary;
 
-/* Create the output's parent folders and its temporary file. Returns 0, or EXIT_CANTCREAT
- * (or EXIT_SOFTWARE) with a message. */
-int summary_begin(summary *s, const char *path, char *err, size_t errlen);
+/* Create the output's parent folders and its temporary file (or open a device directly).
+ * quiet: no copy on stdout. Returns 0, or EXIT_CANTCREAT (or EXIT_SOFTWARE) with a message. */
+int summary_begin(summary *s, const char *path, int quiet, char *err, size_t errlen);
 
 /* The opening of the document and of the "rows" array. */
 void summary_rows_begin(summary *s, long long rows_inserted);
@@ -37,6 +44,9 @@ int summary_row(summary *s, long long id, const char *label, size_t len);
 void summary_rows_end(summary *s);
 void summary_object(summary *s, const char *key, json_t *obj, int last);
 
+/* Push what is buffered to the file (and stdout). Returns 0, or EXIT_IOERR with a message
+ * naming the first failed write's error. */
+int summary_flush(summary *s, char *err, size_t errlen);
 /* Flush, sync and rename into place. Returns 0, or EXIT_IOERR/EXIT_CANTCREAT with a message;
  * on failure nothing is left behind. */
 int summary_commit(summary *s, char *err, size_t errlen);
@@ -44,7 +54,7 @@ int summary_commit(summary *s, char *err, size_t errlen);
  * the output path is left as it was. */
 void summary_abort(summary *s);
 
-/* Copy the committed file to stdout (nothing when the output was a device or FIFO).
+/* Copy the committed file to stdout (nothing when the output was written directly).
  * Returns 0, or EXIT_IOERR with a message. */
 int summary_print(const summary *s, char *err, size_t errlen);
 

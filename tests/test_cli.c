@@ -2,6 +2,8 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <regex.h>
 #include <sqlite3.h>
@@ -9,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SAMPLE SQLPOOL_SOURCE_DIR "/data/sample_input.txt"
@@ -753,6 +758,395 @@ static void test_cli_health_unreachable(void **state) {
     expect_absent(tmp_path(state, "nowhere"));
 }
 
+/* Start the CLI with stdout on out_fd (-1: /dev/null), stdin and stderr on /dev/null;
+ * with SIGPIPE ignored when asked (an ignored disposition survives exec). */
+static pid_t spawn_cli_with(const char *const *args, int out_fd, int ignore_sigpipe) {
+    size_t argc = 0;
+    const char **argv;
+    pid_t pid;
+    while (args[argc] != NULL)
+        argc++;
+    argv = calloc(argc + 2, sizeof *argv);
+    assert_non_null(argv);
+    argv[0] = SQLPOOL_CLI_PATH;
+    memcpy(argv + 1, args, argc * sizeof *argv);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null < 0) _exit(127);
+        (void)dup2(null, 0);
+        (void)dup2(out_fd >= 0 ? out_fd : null, 1);
+        (void)dup2(null, 2);
+        if (ignore_sigpipe) (void)signal(SIGPIPE, SIG_IGN);
+        execv(SQLPOOL_CLI_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    free(argv);
+    return pid;
+}
+
+static pid_t spawn_cli(const char *const *args, int out_fd) {
+    return spawn_cli_with(args, out_fd, 0);
+}
+
+static int wait_cli(pid_t pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- the output file: write failures, links, devices, modes, signals ---- */
+
+/* A fresh file database holding the sample's 7 rows. */
+static const char *sample_db(void **state, const char *name) {
+    const char *db = tmp_path(state, name);
+    expect_status(run(state, ARGS("--input", SAMPLE, "--output", tmp_path(state, "first.json"),
+                                  "--db", db, "--quiet")),
+                  0);
+    assert_int_equal(count_events(db), 7);
+    return db;
+}
+
+/* The rows stay uncommitted until they are in the output: a failed write leaves the
+ * database as it was, so a retry does not duplicate them. */
+static void test_cli_output_write_failure_commits_nothing(void **state) {
+    const char *db = sample_db(state, "events.db");
+    run_result r =
+        run(state, ARGS("--input", SAMPLE, "--output", "/dev/full", "--db", db, "--quiet"));
+    expect_failure(r, 74, "/dev/full", "No space left");
+    assert_int_equal(count_events(db), 7);
+}
+
+/* Read fd until text holding needle has arrived (or the end); then close it. */
+static void read_until(int fd, const char *needle) {
+    char buf[65536];
+    size_t used = 0;
+    ssize_t n;
+    while (used < sizeof buf - 1 && (n = read(fd, buf + used, sizeof buf - 1 - used)) > 0) {
+        used += (size_t)n;
+        buf[used] = '\0';
+        if (strstr(buf, needle) != NULL) break;
+    }
+    close(fd);
+}
+
+/* A failure after the COMMIT (here the tail cannot be written: the FIFO's reader left once
+ * the rows arrived) deletes this run's rows again. Should the tail get in before the reader
+ * leaves, the run succeeds, and the attempt is repeated. */
+static void test_cli_failure_after_commit_deletes_rows(void **state) {
+    const char *db = sample_db(state, "events.db");
+    const char *fifo = tmp_path(state, "pipe.json");
+    assert_int_equal(mkfifo(fifo, 0666), 0);
+    for (int attempt = 0; attempt < 20; attempt++) {
+        long long before = count_events(db);
+        pid_t pid = spawn_cli_with(ARGS("--input", SAMPLE, "--output", fifo, "--db", db, "--quiet",
+                                        "--log-level", "error"),
+                                   -1, 1);
+        int fd = open(fifo, O_RDONLY), status;
+        assert_true(fd >= 0);
+        read_until(fd, "\n  ],\n");
+        status = wait_cli(pid);
+        if (status == 0) continue;
+        assert_int_equal(status, 74);
+        assert_int_equal(count_events(db), before);
+        return;
+    }
+    fail_msg("the tail was always written before the reader left");
+}
+
+/* A run that fails on a database path that did not exist leaves no database behind. */
+static void test_cli_failed_run_removes_new_db(void **state) {
+    const char *in = tmp_path(state, "bad.txt");
+    const char *db = tmp_path(state, "new.db");
+    static const char data[] = "ok\nbad\xff\n";
+    testutil_write_file(in, data, sizeof data - 1);
+    expect_failure(
+        run(state, ARGS("--input", in, "--output", tmp_path(state, "s.json"), "--db", db)), 65,
+        "line 2", "UTF-8");
+    expect_failure(
+        run(state, ARGS("--input", SAMPLE, "--output", "/dev/full", "--db", db, "--quiet")), 74,
+        "/dev/full", NULL);
+    expect_absent(db);
+    expect_absent(tmp_path(state, "new.db-wal"));
+    expect_absent(tmp_path(state, "new.db-shm"));
+    expect_absent(tmp_path(state, "new.db-journal"));
+}
+
+/* No hidden (temporary) file is left in dir. */
+static void expect_no_hidden_files(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] == '.' && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            fail_msg("temporary file '%s/%s' left behind", dir, e->d_name);
+    closedir(d);
+}
+
+static void expect_symlink(const char *path) {
+    struct stat sb;
+    assert_int_equal(lstat(path, &sb), 0);
+    if (!S_ISLNK(sb.st_mode)) fail_msg("'%s' is no longer a symbolic link", path);
+}
+
+/* A link is written through: its target is replaced, the link stays a link. */
+static void test_cli_output_symlink_written_through(void **state) {
+    const char *link = tmp_path(state, "link.json");
+    const char *target = tmp_path(state, "t/real.json");
+    run_result r;
+    assert_int_equal(mkdir(tmp_path(state, "t"), 0777), 0);
+    testutil_write_file(target, SENTINEL, strlen(SENTINEL));
+    assert_int_equal(symlink("t/real.json", link), 0);
+    r = run(state, ARGS("--input", SAMPLE, "--output", link));
+    expect_status(r, 0);
+    expect_symlink(link);
+    expect_file_content(target, r.out);
+    expect_no_hidden_files(((fixture *)*state)->dir);
+    expect_no_hidden_files(tmp_path(state, "t"));
+}
+
+static void test_cli_output_dangling_symlink(void **state) {
+    const char *link = tmp_path(state, "link.json");
+    assert_int_equal(symlink("missing/real.json", link), 0);
+    expect_failure(run(state, ARGS("--input", SAMPLE, "--output", link)), 73, "link.json",
+                   "symbolic link");
+    expect_symlink(link);
+    expect_absent(tmp_path(state, "missing"));
+    expect_no_hidden_files(((fixture *)*state)->dir);
+}
+
+/* /dev/stdout (a link to /proc/self/fd/1, here a pipe) is written directly, and the JSON
+ * arrives once, with or without --quiet: output and stdout are the same file. */
+static void test_cli_output_dev_stdout(void **state) {
+    run_result r = run(state, ARGS("--input", SAMPLE, "--output", "/dev/stdout", "--quiet"));
+    json_t *doc;
+    expect_status(r, 0);
+    doc = expect_summary(r.out, 7, 7, sample_labels, NSAMPLE);
+    json_decref(doc);
+    r = run(state, ARGS("--input", SAMPLE, "--output", "/dev/stdout"));
+    expect_status(r, 0);
+    doc = expect_summary(r.out, 7, 7, sample_labels, NSAMPLE);
+    json_decref(doc);
+    expect_symlink("/dev/stdout");
+}
+
+/* Run with stdout on a regular file; returns what the file received. */
+static char *run_to_file(void **state, const char *const *args) {
+    const char *captured = tmp_path(state, "captured.txt");
+    int fd = open(captured, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    assert_true(fd >= 0);
+    pid = spawn_cli(args, fd);
+    close(fd);
+    assert_int_equal(wait_cli(pid), 0);
+    return keep(state, testutil_read_file(captured, NULL));
+}
+
+/* An output linked to our own stdout, a regular file: written directly, never renamed over
+ * (which would lose the output and replace the link). */
+static void test_cli_output_link_to_own_stdout_file(void **state) {
+    const char *link = tmp_path(state, "self.json");
+    json_t *doc;
+    assert_int_equal(symlink("/proc/self/fd/1", link), 0);
+    doc = expect_summary(run_to_file(state, ARGS("--input", SAMPLE, "--output", link, "--quiet")),
+                         7, 7, sample_labels, NSAMPLE);
+    json_decref(doc);
+    doc = expect_summary(run_to_file(state, ARGS("--input", SAMPLE, "--output", link)), 7, 7,
+                         sample_labels, NSAMPLE);
+    json_decref(doc);
+    expect_symlink(link);
+}
+
+/* A device is written directly; the summary still comes out on stdout unless --quiet. */
+static void test_cli_device_output_copied_to_stdout(void **state) {
+    run_result r = run(state, ARGS("--input", SAMPLE, "--output", "/dev/null"));
+    json_t *doc;
+    expect_status(r, 0);
+    doc = expect_summary(r.out, 7, 7, sample_labels, NSAMPLE);
+    json_decref(doc);
+    r = run(state, ARGS("--input", SAMPLE, "--output", "/dev/null", "--quiet"));
+    expect_status(r, 0);
+    assert_string_equal(r.out, "");
+}
+
+static void test_cli_replace_keeps_mode(void **state) {
+    const char *out = tmp_path(state, "summary.json");
+    struct stat sb;
+    testutil_write_file(out, SENTINEL, strlen(SENTINEL));
+    assert_int_equal(chmod(out, 0600), 0);
+    expect_status(run(state, ARGS("--input", SAMPLE, "--output", out, "--quiet")), 0);
+    assert_int_equal(stat(out, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0600);
+    assert_int_not_equal(sb.st_size, (off_t)strlen(SENTINEL));
+}
+
+/* The output naming the database (or one of its files) is refused before anything is
+ * touched. */
+static void test_cli_output_is_the_database(void **state) {
+    const char *db = sample_db(state, "events.db");
+    const char *link = tmp_path(state, "link.db");
+    const char *const outputs[] = {db, link, tmp_path(state, "events.db-wal"),
+                                   tmp_path(state, "sub/../events.db-shm"),
+                                   tmp_path(state, "events.db-journal")};
+    assert_int_equal(symlink("events.db", link), 0);
+    assert_int_equal(mkdir(tmp_path(state, "sub"), 0777), 0);
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        expect_failure(run(state, ARGS("--input", SAMPLE, "--output", outputs[i], "--db", db)), 64,
+                       outputs[i], "database");
+        assert_int_equal(count_events(db), 7);
+    }
+    expect_absent(tmp_path(state, "events.db-journal"));
+    db = tmp_path(state, "new.db");
+    expect_failure(run(state, ARGS("--input", SAMPLE, "--output", db, "--db", db)), 64, db,
+                   "database");
+    expect_absent(db);
+}
+
+/* True when dir holds a file whose name starts with prefix. */
+static int has_file_starting(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int found = 0;
+    if (d == NULL) return 0;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return found;
+}
+
+/* A signal mid-run removes the temporary file and the folders made for it, then the
+ * program dies of that signal. */
+static void test_cli_signal_removes_temp_file(void **state) {
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    const char *in = tmp_path(state, "big.txt");
+    const char *out = tmp_path(state, "made/sub/summary.json");
+    const char *sub = tmp_path(state, "made/sub");
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 300000; i++)
+        assert_true(fprintf(f, "label_%d\n", i) > 0);
+    assert_int_equal(fclose(f), 0);
+    for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) {
+        struct timespec ms = {0, 1000000};
+        pid_t pid = spawn_cli(ARGS("--input", in, "--output", out, "--quiet"), -1);
+        int waited = 0;
+        while (!has_file_starting(sub, ".summary.json.")) {
+            if (++waited > 20000) fail_msg("no temporary file appeared in '%s'", sub);
+            nanosleep(&ms, NULL);
+        }
+        assert_int_equal(kill(pid, sigs[k]), 0);
+        assert_int_equal(wait_cli(pid), 128 + sigs[k]);
+        expect_absent(tmp_path(state, "made"));
+    }
+}
+
+/* ---- labels the database refuses, bytes Python escapes ---- */
+
+static void exec_sql(const char *path, const char *sql) {
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) fail_msg("%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* A label the database refuses (here a CHECK constraint) is bad data on a named line. */
+static void test_cli_refused_label_is_bad_data(void **state) {
+    const char *db = tmp_path(state, "checked.db");
+    const char *in = tmp_path(state, "in.txt");
+    static const char data[] = "short\n\nthis label is too long\nok\n";
+    exec_sql(db, "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL "
+                 "CHECK (length(label) <= 10))");
+    testutil_write_file(in, data, sizeof data - 1);
+    expect_failure(
+        run(state, ARGS("--input", in, "--output", tmp_path(state, "s.json"), "--db", db)), 65,
+        "line 3", "constraint");
+    assert_int_equal(count_events(db), 0);
+}
+
+/* Python's json.dumps(ensure_ascii=True) escapes DEL as \u007f. */
+static void test_cli_del_escaped_like_python(void **state) {
+    const char *in = tmp_path(state, "del.txt");
+    const char *out = tmp_path(state, "summary.json");
+    static const char data[] = "a\x7f"
+                               "b\n\x7f\n";
+    run_result r;
+    testutil_write_file(in, data, sizeof data - 1);
+    r = run(state, ARGS("--input", in, "--output", out));
+    expect_status(r, 0);
+    expect_contains(r.out, "\"label\": \"a\\u007fb\"\n");
+    expect_contains(r.out, "\"label\": \"\\u007f\"\n");
+    expect_file_content(out, r.out);
+}
+
+/* ---- sqlpool health ---- */
+
+/* A rollback-journal database with one table. */
+static const char *journal_db(void **state, const char *name) {
+    const char *db = tmp_path(state, name);
+    exec_sql(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1)");
+    return db;
+}
+
+static char *journal_mode(const char *path) {
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *mode;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    mode = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return mode;
+}
+
+/* The status field of health's JSON, and the error (if any) containing needle. */
+static void expect_health(run_result r, int status, const char *word, const char *needle) {
+    json_t *doc;
+    expect_status(r, status);
+    doc = parse_json(r.out);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")), word);
+    if (needle != NULL) expect_contains(json_string_value(json_object_get(doc, "error")), needle);
+    json_decref(doc);
+}
+
+/* A check opens read-only: it never switches a database to WAL. */
+static void test_cli_health_keeps_journal_mode(void **state) {
+    const char *db = journal_db(state, "journal.db");
+    expect_health(run(state, ARGS("health", "--db", db)), 0, "healthy", NULL);
+    assert_string_equal(keep(state, journal_mode(db)), "delete");
+    expect_absent(tmp_path(state, "journal.db-wal"));
+}
+
+/* A file that is there but is not a database is unhealthy (1), not unreachable. */
+static void test_cli_health_not_a_database(void **state) {
+    const char *db = tmp_path(state, "notes.txt");
+    testutil_write_file(db, NOT_A_DB, strlen(NOT_A_DB));
+    expect_health(run(state, ARGS("health", "--db", db)), 1, "unhealthy", "not a database");
+    expect_file_content(db, NOT_A_DB);
+}
+
+/* A database held locked by another process is unhealthy (1): it is there, but busy. */
+static void test_cli_health_busy(void **state) {
+    const char *path = journal_db(state, "locked.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    expect_health(run(state, ARGS("health", "--db", path, "--timeout", "0", "--retries", "0")), 1,
+                  "unhealthy", "locked");
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+
+static void test_cli_health_permission_denied(void **state) {
+    const char *db = journal_db(state, "secret.db");
+    assert_int_equal(chmod(db, 0), 0);
+    if (access(db, R_OK) == 0) skip(); /* root reads mode 000 files */
+    expect_health(run(state, ARGS("health", "--db", db)), 2, "unreachable", NULL);
+}
+
 static const struct CMUnitTest tests[] = {
     T(test_cli_sample_run),
     T(test_cli_sample_layout_is_python_indent2),
@@ -786,6 +1180,23 @@ static const struct CMUnitTest tests[] = {
     T(test_cli_version),
     T(test_cli_health_file_db),
     T(test_cli_health_unreachable),
+    T(test_cli_output_write_failure_commits_nothing),
+    T(test_cli_failure_after_commit_deletes_rows),
+    T(test_cli_failed_run_removes_new_db),
+    T(test_cli_output_symlink_written_through),
+    T(test_cli_output_dangling_symlink),
+    T(test_cli_output_dev_stdout),
+    T(test_cli_output_link_to_own_stdout_file),
+    T(test_cli_device_output_copied_to_stdout),
+    T(test_cli_replace_keeps_mode),
+    T(test_cli_output_is_the_database),
+    T(test_cli_signal_removes_temp_file),
+    T(test_cli_refused_label_is_bad_data),
+    T(test_cli_del_escaped_like_python),
+    T(test_cli_health_keeps_journal_mode),
+    T(test_cli_health_not_a_database),
+    T(test_cli_health_busy),
+    T(test_cli_health_permission_denied),
 };
 
 SQLPOOL_TEST_MAIN(tests)

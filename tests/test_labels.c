@@ -406,6 +406,26 @@ static void test_labels_open_unreadable(void **state) {
     free(path);
 }
 
+/* labels_line names the line each label came from, blank lines and \r\n endings counted. */
+static void test_labels_line_of_each_label(void **state) {
+    static const char data[] = "one\n\n  \r\ntwo\r\n\rthree";
+    static const long lines[] = {1, 4, 6};
+    char *path = write_input(state, "in.txt", data, sizeof data - 1);
+    label_reader r;
+    char err[512] = "";
+    const char *label;
+    size_t len;
+    int i = 0;
+    assert_int_equal(labels_open(&r, path, err, sizeof err), 0);
+    while (labels_next(&r, &label, &len, err, sizeof err) == 1) {
+        assert_true(i < 3);
+        assert_int_equal(labels_line(&r), lines[i++]);
+    }
+    assert_int_equal(i, 3);
+    labels_close(&r);
+    free(path);
+}
+
 static const struct CMUnitTest tests[] = {
     T(test_labels_utf8_valid_multibyte),
     T(test_labels_utf8_overlong),
@@ -431,6 +451,7 @@ static const struct CMUnitTest tests[] = {
     T(test_labels_open_missing_file),
     T(test_labels_open_folder),
     T(test_labels_open_unreadable),
+    T(test_labels_line_of_each_label),
 };
 
 SQLPOOL_TEST_MAIN(tests)
