@@ -3,6 +3,7 @@
 
 #include "exitcodes.h"
 #include "paths.h"
+#include "sqlpool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@ static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
 #define NSUFFIXES (sizeof suffixes / sizeof suffixes[0])
 
 static int is_plain_path(const char *db) {
-    return strcmp(db, ":memory:") != 0 && strncmp(db, "file:", 5) != 0;
+    return strcmp(db, ":memory:") != 0 && strncmp(db, "file:", 5) != 0 &&
+           strcmp(sqlpool_db_backend(db), "sqlite") == 0;
 }
 
 /* db with suffix (caller frees), or NULL when out of memory. */

@@ -1,15 +1,17 @@
 /* health.c: `sqlpool health`, a pg_isready-style check: prints the health JSON and exits
  * 0 when healthy; 1 when unhealthy: the check failed, the file is there but is not a database
- * or is corrupt, or the database stayed busy; 2 when it cannot be reached (missing file or
- * folder, permission). The database is opened read-only: a check never creates it or
- * switches its journal mode. */
+ * or is corrupt, a SQLite database stayed busy, a server is starting, full or shutting down;
+ * 2 when it cannot be reached (missing file or folder, permission, no server answering). The
+ * database is opened read-only: a check never creates it or switches its journal mode. */
 #include "commands.h"
 #include "exitcodes.h"
 #include "jsonout.h"
+#include "report.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { HEALTH_OK = 0, HEALTH_BAD = 1, HEALTH_UNREACHABLE = 2 };
 
@@ -26,6 +28,20 @@ static int print_health(const char *status, const char *key, const char *value) 
     free(text);
     json_decref(j);
     return rc;
+}
+
+/* There but unusable (not a database, corrupt, a SQLite file that stays busy, a server that
+ * is starting, full or going down) is unhealthy; no answer at all is unreachable, as with
+ * pg_isready. */
+static int open_failure_status(const char *db, int rc) {
+    const char *msg = sqlpool_errmsg();
+    if (rc == SQLPOOL_EBROKEN) return HEALTH_BAD;
+    if (rc != SQLPOOL_EBUSY) return HEALTH_UNREACHABLE;
+    if (strcmp(sqlpool_db_backend(db), "sqlite") == 0) return HEALTH_BAD;
+    return strstr(msg, "starting up") || strstr(msg, "too many clients") ||
+                   strstr(msg, "shutting down") || strstr(msg, "recovery mode")
+               ? HEALTH_BAD
+               : HEALTH_UNREACHABLE;
 }
 
 int command_health(const cli_options *opts) {
@@ -45,8 +61,7 @@ int command_health(const cli_options *opts) {
     }
     if (rc == SQLPOOL_OK) rc = sqlpool_acquire(pool, &conn);
     if (rc != SQLPOOL_OK) {
-        /* There but unusable (not a database, corrupt, busy) is unhealthy, not unreachable. */
-        status = rc == SQLPOOL_EBROKEN || rc == SQLPOOL_EBUSY ? HEALTH_BAD : HEALTH_UNREACHABLE;
+        status = open_failure_status(opts->db, rc);
         (void)print_health(status == HEALTH_BAD ? "unhealthy" : "unreachable", "error",
                            sqlpool_errmsg());
         sqlpool_close(pool);
@@ -59,7 +74,7 @@ int command_health(const cli_options *opts) {
         sqlpool_discard(conn);
     sqlpool_close(pool);
     if (print_health(status == HEALTH_OK ? "healthy" : "unhealthy",
-                     status == HEALTH_OK ? "sqlite_version" : "error",
+                     status == HEALTH_OK ? report_version_key(&h) : "error",
                      status == HEALTH_OK ? h.version : h.error) != 0) {
         commands_error("cannot write to standard output");
         return EXIT_IOERR;

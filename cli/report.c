@@ -1,9 +1,15 @@
 /* report.c: the health and pool statistics objects of the summary. */
 #include "report.h"
 
+#include <string.h>
+
+const char *report_version_key(const sqlpool_health *h) {
+    return strcmp(h->backend, "postgresql") == 0 ? "server_version" : "sqlite_version";
+}
+
 json_t *report_health(const sqlpool_health *h) {
     if (h->healthy)
-        return json_pack("{s:s, s:s}", "status", "healthy", "sqlite_version", h->version);
+        return json_pack("{s:s, s:s}", "status", "healthy", report_version_key(h), h->version);
     return json_pack("{s:s, s:s}", "status", "unhealthy", "error", h->error);
 }
 

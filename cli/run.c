@@ -16,6 +16,7 @@
 #include "labels.h"
 #include "logger.h"
 #include "report.h"
+#include "run.h"
 #include "signals.h"
 #include "summary.h"
 
@@ -27,17 +28,6 @@
 
 static const char *const create_sql =
     "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, label TEXT NOT NULL)";
-
-typedef struct run_ctx {
-    const cli_options *opts;
-    sqlpool *pool;
-    label_reader in;
-    summary out;
-    long long inserted;
-    long long base_id; /* max(id) before this run: its rows are base_id+1 .. last_id */
-    long long last_id;
-    int committed; /* this run's rows are committed */
-} run_ctx;
 
 /* The exit status for an SQLite failure during the demo. */
 static int exit_for_sqlite(int rc) {
@@ -168,16 +158,25 @@ static int dump_rows(sqlite3 *db, summary *out) {
     return status;
 }
 
-/* The rows into the output, flushed: what must succeed before the COMMIT. */
-static int stream_rows(sqlite3 *db, run_ctx *r) {
-    char err[MSG];
-    int status;
+void run_rows_begin(run_ctx *r) {
     logger_printf(SQLPOOL_LOG_INFO, "inserted rows=%lld", r->inserted);
     summary_rows_begin(&r->out, r->inserted);
-    if ((status = dump_rows(db, &r->out)) != 0) return status;
+}
+
+int run_rows_end(run_ctx *r) {
+    char err[MSG];
+    int status;
     summary_rows_end(&r->out);
     if ((status = summary_flush(&r->out, err, sizeof err)) != 0) commands_error("%s", err);
     return status;
+}
+
+/* The rows into the output, flushed: what must succeed before the COMMIT. */
+static int stream_rows(sqlite3 *db, run_ctx *r) {
+    int status;
+    run_rows_begin(r);
+    if ((status = dump_rows(db, &r->out)) != 0) return status;
+    return run_rows_end(r);
 }
 
 static int acquire(sqlpool *pool, sqlpool_conn **conn) {
@@ -193,6 +192,13 @@ static int first_pass(run_ctx *r) {
     sqlite3 *db;
     int status = acquire(r->pool, &conn);
     if (status != 0) return status;
+#ifdef SQLPOOL_CLI_HAVE_PG
+    if (sqlpool_conn_pg(conn) != NULL) {
+        status = run_pg_first_pass(r, conn);
+        sqlpool_release(conn);
+        return status;
+    }
+#endif
     db = sqlpool_conn_sqlite(conn);
     status = load(db, r);
     if (status == 0) status = stream_rows(db, r);
@@ -254,6 +260,13 @@ static int delete_rows(run_ctx *r, char *why, size_t whylen) {
         (void)snprintf(why, whylen, "%s", sqlpool_errmsg());
         return -1;
     }
+#ifdef SQLPOOL_CLI_HAVE_PG
+    if (sqlpool_conn_pg(conn) != NULL) {
+        failed = run_pg_exec(conn, sql, why, whylen);
+        sqlpool_release(conn);
+        return failed ? -1 : 0;
+    }
+#endif
     db = sqlpool_conn_sqlite(conn);
     if ((failed = sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK))
         (void)snprintf(why, whylen, "%s", sqlite3_errmsg(db));
@@ -271,7 +284,7 @@ static void undo_rows(run_ctx *r) {
     else
         commands_error("the run failed, and its rows (ids %lld to %lld) remain in '%s': deleting "
                        "them failed: %s",
-                       r->base_id + 1, r->last_id, r->opts->db, why);
+                       r->base_id + 1, r->last_id, r->db_shown, why);
 }
 
 static int simulate(run_ctx *r) {
@@ -320,8 +333,9 @@ int command_run(const cli_options *opts) {
     (void)signals_install();
     if ((status = open_files(&r)) != 0) return status;
     db_existed = dbfile_exists(opts->db);
-    logger_printf(SQLPOOL_LOG_INFO, "run_start input=%s db=%s pool_size=%d", opts->input, opts->db,
-                  opts->pool_size);
+    (void)sqlpool_db_mask(opts->db, r.db_shown, sizeof r.db_shown);
+    logger_printf(SQLPOOL_LOG_INFO, "run_start input=%s db=%s pool_size=%d", opts->input,
+                  r.db_shown, opts->pool_size);
     status = simulate(&r);
     labels_close(&r.in);
     committed = r.out.committed;

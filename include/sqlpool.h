@@ -227,9 +227,10 @@ SQLPOOL_API void sqlpool_config_init(sqlpool_config *cfg);
  * retry_backoff is over 60 s, or sqlite_vfs names no registered VFS; SQLPOOL_ENOMEM (also
  * when the maintenance thread cannot start); SQLPOOL_ECONNECT, SQLPOOL_EBROKEN or
  * SQLPOOL_EBUSY when ":memory:" cannot be set up or the first of min_idle connections cannot
- * be opened. Otherwise file databases are not opened until needed. Starts the maintenance
- * thread when an interval or min_idle calls for one and no config.clock is set. The caller
- * owns the pool and frees it with sqlpool_close(). Thread-safe.
+ * be opened; SQLPOOL_ENOTSUP for a PostgreSQL db in a build without libpq. Otherwise
+ * databases are not opened until needed. Starts the maintenance thread when an interval or
+ * min_idle calls for one and no config.clock is set. The caller owns the pool and frees it
+ * with sqlpool_close(). Thread-safe.
  */
 SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
 
@@ -399,6 +400,10 @@ SQLPOOL_API int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int np
 
 /* 1 when this build can serve PostgreSQL (it was built with libpq), else 0. Thread-safe. */
 SQLPOOL_API int sqlpool_has_postgresql(void);
+
+/* "postgresql" when db is a PostgreSQL URI or conninfo string, else "sqlite": which backend
+ * a pool on db uses (whether or not this build has it). A NULL db reads as "". Thread-safe. */
+SQLPOOL_API const char *sqlpool_db_backend(const char *db);
 
 /* "sqlite" or "postgresql": the backend serving a pool; "" for NULL. Thread-safe. */
 SQLPOOL_API const char *sqlpool_backend(sqlpool *pool);

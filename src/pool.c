@@ -372,6 +372,8 @@ int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
     *out = NULL;
     if (cfg == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "cfg is NULL");
     if ((rc = check_config(cfg)) != SQLPOOL_OK) return rc;
+    if (!sqlpool_has_postgresql() && sqlpool__dsn_is_pg(cfg->db))
+        return sqlpool__fail(SQLPOOL_ENOTSUP, "this build has no PostgreSQL support (libpq)");
     pool = calloc(1, sizeof *pool);
     if (pool == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory creating the pool");
     if ((rc = init_pool(pool, cfg)) != SQLPOOL_OK) {
@@ -1041,6 +1043,10 @@ int sqlpool_has_postgresql(void) {
 
 const char *sqlpool_backend(sqlpool *pool) {
     return pool != NULL ? pool->backend->name : "";
+}
+
+const char *sqlpool_db_backend(const char *db) {
+    return db != NULL && sqlpool__dsn_is_pg(db) ? "postgresql" : "sqlite";
 }
 
 size_t sqlpool_db_mask(const char *db, char *out, size_t len) {

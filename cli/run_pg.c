@@ -1,0 +1,218 @@
+/*
+ * run_pg.c: `sqlpool run` on PostgreSQL. The same steps and the same JSON as on SQLite, in
+ * one transaction: the labels go in with COPY (a stream, not a round trip per row), and the
+ * rows come back through a cursor in batches, so memory does not grow with the table.
+ */
+#include "commands.h"
+#include "exitcodes.h"
+#include "logger.h"
+#include "run.h"
+
+#include <libpq-fe.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COPY_CHUNK (1 << 16)
+#define FETCH "FETCH 10000 FROM sqlpool_rows"
+
+/* The exit status for a failed statement, by SQLSTATE class. */
+static int exit_for(const PGresult *res) {
+    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (state == NULL) return EXIT_UNAVAILABLE; /* no answer: the connection is gone */
+    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0) return EXIT_DATAERR;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+        strcmp(state, "57014") == 0)
+        return EXIT_TEMPFAIL;
+    if (strncmp(state, "53", 2) == 0) return EXIT_IOERR;
+    return EXIT_UNAVAILABLE;
+}
+
+/* libpq's message on one line. */
+static void one_line(const char *msg, char *out, size_t len) {
+    (void)snprintf(out, len, "%s", msg);
+    for (char *p = out; *p; p++)
+        if (*p == '\n' || *p == '\t') *p = ' ';
+    for (size_t n = strlen(out); n > 0 && out[n - 1] == ' '; n--)
+        out[n - 1] = '\0';
+}
+
+static int fail(run_ctx *r, PGconn *pg, PGresult *res, const char *what) {
+    char msg[512];
+    int status = exit_for(res);
+    one_line(PQerrorMessage(pg), msg, sizeof msg);
+    commands_error("%s failed on '%s': %s", what, r->db_shown, msg);
+    PQclear(res);
+    return status;
+}
+
+/* Run sql expecting status want; 0 or an exit status (error printed). */
+static int expect(run_ctx *r, PGconn *pg, const char *sql, ExecStatusType want, const char *what) {
+    PGresult *res = PQexec(pg, sql);
+    if (PQresultStatus(res) != want) return fail(r, pg, res, what);
+    PQclear(res);
+    return 0;
+}
+
+static int fetch_id(run_ctx *r, PGconn *pg, const char *sql, long long *out) {
+    PGresult *res = PQexec(pg, sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return fail(r, pg, res, "reading events");
+    *out = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+/* COPY's text format: backslash, tab, newline and carriage return escaped. */
+static size_t copy_escape(const char *label, size_t len, char *out) {
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = label[i];
+        const char *esc = c == '\\'   ? "\\\\"
+                          : c == '\t' ? "\\t"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                                      : NULL;
+        if (esc != NULL) {
+            out[o++] = esc[0];
+            out[o++] = esc[1];
+        } else {
+            out[o++] = c;
+        }
+    }
+    out[o++] = '\n';
+    return o;
+}
+
+/* Send buf[0..*used) as copy data and empty it. 0, or -1. */
+static int send_chunk(PGconn *pg, char *buf, size_t *used) {
+    int ok = *used == 0 || PQputCopyData(pg, buf, (int)*used) == 1;
+    *used = 0;
+    return ok ? 0 : -1;
+}
+
+/* Send one label too big for the buffer on its own. 0, or an exit status. */
+static int send_big(PGconn *pg, const char *label, size_t len) {
+    char *big = malloc(len * 2 + 1);
+    int ok;
+    if (big == NULL) return EXIT_SOFTWARE;
+    ok = PQputCopyData(pg, big, (int)copy_escape(label, len, big)) == 1;
+    free(big);
+    return ok ? 0 : EXIT_UNAVAILABLE;
+}
+
+/* Stream every label into COPY, in chunks; 0, or an exit status (the COPY is then aborted,
+ * and the transaction with it). */
+static int copy_labels(run_ctx *r, PGconn *pg) {
+    char *buf = malloc(COPY_CHUNK), err[512];
+    size_t used = 0, len;
+    const char *label;
+    int got = 0, status = buf == NULL ? EXIT_SOFTWARE : 0;
+
+    while (status == 0 && (got = labels_next(&r->in, &label, &len, err, sizeof err)) == 1) {
+        size_t need = len * 2 + 1;
+        if (len > (size_t)INT_MAX / 2 - 1) {
+            commands_error("input '%s' line %ld: the label is too long", r->in.path,
+                           labels_line(&r->in));
+            status = EXIT_DATAERR;
+        } else if (need > COPY_CHUNK - used && send_chunk(pg, buf, &used) != 0) {
+            status = EXIT_UNAVAILABLE;
+        } else if (need > COPY_CHUNK) {
+            status = send_big(pg, label, len);
+        } else {
+            used += copy_escape(label, len, buf + used);
+        }
+        if (status == 0) r->inserted++;
+    }
+    if (got > 1) {
+        commands_error("%s", err);
+        status = got;
+    }
+    if (status == 0 && send_chunk(pg, buf, &used) != 0) status = EXIT_UNAVAILABLE;
+    free(buf);
+    (void)PQputCopyEnd(pg, status == 0 ? NULL : "sqlpool: input rejected");
+    return status;
+}
+
+/* COPY the labels in and check what the server made of it. */
+static int load(run_ctx *r, PGconn *pg) {
+    PGresult *res;
+    int status;
+    if ((status = expect(r, pg, "BEGIN", PGRES_COMMAND_OK, "starting the transaction")) != 0 ||
+        (status = expect(r, pg,
+                         "CREATE TABLE IF NOT EXISTS events (id BIGSERIAL PRIMARY KEY, "
+                         "label TEXT NOT NULL)",
+                         PGRES_COMMAND_OK, "creating table events")) != 0 ||
+        (status = fetch_id(r, pg, "SELECT coalesce(max(id), 0) FROM events", &r->base_id)) != 0)
+        return status;
+    res = PQexec(pg, "COPY events (label) FROM STDIN");
+    if (PQresultStatus(res) != PGRES_COPY_IN) return fail(r, pg, res, "starting COPY");
+    PQclear(res);
+    status = copy_labels(r, pg);
+    res = PQgetResult(pg);
+    if (status == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
+        return fail(r, pg, res, "inserting the labels");
+    PQclear(res);
+    while ((res = PQgetResult(pg)) != NULL)
+        PQclear(res);
+    if (status != 0) return status;
+    return fetch_id(r, pg, "SELECT coalesce(max(id), 0) FROM events", &r->last_id);
+}
+
+/* One batch of rows into the summary; sets *more when the batch was full. */
+static int dump_batch(run_ctx *r, PGconn *pg, int *more) {
+    PGresult *res = PQexec(pg, FETCH);
+    int n;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) return fail(r, pg, res, "reading events");
+    n = PQntuples(res);
+    for (int i = 0; i < n; i++) {
+        long long id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        if (summary_row(&r->out, id, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1))) {
+            commands_error("events row id %lld: the label is not valid UTF-8", id);
+            PQclear(res);
+            return EXIT_DATAERR;
+        }
+    }
+    PQclear(res);
+    *more = n == 10000;
+    return 0;
+}
+
+static int dump_rows(run_ctx *r, PGconn *pg) {
+    int status, more = 1;
+    if ((status = expect(r, pg,
+                         "DECLARE sqlpool_rows NO SCROLL CURSOR FOR SELECT id, label FROM events "
+                         "ORDER BY id",
+                         PGRES_COMMAND_OK, "reading events")) != 0)
+        return status;
+    run_rows_begin(r);
+    while (status == 0 && more)
+        status = dump_batch(r, pg, &more);
+    if (status == 0)
+        status = expect(r, pg, "CLOSE sqlpool_rows", PGRES_COMMAND_OK, "reading events");
+    return status == 0 ? run_rows_end(r) : status;
+}
+
+int run_pg_first_pass(run_ctx *r, sqlpool_conn *conn) {
+    PGconn *pg = sqlpool_conn_pg(conn);
+    int status = load(r, pg);
+    if (status == 0) status = dump_rows(r, pg);
+    if (status == 0) status = expect(r, pg, "COMMIT", PGRES_COMMAND_OK, "committing");
+    if (status == 0) {
+        r->committed = 1;
+    } else {
+        PQclear(PQexec(pg, "ROLLBACK"));
+        r->inserted = 0;
+    }
+    return status;
+}
+
+int run_pg_exec(sqlpool_conn *conn, const char *sql, char *why, size_t whylen) {
+    PGconn *pg = sqlpool_conn_pg(conn);
+    PGresult *res = PQexec(pg, sql);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok) one_line(PQerrorMessage(pg), why, whylen);
+    PQclear(res);
+    return ok ? 0 : -1;
+}
