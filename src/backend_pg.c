@@ -120,6 +120,17 @@ static int fatal_result(const PGresult *r) {
            strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
 }
 
+/* Errors the server sends while the connection is idle (a FATAL before it hangs up: admin
+ * shutdown, pg_terminate_backend) reach libpq as notices: mark the connection broken, and keep
+ * them off stderr. */
+static void notice_receiver(void *arg, const PGresult *r) {
+    pg_conn_h *c = arg;
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (fatal_result(r) ||
+        (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)))
+        c->broken = 1;
+}
+
 /* ---- round trips under a deadline ---- */
 
 /* Run sql (no parameters) and wait for its last result within timeout seconds. Returns the
@@ -194,8 +205,15 @@ static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size
     /* Refuse a malformed db string now, with libpq's own words. */
     opts = PQconninfoParse(cfg->db, &why);
     if (opts == NULL) {
-        sqlpool__format(err, errlen, "invalid PostgreSQL connection string: %s",
-                        why ? why : "out of memory");
+        char masked[512];
+        const char *at = why != NULL ? strstr(why, cfg->db) : NULL;
+        (void)sqlpool__dsn_mask(cfg->db, masked, sizeof masked);
+        if (at != NULL) /* libpq quotes the whole string, password and all */
+            sqlpool__format(err, errlen, "invalid PostgreSQL connection string: %.*s%s%s",
+                            (int)(at - why), why, masked, at + strlen(cfg->db));
+        else
+            sqlpool__format(err, errlen, "invalid PostgreSQL connection string: %s",
+                            why ? why : "out of memory");
         if (why != NULL) {
             for (char *p = err; *p; p++)
                 if (*p == '\n') *p = ' ';
@@ -287,6 +305,7 @@ static int pg_connect(void *state, void **handle, int *retriable, char *err, siz
         conn_free(c);
         return SQLPOOL_ECONNECT;
     }
+    PQsetNoticeReceiver(c->pg, notice_receiver, c);
     *handle = c;
     return SQLPOOL_OK;
 }
@@ -385,8 +404,9 @@ static int pg_check(void *handle) {
     if (poll(&p, 1, 0) > 0) {
         /* Idle connections get no data but notices, notifications and goodbyes. */
         if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK) return SQLPOOL_EBROKEN;
-        while ((n = PQnotifies(c->pg)) != NULL)
+        while ((n = PQnotifies(c->pg)) != NULL) /* parses input: notices reach the receiver */
             PQfreemem(n);
+        if (c->broken) return SQLPOOL_EBROKEN;
     }
     return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_OK : SQLPOOL_EBROKEN;
 }

@@ -93,11 +93,16 @@ static void puts_(sink *s, const char *text) {
 /* A URI: user:PASSWORD@ in the authority, and password=/sslpassword= in the query. */
 static void mask_uri(sink *s, const char *db) {
     const char *auth = strstr(db, "://") + 3;
-    size_t alen = strcspn(auth, "/?#");
-    const char *at = NULL, *q, *p;
+    /* The user info ends, as libpq reads it, at an '@' before any '/': '?' and '#' may be in
+     * the password. With a password, mask up to the last '@' before the '/' (more than libpq
+     * reads as the password, never less). */
+    size_t ulen = strcspn(auth, "@/"), alen;
+    const char *at = auth[ulen] == '@' ? auth + ulen : NULL, *q, *p;
 
-    for (const char *c = auth; c < auth + alen; c++)
-        if (*c == '@') at = c; /* the last @ ends the user info */
+    if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
+        for (const char *c = at; c < auth + strcspn(auth, "/"); c++)
+            if (*c == '@') at = c;
+    alen = (size_t)((at != NULL ? at : auth) - auth) + strcspn(at != NULL ? at : auth, "/?#");
     put(s, db, (size_t)(auth - db));
     if (at != NULL) {
         const char *colon = memchr(auth, ':', (size_t)(at - auth));
@@ -142,7 +147,7 @@ static const char *value_end(const char *p) {
         return *p ? p + 1 : p;
     }
     while (*p && !isspace((unsigned char)*p))
-        p++;
+        p += (*p == '\\' && p[1]) ? 2 : 1; /* a backslash escapes the next character */
     return p;
 }
 

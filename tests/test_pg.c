@@ -1,0 +1,1253 @@
+/*
+ * test_pg.c: the pool against a real PostgreSQL server: the same pool behaviour as with
+ * SQLite, the statement cache, server restarts and terminated backends, a server that comes up
+ * late, fast failures that retrying cannot help, what release does to a dirty connection,
+ * threads, and passwords kept out of every message.
+ *
+ * The server comes from scripts/with-pg.sh (make test): SQLPOOL_TEST_PG is its URL,
+ * SQLPOOL_TEST_PG_CTL a pg_ctl command line for it. Without them each test fails: these tests
+ * run, they do not skip. Every test is RUN_SERIAL (tests/CMakeLists.txt), since some of them
+ * stop or restart the server.
+ *
+ * cmocka's assertions longjmp, so they run on the main thread only: worker threads record what
+ * they saw and the main thread checks it after joining them.
+ */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- time ---- */
+
+static double now_s(void) {
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_s(double s) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* ---- the server ---- */
+
+static const char *env_or_fail(const char *name) {
+    const char *v = getenv(name);
+    if (v == NULL || v[0] == '\0')
+        fail_msg("%s is not set: run the tests through make test, which starts a server", name);
+    return v;
+}
+
+static const char *pg_url(void) {
+    return env_or_fail("SQLPOOL_TEST_PG");
+}
+
+/* The parts of the test URL, from libpq's own parser. */
+typedef struct pg_parts {
+    char host[128], port[16], user[64], password[128], dbname[64];
+} pg_parts;
+
+static pg_parts url_parts(void) {
+    pg_parts p;
+    char *why = NULL;
+    PQconninfoOption *opts = PQconninfoParse(pg_url(), &why);
+    memset(&p, 0, sizeof p);
+    if (opts == NULL) fail_msg("SQLPOOL_TEST_PG does not parse: %s", why ? why : "?");
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        static const char *const keys[] = {"host", "port", "user", "password", "dbname"};
+        char *dst[] = {p.host, p.port, p.user, p.password, p.dbname};
+        size_t len[] = {sizeof p.host, sizeof p.port, sizeof p.user, sizeof p.password,
+                        sizeof p.dbname};
+        for (int k = 0; k < 5; k++)
+            if (strcmp(o->keyword, keys[k]) == 0 && o->val != NULL)
+                snprintf(dst[k], len[k], "%s", o->val);
+    }
+    PQconninfoFree(opts);
+    if (!p.host[0] || !p.port[0] || !p.user[0] || !p.password[0] || !p.dbname[0])
+        fail_msg("SQLPOOL_TEST_PG lacks host, port, user, password or dbname");
+    return p;
+}
+
+/* The test URL with a query parameter added (caller frees). */
+static char *url_with(const char *param) {
+    const char *url = pg_url();
+    return testutil_format("%s%s%s", url, strchr(url, '?') ? "&" : "?", param);
+}
+
+/* A URL to the test server with another password, port or database (caller frees). */
+static char *url_of(const char *password, const char *port, const char *dbname) {
+    pg_parts p = url_parts();
+    return testutil_format("postgresql://%s:%s@%s:%s/%s", p.user, password ? password : p.password,
+                           p.host, port ? port : p.port, dbname ? dbname : p.dbname);
+}
+
+/* Run pg_ctl for the test cluster with args appended (stop, start, -m fast restart). */
+static int pg_ctl(const char *args) {
+    char *cmd = testutil_format("%s %s >/dev/null 2>&1", env_or_fail("SQLPOOL_TEST_PG_CTL"), args);
+    int rc = system(cmd);
+    free(cmd);
+    return rc;
+}
+
+/* A connection of our own, outside any pool, to look at the server. */
+static PGconn *side_connect(void) {
+    PGconn *pg = PQconnectdb(pg_url());
+    if (PQstatus(pg) != CONNECTION_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
+        PQfinish(pg);
+        fail_msg("side connection: %s", msg);
+    }
+    return pg;
+}
+
+static void pq_ok(PGconn *pg, const char *sql) {
+    PGresult *r = PQexec(pg, sql);
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("%s: %s", sql, msg);
+    }
+    PQclear(r);
+}
+
+/* The first column of the first row of sql (with up to one text parameter), as a number. */
+static long long pq_int(PGconn *pg, const char *sql, const char *param) {
+    const char *values[1] = {param};
+    PGresult *r = PQexecParams(pg, sql, param ? 1 : 0, NULL, values, NULL, NULL, 0);
+    long long v;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("%s: %s", sql, msg);
+    }
+    v = atoll(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+static void side_exec(const char *sql) {
+    PGconn *pg = side_connect();
+    pq_ok(pg, sql);
+    PQfinish(pg);
+}
+
+static long long side_int(const char *sql, const char *param) {
+    PGconn *pg = side_connect();
+    long long v = pq_int(pg, sql, param);
+    PQfinish(pg);
+    return v;
+}
+
+/* Poll until sql (one parameter) counts want, up to timeout seconds; returns the last count. */
+static long long side_wait_count(const char *sql, const char *param, long long want,
+                                 double timeout) {
+    PGconn *pg = side_connect();
+    double end = now_s() + timeout;
+    long long v;
+    while ((v = pq_int(pg, sql, param)) != want && now_s() < end)
+        sleep_s(0.02);
+    PQfinish(pg);
+    return v;
+}
+
+/* A loopback port nobody listens on (bound then released). */
+static int closed_port(void) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* ---- the pool ---- */
+
+static void pg_config(sqlpool_config *cfg, const char *db) {
+    sqlpool_config_init(cfg);
+    cfg->db = db != NULL ? db : pg_url();
+}
+
+static sqlpool *open_pool(const sqlpool_config *cfg) {
+    sqlpool *pool = NULL;
+    int rc = sqlpool_open(cfg, &pool);
+    if (rc != SQLPOOL_OK) fail_msg("sqlpool_open: %d %s", rc, sqlpool_errmsg());
+    assert_non_null(pool);
+    assert_string_equal(sqlpool_backend(pool), "postgresql");
+    return pool;
+}
+
+static sqlpool_conn *acquire_ok(sqlpool *pool) {
+    sqlpool_conn *conn = NULL;
+    int rc = sqlpool_acquire(pool, &conn);
+    if (rc != SQLPOOL_OK) fail_msg("acquire: %d %s", rc, sqlpool_errmsg());
+    assert_non_null(conn);
+    return conn;
+}
+
+static sqlpool_stats stats_of(sqlpool *pool) {
+    sqlpool_stats st;
+    memset(&st, 0x5a, sizeof st);
+    sqlpool_stats_get(pool, &st);
+    return st;
+}
+
+static PGconn *pg_of(sqlpool_conn *conn) {
+    PGconn *pg = sqlpool_conn_pg(conn);
+    assert_non_null(pg);
+    return pg;
+}
+
+/* Run sql through sqlpool_conn_pg_exec and expect status want. */
+static void exec_expect(sqlpool_conn *conn, const char *sql, int nparams, const char *const *values,
+                        ExecStatusType want) {
+    PGresult *r = NULL;
+    int rc = sqlpool_conn_pg_exec(conn, sql, nparams, values, &r);
+    ExecStatusType got;
+    if (rc != SQLPOOL_OK) fail_msg("%s: %d %s", sql, rc, sqlpool_errmsg());
+    assert_non_null(r);
+    got = PQresultStatus(r);
+    if (got != want) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("%s: status %s, wanted %s: %s", sql, PQresStatus(got), PQresStatus(want), msg);
+    }
+    PQclear(r);
+}
+
+/* A query on a borrowed connection works: SELECT $1::int + 1. */
+static void assert_works(sqlpool_conn *conn) {
+    const char *v[1] = {"41"};
+    PGresult *r = NULL;
+    int rc = sqlpool_conn_pg_exec(conn, "SELECT $1::int + 1", 1, v, &r);
+    if (rc != SQLPOOL_OK) fail_msg("SELECT on a fresh connection: %d %s", rc, sqlpool_errmsg());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("SELECT on a fresh connection failed: %s", msg);
+    }
+    assert_string_equal(PQgetvalue(r, 0, 0), "42");
+    PQclear(r);
+}
+
+/* Whether len bytes at p hold needle (memmem is not POSIX). */
+static int bytes_contain(const void *p, size_t len, const char *needle) {
+    size_t n = strlen(needle);
+    for (size_t i = 0; n <= len && i <= len - n; i++)
+        if (memcmp((const char *)p + i, needle, n) == 0) return 1;
+    return 0;
+}
+
+static int log_contains(const testutil_log *log, const char *needle) {
+    for (int i = 0; i < log->count; i++)
+        if (strstr(log->lines[i], needle) != NULL) return 1;
+    return 0;
+}
+
+static void assert_log_lacks(const testutil_log *log, const char *secret) {
+    for (int i = 0; i < log->count; i++)
+        if (strstr(log->lines[i], secret) != NULL)
+            fail_msg("log line %d has the password: %s", i, log->lines[i]);
+}
+
+static void assert_stats_consistent(const sqlpool_stats *st) {
+    if (st->created - st->closed != st->open)
+        fail_msg("created %lld - closed %lld != open %d", st->created, st->closed, st->open);
+}
+
+/* ---- the same pool behaviour as with SQLite ---- */
+
+static void test_pg_acquire_creates_then_reuses(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    PGconn *first;
+    int pid;
+    sqlpool_stats st;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    first = pg_of(conn);
+    pid = PQbackendPID(first);
+    assert_works(conn);
+    sqlpool_release(conn);
+
+    conn = acquire_ok(pool);
+    assert_ptr_equal(pg_of(conn), first);
+    assert_int_equal(PQbackendPID(pg_of(conn)), pid);
+    st = stats_of(pool);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.reused, 1);
+    assert_int_equal(st.in_use, 1);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+}
+
+static void test_pg_idle_capped_at_max_idle(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conns[4];
+    sqlpool_stats st;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.max_idle = 2;
+    pool = open_pool(&cfg);
+    for (int i = 0; i < 4; i++)
+        conns[i] = acquire_ok(pool);
+    for (int i = 0; i < 4; i++)
+        sqlpool_release(conns[i]);
+    st = stats_of(pool);
+    assert_int_equal(st.created, 4);
+    assert_int_equal(st.idle, 2);
+    assert_int_equal(st.open, 2);
+    assert_int_equal(st.closed_max_idle, 2);
+    assert_stats_consistent(&st);
+    sqlpool_close(pool);
+}
+
+static void test_pg_close_idle_drains(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conns[3];
+    sqlpool_stats st;
+    char *url = url_with("application_name=sqlpool_test_close_idle");
+    (void)state;
+
+    pg_config(&cfg, url);
+    pool = open_pool(&cfg);
+    for (int i = 0; i < 3; i++)
+        conns[i] = acquire_ok(pool);
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(conns[i]);
+    assert_int_equal(stats_of(pool).idle, 3);
+    sqlpool_close_idle(pool);
+    st = stats_of(pool);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.closed, 3);
+    assert_stats_consistent(&st);
+    /* The backends are gone too. */
+    assert_int_equal(side_wait_count("SELECT count(*) FROM pg_stat_activity WHERE "
+                                     "usename = 'sqlpool' AND application_name = $1",
+                                     "sqlpool_test_close_idle", 0, 5.0),
+                     0);
+    sqlpool_close(pool);
+    free(url);
+}
+
+#define FIFO_THREADS 3
+
+typedef struct fifo_shared {
+    sqlpool *pool;
+    pthread_mutex_t mu;
+    int order[FIFO_THREADS];
+    int pids[FIFO_THREADS];
+    int count; /* under mu */
+} fifo_shared;
+
+typedef struct fifo_arg {
+    fifo_shared *shared;
+    int index;
+    int rc;
+    char err[256];
+} fifo_arg;
+
+static void *fifo_worker(void *p) {
+    fifo_arg *arg = p;
+    sqlpool_conn *conn = NULL;
+    arg->rc = sqlpool_acquire(arg->shared->pool, &conn);
+    if (arg->rc != SQLPOOL_OK) {
+        snprintf(arg->err, sizeof arg->err, "%s", sqlpool_errmsg());
+        return NULL;
+    }
+    if (pthread_mutex_lock(&arg->shared->mu) != 0) abort();
+    arg->shared->pids[arg->shared->count] = PQbackendPID(sqlpool_conn_pg(conn));
+    arg->shared->order[arg->shared->count++] = arg->index;
+    if (pthread_mutex_unlock(&arg->shared->mu) != 0) abort();
+    sqlpool_release(conn);
+    return NULL;
+}
+
+static int wait_for_waiting(sqlpool *pool, int n, double timeout) {
+    double end = now_s() + timeout;
+    while (stats_of(pool).waiting != n) {
+        if (now_s() > end) return 0;
+        sleep_s(0.001);
+    }
+    return 1;
+}
+
+static void test_pg_fifo_handoff(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *held;
+    fifo_shared shared;
+    fifo_arg args[FIFO_THREADS];
+    pthread_t threads[FIFO_THREADS];
+    sqlpool_stats st;
+    int pid;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.max_open = 1;
+    cfg.acquire_timeout = 10.0;
+    pool = open_pool(&cfg);
+    held = acquire_ok(pool);
+    pid = PQbackendPID(pg_of(held));
+
+    memset(&shared, 0, sizeof shared);
+    shared.pool = pool;
+    assert_int_equal(pthread_mutex_init(&shared.mu, NULL), 0);
+    for (int i = 0; i < FIFO_THREADS; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].shared = &shared;
+        args[i].index = i;
+        assert_int_equal(pthread_create(&threads[i], NULL, fifo_worker, &args[i]), 0);
+        if (!wait_for_waiting(pool, i + 1, 5.0))
+            fail_msg("thread %d never queued: waiting %d", i, stats_of(pool).waiting);
+    }
+    sqlpool_release(held);
+    for (int i = 0; i < FIFO_THREADS; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < FIFO_THREADS; i++) {
+        if (args[i].rc != SQLPOOL_OK) fail_msg("thread %d: %d %s", i, args[i].rc, args[i].err);
+        assert_int_equal(shared.order[i], i);
+        assert_int_equal(shared.pids[i], pid); /* handed over, never reopened */
+    }
+    st = stats_of(pool);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.reused, FIFO_THREADS);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.waiting, 0);
+    (void)pthread_mutex_destroy(&shared.mu);
+    sqlpool_close(pool);
+}
+
+static void test_pg_acquire_timeout_message(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *held, *conn = (sqlpool_conn *)1;
+    double t0, took;
+    int rc;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.max_open = 1;
+    cfg.acquire_timeout = 0.2;
+    pool = open_pool(&cfg);
+    held = acquire_ok(pool);
+    t0 = now_s();
+    rc = sqlpool_acquire(pool, &conn);
+    took = now_s() - t0;
+    assert_int_equal(rc, SQLPOOL_ETIMEDOUT);
+    assert_null(conn);
+    if (took < 0.15 || took > 2.0) fail_msg("timed out after %.3f s, wanted about 0.2", took);
+    if (strstr(sqlpool_errmsg(), "open 1/1") == NULL ||
+        strstr(sqlpool_errmsg(), "in use 1") == NULL ||
+        strstr(sqlpool_errmsg(), "last connect error: none") == NULL)
+        fail_msg("no pool state in the message: %s", sqlpool_errmsg());
+    assert_int_equal(stats_of(pool).timeouts, 1);
+    sqlpool_release(held);
+    sqlpool_close(pool);
+}
+
+/* ---- the statement cache ---- */
+
+#define CACHE_SQL "SELECT $1::int * 2"
+
+static long long prepared_count(PGconn *pg, const char *sql) {
+    if (sql == NULL) return pq_int(pg, "SELECT count(*) FROM pg_prepared_statements", NULL);
+    return pq_int(pg, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", sql);
+}
+
+static void exec_cache_sql(sqlpool_conn *conn, int i) {
+    char num[16], want[16];
+    const char *v[1] = {num};
+    PGresult *r = NULL;
+    int rc;
+    snprintf(num, sizeof num, "%d", i);
+    snprintf(want, sizeof want, "%d", 2 * i);
+    rc = sqlpool_conn_pg_exec(conn, CACHE_SQL, 1, v, &r);
+    if (rc != SQLPOOL_OK) fail_msg("exec %d: %d %s", i, rc, sqlpool_errmsg());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        fail_msg("exec %d: %s", i, msg);
+    }
+    assert_string_equal(PQgetvalue(r, 0, 0), want);
+    PQclear(r);
+}
+
+static void test_pg_exec_prepares_once(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    for (int i = 0; i < 100; i++)
+        exec_cache_sql(conn, i);
+    assert_int_equal(prepared_count(pg_of(conn), CACHE_SQL), 1);
+    assert_int_equal(prepared_count(pg_of(conn), NULL), 1);
+    sqlpool_release(conn);
+
+    /* The next borrow of the same connection still has it: nothing new is prepared. */
+    conn = acquire_ok(pool);
+    for (int i = 0; i < 10; i++)
+        exec_cache_sql(conn, i);
+    assert_int_equal(prepared_count(pg_of(conn), CACHE_SQL), 1);
+    assert_int_equal(prepared_count(pg_of(conn), NULL), 1);
+    sqlpool_release(conn);
+    assert_int_equal(stats_of(pool).created, 1);
+    sqlpool_close(pool);
+}
+
+static void test_pg_unnamed_statements_prepare_nothing(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.pg_unnamed_statements = 1;
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    for (int i = 0; i < 20; i++)
+        exec_cache_sql(conn, i);
+    assert_int_equal(prepared_count(pg_of(conn), NULL), 0);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+}
+
+static void test_pg_reset_query_discard_all(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    PGconn *first;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.pg_reset_query = "DISCARD ALL";
+    cfg.max_idle = 1;
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    first = pg_of(conn);
+    exec_expect(conn, "SET application_name = 'dirty'", 0, NULL, PGRES_COMMAND_OK);
+    for (int i = 0; i < 5; i++)
+        exec_cache_sql(conn, i);
+    assert_int_equal(prepared_count(first, CACHE_SQL), 1);
+    sqlpool_release(conn);
+
+    conn = acquire_ok(pool);
+    assert_ptr_equal(pg_of(conn), first);
+    assert_int_equal(prepared_count(first, NULL), 0);
+    assert_int_equal(pq_int(first,
+                            "SELECT count(*) FROM pg_settings WHERE name = "
+                            "'application_name' AND setting = $1",
+                            "dirty"),
+                     0);
+    /* The cache forgot its statements with the server: exec prepares again, and works. */
+    for (int i = 0; i < 5; i++)
+        exec_cache_sql(conn, i);
+    assert_int_equal(prepared_count(first, CACHE_SQL), 1);
+    sqlpool_release(conn);
+    assert_int_equal(stats_of(pool).created, 1);
+    assert_int_equal(stats_of(pool).closed_broken, 0);
+    sqlpool_close(pool);
+}
+
+/* ---- the server goes away ---- */
+
+static void test_pg_server_restart_discards_stale(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conns[3];
+    int old[3];
+    sqlpool_stats st;
+    int rc;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.max_retries = 8;
+    cfg.retry_backoff = 0.05;
+    pool = open_pool(&cfg);
+    for (int i = 0; i < 3; i++) {
+        conns[i] = acquire_ok(pool);
+        old[i] = PQbackendPID(pg_of(conns[i]));
+    }
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(conns[i]);
+    assert_int_equal(stats_of(pool).idle, 3);
+
+    rc = pg_ctl("-m fast restart");
+    if (rc != 0) fail_msg("pg_ctl restart failed: %d", rc);
+
+    for (int i = 0; i < 3; i++) {
+        conns[i] = acquire_ok(pool);
+        for (int j = 0; j < 3; j++)
+            if (PQbackendPID(pg_of(conns[i])) == old[j])
+                fail_msg("acquire %d got a connection from before the restart", i);
+        assert_works(conns[i]);
+    }
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(conns[i]);
+    st = stats_of(pool);
+    if (st.closed_broken < 1) fail_msg("closed_broken %lld, wanted >= 1", st.closed_broken);
+    assert_int_equal(st.closed_broken, 3);
+    assert_int_equal(st.in_use, 0);
+    assert_stats_consistent(&st);
+    sqlpool_close(pool);
+}
+
+static void test_pg_terminated_backend_replaced(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    char pid[16];
+    sqlpool_stats st;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.validation_bypass = 30.0; /* no ping on borrow: the cheap check alone must see it */
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    snprintf(pid, sizeof pid, "%d", PQbackendPID(pg_of(conn)));
+    sqlpool_release(conn);
+
+    /* The test user may terminate its own sessions. */
+    assert_int_equal(side_int("SELECT pg_terminate_backend($1::int)::int", pid), 1);
+    assert_int_equal(
+        side_wait_count("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int", pid, 0, 5.0),
+        0);
+
+    conn = acquire_ok(pool);
+    if (PQbackendPID(pg_of(conn)) == atoi(pid))
+        fail_msg("the next borrower got the terminated backend %s", pid);
+    assert_works(conn);
+    sqlpool_release(conn);
+    st = stats_of(pool);
+    assert_int_equal(st.closed_broken, 1);
+    assert_int_equal(st.created, 2);
+    assert_stats_consistent(&st);
+    sqlpool_close(pool);
+}
+
+typedef struct starter {
+    int rc;
+} starter;
+
+static void *start_server_later(void *p) {
+    starter *s = p;
+    sleep_s(0.5);
+    s->rc = pg_ctl("start");
+    return NULL;
+}
+
+static void test_pg_server_down_at_start_retries(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn = NULL;
+    pthread_t thread;
+    starter s = {-1};
+    double t0, took;
+    int rc, stop_rc;
+    char err[512];
+    sqlpool_stats st;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.max_retries = 8;
+    cfg.retry_backoff = 0.05; /* waits 0.05, 0.1, ... 6.4 s: about 12 s in all */
+    pool = open_pool(&cfg);
+    stop_rc = pg_ctl("-m fast stop");
+    /* Always start it again, whatever happens here. */
+    assert_int_equal(pthread_create(&thread, NULL, start_server_later, &s), 0);
+    t0 = now_s();
+    rc = sqlpool_acquire(pool, &conn);
+    took = now_s() - t0;
+    snprintf(err, sizeof err, "%s", sqlpool_errmsg());
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    if (stop_rc != 0) fail_msg("pg_ctl stop failed: %d", stop_rc);
+    if (s.rc != 0) fail_msg("pg_ctl start failed: %d", s.rc);
+    if (rc != SQLPOOL_OK) fail_msg("acquire after %.3f s: %d %s", took, rc, err);
+    assert_works(conn);
+    sqlpool_release(conn);
+    st = stats_of(pool);
+    if (st.connect_retries < 1) fail_msg("connect_retries %lld, wanted > 0", st.connect_retries);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.connect_failures, 0);
+    if (took < 0.4 || took > 15.0) fail_msg("first acquire took %.3f s", took);
+    sqlpool_close(pool);
+}
+
+/* ---- failures that retrying cannot help ---- */
+
+#define WRONG_PASSWORD "Wr0ng-pa55word-xyzzy"
+
+/* Acquire on db must fail at once with SQLPOOL_ECONNECT and a message containing want. */
+static void expect_fast_failure(const char *db, const char *want, const char *secret) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn = (sqlpool_conn *)1;
+    testutil_log log;
+    double t0, took;
+    int rc;
+    sqlpool_stats st;
+
+    memset(&log, 0, sizeof log);
+    pg_config(&cfg, db);
+    cfg.max_retries = 8;
+    cfg.retry_backoff = 0.05; /* a retry would cost 50 ms and more */
+    cfg.log = testutil_log_sink;
+    cfg.log_ctx = &log;
+    cfg.log_level = SQLPOOL_LOG_DEBUG;
+    pool = open_pool(&cfg);
+    t0 = now_s();
+    rc = sqlpool_acquire(pool, &conn);
+    took = now_s() - t0;
+    assert_int_equal(rc, SQLPOOL_ECONNECT);
+    assert_null(conn);
+    if (strstr(sqlpool_errmsg(), want) == NULL)
+        fail_msg("wanted \"%s\" in: %s", want, sqlpool_errmsg());
+    if (secret != NULL && strstr(sqlpool_errmsg(), secret) != NULL)
+        fail_msg("the message has the password: %s", sqlpool_errmsg());
+    if (took > 1.0) fail_msg("failed after %.3f s: not fast", took);
+    st = stats_of(pool);
+    assert_int_equal(st.connect_retries, 0);
+    assert_int_equal(st.connect_failures, 1);
+    assert_int_equal(st.open, 0);
+    if (!log_contains(&log, "connect_failed")) fail_msg("no connect_failed log line");
+    if (secret != NULL) assert_log_lacks(&log, secret);
+    sqlpool_close(pool);
+    if (secret != NULL) assert_log_lacks(&log, secret);
+}
+
+static void test_pg_wrong_password_fails_fast(void **state) {
+    char *url = url_of(WRONG_PASSWORD, NULL, NULL);
+    (void)state;
+    expect_fast_failure(url, "password authentication failed", WRONG_PASSWORD);
+    free(url);
+}
+
+static void test_pg_unknown_database_fails_fast(void **state) {
+    char *url = url_of(NULL, NULL, "sqlpool_no_such_database");
+    (void)state;
+    expect_fast_failure(url, "does not exist", url_parts().password);
+    free(url);
+}
+
+/* libpq parses "port=notaport" without complaint, so sqlpool_open accepts it and the first
+ * acquire fails at once; a URI libpq cannot parse is refused by sqlpool_open. */
+static void test_pg_malformed_conninfo(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool = (sqlpool *)1;
+    int rc;
+    (void)state;
+
+    expect_fast_failure("host=127.0.0.1 port=notaport dbname=x", "notaport", NULL);
+
+    pg_config(&cfg, "postgresql://x:y@[bad");
+    rc = sqlpool_open(&cfg, &pool);
+    assert_int_equal(rc, SQLPOOL_EINVAL);
+    assert_null(pool);
+    if (strstr(sqlpool_errmsg(), "invalid PostgreSQL connection string") == NULL)
+        fail_msg("unexpected message: %s", sqlpool_errmsg());
+}
+
+/* libpq's parse error quotes the whole URI; the password must not reach sqlpool_errmsg(). */
+static void test_pg_malformed_uri_hides_password(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool = (sqlpool *)1;
+    testutil_log log;
+    (void)state;
+
+    memset(&log, 0, sizeof log);
+    pg_config(&cfg, "postgresql://sqlpool:" WRONG_PASSWORD "@[bad");
+    cfg.log = testutil_log_sink;
+    cfg.log_ctx = &log;
+    cfg.log_level = SQLPOOL_LOG_DEBUG;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_EINVAL);
+    assert_null(pool);
+    if (strstr(sqlpool_errmsg(), WRONG_PASSWORD) != NULL)
+        fail_msg("the message has the password: %s", sqlpool_errmsg());
+    assert_log_lacks(&log, WRONG_PASSWORD);
+}
+
+/* ---- what release does ---- */
+
+/* A pool of one connection, so the next acquire gets the same one back. */
+static sqlpool *one_conn_pool(sqlpool_config *cfg) {
+    pg_config(cfg, NULL);
+    cfg->max_open = 1;
+    cfg->max_idle = 1;
+    return open_pool(cfg);
+}
+
+static void test_pg_release_rolls_back_transaction(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    PGconn *pg;
+    int pid;
+    (void)state;
+
+    side_exec("DROP TABLE IF EXISTS pg_release_tx; CREATE TABLE pg_release_tx (v int)");
+    pool = one_conn_pool(&cfg);
+    conn = acquire_ok(pool);
+    pg = pg_of(conn);
+    pid = PQbackendPID(pg);
+    pq_ok(pg, "BEGIN");
+    pq_ok(pg, "INSERT INTO pg_release_tx VALUES (1), (2)");
+    assert_int_equal(PQtransactionStatus(pg), PQTRANS_INTRANS);
+    sqlpool_release(conn);
+
+    conn = acquire_ok(pool);
+    pg = pg_of(conn);
+    assert_int_equal(PQbackendPID(pg), pid);
+    assert_int_equal(PQtransactionStatus(pg), PQTRANS_IDLE);
+    assert_int_equal(pq_int(pg, "SELECT count(*) FROM pg_release_tx", NULL), 0);
+    sqlpool_release(conn);
+    assert_int_equal(stats_of(pool).closed_broken, 0);
+    assert_int_equal(stats_of(pool).reused, 1);
+    sqlpool_close(pool);
+    assert_int_equal(side_int("SELECT count(*) FROM pg_release_tx", NULL), 0);
+    side_exec("DROP TABLE pg_release_tx");
+}
+
+static void test_pg_release_rolls_back_failed_transaction(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    PGconn *pg;
+    PGresult *r = NULL;
+    int pid;
+    (void)state;
+
+    side_exec("DROP TABLE IF EXISTS pg_release_failed_tx; "
+              "CREATE TABLE pg_release_failed_tx (v int)");
+    pool = one_conn_pool(&cfg);
+    conn = acquire_ok(pool);
+    pg = pg_of(conn);
+    pid = PQbackendPID(pg);
+    exec_expect(conn, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
+    exec_expect(conn, "INSERT INTO pg_release_failed_tx VALUES (1)", 0, NULL, PGRES_COMMAND_OK);
+    assert_int_equal(sqlpool_conn_pg_exec(conn,
+                                          "SELECT 1 / (SELECT count(*) - 1 FROM "
+                                          "pg_release_failed_tx)::int",
+                                          0, NULL, &r),
+                     SQLPOOL_OK);
+    assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "22012");
+    PQclear(r);
+    assert_int_equal(PQtransactionStatus(pg), PQTRANS_INERROR);
+    sqlpool_release(conn);
+
+    conn = acquire_ok(pool);
+    pg = pg_of(conn);
+    assert_int_equal(PQbackendPID(pg), pid);
+    assert_int_equal(PQtransactionStatus(pg), PQTRANS_IDLE);
+    assert_int_equal(pq_int(pg, "SELECT count(*) FROM pg_release_failed_tx", NULL), 0);
+    assert_works(conn);
+    sqlpool_release(conn);
+    assert_int_equal(stats_of(pool).closed_broken, 0);
+    sqlpool_close(pool);
+    side_exec("DROP TABLE pg_release_failed_tx");
+}
+
+static void test_pg_release_closes_busy_connection(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    PGconn *pg;
+    int pid;
+    sqlpool_stats st;
+    (void)state;
+
+    pool = one_conn_pool(&cfg);
+    conn = acquire_ok(pool);
+    pg = pg_of(conn);
+    pid = PQbackendPID(pg);
+    assert_int_equal(PQsendQuery(pg, "SELECT pg_sleep(0.05)"), 1);
+    sqlpool_release(conn); /* results never read */
+    st = stats_of(pool);
+    assert_int_equal(st.closed_broken, 1);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.idle, 0);
+
+    conn = acquire_ok(pool);
+    assert_true(PQbackendPID(pg_of(conn)) != pid);
+    assert_works(conn);
+    sqlpool_release(conn);
+    st = stats_of(pool);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(st.reused, 0);
+    assert_stats_consistent(&st);
+    sqlpool_close(pool);
+}
+
+/* ---- threads ---- */
+
+#define STRESS_THREADS 64
+#define STRESS_TX 50
+#define STRESS_APP "sqlpool_test_stress"
+
+typedef struct stress_arg {
+    sqlpool *pool;
+    int thread;
+    int committed;
+    int rc;
+    char err[256];
+} stress_arg;
+
+/* One transaction: BEGIN; INSERT (thread, seq); COMMIT. 0, or -1 with arg->err set. */
+static int stress_tx(stress_arg *arg, sqlpool_conn *conn, int seq) {
+    char t[16], s[16];
+    const char *values[2] = {t, s};
+    const char *sql[3] = {"BEGIN", "INSERT INTO pg_stress (thread, seq) VALUES ($1, $2)", "COMMIT"};
+    snprintf(t, sizeof t, "%d", arg->thread);
+    snprintf(s, sizeof s, "%d", seq);
+    for (int k = 0; k < 3; k++) {
+        PGresult *r = NULL;
+        int rc = sqlpool_conn_pg_exec(conn, sql[k], k == 1 ? 2 : 0, k == 1 ? values : NULL, &r);
+        if (rc != SQLPOOL_OK) {
+            arg->rc = rc;
+            snprintf(arg->err, sizeof arg->err, "%s: %s", sql[k], sqlpool_errmsg());
+            return -1;
+        }
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            arg->rc = -100;
+            snprintf(arg->err, sizeof arg->err, "%s: %s", sql[k], PQresultErrorMessage(r));
+            PQclear(r);
+            return -1;
+        }
+        PQclear(r);
+    }
+    return 0;
+}
+
+static void *stress_worker(void *p) {
+    stress_arg *arg = p;
+    for (int seq = 0; seq < STRESS_TX; seq++) {
+        sqlpool_conn *conn = NULL;
+        int rc = sqlpool_acquire(arg->pool, &conn);
+        if (rc != SQLPOOL_OK) {
+            arg->rc = rc;
+            snprintf(arg->err, sizeof arg->err, "acquire: %s", sqlpool_errmsg());
+            return NULL;
+        }
+        if (stress_tx(arg, conn, seq) != 0) {
+            sqlpool_discard(conn);
+            return NULL;
+        }
+        arg->committed++;
+        sqlpool_release(conn);
+    }
+    return NULL;
+}
+
+static void test_pg_stress_threads(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    stress_arg args[STRESS_THREADS];
+    pthread_t threads[STRESS_THREADS];
+    sqlpool_stats st;
+    char *url = url_with("application_name=" STRESS_APP);
+    const char *activity = "SELECT count(*) FROM pg_stat_activity WHERE usename = 'sqlpool' "
+                           "AND application_name = $1";
+    long long left;
+    (void)state;
+
+    side_exec("DROP TABLE IF EXISTS pg_stress; "
+              "CREATE TABLE pg_stress (thread int, seq int, PRIMARY KEY (thread, seq))");
+    pg_config(&cfg, url);
+    cfg.max_open = 8;
+    cfg.max_idle = 8;
+    cfg.acquire_timeout = 15.0;
+    pool = open_pool(&cfg);
+    for (int i = 0; i < STRESS_THREADS; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].pool = pool;
+        args[i].thread = i;
+        assert_int_equal(pthread_create(&threads[i], NULL, stress_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < STRESS_THREADS; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    for (int i = 0; i < STRESS_THREADS; i++)
+        if (args[i].rc != SQLPOOL_OK || args[i].committed != STRESS_TX)
+            fail_msg("thread %d: committed %d of %d: %d %s", i, args[i].committed, STRESS_TX,
+                     args[i].rc, args[i].err);
+
+    st = stats_of(pool);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.waiting, 0);
+    assert_int_equal(st.connecting, 0);
+    assert_int_equal(st.acquires, STRESS_THREADS * STRESS_TX);
+    assert_int_equal(st.created + st.reused, STRESS_THREADS * STRESS_TX);
+    assert_stats_consistent(&st);
+    if (st.open > 8 || st.peak_in_use > 8)
+        fail_msg("over max_open: open %d, peak_in_use %d", st.open, st.peak_in_use);
+    assert_int_equal(side_int(activity, STRESS_APP), st.open);
+    sqlpool_close(pool);
+
+    assert_int_equal(side_int("SELECT count(*) FROM pg_stress", NULL), STRESS_THREADS * STRESS_TX);
+    assert_int_equal(side_int("SELECT count(*) FROM (SELECT thread FROM pg_stress GROUP BY thread "
+                              "HAVING count(*) = $1::int AND max(seq) = $1::int - 1) t",
+                              "50"),
+                     STRESS_THREADS);
+    left = side_wait_count(activity, STRESS_APP, 0, 5.0);
+    if (left != 0) fail_msg("%lld backends still open after sqlpool_close", left);
+    side_exec("DROP TABLE pg_stress");
+    free(url);
+}
+
+/* ---- secrets ---- */
+
+static void expect_mask(const char *db, const char *want) {
+    char out[512];
+    size_t n = sqlpool_db_mask(db, out, sizeof out);
+    assert_string_equal(out, want);
+    assert_int_equal(n, strlen(want));
+}
+
+static void test_pg_mask_passwords(void **state) {
+    char small[12];
+    size_t n;
+    (void)state;
+
+    (void)pg_url(); /* like every pg test, it runs only with the test server's environment */
+
+    expect_mask("postgresql://sqlpool:s3cret@127.0.0.1:5432/db",
+                "postgresql://sqlpool:***@127.0.0.1:5432/db");
+    expect_mask("postgres://u:p%40ss@h/db?sslmode=disable&password=qpw&application_name=x"
+                "&sslpassword=sslpw",
+                "postgres://u:***@h/db?sslmode=disable&password=***&application_name=x"
+                "&sslpassword=***");
+    expect_mask("postgresql://u@h/db?password=qpw", "postgresql://u@h/db?password=***");
+    expect_mask("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db");
+    expect_mask("postgresql://u@h/db", "postgresql://u@h/db");
+    expect_mask("host=127.0.0.1 port=5432 user=u password=plain dbname=d",
+                "host=127.0.0.1 port=5432 user=u password=*** dbname=d");
+    expect_mask("password=first host=h", "password=*** host=h");
+    expect_mask("host=h password = 'with space \\' quote' sslpassword='x y' dbname=d",
+                "host=h password = *** sslpassword=*** dbname=d");
+    expect_mask("host=h sslpassword='a\\'b c' password='' dbname=d",
+                "host=h sslpassword=*** password=*** dbname=d");
+    expect_mask("/tmp/some password=file.db", "/tmp/some password=file.db"); /* SQLite */
+    expect_mask(NULL, "");
+
+    /* Truncated like snprintf, never cutting into the secret. */
+    n = sqlpool_db_mask("postgresql://u:s3cret@h/db", small, sizeof small);
+    assert_int_equal(n, strlen("postgresql://u:***@h/db"));
+    assert_string_equal(small, "postgresql:");
+    n = sqlpool_db_mask("password=s3cret", small, 4);
+    assert_int_equal(n, strlen("password=***"));
+    assert_string_equal(small, "pas");
+}
+
+/* Passwords libpq reads in full: '?' and '#' in URI user info (libpq ends the user info at the
+ * first '@', not at '?'), and an unquoted conninfo value with a backslash-escaped space. */
+static void test_pg_mask_password_special_chars(void **state) {
+    char out[256];
+    (void)state;
+
+    (void)pg_url(); /* like every pg test, it runs only with the test server's environment */
+    (void)sqlpool_db_mask("postgresql://u:pa?ss#word@h/db", out, sizeof out);
+    if (strstr(out, "ss#word") != NULL || strstr(out, "pa?") != NULL)
+        fail_msg("masked URI still has the password: %s", out);
+    assert_string_equal(out, "postgresql://u:***@h/db");
+
+    (void)sqlpool_db_mask("host=h password=sec\\ ret dbname=d", out, sizeof out);
+    if (strstr(out, "ret") != NULL) fail_msg("masked conninfo still has the password: %s", out);
+    assert_string_equal(out, "host=h password=*** dbname=d");
+}
+
+static void assert_health_clean(const sqlpool_health *h, const char *secret) {
+    if (strstr(h->backend, secret) || strstr(h->version, secret) || strstr(h->error, secret))
+        fail_msg("health has the password: %s %s %s", h->backend, h->version, h->error);
+}
+
+static void test_pg_secrets_not_leaked(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn = NULL;
+    sqlpool_health h;
+    sqlpool_stats st;
+    testutil_log log;
+    pg_parts p = url_parts();
+    char port[16], masked[512];
+    char *bad;
+    int rc;
+    (void)state;
+
+    /* The URL itself, masked. */
+    (void)sqlpool_db_mask(pg_url(), masked, sizeof masked);
+    if (strstr(masked, p.password) != NULL) fail_msg("mask kept the password: %s", masked);
+    assert_non_null(strstr(masked, ":***@"));
+
+    /* Success: acquire, health, release, close. */
+    memset(&log, 0, sizeof log);
+    pg_config(&cfg, NULL);
+    cfg.log = testutil_log_sink;
+    cfg.log_ctx = &log;
+    cfg.log_level = SQLPOOL_LOG_DEBUG;
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    assert_int_equal(sqlpool_conn_health(conn, &h), SQLPOOL_OK);
+    assert_health_clean(&h, p.password);
+    sqlpool_release(conn);
+    conn = acquire_ok(pool);
+    sqlpool_release(conn);
+    sqlpool_stats_get(pool, &st);
+    assert_false(bytes_contain(&st, sizeof st, p.password));
+    sqlpool_close(pool);
+    assert_true(log.count > 0);
+    assert_log_lacks(&log, p.password);
+    if (strstr(sqlpool_errmsg(), p.password) != NULL)
+        fail_msg("errmsg has the password: %s", sqlpool_errmsg());
+
+    /* Failure: the same password, a port nobody listens on, a retry or two. */
+    snprintf(port, sizeof port, "%d", closed_port());
+    bad = url_of(NULL, port, NULL);
+    memset(&log, 0, sizeof log);
+    pg_config(&cfg, bad);
+    cfg.max_retries = 2;
+    cfg.retry_backoff = 0.01;
+    cfg.connect_timeout = 2.0;
+    cfg.log = testutil_log_sink;
+    cfg.log_ctx = &log;
+    cfg.log_level = SQLPOOL_LOG_DEBUG;
+    pool = open_pool(&cfg);
+    rc = sqlpool_acquire(pool, &conn);
+    if (rc == SQLPOOL_OK) fail_msg("acquire on port %s succeeded", port);
+    assert_null(conn);
+    if (strstr(sqlpool_errmsg(), p.password) != NULL)
+        fail_msg("errmsg has the password: %s", sqlpool_errmsg());
+    if (strstr(sqlpool_errmsg(), port) == NULL)
+        fail_msg("errmsg does not name the port %s: %s", port, sqlpool_errmsg());
+    sqlpool_stats_get(pool, &st);
+    assert_int_equal(st.connect_retries, 2);
+    assert_false(bytes_contain(&st, sizeof st, p.password));
+    /* A timed-out acquire quotes the last connect error: no password there either. */
+    sqlpool_close(pool);
+    assert_true(log_contains(&log, "connect_retry"));
+    assert_true(log_contains(&log, "connect_failed"));
+    assert_log_lacks(&log, p.password);
+    free(bad);
+}
+
+/* ---- health and native handles ---- */
+
+static void test_pg_health(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    sqlpool_health h;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    memset(&h, 0x5a, sizeof h);
+    if (sqlpool_conn_health(conn, &h) != SQLPOOL_OK)
+        fail_msg("health: %s (%s)", sqlpool_errmsg(), h.error);
+    assert_int_equal(h.healthy, 1);
+    assert_string_equal(h.backend, "postgresql");
+    if (strncmp(h.version, "15", 2) != 0) fail_msg("version %s, wanted 15.x", h.version);
+    assert_string_equal(h.error, "");
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+}
+
+static void test_pg_native_handles_by_backend(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    sqlite3_stmt *stmt = (sqlite3_stmt *)1;
+    PGresult *r = (PGresult *)1;
+    (void)state;
+
+    assert_int_equal(sqlpool_has_postgresql(), 1);
+
+    /* PostgreSQL: no SQLite handle, no SQLite statements. */
+    pg_config(&cfg, NULL);
+    pool = open_pool(&cfg);
+    conn = acquire_ok(pool);
+    assert_null(sqlpool_conn_sqlite(conn));
+    assert_int_equal(sqlpool_conn_prepare(conn, "SELECT 1", &stmt), SQLPOOL_ENOTSUP);
+    assert_null(stmt);
+    assert_non_null(sqlpool_conn_pg(conn));
+    assert_int_equal(PQstatus(sqlpool_conn_pg(conn)), CONNECTION_OK);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+
+    /* SQLite: no libpq handle, no sqlpool_conn_pg_exec. */
+    sqlpool_config_init(&cfg);
+    pool = NULL;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    assert_string_equal(sqlpool_backend(pool), "sqlite");
+    conn = acquire_ok(pool);
+    assert_null(sqlpool_conn_pg(conn));
+    assert_non_null(sqlpool_conn_sqlite(conn));
+    assert_int_equal(sqlpool_conn_pg_exec(conn, "SELECT 1", 0, NULL, &r), SQLPOOL_ENOTSUP);
+    assert_null(r);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_pg_acquire_creates_then_reuses),
+    cmocka_unit_test(test_pg_idle_capped_at_max_idle),
+    cmocka_unit_test(test_pg_close_idle_drains),
+    cmocka_unit_test(test_pg_fifo_handoff),
+    cmocka_unit_test(test_pg_acquire_timeout_message),
+    cmocka_unit_test(test_pg_exec_prepares_once),
+    cmocka_unit_test(test_pg_unnamed_statements_prepare_nothing),
+    cmocka_unit_test(test_pg_reset_query_discard_all),
+    cmocka_unit_test(test_pg_server_restart_discards_stale),
+    cmocka_unit_test(test_pg_terminated_backend_replaced),
+    cmocka_unit_test(test_pg_server_down_at_start_retries),
+    cmocka_unit_test(test_pg_wrong_password_fails_fast),
+    cmocka_unit_test(test_pg_unknown_database_fails_fast),
+    cmocka_unit_test(test_pg_malformed_conninfo),
+    cmocka_unit_test(test_pg_malformed_uri_hides_password),
+    cmocka_unit_test(test_pg_release_rolls_back_transaction),
+    cmocka_unit_test(test_pg_release_rolls_back_failed_transaction),
+    cmocka_unit_test(test_pg_release_closes_busy_connection),
+    cmocka_unit_test(test_pg_stress_threads),
+    cmocka_unit_test(test_pg_mask_passwords),
+    cmocka_unit_test(test_pg_mask_password_special_chars),
+    cmocka_unit_test(test_pg_secrets_not_leaked),
+    cmocka_unit_test(test_pg_health),
+    cmocka_unit_test(test_pg_native_handles_by_backend),
+};
+
+SQLPOOL_TEST_MAIN(tests)
