@@ -55,8 +55,10 @@ format-check: deps
 	@test -n "$(FORMAT_FILES)" || { echo "format-check: no C files found" >&2; exit 1; }
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
+# Figures for the README (minutes; never part of make test).
 bench: build
 	bash bench/run.sh $(BUILD)
+	sh bench/run_pg.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench
