@@ -1,6 +1,7 @@
 /* health.c: `sqlpool health`, a pg_isready-style check: prints the health JSON and exits
  * 0 when healthy; 1 when unhealthy: the check failed, the file is there but is not a database
- * or is corrupt, a SQLite database stayed busy, a server is starting, full or shutting down;
+ * or is corrupt, a SQLite database stayed busy, a server is starting, full or shutting down
+ * or answered with an error (bad password, unknown database);
  * 2 when it cannot be reached (missing file or folder, permission, no server answering). The
  * database is opened read-only: a check never creates it or switches its journal mode. */
 #include "commands.h"
@@ -36,8 +37,11 @@ static int print_health(const char *status, const char *key, const char *value) 
 static int open_failure_status(const char *db, int rc) {
     const char *msg = sqlpool_errmsg();
     if (rc == SQLPOOL_EBROKEN) return HEALTH_BAD;
+    if (strcmp(sqlpool_db_backend(db), "sqlite") == 0)
+        return rc == SQLPOOL_EBUSY ? HEALTH_BAD : HEALTH_UNREACHABLE;
+    /* A server that answered with an error (bad password, unknown database) is there. */
+    if (rc == SQLPOOL_ECONNECT && strstr(msg, "FATAL") != NULL) return HEALTH_BAD;
     if (rc != SQLPOOL_EBUSY) return HEALTH_UNREACHABLE;
-    if (strcmp(sqlpool_db_backend(db), "sqlite") == 0) return HEALTH_BAD;
     return strstr(msg, "starting up") || strstr(msg, "too many clients") ||
                    strstr(msg, "shutting down") || strstr(msg, "recovery mode")
                ? HEALTH_BAD

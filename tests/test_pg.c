@@ -15,6 +15,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -1223,6 +1224,145 @@ static void test_pg_native_handles_by_backend(void **state) {
     sqlpool_close(pool);
 }
 
+/* ---- the command line on PostgreSQL ---- */
+
+#define SAMPLE SQLPOOL_SOURCE_DIR "/data/sample_input.txt"
+#define CLI_ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* No byte of text contains the test password. */
+static void assert_no_password(const char *what, const char *text) {
+    pg_parts p = url_parts();
+    if (text != NULL && strstr(text, p.password) != NULL)
+        fail_msg("%s shows the password: %s", what, text);
+}
+
+/* sqlpool run on PostgreSQL: the same JSON as on SQLite, server_version in the health
+ * object, and the password nowhere, not even at log level debug. */
+static void test_pg_cli_run_same_json(void **state) {
+    char *dir = testutil_tmpdir(), *out = testutil_format("%s/out/summary.json", dir), *so, *se;
+    char *file;
+    json_t *doc, *rows, *health, *st;
+    const char *keys[] = {"rows_inserted", "rows", "health", "pool_stats"};
+    const char *labels[] = {"user_login", "page_view",      "api_call",  "session_timeout",
+                            "error_500",  "database_query", "cache_miss"};
+    const char *key;
+    json_t *value;
+    size_t i = 0;
+    int rc;
+    (void)state;
+
+    side_exec("DROP TABLE IF EXISTS events");
+    rc = testutil_run_cli(NULL,
+                          CLI_ARGS("run", "--db", pg_url(), "--input", SAMPLE, "--output", out,
+                                   "--log-level", "debug"),
+                          &so, &se);
+    if (rc != 0) fail_msg("sqlpool run exited %d: %s", rc, se);
+    file = testutil_read_file(out, NULL);
+    assert_non_null(file);
+    assert_string_equal(so, file);
+    assert_no_password("stdout", so);
+    assert_no_password("stderr", se);
+    doc = json_loads(file, 0, NULL);
+    assert_non_null(doc);
+    json_object_foreach(doc, key, value) {
+        assert_true(i < 4);
+        assert_string_equal(key, keys[i++]);
+        (void)value;
+    }
+    assert_int_equal(json_integer_value(json_object_get(doc, "rows_inserted")), 7);
+    rows = json_object_get(doc, "rows");
+    assert_int_equal(json_array_size(rows), 7);
+    for (i = 0; i < 7; i++) {
+        json_t *row = json_array_get(rows, i);
+        assert_int_equal(json_integer_value(json_object_get(row, "id")), (long long)i + 1);
+        assert_string_equal(json_string_value(json_object_get(row, "label")), labels[i]);
+    }
+    health = json_object_get(doc, "health");
+    assert_string_equal(json_string_value(json_object_get(health, "status")), "healthy");
+    assert_true(strncmp(json_string_value(json_object_get(health, "server_version")), "15", 2) ==
+                0);
+    st = json_object_get(doc, "pool_stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "created")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "reused")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "idle")), 0);
+    assert_int_equal(json_integer_value(json_object_get(st, "pool_size")), 5);
+    assert_int_equal(side_int("SELECT count(*) FROM events", NULL), 7);
+    json_decref(doc);
+    side_exec("DROP TABLE events");
+    free(file);
+    free(so);
+    free(se);
+    free(out);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
+/* A bad label anywhere rolls the whole COPY back: none of the run's rows, no output. */
+static void test_pg_cli_bad_input_inserts_nothing(void **state) {
+    char *dir = testutil_tmpdir(), *in = testutil_format("%s/in.txt", dir);
+    char *out = testutil_format("%s/summary.json", dir), *se;
+    static const char data[] = "one\ntwo\nthr\xff"
+                               "ee\n";
+    int rc;
+    (void)state;
+
+    side_exec("DROP TABLE IF EXISTS events");
+    side_exec("CREATE TABLE events (id BIGSERIAL PRIMARY KEY, label TEXT NOT NULL)");
+    side_exec("INSERT INTO events (label) VALUES ('earlier')");
+    testutil_write_file(in, data, sizeof data - 1);
+    rc = testutil_run_cli(NULL, CLI_ARGS("run", "--db", pg_url(), "--input", in, "--output", out),
+                          NULL, &se);
+    assert_int_equal(rc, 65);
+    assert_non_null(strstr(se, "line 3"));
+    assert_no_password("stderr", se);
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(side_int("SELECT count(*) FROM events", NULL), 1);
+    side_exec("DROP TABLE events");
+    free(se);
+    free(in);
+    free(out);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
+/* sqlpool health, as pg_isready: 0 healthy, 1 when the server answers but refuses us, 2 when
+ * nothing answers; the password in none of it. */
+static void test_pg_cli_health_exit_codes(void **state) {
+    char port[16], *so, *se, *wrong = url_of("not-the-password", NULL, NULL), *nowhere;
+    json_t *doc;
+    int rc;
+    (void)state;
+
+    rc = testutil_run_cli(NULL, CLI_ARGS("health", "--db", pg_url()), &so, &se);
+    assert_int_equal(rc, 0);
+    doc = json_loads(so, 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")), "healthy");
+    assert_non_null(json_object_get(doc, "server_version"));
+    json_decref(doc);
+    free(so);
+    free(se);
+
+    rc = testutil_run_cli(NULL, CLI_ARGS("health", "--db", wrong, "--retries", "0"), &so, &se);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(so, "password authentication failed"));
+    assert_null(strstr(so, "not-the-password"));
+    assert_null(strstr(se, "not-the-password"));
+    free(so);
+    free(se);
+
+    snprintf(port, sizeof port, "%d", closed_port());
+    nowhere = url_of(NULL, port, NULL);
+    rc = testutil_run_cli(NULL, CLI_ARGS("health", "--db", nowhere, "--retries", "0"), &so, &se);
+    assert_int_equal(rc, 2);
+    assert_no_password("stdout", so);
+    assert_no_password("stderr", se);
+    free(so);
+    free(se);
+    free(nowhere);
+    free(wrong);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_acquire_creates_then_reuses),
     cmocka_unit_test(test_pg_idle_capped_at_max_idle),
@@ -1248,6 +1388,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_secrets_not_leaked),
     cmocka_unit_test(test_pg_health),
     cmocka_unit_test(test_pg_native_handles_by_backend),
+    cmocka_unit_test(test_pg_cli_run_same_json),
+    cmocka_unit_test(test_pg_cli_bad_input_inserts_nothing),
+    cmocka_unit_test(test_pg_cli_health_exit_codes),
 };
 
 SQLPOOL_TEST_MAIN(tests)
