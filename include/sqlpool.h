@@ -267,8 +267,12 @@ SQLPOOL_API int sqlpool_acquire_at(sqlpool *pool, sqlpool_conn **out, double dea
 
 #define sqlpool_acquire(pool, out)                                                                 \
     sqlpool_acquire_at((pool), (out), SQLPOOL_DEADLINE_DEFAULT, __FILE__, __LINE__)
+/* A deadline is a time: -1.0 passed to sqlpool_acquire_until() is long past, not "default". */
+static inline double sqlpool__deadline(double deadline) {
+    return deadline == SQLPOOL_DEADLINE_DEFAULT ? 0.0 : deadline;
+}
 #define sqlpool_acquire_until(pool, out, deadline)                                                 \
-    sqlpool_acquire_at((pool), (out), (deadline), __FILE__, __LINE__)
+    sqlpool_acquire_at((pool), (out), sqlpool__deadline(deadline), __FILE__, __LINE__)
 
 /*
  * Borrow an idle connection without ever waiting or connecting: SQLPOOL_OK, or SQLPOOL_EAGAIN

@@ -19,6 +19,7 @@
 #ifndef SQLPOOL_LOCK_H
 #define SQLPOOL_LOCK_H
 
+#include <assert.h>
 #include <limits.h> /* brings in the C library's features header: __GLIBC__ */
 #include <stdatomic.h>
 
@@ -38,6 +39,8 @@ void sqlpool__lock_contended(sqlpool__lock *l);
 
 static inline void sqlpool__lock_acquire(sqlpool__lock *l) {
     if (SQLPOOL__SINGLE_THREADED()) {
+        /* Alone, a held lock can only mean re-entry: a deadlock with threads, caught here. */
+        assert(atomic_load_explicit(&l->held, memory_order_relaxed) == 0);
         atomic_store_explicit(&l->held, 1, memory_order_relaxed);
         return;
     }

@@ -216,7 +216,6 @@ static void borrow_locked(sqlpool *pool, sqlpool_conn *c, double now, const char
     assert(sqlpool__lock_held(&pool->lock));
     set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1, CONN_BORROWED);
     if (++pool->in_use > pool->peak_in_use) pool->peak_in_use = pool->in_use;
-    pool->acquires++;
     c->acquired_at = now;
     c->acquired_file = file;
     c->acquired_line = line;
@@ -261,6 +260,7 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, double no
         queue_remove_locked(pool, w);
         borrow_locked(pool, c, now, w->file, w->line);
         pool->reused++;
+        pool->acquires++;
         w->conn = c;
         return w;
     }
@@ -495,15 +495,21 @@ int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now) {
  * pool. settle_locked() decides under the lock, in the same critical section as the
  * decrement; settle() acts after the unlock and is the caller's last use of the pool.
  */
+/* Nobody can touch the pool any more: nothing borrowed, connecting, held for a check, and no
+ * thread still inside acquire's wait. */
+static int drained_locked(const sqlpool *pool) {
+    return pool->in_use == 0 && pool->connecting == 0 && pool->held == 0 && pool->waiters_live == 0;
+}
+
 typedef struct settlement {
     sqlpool__waiter *closer;
     int free_pool;
 } settlement;
 
 static settlement settle_locked(sqlpool *pool) {
-    assert(sqlpool__lock_held(&pool->lock));
     settlement st = {NULL, 0};
-    if (!pool->closing || pool->in_use != 0 || pool->connecting != 0) return st;
+    assert(sqlpool__lock_held(&pool->lock));
+    if (!pool->closing || !drained_locked(pool)) return st;
     if (pool->closer != NULL) {
         st.closer = pool->closer;
         pool->closer = NULL;
@@ -519,8 +525,9 @@ static void settle(sqlpool *pool, settlement st) {
 }
 
 /* Close a borrowed connection and take it off the books. The handle is closed first, while
- * the caller still counts in in_use, so a closing pool cannot be freed under it. */
-static void retire_borrowed(sqlpool *pool, sqlpool_conn *c, int reason) {
+ * the caller still counts in in_use, so a closing pool cannot be freed under it. Returns 1
+ * when the pool may have been freed: the caller must not touch it again. */
+static int retire_borrowed(sqlpool *pool, sqlpool_conn *c, int reason) {
     sqlpool__waiter *wake;
     settlement st;
     pool->backend->close(c->handle);
@@ -535,6 +542,7 @@ static void retire_borrowed(sqlpool *pool, sqlpool_conn *c, int reason) {
     unlock(pool);
     sqlpool__wake_all(wake);
     settle(pool, st);
+    return st.closer != NULL || st.free_pool; /* 1: the pool may be gone */
 }
 
 /* A connection the caller has the right to open (connecting already counted): open it and
@@ -555,6 +563,7 @@ static int connect_for(sqlpool *pool, sqlpool_conn **out, const char *file, int 
             pool->open++;
             sqlpool__all_add_locked(pool, c);
             borrow_locked(pool, c, now, file, line);
+            pool->acquires++;
             created = pool->created;
             reused = pool->reused;
             wake = sqlpool__grant_locked(pool); /* our turn is over: the next waiter's */
@@ -644,6 +653,8 @@ static int waiter_sleep(sqlpool *pool, sqlpool__waiter *w, double deadline) {
     return signaled;
 }
 
+static settlement waiter_leave_locked(sqlpool *pool, sqlpool__waiter *w, double now);
+
 /* Wait for a signal already decided on (under the pool lock) but not yet delivered. */
 static int waiter_withdraw_signal(sqlpool__waiter *w) {
     if (pthread_mutex_lock(&w->mu) != 0) abort();
@@ -656,13 +667,16 @@ static int waiter_withdraw_signal(sqlpool__waiter *w) {
 /* After a timeout: leave the queue, unless served meanwhile (then wait for the signal, which
  * is on its way). Returns 1 when timed out for good. */
 static int waiter_withdraw(sqlpool *pool, sqlpool__waiter *w, char *state, size_t statelen) {
+    settlement st = {NULL, 0};
+    double now = sqlpool__now(pool);
     int queued;
     lock(pool);
     queued = w->conn == NULL && !w->grant && !w->closed;
     if (queued) {
         queue_remove_locked(pool, w);
         pool->timeouts++;
-        record_wait_locked(pool, sqlpool__now(pool) - w->since);
+        w->waited = now - w->since;
+        st = waiter_leave_locked(pool, w, now);
         char cap[24] = " (no cap)";
         if (pool->cfg.max_open > 0) sqlpool__format(cap, sizeof cap, "/%d", pool->cfg.max_open);
         sqlpool__format(state, statelen,
@@ -672,40 +686,63 @@ static int waiter_withdraw(sqlpool *pool, sqlpool__waiter *w, char *state, size_
                         pool->last_connect_error[0] ? pool->last_connect_error : "none");
     }
     unlock(pool);
-    if (queued) return 1;
+    if (queued) {
+        settle(pool, st); /* of a closing pool nothing may remain: it may go now */
+        return 1;
+    }
     return waiter_withdraw_signal(w);
 }
 
-/* Queue behind earlier waiters and sleep. Called with the lock held; returns without it. */
-static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file,
-                     int line) {
-    sqlpool__waiter w;
-    char state[512];
-    double since = sqlpool__now(pool);
+/* Leave the wait, under the lock: the last step of a waiter that touches the pool. */
+static settlement waiter_leave_locked(sqlpool *pool, sqlpool__waiter *w, double now) {
+    record_wait_locked(pool, now - w->since);
+    pool->waiters_live--;
+    return settle_locked(pool);
+}
 
-    if (deadline < 0)
+/* Queue behind earlier waiters and sleep. Called with the lock held; returns without it.
+ * since is when the acquire began (read before the lock: the clock may be the caller's). */
+static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double since,
+                     const char *file, int line) {
+    sqlpool__waiter w;
+    settlement st;
+    char state[512];
+    double now;
+
+    if (deadline == SQLPOOL_DEADLINE_DEFAULT)
         deadline = pool->cfg.acquire_timeout > 0 ? since + pool->cfg.acquire_timeout : INFINITY;
     waiter_init(&w, since, file, line);
     queue_push_locked(pool, &w);
+    pool->waiters_live++; /* until waiter_leave_locked: the pool stays while we may touch it */
     unlock(pool);
 
     if (!waiter_sleep(pool, &w, deadline) && waiter_withdraw(pool, &w, state, sizeof state)) {
         waiter_destroy(&w);
         return sqlpool__fail(SQLPOOL_ETIMEDOUT,
-                             "timed out after %.3f s waiting for a connection (%s)",
-                             sqlpool__now(pool) - since, state);
+                             "timed out after %.3f s waiting for a connection (%s)", w.waited,
+                             state);
     }
     waiter_destroy(&w);
-    if (w.closed) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+    now = sqlpool__now(pool);
     lock(pool);
-    record_wait_locked(pool, sqlpool__now(pool) - since);
+    st = waiter_leave_locked(pool, &w, now);
     unlock(pool);
+    settle(pool, st); /* a closed pool may be freed here: touch it no more */
+    if (w.closed) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     if (w.grant) return connect_for(pool, out, file, line);
     *out = handle_of(w.conn);
     return SQLPOOL_OK;
 }
 
 /* ---- acquire ---- */
+
+/* An idle connection handed out: counted once it has passed its check. */
+static void count_reuse_locked(sqlpool *pool) {
+    assert(sqlpool__lock_held(&pool->lock));
+    pool->reused++;
+    pool->acquires++;
+    sqlpool__hist_record_zero(&pool->waits);
+}
 
 static int expired(const sqlpool_conn *c, double now) {
     return now >= c->expires_at;
@@ -726,6 +763,7 @@ static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
 
 static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file, int line,
                    int try_only) {
+    double since = -1; /* when this acquire started waiting: read outside the lock */
     for (;;) {
         double now = sqlpool__now_coarse(pool);
         sqlpool_conn *c = NULL;
@@ -740,17 +778,24 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         if (pool->wait_head == NULL && (c = pool->idle_head) != NULL) {
             sqlpool__idle_remove_locked(pool, c);
             borrow_locked(pool, c, now, file, line);
-            pool->reused++;
-            sqlpool__hist_record_zero(&pool->waits);
             check = expired(c, now) || pool->cfg.validation_bypass <= 0 ||
                     now - c->released_at > pool->cfg.validation_bypass;
             check = check ? 2 : pool->backend->check != NULL;
+            if (!check) count_reuse_locked(pool);
             created = pool->created;
             reused = pool->reused;
             unlock(pool);
-            if (check && (expired(c, now) || !usable(pool, c, check == 2))) {
-                retire_borrowed(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
-                continue;
+            if (check) {
+                if (expired(c, now) || !usable(pool, c, check == 2)) {
+                    if (retire_borrowed(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN))
+                        return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+                    continue;
+                }
+                lock(pool);
+                count_reuse_locked(pool);
+                created = pool->created;
+                reused = pool->reused;
+                unlock(pool);
             }
             SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_reuse total=%lld reused=%lld", created,
                          reused);
@@ -767,7 +812,12 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             unlock(pool);
             return connect_for(pool, out, file, line);
         }
-        return wait_turn(pool, out, deadline, file, line);
+        if (since < 0) { /* must wait: read the (caller's) clock outside the lock, then retry */
+            unlock(pool);
+            since = sqlpool__now(pool);
+            continue;
+        }
+        return wait_turn(pool, out, deadline, since, file, line);
     }
 }
 
@@ -785,7 +835,8 @@ int(sqlpool_acquire)(sqlpool *pool, sqlpool_conn **out) {
 }
 
 int(sqlpool_acquire_until)(sqlpool *pool, sqlpool_conn **out, double deadline) {
-    return sqlpool_acquire_at(pool, out, deadline < 0 ? 0 : deadline, NULL, 0);
+    return sqlpool_acquire_at(pool, out, deadline == SQLPOOL_DEADLINE_DEFAULT ? 0 : deadline, NULL,
+                              0);
 }
 
 int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out) {
@@ -842,7 +893,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
     if (broken)
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "pool_discard reason=%s",
                      err[0] ? err : "broken");
-    retire_borrowed(pool, c, reason);
+    (void)retire_borrowed(pool, c, reason);
 }
 
 void sqlpool_release(sqlpool_conn *conn) {
@@ -1065,7 +1116,7 @@ static int wait_for_borrowers(sqlpool *pool) {
 
     waiter_init(&w, 0, NULL, 0);
     lock(pool);
-    done = pool->in_use == 0 && pool->connecting == 0;
+    done = drained_locked(pool);
     if (!done && timeout > 0)
         pool->closer = &w;
     else if (!done)
@@ -1079,7 +1130,7 @@ static int wait_for_borrowers(sqlpool *pool) {
         lock(pool);
         if (pool->closer == &w) { /* nobody is signaling: give up */
             pool->closer = NULL;
-            done = pool->in_use == 0 && pool->connecting == 0;
+            done = drained_locked(pool);
             if (!done) pool->orphaned = 1;
             unlock(pool);
             waiter_destroy(&w);

@@ -55,6 +55,7 @@ typedef struct sqlpool__waiter {
     int grant;          /* a turn to connect (open and connecting already counted) */
     int closed;         /* the pool is closing */
     double since;       /* when the wait began (precise clock) */
+    double waited;      /* how long, when it timed out */
     const char *file;
     int line;
 } sqlpool__waiter;
@@ -73,9 +74,10 @@ struct sqlpool {
     sqlpool_conn *spare; /* structs of closed connections, for reuse */
     sqlpool__waiter *wait_head, *wait_tail;
     int waiting;
-    int open;       /* idle + borrowed + held */
-    int connecting; /* connects in progress (they count towards max_open too) */
-    int held;       /* taken by maintenance for a check */
+    int open;         /* idle + borrowed + held */
+    int connecting;   /* connects in progress (they count towards max_open too) */
+    int held;         /* taken by maintenance for a check */
+    int waiters_live; /* threads inside a wait, queued or leaving: they may touch the pool */
     int in_use, peak_in_use;
     int closing;             /* sqlpool_close() has begun */
     int orphaned;            /* sqlpool_close() has returned: the last release frees the pool */

@@ -579,7 +579,48 @@ static void test_maintain_scoped_releases(void **state) {
     fixture_fini(&fx);
 }
 
+/* A clock that looks at the pool each time it is read, and moves on 10 ms a read. */
+typedef struct nosy_clock {
+    double now;
+    sqlpool *pool;
+    int reads;
+} nosy_clock;
+
+static double nosy_clock_read(void *ctx) {
+    nosy_clock *c = ctx;
+    sqlpool_stats st;
+    if (c->pool != NULL) sqlpool_stats_get(c->pool, &st); /* takes the pool lock */
+    c->reads++;
+    return c->now += 0.01;
+}
+
+/* config.clock is never called with the pool lock held: a clock that calls back into the
+ * pool (here through a wait that times out) neither deadlocks nor corrupts the lock. */
+static void test_maintain_clock_called_without_the_lock(void **state) {
+    nosy_clock clock = {1000.0, NULL, 0};
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_conn *held = NULL, *other = NULL;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.max_open = 1;
+    cfg.clock = nosy_clock_read;
+    cfg.clock_ctx = &clock;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    clock.pool = pool;
+    assert_int_equal(sqlpool_acquire(pool, &held), SQLPOOL_OK);
+    assert_int_equal(sqlpool_acquire_until(pool, &other, sqlpool_clock(pool) + 0.05),
+                     SQLPOOL_ETIMEDOUT);
+    assert_null(other);
+    assert_true(clock.reads > 3);
+    sqlpool_release(held);
+    assert_int_equal(sqlpool_maintain(pool), SQLPOOL_OK);
+    sqlpool_close(pool);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_maintain_clock_called_without_the_lock),
     cmocka_unit_test(test_maintain_idle_timeout_keeps_min_idle),
     cmocka_unit_test(test_maintain_max_lifetime_retires_idle),
     cmocka_unit_test(test_maintain_max_lifetime_on_release),
