@@ -92,6 +92,18 @@ static int send_chunk(PGconn *pg, char *buf, size_t *used) {
     return ok ? 0 : -1;
 }
 
+/* Say why sending the COPY data failed: the connection's own words. */
+static void copy_fail(run_ctx *r, PGconn *pg, int status) {
+    char msg[512];
+    if (status == EXIT_SOFTWARE) {
+        commands_error("inserting the labels failed: out of memory");
+        return;
+    }
+    one_line(PQerrorMessage(pg), msg, sizeof msg);
+    commands_error("inserting the labels failed on '%s': %s", r->db_shown,
+                   msg[0] ? msg : "the connection was lost");
+}
+
 /* Send one label too big for the buffer on its own. 0, or an exit status. */
 static int send_big(PGconn *pg, const char *label, size_t len) {
     char *big = malloc(len * 2 + 1);
@@ -131,7 +143,10 @@ static int copy_labels(run_ctx *r, PGconn *pg) {
     }
     if (status == 0 && send_chunk(pg, buf, &used) != 0) status = EXIT_UNAVAILABLE;
     free(buf);
-    (void)PQputCopyEnd(pg, status == 0 ? NULL : "sqlpool: input rejected");
+    if (PQputCopyEnd(pg, status == 0 ? NULL : "sqlpool: input rejected") != 1 && status == 0)
+        status = EXIT_UNAVAILABLE;
+    if (status == EXIT_UNAVAILABLE || status == EXIT_SOFTWARE) /* not reported yet */
+        copy_fail(r, pg, status);
     return status;
 }
 
@@ -154,8 +169,11 @@ static int load(run_ctx *r, PGconn *pg) {
     if (status == 0 && PQresultStatus(res) != PGRES_COMMAND_OK)
         return fail(r, pg, res, "inserting the labels");
     PQclear(res);
-    while ((res = PQgetResult(pg)) != NULL)
+    while ((res = PQgetResult(pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
         PQclear(res);
+        if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT) break; /* would never end */
+    }
     if (status != 0) return status;
     return fetch_id(r, pg, "SELECT coalesce(max(id), 0) FROM events", &r->last_id);
 }

@@ -14,6 +14,8 @@
 #include "internal.h"
 
 #include <libpq-fe.h>
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
 #include <stdint.h>
@@ -22,10 +24,11 @@
 #include <time.h>
 
 typedef struct pg_state {
-    char *db;          /* the db string as given */
-    char *reset_query; /* run on every release, or NULL */
-    double timeout;    /* seconds, for connects and the pool's own round trips */
-    int unnamed;       /* never prepare named statements (pgbouncer in transaction mode) */
+    char *db;                   /* the db string as given */
+    char *reset_query;          /* run on every release, or NULL */
+    double timeout;             /* seconds, for connects and the pool's own round trips */
+    int unnamed;                /* never prepare named statements (pgbouncer in transaction mode) */
+    int reset_drops_statements; /* reset_query is DISCARD ALL or DEALLOCATE ALL */
     int cache_size;
 } pg_state;
 
@@ -68,7 +71,7 @@ static int wait_socket(PGconn *pg, short events, double deadline) {
         p.revents = 0;
         rc = poll(&p, 1, ms);
         if (rc > 0) return 1;
-        if (rc == 0) continue; /* re-check the deadline */
+        if (rc == 0 || errno == EINTR) continue; /* re-check the deadline */
         return -1;
     }
 }
@@ -133,23 +136,23 @@ static void notice_receiver(void *arg, const PGresult *r) {
 
 /* ---- round trips under a deadline ---- */
 
-/* Run sql (no parameters) and wait for its last result within timeout seconds. Returns the
- * last result (caller clears it) or NULL with err set. */
-static PGresult *exec_deadline(PGconn *pg, const char *sql, double timeout, char *err,
-                               size_t errlen) {
+/* Wait, within timeout seconds, for what was just sent: flush it, then read every result.
+ * Returns the last result (caller clears it) or NULL with err set. The connection is in
+ * non-blocking mode meanwhile, so even the flush cannot outlive the deadline. */
+static PGresult *await_last(PGconn *pg, int sent, double timeout, char *err, size_t errlen) {
     double deadline = mono() + timeout;
     PGresult *last = NULL, *r;
     int flushed;
 
-    if (!PQsendQuery(pg, sql)) {
+    if (!sent) {
         pg_message(pg, "cannot send the query", err, errlen);
-        return NULL;
+        goto done;
     }
     while ((flushed = PQflush(pg)) == 1)
         if (wait_socket(pg, POLLOUT, deadline) != 1) goto timeout;
     if (flushed < 0) {
         pg_message(pg, "cannot send the query", err, errlen);
-        return NULL;
+        goto done;
     }
     for (;;) {
         while (PQisBusy(pg)) {
@@ -157,7 +160,8 @@ static PGresult *exec_deadline(PGconn *pg, const char *sql, double timeout, char
             if (!PQconsumeInput(pg)) {
                 pg_message(pg, "connection lost", err, errlen);
                 PQclear(last);
-                return NULL;
+                last = NULL;
+                goto done;
             }
         }
         if ((r = PQgetResult(pg)) == NULL) break;
@@ -165,11 +169,26 @@ static PGresult *exec_deadline(PGconn *pg, const char *sql, double timeout, char
         last = r;
     }
     if (last == NULL) sqlpool__format(err, errlen, "no result");
-    return last;
+    goto done;
 timeout:
     PQclear(last);
+    last = NULL;
     sqlpool__format(err, errlen, "no answer within %.3f s", timeout);
-    return NULL;
+done:
+    (void)PQsetnonblocking(pg, 0); /* the borrower's own calls block, as libpq's do */
+    return last;
+}
+
+static PGresult *exec_deadline(PGconn *pg, const char *sql, double timeout, char *err,
+                               size_t errlen) {
+    (void)PQsetnonblocking(pg, 1);
+    return await_last(pg, PQsendQuery(pg, sql), timeout, err, errlen);
+}
+
+static PGresult *prepare_deadline(PGconn *pg, const char *name, const char *sql, int nparams,
+                                  double timeout, char *err, size_t errlen) {
+    (void)PQsetnonblocking(pg, 1);
+    return await_last(pg, PQsendPrepare(pg, name, sql, nparams, NULL), timeout, err, errlen);
 }
 
 /* Run a statement the pool needs to succeed; 0 when it did. */
@@ -188,11 +207,57 @@ static int run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen) {
 
 /* ---- the pool ---- */
 
+/* Does a reset query drop the connection's prepared statements (DISCARD ALL, DEALLOCATE
+ * [PREPARE] ALL)? Then the cache forgets them too. */
+static int drops_statements(const char *sql) {
+    static const char *const dropping[] = {"discard all", "deallocate all",
+                                           "deallocate prepare all"};
+    char norm[64];
+    size_t n = 0;
+    for (const char *p = sql; *p && n + 1 < sizeof norm; p++) {
+        char ch = (char)tolower((unsigned char)*p);
+        if (isspace((unsigned char)ch) || ch == ';') {
+            if (n > 0 && norm[n - 1] != ' ') norm[n++] = ' ';
+        } else {
+            norm[n++] = ch;
+        }
+    }
+    while (n > 0 && norm[n - 1] == ' ')
+        n--;
+    norm[n] = '\0';
+    for (size_t i = 0; i < sizeof dropping / sizeof dropping[0]; i++)
+        if (strcmp(norm, dropping[i]) == 0) return 1;
+    return 0;
+}
+
 static void state_free(pg_state *st) {
     if (st == NULL) return;
     free(st->db);
     free(st->reset_query);
     free(st);
+}
+
+/* libpq's parse error, with every double-quoted part (where it quotes the string, a token
+ * of the password, or a value) replaced by "***", on one line. */
+static void quoted_masked(const char *why, char *out, size_t len) {
+    size_t o = 0;
+    int in_quote = 0;
+    for (const char *p = why; *p && o + 6 < len; p++) {
+        if (*p == '"') {
+            in_quote = !in_quote;
+            if (in_quote) {
+                memcpy(out + o, "\"***", 4);
+                o += 4;
+            } else {
+                out[o++] = '"';
+            }
+        } else if (!in_quote) {
+            out[o++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+        }
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
 }
 
 static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
@@ -205,28 +270,22 @@ static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size
     /* Refuse a malformed db string now, with libpq's own words. */
     opts = PQconninfoParse(cfg->db, &why);
     if (opts == NULL) {
-        char masked[512];
-        const char *at = why != NULL ? strstr(why, cfg->db) : NULL;
+        char masked[512], reason[256];
         (void)sqlpool__dsn_mask(cfg->db, masked, sizeof masked);
-        if (at != NULL) /* libpq quotes the whole string, password and all */
-            sqlpool__format(err, errlen, "invalid PostgreSQL connection string: %.*s%s%s",
-                            (int)(at - why), why, masked, at + strlen(cfg->db));
-        else
-            sqlpool__format(err, errlen, "invalid PostgreSQL connection string: %s",
-                            why ? why : "out of memory");
-        if (why != NULL) {
-            for (char *p = err; *p; p++)
-                if (*p == '\n') *p = ' ';
-        }
+        quoted_masked(why ? why : "out of memory", reason, sizeof reason);
+        int rc = why != NULL ? SQLPOOL_EINVAL : SQLPOOL_ENOMEM;
+        sqlpool__format(err, errlen, "invalid PostgreSQL connection string '%s': %s", masked,
+                        reason);
         PQfreemem(why);
         state_free(st);
-        return why != NULL ? SQLPOOL_EINVAL : SQLPOOL_ENOMEM;
+        return rc;
     }
     PQconninfoFree(opts);
     st->db = strdup(cfg->db);
     st->reset_query = cfg->pg_reset_query ? strdup(cfg->pg_reset_query) : NULL;
     st->timeout = cfg->connect_timeout > 0 ? cfg->connect_timeout : 5.0;
     st->unnamed = cfg->pg_unnamed_statements != 0;
+    st->reset_drops_statements = st->reset_query != NULL && drops_statements(st->reset_query);
     st->cache_size = cfg->stmt_cache_size;
     if (st->db == NULL || (cfg->pg_reset_query && st->reset_query == NULL)) {
         state_free(st);
@@ -338,31 +397,41 @@ static pg_stmt *find_statement(pg_conn_h *c, const char *sql) {
     return NULL;
 }
 
-/* Prepare sql under a new name and remember it. NULL (with err) on failure. */
-static pg_stmt *prepare_statement(pg_conn_h *c, const char *sql, int nparams, char *err,
-                                  size_t errlen) {
+/* Prepare sql under a new name and remember it: SQLPOOL_OK and *out, SQLPOOL_ENOMEM, or
+ * SQLPOOL_EINVAL (the server refused the SQL) / SQLPOOL_EBROKEN (the connection failed). */
+static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, pg_stmt **out, char *err,
+                             size_t errlen) {
     pg_stmt *s;
     PGresult *r;
-    if (c->nstmts == c->cap) {
+    char *copy = strdup(sql);
+    if (copy != NULL && c->nstmts == c->cap) {
         int cap = c->cap ? c->cap * 2 : 8;
         pg_stmt *grown = realloc(c->stmts, (size_t)cap * sizeof *grown);
-        if (grown == NULL) return NULL;
-        c->stmts = grown;
-        c->cap = cap;
+        if (grown != NULL) {
+            c->stmts = grown;
+            c->cap = cap;
+        }
+    }
+    if (copy == NULL || c->nstmts == c->cap) {
+        free(copy);
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
     }
     s = &c->stmts[c->nstmts];
     sqlpool__format(s->name, sizeof s->name, "sqlpool_%llu", ++c->serial);
-    r = PQprepare(c->pg, s->name, sql, nparams, NULL);
+    r = prepare_deadline(c->pg, s->name, sql, nparams, c->st->timeout, err, errlen);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pg_message(c->pg, "cannot prepare", err, errlen);
+        if (r != NULL) pg_message(c->pg, "cannot prepare", err, errlen);
         if (r == NULL || fatal_result(r)) c->broken = 1;
         PQclear(r);
-        return NULL;
+        free(copy);
+        return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_EINVAL;
     }
     PQclear(r);
-    if ((s->sql = strdup(sql)) == NULL) return NULL;
+    s->sql = copy;
     c->nstmts++;
-    return s;
+    *out = s;
+    return SQLPOOL_OK;
 }
 
 static int pg_exec(void *handle, const char *sql, int nparams, const char *const *values,
@@ -372,9 +441,10 @@ static int pg_exec(void *handle, const char *sql, int nparams, const char *const
     pg_stmt *s = NULL;
 
     if (!c->st->unnamed && c->st->cache_size > 0) {
+        int rc;
         s = find_statement(c, sql);
-        if (s == NULL && (s = prepare_statement(c, sql, nparams, err, errlen)) == NULL)
-            return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_EINVAL;
+        if (s == NULL && (rc = prepare_statement(c, sql, nparams, &s, err, errlen)) != SQLPOOL_OK)
+            return rc;
         s->used = ++c->tick;
         r = PQexecPrepared(c->pg, s->name, nparams, values, NULL, NULL, 0);
     } else {
@@ -392,8 +462,17 @@ static int pg_exec(void *handle, const char *sql, int nparams, const char *const
 /* ---- checks ---- */
 
 /* On borrow, without a round trip: has the server closed or written to the socket? */
+static int socket_alive(pg_conn_h *c);
+
+/* On borrow: alive, and idle (not inside a transaction). */
 static int pg_check(void *handle) {
     pg_conn_h *c = handle;
+    if (socket_alive(c) != SQLPOOL_OK) return SQLPOOL_EBROKEN;
+    return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+}
+
+/* Has the server closed or written to the socket? No round trip. */
+static int socket_alive(pg_conn_h *c) {
     struct pollfd p;
     PGnotify *n;
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return SQLPOOL_EBROKEN;
@@ -408,12 +487,13 @@ static int pg_check(void *handle) {
             PQfreemem(n);
         if (c->broken) return SQLPOOL_EBROKEN;
     }
-    return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+    return SQLPOOL_OK;
 }
 
+/* Also on a borrowed connection inside a transaction (a health check mid-transaction). */
 static int pg_ping(void *handle, char *err, size_t errlen) {
     pg_conn_h *c = handle;
-    if (pg_check(handle) != SQLPOOL_OK) {
+    if (socket_alive(c) != SQLPOOL_OK) {
         pg_message(c->pg, "connection lost", err, errlen);
         return SQLPOOL_EBROKEN;
     }
@@ -438,7 +518,7 @@ static int pg_reset(void *handle, int native_used) {
     }
     if (c->st->reset_query != NULL) {
         if (run_ok(c, c->st->reset_query, err, sizeof err) != 0) return SQLPOOL_EBROKEN;
-        forget_statements(c); /* DISCARD ALL drops prepared statements too */
+        if (c->st->reset_drops_statements) forget_statements(c);
     }
     trim_statements(c);
     return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_OK;

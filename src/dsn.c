@@ -55,6 +55,31 @@ static int known_keyword(const char *k, size_t n) {
     return 0;
 }
 
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+static int secret_keyword(const char *k, size_t n);
+
+/* A URI query keyword is percent-decoded by libpq before it is looked up: so here too. */
+static int secret_uri_keyword(const char *k, size_t n) {
+    char key[32];
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (o + 1 >= sizeof key) return 0; /* longer than any keyword */
+        if (k[i] == '%' && i + 2 < n && hex_digit(k[i + 1]) >= 0 && hex_digit(k[i + 2]) >= 0) {
+            key[o++] = (char)(hex_digit(k[i + 1]) * 16 + hex_digit(k[i + 2]));
+            i += 2;
+        } else {
+            key[o++] = k[i];
+        }
+    }
+    return secret_keyword(key, o);
+}
+
 static int secret_keyword(const char *k, size_t n) {
     return (n == 8 && strncmp(k, "password", 8) == 0) ||
            (n == 11 && strncmp(k, "sslpassword", 11) == 0);
@@ -126,7 +151,7 @@ static void mask_uri(sink *s, const char *db) {
     for (p = q + 1; *p;) {
         size_t plen = strcspn(p, "&#");
         const char *eq = memchr(p, '=', plen);
-        if (eq != NULL && secret_keyword(p, (size_t)(eq - p))) {
+        if (eq != NULL && secret_uri_keyword(p, (size_t)(eq - p))) {
             put(s, p, (size_t)(eq - p) + 1);
             puts_(s, "***");
         } else {

@@ -1089,6 +1089,52 @@ static void test_pg_mask_password_special_chars(void **state) {
     (void)sqlpool_db_mask("host=h password=sec\\ ret dbname=d", out, sizeof out);
     if (strstr(out, "ret") != NULL) fail_msg("masked conninfo still has the password: %s", out);
     assert_string_equal(out, "host=h password=*** dbname=d");
+
+    /* libpq decodes query keywords: %70assword is password. */
+    (void)sqlpool_db_mask("postgresql://h/db?%70assword=topsecret", out, sizeof out);
+    assert_string_equal(out, "postgresql://h/db?%70assword=***");
+}
+
+/* A URI libpq refuses for a bad percent-escape in the password: the error quotes no part of
+ * it. */
+static void test_pg_malformed_percent_password_hidden(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool = (sqlpool *)&pool;
+    (void)state;
+
+    (void)pg_url();
+    pg_config(&cfg, "postgresql://alice:s3cr%zzet@127.0.0.1/db");
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_EINVAL);
+    assert_null(pool);
+    if (strstr(sqlpool_errmsg(), "s3cr") != NULL || strstr(sqlpool_errmsg(), "zzet") != NULL)
+        fail_msg("the error shows the password: %s", sqlpool_errmsg());
+    assert_non_null(strstr(sqlpool_errmsg(), "invalid PostgreSQL connection string"));
+}
+
+/* A reset query that does not drop prepared statements (RESET ALL) keeps the cache: the
+ * statement stays prepared once, borrow after borrow. */
+static void test_pg_reset_query_keeps_statements(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    PGconn *first = NULL;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.pg_reset_query = "RESET ALL";
+    cfg.max_idle = 1;
+    pool = open_pool(&cfg);
+    for (int i = 0; i < 20; i++) {
+        conn = acquire_ok(pool);
+        if (first == NULL) first = pg_of(conn);
+        assert_ptr_equal(pg_of(conn), first);
+        exec_cache_sql(conn, i);
+        sqlpool_release(conn);
+    }
+    conn = acquire_ok(pool);
+    assert_int_equal(prepared_count(pg_of(conn), NULL), 1);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
 }
 
 static void assert_health_clean(const sqlpool_health *h, const char *secret) {
@@ -1385,6 +1431,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_stress_threads),
     cmocka_unit_test(test_pg_mask_passwords),
     cmocka_unit_test(test_pg_mask_password_special_chars),
+    cmocka_unit_test(test_pg_malformed_percent_password_hidden),
+    cmocka_unit_test(test_pg_reset_query_keeps_statements),
     cmocka_unit_test(test_pg_secrets_not_leaked),
     cmocka_unit_test(test_pg_health),
     cmocka_unit_test(test_pg_native_handles_by_backend),
