@@ -155,6 +155,12 @@ typedef struct sqlpool_config {
      * each with its parameters in one round trip), for servers behind pgbouncer in
      * transaction mode. Default 0. */
     int pg_unnamed_statements;
+    /* Called before every connect attempt, on the connecting thread, never under the pool
+     * lock; a non-zero return fails that attempt as an error that can pass (it is retried
+     * like a busy database). For fault injection: `sqlpool bench --fail-connect`. NULL: none.
+     * Default NULL. */
+    int (*before_connect)(void *ctx);
+    void *before_connect_ctx;
     /* The monotonic clock, in seconds, for every timeout and interval above; NULL for the
      * system's. For tests: drive time by hand and call sqlpool_maintain(). */
     double (*clock)(void *ctx);
@@ -419,6 +425,27 @@ SQLPOOL_API const char *sqlpool_backend(sqlpool *pool);
  * masked string needs, as snprintf does. A NULL db reads as "". Thread-safe.
  */
 SQLPOOL_API size_t sqlpool_db_mask(const char *db, char *out, size_t len);
+
+/*
+ * A histogram of durations, the one the pool keeps for its acquire waits: log-linear buckets
+ * (HdrHistogram-style), so any quantile is within 1/16 of the truth in constant memory and
+ * constant time per sample. For callers' own latencies. Not synchronised: one per thread,
+ * merged at the end.
+ */
+typedef struct sqlpool_histogram sqlpool_histogram;
+
+/* A new empty histogram, or NULL when out of memory. Free it with sqlpool_histogram_free. */
+SQLPOOL_API sqlpool_histogram *sqlpool_histogram_new(void);
+/* Free h; NULL is a no-op. */
+SQLPOOL_API void sqlpool_histogram_free(sqlpool_histogram *h);
+/* Add one sample of the given seconds (negative counts as 0). */
+SQLPOOL_API void sqlpool_histogram_record(sqlpool_histogram *h, double seconds);
+/* Add every sample of from into into. */
+SQLPOOL_API void sqlpool_histogram_merge(sqlpool_histogram *into, const sqlpool_histogram *from);
+/* How many samples; the value in seconds at quantile q in [0, 1] (0 when empty; 1 gives the
+ * largest sample exactly). */
+SQLPOOL_API long long sqlpool_histogram_count(const sqlpool_histogram *h);
+SQLPOOL_API double sqlpool_histogram_quantile(const sqlpool_histogram *h, double q);
 
 /*
  * Close the pool: threads waiting in sqlpool_acquire() return SQLPOOL_ECLOSED at once, idle

@@ -1,6 +1,10 @@
 /* histogram.c: the log-linear duration histogram. */
 #include "histogram.h"
 
+#include "sqlpool.h"
+
+#include <stdlib.h>
+
 static int msb(uint64_t v) {
     return 63 - __builtin_clzll(v);
 }
@@ -44,4 +48,37 @@ uint64_t sqlpool__hist_quantile(const sqlpool__histogram *h, double q) {
         }
     }
     return h->max_ns;
+}
+
+/* ---- the public face: the same histogram, in seconds ---- */
+
+struct sqlpool_histogram {
+    sqlpool__histogram h;
+};
+
+sqlpool_histogram *sqlpool_histogram_new(void) {
+    return calloc(1, sizeof(sqlpool_histogram));
+}
+
+void sqlpool_histogram_free(sqlpool_histogram *h) {
+    free(h);
+}
+
+void sqlpool_histogram_record(sqlpool_histogram *h, double seconds) {
+    sqlpool__hist_record(&h->h, seconds > 0 ? (uint64_t)(seconds * 1e9) : 0);
+}
+
+void sqlpool_histogram_merge(sqlpool_histogram *into, const sqlpool_histogram *from) {
+    for (int b = 0; b < SQLPOOL__HIST_BUCKETS; b++)
+        into->h.buckets[b] += from->h.buckets[b];
+    into->h.count += from->h.count;
+    if (from->h.max_ns > into->h.max_ns) into->h.max_ns = from->h.max_ns;
+}
+
+long long sqlpool_histogram_count(const sqlpool_histogram *h) {
+    return (long long)h->h.count;
+}
+
+double sqlpool_histogram_quantile(const sqlpool_histogram *h, double q) {
+    return (double)sqlpool__hist_quantile(&h->h, q) * 1e-9;
 }

@@ -450,7 +450,13 @@ static int connect_with_retry(sqlpool *pool, void **handle) {
         int retriable = 0, rc;
         double wait;
         err[0] = '\0';
-        rc = pool->backend->connect(pool->backend_state, handle, &retriable, err, sizeof err);
+        if (cfg->before_connect != NULL && cfg->before_connect(cfg->before_connect_ctx) != 0) {
+            rc = SQLPOOL_ECONNECT; /* injected: a failure that can pass */
+            retriable = 1;
+            sqlpool__format(err, sizeof err, "connect failed (injected by before_connect)");
+        } else {
+            rc = pool->backend->connect(pool->backend_state, handle, &retriable, err, sizeof err);
+        }
         if (rc == SQLPOOL_OK) return SQLPOOL_OK;
         if (!retriable) return sqlpool__fail(rc, "%s", err);
         if (attempt >= cfg->max_retries)

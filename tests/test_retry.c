@@ -296,7 +296,37 @@ static void test_retry_unknown_vfs_rejected(void **state) {
     assert_non_null(strstr(sqlpool_errmsg(), "no-such-vfs-registered"));
 }
 
+/* before_connect fails the first two attempts: they are retried like a busy database. */
+static int fail_twice(void *ctx) {
+    int *calls = ctx;
+    return ++*calls <= 2;
+}
+
+static void test_retry_before_connect_injects_passing_failures(void **state) {
+    fixture fx;
+    sqlpool_conn *conn = NULL;
+    int calls = 0;
+    (void)state;
+
+    fixture_init(&fx, NULL);
+    fx.cfg.before_connect = fail_twice;
+    fx.cfg.before_connect_ctx = &calls;
+    fixture_open(&fx);
+    assert_int_equal(sqlpool_acquire(fx.pool, &conn), SQLPOOL_OK);
+    assert_int_equal(calls, 3);
+    assert_int_equal(stats_of(fx.pool).connect_retries, 2);
+    assert_int_equal(testvfs_open_attempts(), 1); /* only the third attempt reached SQLite */
+    sqlpool_release(conn);
+    /* Failing every attempt exhausts the retries: SQLPOOL_EBUSY, naming the injection. */
+    calls = -100;
+    sqlpool_close_idle(fx.pool);
+    acquire_fails(fx.pool, SQLPOOL_EBUSY);
+    assert_non_null(strstr(sqlpool_errmsg(), "injected"));
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_retry_before_connect_injects_passing_failures),
     cmocka_unit_test(test_retry_busy_then_success),
     cmocka_unit_test(test_retry_locked_and_protocol_are_retried),
     cmocka_unit_test(test_retry_busy_exhausts_retries),
