@@ -1,0 +1,28 @@
+/*
+ * bench_plot.h: the chart of `sqlpool bench --sweep ... --plot FILE.svg`: throughput and p99
+ * latency against the swept value, pooled against unpooled, as a self-contained SVG file.
+ */
+#ifndef SQLPOOL_CLI_BENCH_PLOT_H
+#define SQLPOOL_CLI_BENCH_PLOT_H
+
+#include <stddef.h>
+
+/* One mode's figures at each swept value; a NULL array means the mode was not run. */
+typedef struct bench_plot_series {
+    const double *throughput; /* transactions per second */
+    const double *p99;        /* seconds */
+} bench_plot_series;
+
+typedef struct bench_plot {
+    const char *title;   /* e.g. "sqlpool bench: select1 on sqlite" */
+    const char *x_label; /* "clients" or "pool size" */
+    size_t npoints;      /* >= 1 */
+    const double *x;     /* the swept values, ascending */
+    bench_plot_series pooled, unpooled;
+} bench_plot;
+
+/* Write the chart to path (atomically: a temporary file, then a rename). Returns 0, or
+ * EXIT_CANTCREAT / EXIT_IOERR with a one-line message in err. */
+int bench_plot_svg(const char *path, const bench_plot *plot, char *err, size_t errlen);
+
+#endif
