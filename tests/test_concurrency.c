@@ -33,17 +33,10 @@ static void sleep_s(double s) {
     }
 }
 
-static sqlpool_stats stats_of(sqlpool *pool) {
-    sqlpool_stats st;
-    memset(&st, 0x5a, sizeof st);
-    sqlpool_stats_get(pool, &st);
-    return st;
-}
-
 /* Poll (1 ms) until stats.waiting reaches n; 1 on success, 0 after timeout seconds. */
 static int wait_for_waiting(sqlpool *pool, int n, double timeout) {
     double end = now_s() + timeout;
-    while (stats_of(pool).waiting != n) {
+    while (testutil_stats(pool).waiting != n) {
         if (now_s() > end) return 0;
         sleep_s(0.001);
     }
@@ -56,14 +49,6 @@ static sqlpool *open_pool(sqlpool_config *cfg) {
     if (rc != SQLPOOL_OK) fail_msg("sqlpool_open: %d %s", rc, sqlpool_errmsg());
     assert_non_null(pool);
     return pool;
-}
-
-static sqlpool_conn *acquire_ok(sqlpool *pool) {
-    sqlpool_conn *conn = NULL;
-    int rc = sqlpool_acquire(pool, &conn);
-    if (rc != SQLPOOL_OK) fail_msg("acquire: %d %s", rc, sqlpool_errmsg());
-    assert_non_null(conn);
-    return conn;
 }
 
 static void exec_ok(sqlite3 *db, const char *sql) {
@@ -130,7 +115,7 @@ static void test_concurrency_fifo_order(void **state) {
     cfg.max_open = 1;
     cfg.acquire_timeout = 10.0;
     pool = open_pool(&cfg);
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
 
     memset(&shared, 0, sizeof shared);
     shared.pool = pool;
@@ -142,9 +127,9 @@ static void test_concurrency_fifo_order(void **state) {
         args[i].index = i;
         assert_int_equal(pthread_create(&threads[i], NULL, fifo_worker, &args[i]), 0);
         if (!wait_for_waiting(pool, i + 1, 5.0))
-            fail_msg("thread %d never queued: waiting %d", i, stats_of(pool).waiting);
+            fail_msg("thread %d never queued: waiting %d", i, testutil_stats(pool).waiting);
     }
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.waiting, FIFO_THREADS);
     assert_int_equal(st.open, 1);
     assert_int_equal(st.in_use, 1);
@@ -158,7 +143,7 @@ static void test_concurrency_fifo_order(void **state) {
     for (int i = 0; i < FIFO_THREADS; i++)
         assert_int_equal(shared.order[i], i);
 
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 1); /* one connection went round, hand to hand */
     assert_int_equal(st.reused, FIFO_THREADS);
     assert_int_equal(st.wait_count, FIFO_THREADS);
@@ -230,7 +215,7 @@ static void test_concurrency_newcomer_never_overtakes_waiter(void **state) {
     cfg.max_open = 1;
     cfg.acquire_timeout = 10.0;
     pool = open_pool(&cfg);
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
     held_db = sqlpool_conn_sqlite(held);
 
     memset(&waiter, 0, sizeof waiter);
@@ -254,7 +239,7 @@ static void test_concurrency_newcomer_never_overtakes_waiter(void **state) {
 
     /* The release hands the connection straight to the waiter: it never sits idle. */
     sqlpool_release(held);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.in_use, 1);
     assert_int_equal(st.waiting, 0);
@@ -278,7 +263,7 @@ static void test_concurrency_newcomer_never_overtakes_waiter(void **state) {
     assert_int_equal(pthread_join(wt, NULL), 0);
     assert_int_equal(waiter.rc, SQLPOOL_OK);
     assert_ptr_equal(waiter.db, held_db); /* the same connection, handed over */
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.in_use, 0);
@@ -305,7 +290,7 @@ static void test_concurrency_acquire_timeout(void **state) {
     cfg.max_open = 1;
     cfg.acquire_timeout = 0.2;
     pool = open_pool(&cfg);
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
 
     t0 = now_s();
     rc = sqlpool_acquire(pool, &conn);
@@ -314,8 +299,8 @@ static void test_concurrency_acquire_timeout(void **state) {
     assert_null(conn);
     if (elapsed < 0.2 || elapsed > 1.2) fail_msg("timed out after %.3f s, not 0.2", elapsed);
     expect_timeout_message(sqlpool_errmsg(), "none");
-    assert_int_equal(stats_of(pool).timeouts, 1);
-    assert_int_equal(stats_of(pool).waiting, 0);
+    assert_int_equal(testutil_stats(pool).timeouts, 1);
+    assert_int_equal(testutil_stats(pool).waiting, 0);
 
     /* A deadline on the pool's clock instead. */
     conn = (sqlpool_conn *)&cfg;
@@ -326,12 +311,12 @@ static void test_concurrency_acquire_timeout(void **state) {
     assert_null(conn);
     if (elapsed < 0.1 || elapsed > 1.1) fail_msg("timed out after %.3f s, not 0.1", elapsed);
     expect_timeout_message(sqlpool_errmsg(), "none");
-    assert_int_equal(stats_of(pool).timeouts, 2);
+    assert_int_equal(testutil_stats(pool).timeouts, 2);
 
     /* The holder is unaffected. */
     assert_non_null(sqlpool_conn_sqlite(held));
     sqlpool_release(held);
-    assert_int_equal(stats_of(pool).idle, 1);
+    assert_int_equal(testutil_stats(pool).idle, 1);
     sqlpool_close(pool);
 }
 
@@ -360,13 +345,13 @@ static void test_concurrency_timeout_names_last_connect_error(void **state) {
     snprintf(connect_error, sizeof connect_error, "%s", sqlpool_errmsg());
     assert_true(strlen(connect_error) > 0);
 
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
     rc = sqlpool_acquire(pool, &conn);
     assert_int_equal(rc, SQLPOOL_ETIMEDOUT);
     assert_null(conn);
     expect_timeout_message(sqlpool_errmsg(), connect_error);
-    assert_int_equal(stats_of(pool).connect_failures, 1);
-    assert_int_equal(stats_of(pool).timeouts, 1);
+    assert_int_equal(testutil_stats(pool).connect_failures, 1);
+    assert_int_equal(testutil_stats(pool).timeouts, 1);
 
     sqlpool_release(held);
     sqlpool_close(pool);
@@ -423,7 +408,7 @@ static void test_concurrency_close_wakes_every_waiter(void **state) {
     cfg.acquire_timeout = 20.0; /* far beyond the test: only the close can end the waits */
     cfg.close_timeout = 0.2;
     pool = open_pool(&cfg);
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
 
     for (int i = 0; i < CLOSE_WAITERS; i++) {
         memset(&args[i], 0, sizeof args[i]);
@@ -431,7 +416,7 @@ static void test_concurrency_close_wakes_every_waiter(void **state) {
         assert_int_equal(pthread_create(&threads[i], NULL, close_waiter, &args[i]), 0);
     }
     if (!wait_for_waiting(pool, CLOSE_WAITERS, 5.0))
-        fail_msg("waiting %d, expected %d", stats_of(pool).waiting, CLOSE_WAITERS);
+        fail_msg("waiting %d, expected %d", testutil_stats(pool).waiting, CLOSE_WAITERS);
 
     memset(&carg, 0, sizeof carg);
     carg.pool = pool;
@@ -521,7 +506,7 @@ typedef struct connecting_arg {
 } connecting_arg;
 
 static void note_connecting(connecting_shared *sh) {
-    int c = stats_of(sh->pool).connecting;
+    int c = testutil_stats(sh->pool).connecting;
     int seen = atomic_load(&sh->max_connecting);
     while (c > seen && !atomic_compare_exchange_weak(&sh->max_connecting, &seen, c)) {
     }
@@ -599,7 +584,7 @@ static void test_concurrency_max_connecting(void **state) {
     /* One connects, the others queue for a turn. */
     end = now_s() + 5.0;
     for (;;) {
-        st = stats_of(pool);
+        st = testutil_stats(pool);
         if (st.connecting == 1 && st.waiting == CONNECTING_THREADS - 1) break;
         if (now_s() > end)
             fail_msg("connecting %d, waiting %d: never 1 and %d", st.connecting, st.waiting,
@@ -607,7 +592,7 @@ static void test_concurrency_max_connecting(void **state) {
         sleep_s(0.001);
     }
     sleep_s(0.05); /* let a stampede show, if there is one */
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.connecting, 1);
     assert_int_equal(st.open, 0);
     exec_ok(blocker, "COMMIT");
@@ -624,7 +609,7 @@ static void test_concurrency_max_connecting(void **state) {
             fail_msg("thread %d never saw all %d threads holding a connection (at most %d)", i,
                      CONNECTING_THREADS, atomic_load(&sh.holding));
     assert_int_equal(atomic_load(&sh.max_connecting), 1);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, CONNECTING_THREADS);
     assert_int_equal(st.connecting, 0);
     assert_int_equal(st.in_use, 0);
@@ -714,7 +699,7 @@ static void *stress_worker(void *p) {
 static void *stress_monitor(void *p) {
     stress_shared *sh = p;
     while (!atomic_load(&sh->stop)) {
-        sqlpool_stats st = stats_of(sh->pool);
+        sqlpool_stats st = testutil_stats(sh->pool);
         sh->samples++;
         if (st.open > sh->max_open_seen) sh->max_open_seen = st.open;
         if (st.open + st.connecting > STRESS_MAX_OPEN || st.idle > STRESS_MAX_OPEN) sh->bad_open++;
@@ -750,7 +735,7 @@ static void test_concurrency_stress(void **state) {
     cfg.acquire_timeout = 60.0;
     cfg.retry_backoff = 0.001;
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     exec_ok(sqlpool_conn_sqlite(conn), "CREATE TABLE t(thread INTEGER NOT NULL, seq INTEGER NOT "
                                        "NULL, PRIMARY KEY (thread, seq))");
     sqlpool_release(conn);
@@ -784,7 +769,7 @@ static void test_concurrency_stress(void **state) {
     assert_true(sh.samples > 0);
     assert_in_range(sh.max_open_seen, 1, STRESS_MAX_OPEN);
 
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.waiting, 0);
     assert_int_equal(st.connecting, 0);

@@ -14,13 +14,6 @@ static sqlpool *open_pool(const char *db) {
     return pool;
 }
 
-static sqlpool_conn *acquire_ok(sqlpool *pool) {
-    sqlpool_conn *conn = NULL;
-    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_OK);
-    assert_non_null(conn);
-    return conn;
-}
-
 static void expect_healthy(sqlpool_conn *conn) {
     sqlpool_health h;
     memset(&h, 'x', sizeof h); /* every field must be written, and terminated */
@@ -33,7 +26,7 @@ static void expect_healthy(sqlpool_conn *conn) {
 
 static void test_health_good_memory_connection(void **state) {
     sqlpool *pool = open_pool(NULL);
-    sqlpool_conn *conn = acquire_ok(pool);
+    sqlpool_conn *conn = testutil_acquire(pool);
     (void)state;
 
     expect_healthy(conn);
@@ -45,13 +38,13 @@ static void test_health_good_file_connection(void **state) {
     char *dir = testutil_tmpdir();
     char *path = testutil_format("%s/health.db", dir);
     sqlpool *pool = open_pool(path);
-    sqlpool_conn *conn = acquire_ok(pool);
+    sqlpool_conn *conn = testutil_acquire(pool);
     (void)state;
 
     expect_healthy(conn);
     sqlpool_release(conn);
     /* And again on the reused connection. */
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     expect_healthy(conn);
     sqlpool_release(conn);
     sqlpool_close(pool);
@@ -74,7 +67,7 @@ static int abort_statement(void *ctx) {
  */
 static void test_health_unhealthy_reports_error(void **state) {
     sqlpool *pool = open_pool(NULL);
-    sqlpool_conn *conn = acquire_ok(pool);
+    sqlpool_conn *conn = testutil_acquire(pool);
     sqlite3 *db = sqlpool_conn_sqlite(conn);
     sqlpool_health h;
     int calls = 0;
@@ -101,7 +94,7 @@ static void test_health_unhealthy_reports_error(void **state) {
 
 static void test_health_null_arguments(void **state) {
     sqlpool *pool = open_pool(NULL);
-    sqlpool_conn *conn = acquire_ok(pool);
+    sqlpool_conn *conn = testutil_acquire(pool);
     sqlpool_health h;
     (void)state;
 

@@ -66,35 +66,14 @@ static void fixture_fini(fixture *fx) {
     free(fx->dir);
 }
 
-static sqlpool_stats stats_of(sqlpool *pool) {
-    sqlpool_stats st;
-    memset(&st, 0x5a, sizeof st);
-    sqlpool_stats_get(pool, &st);
-    return st;
-}
-
-static sqlpool_conn *acquire_ok(sqlpool *pool) {
-    sqlpool_conn *conn = NULL;
-    int rc = sqlpool_acquire(pool, &conn);
-    if (rc != SQLPOOL_OK) fail_msg("acquire: %d %s", rc, sqlpool_errmsg());
-    assert_non_null(conn);
-    return conn;
-}
-
 static void maintain_ok(sqlpool *pool) {
     assert_int_equal(sqlpool_maintain(pool), SQLPOOL_OK);
-}
-
-static void exec_ok(sqlpool_conn *conn, const char *sql) {
-    char *err = NULL;
-    int rc = sqlite3_exec(sqlpool_conn_sqlite(conn), sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, err ? err : sqlite3_errstr(rc));
 }
 
 /* A connection's own mark, which a new connection does not have (sqlite3 pointers can be
  * reused once a handle is closed). */
 static void mark(sqlpool_conn *conn) {
-    exec_ok(conn, "CREATE TEMP TABLE mark(x)");
+    testutil_exec(conn, "CREATE TEMP TABLE mark(x)");
 }
 static int is_marked(sqlpool_conn *conn) {
     sqlite3_stmt *stmt = NULL;
@@ -125,21 +104,21 @@ static void test_maintain_idle_timeout_keeps_min_idle(void **state) {
     fx.cfg.idle_timeout = 10;
     fixture_open(&fx);
     for (int i = 0; i < 3; i++)
-        c[i] = acquire_ok(fx.pool);
+        c[i] = testutil_acquire(fx.pool);
     for (int i = 0; i < 3; i++)
         sqlpool_release(c[i]);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 3);
     assert_int_equal(st.created, 3);
 
     fx.clock.now += 9; /* not yet */
     maintain_ok(fx.pool);
-    assert_int_equal(stats_of(fx.pool).idle, 3);
-    assert_int_equal(stats_of(fx.pool).closed_idle, 0);
+    assert_int_equal(testutil_stats(fx.pool).idle, 3);
+    assert_int_equal(testutil_stats(fx.pool).closed_idle, 0);
 
     fx.clock.now += 2;
     maintain_ok(fx.pool);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.open, 1);
     assert_int_equal(st.closed_idle, 2);
@@ -148,8 +127,8 @@ static void test_maintain_idle_timeout_keeps_min_idle(void **state) {
 
     fx.clock.now += 100; /* the last one is min_idle's, however old */
     maintain_ok(fx.pool);
-    assert_int_equal(stats_of(fx.pool).idle, 1);
-    assert_int_equal(stats_of(fx.pool).closed_idle, 2);
+    assert_int_equal(testutil_stats(fx.pool).idle, 1);
+    assert_int_equal(testutil_stats(fx.pool).closed_idle, 2);
     fixture_fini(&fx);
 }
 
@@ -163,12 +142,12 @@ static void test_maintain_max_lifetime_retires_idle(void **state) {
     fixture_init(&fx, 0);
     fx.cfg.max_lifetime = 100;
     fixture_open(&fx);
-    sqlpool_release(acquire_ok(fx.pool));
+    sqlpool_release(testutil_acquire(fx.pool));
     fx.clock.now += 50;
-    sqlpool_release(acquire_ok(fx.pool)); /* use does not extend a lifetime */
+    sqlpool_release(testutil_acquire(fx.pool)); /* use does not extend a lifetime */
     fx.clock.now += 51;
     maintain_ok(fx.pool);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.closed_lifetime, 1);
     assert_int_equal(st.closed, 1);
     assert_int_equal(st.idle, 0);
@@ -185,13 +164,13 @@ static void test_maintain_max_lifetime_on_release(void **state) {
     fixture_init(&fx, 0);
     fx.cfg.max_lifetime = 100;
     fixture_open(&fx);
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     fx.clock.now += 101;
     maintain_ok(fx.pool); /* a borrowed connection is left alone... */
-    assert_int_equal(stats_of(fx.pool).closed_lifetime, 0);
-    assert_int_equal(stats_of(fx.pool).in_use, 1);
+    assert_int_equal(testutil_stats(fx.pool).closed_lifetime, 0);
+    assert_int_equal(testutil_stats(fx.pool).in_use, 1);
     sqlpool_release(conn); /* ...and retired when it comes back */
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.closed_lifetime, 1);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.in_use, 0);
@@ -212,19 +191,19 @@ static void test_maintain_max_lifetime_jitter(void **state) {
     fx.cfg.max_idle = JITTER_CONNS;
     fixture_open(&fx);
     for (int i = 0; i < JITTER_CONNS; i++)
-        c[i] = acquire_ok(fx.pool);
+        c[i] = testutil_acquire(fx.pool);
     for (int i = 0; i < JITTER_CONNS; i++)
         sqlpool_release(c[i]);
-    assert_int_equal(stats_of(fx.pool).idle, JITTER_CONNS);
+    assert_int_equal(testutil_stats(fx.pool).idle, JITTER_CONNS);
 
     fx.clock.now += 97; /* the jitter is at most 2.5%: nobody expires before 97.5 */
     maintain_ok(fx.pool);
-    assert_int_equal(stats_of(fx.pool).closed_lifetime, 0);
-    assert_int_equal(stats_of(fx.pool).idle, JITTER_CONNS);
+    assert_int_equal(testutil_stats(fx.pool).closed_lifetime, 0);
+    assert_int_equal(testutil_stats(fx.pool).idle, JITTER_CONNS);
 
     fx.clock.now += 3; /* and everybody by 100 */
     maintain_ok(fx.pool);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.closed_lifetime, JITTER_CONNS);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.open, 0);
@@ -242,22 +221,22 @@ static void test_maintain_min_idle_refill(void **state) {
     fixture_init(&fx, 0);
     fx.cfg.min_idle = 2;
     fixture_open(&fx);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 2); /* opened by sqlpool_open itself */
     assert_int_equal(st.created, 2);
 
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     sqlpool_discard(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.closed_broken, 1);
     maintain_ok(fx.pool);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 2);
     assert_int_equal(st.created, 3);
     assert_int_equal(st.open, 2);
     maintain_ok(fx.pool); /* nothing more to do */
-    assert_int_equal(stats_of(fx.pool).created, 3);
+    assert_int_equal(testutil_stats(fx.pool).created, 3);
     fixture_fini(&fx);
 }
 
@@ -271,18 +250,18 @@ static void test_maintain_keepalive_closes_broken(void **state) {
     fixture_init(&fx, 1);
     fx.cfg.keepalive_interval = 5;
     fixture_open(&fx);
-    sqlpool_release(acquire_ok(fx.pool));
+    sqlpool_release(testutil_acquire(fx.pool));
 
     fx.clock.now += 4; /* not due yet: no ping, so the fault goes unnoticed */
     testvfs_fail_reads(1);
     maintain_ok(fx.pool);
-    assert_int_equal(stats_of(fx.pool).idle, 1);
-    assert_int_equal(stats_of(fx.pool).closed, 0);
+    assert_int_equal(testutil_stats(fx.pool).idle, 1);
+    assert_int_equal(testutil_stats(fx.pool).closed, 0);
 
     fx.clock.now += 2;
     maintain_ok(fx.pool);
     testvfs_fail_reads(0);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.closed, 1);
     assert_int_equal(st.idle, 0);
@@ -300,19 +279,19 @@ static void test_maintain_keepalive_keeps_healthy(void **state) {
     fixture_init(&fx, 1);
     fx.cfg.keepalive_interval = 5;
     fixture_open(&fx);
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     mark(conn);
     sqlpool_release(conn);
     for (int i = 0; i < 3; i++) {
         fx.clock.now += 6;
         maintain_ok(fx.pool);
-        st = stats_of(fx.pool);
+        st = testutil_stats(fx.pool);
         assert_int_equal(st.idle, 1);
         assert_int_equal(st.closed, 0);
     }
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     assert_true(is_marked(conn));
-    assert_int_equal(stats_of(fx.pool).created, 1);
+    assert_int_equal(testutil_stats(fx.pool).created, 1);
     sqlpool_release(conn);
     assert_int_equal(log_count(&fx.log, "keepalive_failed"), 0);
     fixture_fini(&fx);
@@ -331,17 +310,17 @@ static void test_maintain_validation_bypass_skips_ping(void **state) {
     fixture_init(&fx, 1);
     fx.cfg.validation_bypass = 0.5;
     fixture_open(&fx);
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     db = sqlpool_conn_sqlite(conn);
     sqlpool_release(conn);
 
     /* Idle for less than validation_bypass: handed out unchecked, so a fault goes unseen. */
     fx.clock.now += 0.1;
     testvfs_fail_reads(1);
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     assert_ptr_equal(sqlpool_conn_sqlite(conn), db); /* nothing was closed in between */
     sqlpool_release(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.closed, 0);
 
@@ -352,12 +331,12 @@ static void test_maintain_validation_bypass_skips_ping(void **state) {
     rc = sqlpool_acquire(fx.pool, &conn);
     assert_int_not_equal(rc, SQLPOOL_OK);
     assert_null(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.open, 0);
     testvfs_fail_reads(0);
-    conn = acquire_ok(fx.pool);
-    exec_ok(conn, "CREATE TABLE IF NOT EXISTS t(x)");
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "CREATE TABLE IF NOT EXISTS t(x)");
     sqlpool_release(conn);
     fixture_fini(&fx);
 }
@@ -374,21 +353,21 @@ static void test_maintain_validation_replaces_deleted_file(void **state) {
     fixture_open(&fx);
     wal = testutil_format("%s-wal", fx.path);
     shm = testutil_format("%s-shm", fx.path);
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     mark(conn);
-    exec_ok(conn, "CREATE TABLE t(x)");
+    testutil_exec(conn, "CREATE TABLE t(x)");
     sqlpool_release(conn);
 
     assert_int_equal(unlink(fx.path), 0);
     (void)unlink(wal);
     (void)unlink(shm);
     fx.clock.now += 1.0;
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     assert_false(is_marked(conn)); /* a new connection */
-    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    testutil_exec(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
     assert_int_equal(access(fx.path, F_OK), 0); /* on a new file */
     sqlpool_release(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.created, 2);
     assert_int_equal(st.open, 1);
@@ -452,11 +431,11 @@ static void test_maintain_thread_closes_idle(void **state) {
     cfg.idle_timeout = 0.1;
     cfg.min_idle = 0;
     assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
-    sqlpool_release(acquire_ok(pool));
+    sqlpool_release(testutil_acquire(pool));
     end = now_s() + 2.0;
     for (;;) {
         struct timespec ts = {0, 5000000};
-        st = stats_of(pool);
+        st = testutil_stats(pool);
         if (st.idle == 0 || now_s() > end) break;
         (void)nanosleep(&ts, NULL);
     }
@@ -480,7 +459,7 @@ static int with_fn(sqlpool_conn *conn, void *p) {
     with_ctx *ctx = p;
     sqlite3_stmt *stmt = NULL;
     ctx->calls++;
-    ctx->in_use_inside = stats_of(ctx->pool).in_use;
+    ctx->in_use_inside = testutil_stats(ctx->pool).in_use;
     if (sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), "SELECT 6 * 7", -1, &stmt, NULL) ==
             SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW)
@@ -504,13 +483,13 @@ static void test_maintain_with_releases(void **state) {
     assert_int_equal(ctx.calls, 1);
     assert_int_equal(ctx.in_use_inside, 1);
     assert_int_equal(ctx.value, 42);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.idle, 1);
 
     ctx.result = SQLPOOL_EINVAL; /* any other failure: still released, and pooled */
     assert_int_equal(sqlpool_with(fx.pool, with_fn, &ctx), SQLPOOL_EINVAL);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.closed, 0);
@@ -518,7 +497,7 @@ static void test_maintain_with_releases(void **state) {
 
     ctx.result = SQLPOOL_EBROKEN; /* discarded */
     assert_int_equal(sqlpool_with(fx.pool, with_fn, &ctx), SQLPOOL_EBROKEN);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.closed_broken, 1);
@@ -537,24 +516,24 @@ static void test_maintain_with_acquire_error(void **state) {
     cfg.max_open = 1;
     cfg.acquire_timeout = 0.05;
     assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
     memset(&ctx, 0, sizeof ctx);
     ctx.pool = pool;
     assert_int_equal(sqlpool_with(pool, with_fn, &ctx), SQLPOOL_ETIMEDOUT);
     assert_int_equal(sqlpool_with(pool, NULL, &ctx), SQLPOOL_EINVAL);
     assert_int_equal(sqlpool_with(NULL, with_fn, &ctx), SQLPOOL_EINVAL);
     assert_int_equal(ctx.calls, 0); /* fn never ran without a connection */
-    assert_int_equal(stats_of(pool).in_use, 1);
+    assert_int_equal(testutil_stats(pool).in_use, 1);
     sqlpool_release(held);
-    assert_int_equal(stats_of(pool).in_use, 0);
+    assert_int_equal(testutil_stats(pool).in_use, 0);
     sqlpool_close(pool);
 }
 
 static int scoped_use(sqlpool *pool, int *in_use_inside) {
     SQLPOOL_SCOPED sqlpool_conn *conn = NULL;
     if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return -1;
-    *in_use_inside = stats_of(pool).in_use;
-    exec_ok(conn, "CREATE TABLE IF NOT EXISTS t(x)");
+    *in_use_inside = testutil_stats(pool).in_use;
+    testutil_exec(conn, "CREATE TABLE IF NOT EXISTS t(x)");
     return 7; /* conn is released on the way out */
 }
 
@@ -567,15 +546,15 @@ static void test_maintain_scoped_releases(void **state) {
     fixture_open(&fx);
     assert_int_equal(scoped_use(fx.pool, &inside), 7);
     assert_int_equal(inside, 1);
-    assert_int_equal(stats_of(fx.pool).in_use, 0);
-    assert_int_equal(stats_of(fx.pool).idle, 1);
+    assert_int_equal(testutil_stats(fx.pool).in_use, 0);
+    assert_int_equal(testutil_stats(fx.pool).idle, 1);
     {
-        SQLPOOL_SCOPED sqlpool_conn *conn = acquire_ok(fx.pool);
-        assert_int_equal(stats_of(fx.pool).in_use, 1);
+        SQLPOOL_SCOPED sqlpool_conn *conn = testutil_acquire(fx.pool);
+        assert_int_equal(testutil_stats(fx.pool).in_use, 1);
         assert_non_null(sqlpool_conn_sqlite(conn));
     }
-    assert_int_equal(stats_of(fx.pool).in_use, 0);
-    assert_int_equal(stats_of(fx.pool).created, 1);
+    assert_int_equal(testutil_stats(fx.pool).in_use, 0);
+    assert_int_equal(testutil_stats(fx.pool).created, 1);
     fixture_fini(&fx);
 }
 

@@ -13,30 +13,6 @@ static sqlpool *open_memory_pool(void) {
     return pool;
 }
 
-static sqlpool_conn *acquire_ok(sqlpool *pool) {
-    sqlpool_conn *conn = NULL;
-    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_OK);
-    assert_non_null(conn);
-    return conn;
-}
-
-static void exec_ok(sqlpool_conn *conn, const char *sql) {
-    char *err = NULL;
-    int rc = sqlite3_exec(sqlpool_conn_sqlite(conn), sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, err ? err : sqlite3_errstr(rc));
-}
-
-static long long query_int(sqlpool_conn *conn, const char *sql) {
-    sqlite3_stmt *stmt = NULL;
-    long long v;
-    int rc = sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), sql, -1, &stmt, NULL);
-    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, sqlite3_errmsg(sqlpool_conn_sqlite(conn)));
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    v = sqlite3_column_int64(stmt, 0);
-    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
-    return v;
-}
-
 static long long table_count(sqlpool_conn *conn, const char *name) {
     sqlite3_stmt *stmt = NULL;
     long long v;
@@ -53,18 +29,18 @@ static long long table_count(sqlpool_conn *conn, const char *name) {
 
 static void test_memory_connections_share_database(void **state) {
     sqlpool *pool = open_memory_pool();
-    sqlpool_conn *a = acquire_ok(pool), *b = acquire_ok(pool);
+    sqlpool_conn *a = testutil_acquire(pool), *b = testutil_acquire(pool);
     (void)state;
 
     assert_ptr_not_equal(a, b);
     assert_ptr_not_equal(sqlpool_conn_sqlite(a), sqlpool_conn_sqlite(b));
     assert_int_equal(table_count(b, "shared"), 0);
-    exec_ok(a, "CREATE TABLE shared(x); INSERT INTO shared VALUES (41), (1)");
+    testutil_exec(a, "CREATE TABLE shared(x); INSERT INTO shared VALUES (41), (1)");
     /* b is held the whole time and sees a's committed work, and the other way round. */
     assert_int_equal(table_count(b, "shared"), 1);
-    assert_int_equal(query_int(b, "SELECT sum(x) FROM shared"), 42);
-    exec_ok(b, "INSERT INTO shared VALUES (100)");
-    assert_int_equal(query_int(a, "SELECT sum(x) FROM shared"), 142);
+    assert_int_equal(testutil_query_int(b, "SELECT sum(x) FROM shared"), 42);
+    testutil_exec(b, "INSERT INTO shared VALUES (100)");
+    assert_int_equal(testutil_query_int(a, "SELECT sum(x) FROM shared"), 142);
     sqlpool_release(a);
     sqlpool_release(b);
     sqlpool_close(pool);
@@ -72,16 +48,16 @@ static void test_memory_connections_share_database(void **state) {
 
 static void test_memory_pools_do_not_share(void **state) {
     sqlpool *p1 = open_memory_pool(), *p2 = open_memory_pool();
-    sqlpool_conn *a = acquire_ok(p1), *b = acquire_ok(p2);
+    sqlpool_conn *a = testutil_acquire(p1), *b = testutil_acquire(p2);
     (void)state;
 
-    exec_ok(a, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    testutil_exec(a, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
     assert_int_equal(table_count(a, "t"), 1);
     assert_int_equal(table_count(b, "t"), 0);
     /* Creating the same table in the other pool works: it is another database. */
-    exec_ok(b, "CREATE TABLE t(x); INSERT INTO t VALUES (2), (3)");
-    assert_int_equal(query_int(a, "SELECT count(*) FROM t"), 1);
-    assert_int_equal(query_int(b, "SELECT count(*) FROM t"), 2);
+    testutil_exec(b, "CREATE TABLE t(x); INSERT INTO t VALUES (2), (3)");
+    assert_int_equal(testutil_query_int(a, "SELECT count(*) FROM t"), 1);
+    assert_int_equal(testutil_query_int(b, "SELECT count(*) FROM t"), 2);
     sqlpool_release(a);
     sqlpool_release(b);
     sqlpool_close(p1);
@@ -90,15 +66,15 @@ static void test_memory_pools_do_not_share(void **state) {
 
 static void test_memory_new_pool_starts_empty(void **state) {
     sqlpool *pool = open_memory_pool();
-    sqlpool_conn *conn = acquire_ok(pool);
+    sqlpool_conn *conn = testutil_acquire(pool);
     (void)state;
 
-    exec_ok(conn, "CREATE TABLE gone(x)");
+    testutil_exec(conn, "CREATE TABLE gone(x)");
     sqlpool_release(conn);
     sqlpool_close(pool);
     /* A pool opened after another closed gets a database of its own, not the old one. */
     pool = open_memory_pool();
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_int_equal(table_count(conn, "gone"), 0);
     sqlpool_release(conn);
     sqlpool_close(pool);
@@ -106,11 +82,11 @@ static void test_memory_new_pool_starts_empty(void **state) {
 
 static void test_memory_survives_close_idle(void **state) {
     sqlpool *pool = open_memory_pool();
-    sqlpool_conn *conn = acquire_ok(pool);
+    sqlpool_conn *conn = testutil_acquire(pool);
     sqlpool_stats st;
     (void)state;
 
-    exec_ok(conn, "CREATE TABLE kept(x); INSERT INTO kept VALUES (7), (8), (9)");
+    testutil_exec(conn, "CREATE TABLE kept(x); INSERT INTO kept VALUES (7), (8), (9)");
     sqlpool_release(conn);
     sqlpool_close_idle(pool);
     sqlpool_stats_get(pool, &st);
@@ -118,14 +94,14 @@ static void test_memory_survives_close_idle(void **state) {
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.closed, 1);
     /* No connection of the pool is open now; the keeper holds the database. */
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     sqlpool_stats_get(pool, &st);
     assert_int_equal(st.created, 2);
     assert_int_equal(st.reused, 0);
-    assert_int_equal(query_int(conn, "SELECT sum(x) FROM kept"), 24);
+    assert_int_equal(testutil_query_int(conn, "SELECT sum(x) FROM kept"), 24);
     sqlpool_discard(conn);
-    conn = acquire_ok(pool);
-    assert_int_equal(query_int(conn, "SELECT count(*) FROM kept"), 3);
+    conn = testutil_acquire(pool);
+    assert_int_equal(testutil_query_int(conn, "SELECT count(*) FROM kept"), 3);
     sqlpool_release(conn);
     sqlpool_close(pool);
 }

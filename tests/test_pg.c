@@ -199,21 +199,6 @@ static sqlpool *open_pool(const sqlpool_config *cfg) {
     return pool;
 }
 
-static sqlpool_conn *acquire_ok(sqlpool *pool) {
-    sqlpool_conn *conn = NULL;
-    int rc = sqlpool_acquire(pool, &conn);
-    if (rc != SQLPOOL_OK) fail_msg("acquire: %d %s", rc, sqlpool_errmsg());
-    assert_non_null(conn);
-    return conn;
-}
-
-static sqlpool_stats stats_of(sqlpool *pool) {
-    sqlpool_stats st;
-    memset(&st, 0x5a, sizeof st);
-    sqlpool_stats_get(pool, &st);
-    return st;
-}
-
 static PGconn *pg_of(sqlpool_conn *conn) {
     PGconn *pg = sqlpool_conn_pg(conn);
     assert_non_null(pg);
@@ -292,16 +277,16 @@ static void test_pg_acquire_creates_then_reuses(void **state) {
 
     pg_config(&cfg, NULL);
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     first = pg_of(conn);
     pid = PQbackendPID(first);
     assert_works(conn);
     sqlpool_release(conn);
 
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_ptr_equal(pg_of(conn), first);
     assert_int_equal(PQbackendPID(pg_of(conn)), pid);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.reused, 1);
     assert_int_equal(st.in_use, 1);
@@ -320,10 +305,10 @@ static void test_pg_idle_capped_at_max_idle(void **state) {
     cfg.max_idle = 2;
     pool = open_pool(&cfg);
     for (int i = 0; i < 4; i++)
-        conns[i] = acquire_ok(pool);
+        conns[i] = testutil_acquire(pool);
     for (int i = 0; i < 4; i++)
         sqlpool_release(conns[i]);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 4);
     assert_int_equal(st.idle, 2);
     assert_int_equal(st.open, 2);
@@ -343,12 +328,12 @@ static void test_pg_close_idle_drains(void **state) {
     pg_config(&cfg, url);
     pool = open_pool(&cfg);
     for (int i = 0; i < 3; i++)
-        conns[i] = acquire_ok(pool);
+        conns[i] = testutil_acquire(pool);
     for (int i = 0; i < 3; i++)
         sqlpool_release(conns[i]);
-    assert_int_equal(stats_of(pool).idle, 3);
+    assert_int_equal(testutil_stats(pool).idle, 3);
     sqlpool_close_idle(pool);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.open, 0);
     assert_int_equal(st.closed, 3);
@@ -397,7 +382,7 @@ static void *fifo_worker(void *p) {
 
 static int wait_for_waiting(sqlpool *pool, int n, double timeout) {
     double end = now_s() + timeout;
-    while (stats_of(pool).waiting != n) {
+    while (testutil_stats(pool).waiting != n) {
         if (now_s() > end) return 0;
         sleep_s(0.001);
     }
@@ -419,7 +404,7 @@ static void test_pg_fifo_handoff(void **state) {
     cfg.max_open = 1;
     cfg.acquire_timeout = 10.0;
     pool = open_pool(&cfg);
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
     pid = PQbackendPID(pg_of(held));
 
     memset(&shared, 0, sizeof shared);
@@ -431,7 +416,7 @@ static void test_pg_fifo_handoff(void **state) {
         args[i].index = i;
         assert_int_equal(pthread_create(&threads[i], NULL, fifo_worker, &args[i]), 0);
         if (!wait_for_waiting(pool, i + 1, 5.0))
-            fail_msg("thread %d never queued: waiting %d", i, stats_of(pool).waiting);
+            fail_msg("thread %d never queued: waiting %d", i, testutil_stats(pool).waiting);
     }
     sqlpool_release(held);
     for (int i = 0; i < FIFO_THREADS; i++)
@@ -441,7 +426,7 @@ static void test_pg_fifo_handoff(void **state) {
         assert_int_equal(shared.order[i], i);
         assert_int_equal(shared.pids[i], pid); /* handed over, never reopened */
     }
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.reused, FIFO_THREADS);
     assert_int_equal(st.in_use, 0);
@@ -462,7 +447,7 @@ static void test_pg_acquire_timeout_message(void **state) {
     cfg.max_open = 1;
     cfg.acquire_timeout = 0.2;
     pool = open_pool(&cfg);
-    held = acquire_ok(pool);
+    held = testutil_acquire(pool);
     t0 = now_s();
     rc = sqlpool_acquire(pool, &conn);
     took = now_s() - t0;
@@ -473,7 +458,7 @@ static void test_pg_acquire_timeout_message(void **state) {
         strstr(sqlpool_errmsg(), "in use 1") == NULL ||
         strstr(sqlpool_errmsg(), "last connect error: none") == NULL)
         fail_msg("no pool state in the message: %s", sqlpool_errmsg());
-    assert_int_equal(stats_of(pool).timeouts, 1);
+    assert_int_equal(testutil_stats(pool).timeouts, 1);
     sqlpool_release(held);
     sqlpool_close(pool);
 }
@@ -514,7 +499,7 @@ static void test_pg_exec_prepares_once(void **state) {
 
     pg_config(&cfg, NULL);
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     for (int i = 0; i < 100; i++)
         exec_cache_sql(conn, i);
     assert_int_equal(prepared_count(pg_of(conn), CACHE_SQL), 1);
@@ -522,13 +507,13 @@ static void test_pg_exec_prepares_once(void **state) {
     sqlpool_release(conn);
 
     /* The next borrow of the same connection still has it: nothing new is prepared. */
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     for (int i = 0; i < 10; i++)
         exec_cache_sql(conn, i);
     assert_int_equal(prepared_count(pg_of(conn), CACHE_SQL), 1);
     assert_int_equal(prepared_count(pg_of(conn), NULL), 1);
     sqlpool_release(conn);
-    assert_int_equal(stats_of(pool).created, 1);
+    assert_int_equal(testutil_stats(pool).created, 1);
     sqlpool_close(pool);
 }
 
@@ -541,7 +526,7 @@ static void test_pg_unnamed_statements_prepare_nothing(void **state) {
     pg_config(&cfg, NULL);
     cfg.pg_unnamed_statements = 1;
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     for (int i = 0; i < 20; i++)
         exec_cache_sql(conn, i);
     assert_int_equal(prepared_count(pg_of(conn), NULL), 0);
@@ -560,7 +545,7 @@ static void test_pg_reset_query_discard_all(void **state) {
     cfg.pg_reset_query = "DISCARD ALL";
     cfg.max_idle = 1;
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     first = pg_of(conn);
     exec_expect(conn, "SET application_name = 'dirty'", 0, NULL, PGRES_COMMAND_OK);
     for (int i = 0; i < 5; i++)
@@ -568,7 +553,7 @@ static void test_pg_reset_query_discard_all(void **state) {
     assert_int_equal(prepared_count(first, CACHE_SQL), 1);
     sqlpool_release(conn);
 
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_ptr_equal(pg_of(conn), first);
     assert_int_equal(prepared_count(first, NULL), 0);
     assert_int_equal(pq_int(first,
@@ -581,8 +566,8 @@ static void test_pg_reset_query_discard_all(void **state) {
         exec_cache_sql(conn, i);
     assert_int_equal(prepared_count(first, CACHE_SQL), 1);
     sqlpool_release(conn);
-    assert_int_equal(stats_of(pool).created, 1);
-    assert_int_equal(stats_of(pool).closed_broken, 0);
+    assert_int_equal(testutil_stats(pool).created, 1);
+    assert_int_equal(testutil_stats(pool).closed_broken, 0);
     sqlpool_close(pool);
 }
 
@@ -602,18 +587,18 @@ static void test_pg_server_restart_discards_stale(void **state) {
     cfg.retry_backoff = 0.05;
     pool = open_pool(&cfg);
     for (int i = 0; i < 3; i++) {
-        conns[i] = acquire_ok(pool);
+        conns[i] = testutil_acquire(pool);
         old[i] = PQbackendPID(pg_of(conns[i]));
     }
     for (int i = 0; i < 3; i++)
         sqlpool_release(conns[i]);
-    assert_int_equal(stats_of(pool).idle, 3);
+    assert_int_equal(testutil_stats(pool).idle, 3);
 
     rc = pg_ctl("-m fast restart");
     if (rc != 0) fail_msg("pg_ctl restart failed: %d", rc);
 
     for (int i = 0; i < 3; i++) {
-        conns[i] = acquire_ok(pool);
+        conns[i] = testutil_acquire(pool);
         for (int j = 0; j < 3; j++)
             if (PQbackendPID(pg_of(conns[i])) == old[j])
                 fail_msg("acquire %d got a connection from before the restart", i);
@@ -621,7 +606,7 @@ static void test_pg_server_restart_discards_stale(void **state) {
     }
     for (int i = 0; i < 3; i++)
         sqlpool_release(conns[i]);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     if (st.closed_broken < 1) fail_msg("closed_broken %lld, wanted >= 1", st.closed_broken);
     assert_int_equal(st.closed_broken, 3);
     assert_int_equal(st.in_use, 0);
@@ -640,7 +625,7 @@ static void test_pg_terminated_backend_replaced(void **state) {
     pg_config(&cfg, NULL);
     cfg.validation_bypass = 30.0; /* no ping on borrow: the cheap check alone must see it */
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     snprintf(pid, sizeof pid, "%d", PQbackendPID(pg_of(conn)));
     sqlpool_release(conn);
 
@@ -650,12 +635,12 @@ static void test_pg_terminated_backend_replaced(void **state) {
         side_wait_count("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int", pid, 0, 5.0),
         0);
 
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     if (PQbackendPID(pg_of(conn)) == atoi(pid))
         fail_msg("the next borrower got the terminated backend %s", pid);
     assert_works(conn);
     sqlpool_release(conn);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.created, 2);
     assert_stats_consistent(&st);
@@ -702,7 +687,7 @@ static void test_pg_server_down_at_start_retries(void **state) {
     if (rc != SQLPOOL_OK) fail_msg("acquire after %.3f s: %d %s", took, rc, err);
     assert_works(conn);
     sqlpool_release(conn);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     if (st.connect_retries < 1) fail_msg("connect_retries %lld, wanted > 0", st.connect_retries);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.connect_failures, 0);
@@ -742,7 +727,7 @@ static void expect_fast_failure(const char *db, const char *want, const char *se
     if (secret != NULL && strstr(sqlpool_errmsg(), secret) != NULL)
         fail_msg("the message has the password: %s", sqlpool_errmsg());
     if (took > 1.0) fail_msg("failed after %.3f s: not fast", took);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.connect_retries, 0);
     assert_int_equal(st.connect_failures, 1);
     assert_int_equal(st.open, 0);
@@ -823,7 +808,7 @@ static void test_pg_release_rolls_back_transaction(void **state) {
 
     side_exec("DROP TABLE IF EXISTS pg_release_tx; CREATE TABLE pg_release_tx (v int)");
     pool = one_conn_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     pg = pg_of(conn);
     pid = PQbackendPID(pg);
     pq_ok(pg, "BEGIN");
@@ -831,14 +816,14 @@ static void test_pg_release_rolls_back_transaction(void **state) {
     assert_int_equal(PQtransactionStatus(pg), PQTRANS_INTRANS);
     sqlpool_release(conn);
 
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     pg = pg_of(conn);
     assert_int_equal(PQbackendPID(pg), pid);
     assert_int_equal(PQtransactionStatus(pg), PQTRANS_IDLE);
     assert_int_equal(pq_int(pg, "SELECT count(*) FROM pg_release_tx", NULL), 0);
     sqlpool_release(conn);
-    assert_int_equal(stats_of(pool).closed_broken, 0);
-    assert_int_equal(stats_of(pool).reused, 1);
+    assert_int_equal(testutil_stats(pool).closed_broken, 0);
+    assert_int_equal(testutil_stats(pool).reused, 1);
     sqlpool_close(pool);
     assert_int_equal(side_int("SELECT count(*) FROM pg_release_tx", NULL), 0);
     side_exec("DROP TABLE pg_release_tx");
@@ -856,7 +841,7 @@ static void test_pg_release_rolls_back_failed_transaction(void **state) {
     side_exec("DROP TABLE IF EXISTS pg_release_failed_tx; "
               "CREATE TABLE pg_release_failed_tx (v int)");
     pool = one_conn_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     pg = pg_of(conn);
     pid = PQbackendPID(pg);
     exec_expect(conn, "BEGIN", 0, NULL, PGRES_COMMAND_OK);
@@ -872,14 +857,14 @@ static void test_pg_release_rolls_back_failed_transaction(void **state) {
     assert_int_equal(PQtransactionStatus(pg), PQTRANS_INERROR);
     sqlpool_release(conn);
 
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     pg = pg_of(conn);
     assert_int_equal(PQbackendPID(pg), pid);
     assert_int_equal(PQtransactionStatus(pg), PQTRANS_IDLE);
     assert_int_equal(pq_int(pg, "SELECT count(*) FROM pg_release_failed_tx", NULL), 0);
     assert_works(conn);
     sqlpool_release(conn);
-    assert_int_equal(stats_of(pool).closed_broken, 0);
+    assert_int_equal(testutil_stats(pool).closed_broken, 0);
     sqlpool_close(pool);
     side_exec("DROP TABLE pg_release_failed_tx");
 }
@@ -894,21 +879,21 @@ static void test_pg_release_closes_busy_connection(void **state) {
     (void)state;
 
     pool = one_conn_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     pg = pg_of(conn);
     pid = PQbackendPID(pg);
     assert_int_equal(PQsendQuery(pg, "SELECT pg_sleep(0.05)"), 1);
     sqlpool_release(conn); /* results never read */
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.open, 0);
     assert_int_equal(st.idle, 0);
 
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_true(PQbackendPID(pg_of(conn)) != pid);
     assert_works(conn);
     sqlpool_release(conn);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 2);
     assert_int_equal(st.reused, 0);
     assert_stats_consistent(&st);
@@ -1007,7 +992,7 @@ static void test_pg_stress_threads(void **state) {
             fail_msg("thread %d: committed %d of %d: %d %s", i, args[i].committed, STRESS_TX,
                      args[i].rc, args[i].err);
 
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.waiting, 0);
     assert_int_equal(st.connecting, 0);
@@ -1125,13 +1110,13 @@ static void test_pg_reset_query_keeps_statements(void **state) {
     cfg.max_idle = 1;
     pool = open_pool(&cfg);
     for (int i = 0; i < 20; i++) {
-        conn = acquire_ok(pool);
+        conn = testutil_acquire(pool);
         if (first == NULL) first = pg_of(conn);
         assert_ptr_equal(pg_of(conn), first);
         exec_cache_sql(conn, i);
         sqlpool_release(conn);
     }
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_int_equal(prepared_count(pg_of(conn), NULL), 1);
     sqlpool_release(conn);
     sqlpool_close(pool);
@@ -1167,11 +1152,11 @@ static void test_pg_secrets_not_leaked(void **state) {
     cfg.log_ctx = &log;
     cfg.log_level = SQLPOOL_LOG_DEBUG;
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_int_equal(sqlpool_conn_health(conn, &h), SQLPOOL_OK);
     assert_health_clean(&h, p.password);
     sqlpool_release(conn);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     sqlpool_release(conn);
     sqlpool_stats_get(pool, &st);
     assert_false(bytes_contain(&st, sizeof st, p.password));
@@ -1222,7 +1207,7 @@ static void test_pg_health(void **state) {
 
     pg_config(&cfg, NULL);
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     memset(&h, 0x5a, sizeof h);
     if (sqlpool_conn_health(conn, &h) != SQLPOOL_OK)
         fail_msg("health: %s (%s)", sqlpool_errmsg(), h.error);
@@ -1247,7 +1232,7 @@ static void test_pg_native_handles_by_backend(void **state) {
     /* PostgreSQL: no SQLite handle, no SQLite statements. */
     pg_config(&cfg, NULL);
     pool = open_pool(&cfg);
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_null(sqlpool_conn_sqlite(conn));
     assert_int_equal(sqlpool_conn_prepare(conn, "SELECT 1", &stmt), SQLPOOL_ENOTSUP);
     assert_null(stmt);
@@ -1261,7 +1246,7 @@ static void test_pg_native_handles_by_backend(void **state) {
     pool = NULL;
     assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
     assert_string_equal(sqlpool_backend(pool), "sqlite");
-    conn = acquire_ok(pool);
+    conn = testutil_acquire(pool);
     assert_null(sqlpool_conn_pg(conn));
     assert_non_null(sqlpool_conn_sqlite(conn));
     assert_int_equal(sqlpool_conn_pg_exec(conn, "SELECT 1", 0, NULL, &r), SQLPOOL_ENOTSUP);

@@ -29,49 +29,16 @@ static sqlpool *open_memory_pool_closing(int max_idle, double close_timeout) {
     return pool;
 }
 
-static sqlpool_stats stats_of(sqlpool *pool) {
-    sqlpool_stats st;
-    memset(&st, 0x5a, sizeof st);
-    sqlpool_stats_get(pool, &st);
-    return st;
-}
-
-static sqlpool_conn *acquire_ok(sqlpool *pool) {
-    sqlpool_conn *conn = NULL;
-    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_OK);
-    assert_non_null(conn);
-    assert_non_null(sqlpool_conn_sqlite(conn));
-    return conn;
-}
-
-static void exec_ok(sqlpool_conn *conn, const char *sql) {
-    sqlite3 *db = sqlpool_conn_sqlite(conn);
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, err ? err : sqlite3_errstr(rc));
-}
-
-static long long query_int(sqlpool_conn *conn, const char *sql) {
-    sqlite3_stmt *stmt = NULL;
-    long long v;
-    assert_int_equal(sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), sql, -1, &stmt, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    v = sqlite3_column_int64(stmt, 0);
-    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
-    return v;
-}
-
 static void test_pool_acquire_creates(void **state) {
     sqlpool *pool = open_memory_pool(5);
-    sqlpool_stats st = stats_of(pool);
+    sqlpool_stats st = testutil_stats(pool);
     sqlpool_conn *conn;
     (void)state;
 
     assert_int_equal(st.created, 0);
     assert_int_equal(st.open, 0);
-    conn = acquire_ok(pool);
-    st = stats_of(pool);
+    conn = testutil_acquire(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.reused, 0);
     assert_int_equal(st.in_use, 1);
@@ -80,7 +47,7 @@ static void test_pool_acquire_creates(void **state) {
     assert_int_equal(st.max_idle, 5);
     assert_int_equal(st.closed, 0);
     sqlpool_release(conn);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.idle, 1);
     sqlpool_close(pool);
@@ -93,13 +60,13 @@ static void test_pool_release_then_acquire_reuses(void **state) {
     sqlpool_stats st;
     (void)state;
 
-    first = acquire_ok(pool);
+    first = testutil_acquire(pool);
     db = sqlpool_conn_sqlite(first);
     sqlpool_release(first);
-    again = acquire_ok(pool);
+    again = testutil_acquire(pool);
     assert_ptr_not_equal(again, first);               /* a new borrow gets a new handle... */
     assert_ptr_equal(sqlpool_conn_sqlite(again), db); /* ...to the same connection */
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 1);
     assert_int_equal(st.reused, 1);
     assert_int_equal(st.in_use, 1);
@@ -121,9 +88,9 @@ static void test_pool_reuse_is_lifo(void **state) {
     sqlite3 *da, *db, *dc;
     (void)state;
 
-    a = acquire_ok(pool);
-    b = acquire_ok(pool);
-    c = acquire_ok(pool);
+    a = testutil_acquire(pool);
+    b = testutil_acquire(pool);
+    c = testutil_acquire(pool);
     da = db_of(a);
     db = db_of(b);
     dc = db_of(c);
@@ -134,17 +101,17 @@ static void test_pool_reuse_is_lifo(void **state) {
     sqlpool_release(a);
     sqlpool_release(c);
     /* The most recently released comes back first, again after a round trip. */
-    got[0] = acquire_ok(pool);
+    got[0] = testutil_acquire(pool);
     assert_ptr_equal(db_of(got[0]), dc);
     sqlpool_release(got[0]);
-    got[0] = acquire_ok(pool);
-    got[1] = acquire_ok(pool);
-    got[2] = acquire_ok(pool);
+    got[0] = testutil_acquire(pool);
+    got[1] = testutil_acquire(pool);
+    got[2] = testutil_acquire(pool);
     assert_ptr_equal(db_of(got[0]), dc);
     assert_ptr_equal(db_of(got[1]), da);
     assert_ptr_equal(db_of(got[2]), db);
-    assert_int_equal(stats_of(pool).created, 3);
-    assert_int_equal(stats_of(pool).reused, 4);
+    assert_int_equal(testutil_stats(pool).created, 3);
+    assert_int_equal(testutil_stats(pool).reused, 4);
     for (int i = 0; i < 3; i++)
         sqlpool_release(got[i]);
     sqlpool_close(pool);
@@ -161,16 +128,16 @@ static void test_pool_idle_capped_at_max_idle(void **state) {
         sqlpool_stats st;
 
         for (int i = 0; i < 2 * size; i++)
-            conns[i] = acquire_ok(pool);
-        st = stats_of(pool);
+            conns[i] = testutil_acquire(pool);
+        st = testutil_stats(pool);
         assert_int_equal(st.in_use, 2 * size);
         assert_int_equal(st.created, 2 * size);
         for (int i = 0; i < 2 * size; i++) {
             sqlpool_release(conns[i]);
-            st = stats_of(pool);
+            st = testutil_stats(pool);
             assert_true(st.idle <= size);
         }
-        st = stats_of(pool);
+        st = testutil_stats(pool);
         assert_int_equal(st.idle, size);
         assert_int_equal(st.closed, size);
         assert_int_equal(st.discarded, 0);
@@ -188,19 +155,19 @@ static void test_pool_close_idle_drains(void **state) {
     (void)state;
 
     for (int i = 0; i < 3; i++)
-        conns[i] = acquire_ok(pool);
+        conns[i] = testutil_acquire(pool);
     for (int i = 0; i < 3; i++)
         sqlpool_release(conns[i]);
-    assert_int_equal(stats_of(pool).idle, 3);
+    assert_int_equal(testutil_stats(pool).idle, 3);
     sqlpool_close_idle(pool);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.open, 0);
     assert_int_equal(st.closed, 3);
     assert_int_equal(st.discarded, 0);
     /* The pool still works afterwards, with a new connection. */
-    conns[0] = acquire_ok(pool);
-    st = stats_of(pool);
+    conns[0] = testutil_acquire(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 4);
     assert_int_equal(st.reused, 0);
     sqlpool_release(conns[0]);
@@ -209,19 +176,19 @@ static void test_pool_close_idle_drains(void **state) {
 
 static void test_pool_close_idle_leaves_borrowed(void **state) {
     sqlpool *pool = open_memory_pool(5);
-    sqlpool_conn *held = acquire_ok(pool), *other = acquire_ok(pool);
+    sqlpool_conn *held = testutil_acquire(pool), *other = testutil_acquire(pool);
     sqlpool_stats st;
     (void)state;
 
     sqlpool_release(other);
     sqlpool_close_idle(pool);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.in_use, 1);
     assert_int_equal(st.closed, 1);
-    exec_ok(held, "CREATE TABLE t(x)");
+    testutil_exec(held, "CREATE TABLE t(x)");
     sqlpool_release(held);
-    assert_int_equal(stats_of(pool).idle, 1);
+    assert_int_equal(testutil_stats(pool).idle, 1);
     sqlpool_close(pool);
 }
 
@@ -233,46 +200,46 @@ static void test_pool_shrink_keeps_most_recent(void **state) {
     (void)state;
 
     for (int i = 0; i < 5; i++) {
-        conns[i] = acquire_ok(pool);
+        conns[i] = testutil_acquire(pool);
         dbs[i] = db_of(conns[i]);
     }
     for (int i = 0; i < 5; i++)
         sqlpool_release(conns[i]); /* conns[4] is the most recent */
     assert_int_equal(sqlpool_shrink(pool, 2), 3);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.idle, 2);
     assert_int_equal(st.closed, 3);
     assert_int_equal(st.max_idle, 5);
     /* Nothing more to close. */
     assert_int_equal(sqlpool_shrink(pool, 2), 0);
     assert_int_equal(sqlpool_shrink(pool, 4), 0);
-    assert_int_equal(stats_of(pool).idle, 2);
-    got = acquire_ok(pool);
+    assert_int_equal(testutil_stats(pool).idle, 2);
+    got = testutil_acquire(pool);
     assert_ptr_equal(db_of(got), dbs[4]);
-    conns[0] = acquire_ok(pool);
+    conns[0] = testutil_acquire(pool);
     assert_ptr_equal(db_of(conns[0]), dbs[3]);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.created, 5);
     sqlpool_release(conns[0]);
     sqlpool_release(got);
     assert_int_equal(sqlpool_shrink(pool, 0), 2);
-    assert_int_equal(stats_of(pool).idle, 0);
-    assert_int_equal(stats_of(pool).closed, 5);
+    assert_int_equal(testutil_stats(pool).idle, 0);
+    assert_int_equal(testutil_stats(pool).closed, 5);
     sqlpool_close(pool);
 }
 
 static void test_pool_shrink_rejects_bad_arguments(void **state) {
     sqlpool *pool = open_memory_pool(5);
-    sqlpool_conn *conn = acquire_ok(pool);
+    sqlpool_conn *conn = testutil_acquire(pool);
     (void)state;
 
     sqlpool_release(conn);
     assert_int_equal(sqlpool_shrink(pool, -1), SQLPOOL_EINVAL);
     assert_non_null(strstr(sqlpool_errmsg(), "negative"));
-    assert_int_equal(stats_of(pool).idle, 1);
+    assert_int_equal(testutil_stats(pool).idle, 1);
     assert_int_equal(sqlpool_shrink(NULL, 0), SQLPOOL_EINVAL);
-    assert_int_equal(stats_of(pool).closed, 0);
+    assert_int_equal(testutil_stats(pool).closed, 0);
     sqlpool_close(pool);
 }
 
@@ -282,22 +249,22 @@ static void test_pool_peak_in_use(void **state) {
     sqlpool_stats st;
     (void)state;
 
-    assert_int_equal(stats_of(pool).peak_in_use, 0);
+    assert_int_equal(testutil_stats(pool).peak_in_use, 0);
     for (int i = 0; i < 3; i++)
-        conns[i] = acquire_ok(pool);
-    assert_int_equal(stats_of(pool).peak_in_use, 3);
+        conns[i] = testutil_acquire(pool);
+    assert_int_equal(testutil_stats(pool).peak_in_use, 3);
     for (int i = 0; i < 3; i++)
         sqlpool_release(conns[i]);
-    conns[0] = acquire_ok(pool);
-    st = stats_of(pool);
+    conns[0] = testutil_acquire(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.in_use, 1);
     assert_int_equal(st.peak_in_use, 3);
     for (int i = 1; i < 4; i++)
-        conns[i] = acquire_ok(pool);
-    assert_int_equal(stats_of(pool).peak_in_use, 4);
+        conns[i] = testutil_acquire(pool);
+    assert_int_equal(testutil_stats(pool).peak_in_use, 4);
     for (int i = 0; i < 4; i++)
         sqlpool_release(conns[i]);
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.peak_in_use, 4);
     sqlpool_close(pool);
@@ -379,7 +346,7 @@ static void test_pool_null_arguments_harmless(void **state) {
     sqlpool_stats_get(NULL, &st);
     sqlpool_stats_get(pool, NULL);
     assert_null(sqlpool_conn_sqlite(NULL));
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.created, 0);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.connect_failures, 0);
@@ -451,25 +418,26 @@ static void test_pool_errmsg_set_on_failure(void **state) {
 
 static void test_pool_close_with_borrowed_connection(void **state) {
     sqlpool *pool = open_memory_pool_closing(5, 0.05);
-    sqlpool_conn *a = acquire_ok(pool), *b = acquire_ok(pool), *idle = acquire_ok(pool);
+    sqlpool_conn *a = testutil_acquire(pool), *b = testutil_acquire(pool),
+                 *idle = testutil_acquire(pool);
     (void)state;
 
     sqlpool_release(idle);
-    exec_ok(a, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)");
+    testutil_exec(a, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)");
     sqlpool_close(pool);
     /* Borrowed connections keep working, and still share the in-memory database. */
-    exec_ok(a, "INSERT INTO t VALUES (3)");
-    assert_int_equal(query_int(b, "SELECT count(*) FROM t"), 3);
+    testutil_exec(a, "INSERT INTO t VALUES (3)");
+    assert_int_equal(testutil_query_int(b, "SELECT count(*) FROM t"), 3);
     sqlpool_release(a);
-    exec_ok(b, "INSERT INTO t VALUES (4)");
-    assert_int_equal(query_int(b, "SELECT sum(x) FROM t"), 10);
+    testutil_exec(b, "INSERT INTO t VALUES (4)");
+    assert_int_equal(testutil_query_int(b, "SELECT sum(x) FROM t"), 10);
     /* The last release frees the pool; ASan reports a leak if it does not. */
     sqlpool_release(b);
 }
 
 static void test_pool_acquire_after_close_fails(void **state) {
     sqlpool *pool = open_memory_pool_closing(5, 0);
-    sqlpool_conn *held = acquire_ok(pool), *conn = (sqlpool_conn *)&conn;
+    sqlpool_conn *held = testutil_acquire(pool), *conn = (sqlpool_conn *)&conn;
     (void)state;
 
     sqlpool_close(pool);
@@ -539,9 +507,9 @@ static void test_pool_threads_stress(void **state) {
     cfg.max_idle = 4;
     cfg.connect_timeout = 30.0;
     assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
-    conn = acquire_ok(pool);
-    exec_ok(conn, "CREATE TABLE t(thread INTEGER NOT NULL, seq INTEGER NOT NULL, "
-                  "PRIMARY KEY (thread, seq))");
+    conn = testutil_acquire(pool);
+    testutil_exec(conn, "CREATE TABLE t(thread INTEGER NOT NULL, seq INTEGER NOT NULL, "
+                        "PRIMARY KEY (thread, seq))");
     sqlpool_release(conn);
 
     for (int i = 0; i < STRESS_THREADS; i++) {
@@ -556,7 +524,7 @@ static void test_pool_threads_stress(void **state) {
         if (args[i].failures != 0)
             fail_msg("thread %d: %d failures, first: %s", i, args[i].failures, args[i].first_error);
 
-    st = stats_of(pool);
+    st = testutil_stats(pool);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.open, st.idle);
     assert_true(st.idle >= 1);
@@ -568,13 +536,16 @@ static void test_pool_threads_stress(void **state) {
     assert_int_equal(st.discarded, 0);
     assert_int_equal(st.connect_failures, 0);
 
-    conn = acquire_ok(pool);
-    assert_int_equal(query_int(conn, "SELECT count(*) FROM t"), STRESS_THREADS * STRESS_CYCLES);
-    assert_int_equal(query_int(conn, "SELECT count(DISTINCT thread) FROM t"), STRESS_THREADS);
-    assert_int_equal(query_int(conn, "SELECT count(*) FROM (SELECT thread FROM t GROUP BY thread "
-                                     "HAVING count(*) = 2000 AND min(seq) = 0 "
-                                     "AND max(seq) = 1999)"),
+    conn = testutil_acquire(pool);
+    assert_int_equal(testutil_query_int(conn, "SELECT count(*) FROM t"),
+                     STRESS_THREADS * STRESS_CYCLES);
+    assert_int_equal(testutil_query_int(conn, "SELECT count(DISTINCT thread) FROM t"),
                      STRESS_THREADS);
+    assert_int_equal(
+        testutil_query_int(conn, "SELECT count(*) FROM (SELECT thread FROM t GROUP BY thread "
+                                 "HAVING count(*) = 2000 AND min(seq) = 0 "
+                                 "AND max(seq) = 1999)"),
+        STRESS_THREADS);
     sqlpool_release(conn);
     sqlpool_close(pool);
     testutil_rmtree(dir);

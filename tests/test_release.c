@@ -38,26 +38,6 @@ static void fixture_fini(fixture *fx) {
     free(fx->dir);
 }
 
-static sqlpool_stats stats_of(sqlpool *pool) {
-    sqlpool_stats st;
-    sqlpool_stats_get(pool, &st);
-    return st;
-}
-
-static sqlpool_conn *acquire_ok(sqlpool *pool) {
-    sqlpool_conn *conn = NULL;
-    int rc = sqlpool_acquire(pool, &conn);
-    if (rc != SQLPOOL_OK) fail_msg("acquire: %d %s", rc, sqlpool_errmsg());
-    assert_non_null(conn);
-    return conn;
-}
-
-static void exec_ok(sqlpool_conn *conn, const char *sql) {
-    char *err = NULL;
-    int rc = sqlite3_exec(sqlpool_conn_sqlite(conn), sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, err ? err : sqlite3_errstr(rc));
-}
-
 static long long query_int(sqlpool_conn *conn, const char *sql) {
     sqlite3_stmt *stmt = NULL;
     long long v;
@@ -83,24 +63,24 @@ static void test_release_rolls_back_open_transaction(void **state) {
     (void)state;
 
     fixture_init(&fx, 0);
-    conn = acquire_ok(fx.pool);
-    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
-    exec_ok(conn, "BEGIN; INSERT INTO t VALUES (2)");
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    testutil_exec(conn, "BEGIN; INSERT INTO t VALUES (2)");
     db = sqlpool_conn_sqlite(conn);
     assert_int_equal(sqlite3_get_autocommit(db), 0);
     sqlpool_release(conn);
 
-    again = acquire_ok(fx.pool);
+    again = testutil_acquire(fx.pool);
     assert_ptr_equal(sqlpool_conn_sqlite(again), db);
     assert_int_equal(sqlite3_get_autocommit(sqlpool_conn_sqlite(again)), 1);
     assert_int_equal(query_int(again, "SELECT count(*) FROM t"), 1);
     assert_int_equal(query_int(again, "SELECT max(x) FROM t"), 1);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.reused, 1);
     assert_int_equal(st.discarded, 0);
     /* The write lock went with the rollback: another connection can write. */
-    conn = acquire_ok(fx.pool);
-    exec_ok(conn, "INSERT INTO t VALUES (3)");
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "INSERT INTO t VALUES (3)");
     assert_int_equal(query_int(again, "SELECT count(*) FROM t"), 2);
     sqlpool_release(conn);
     sqlpool_release(again);
@@ -115,8 +95,8 @@ static void test_release_resets_busy_statement(void **state) {
     (void)state;
 
     fixture_init(&fx, 0);
-    conn = acquire_ok(fx.pool);
-    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)");
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2), (3)");
     assert_int_equal(sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), "SELECT x FROM t ORDER BY x", -1,
                                         &stmt, NULL),
                      SQLITE_OK);
@@ -125,14 +105,14 @@ static void test_release_resets_busy_statement(void **state) {
     db = sqlpool_conn_sqlite(conn);
     sqlpool_release(conn);
 
-    again = acquire_ok(fx.pool);
+    again = testutil_acquire(fx.pool);
     assert_ptr_equal(sqlpool_conn_sqlite(again), db);
     assert_false(sqlite3_stmt_busy(stmt));
     /* Reset, not finalized: it runs again from the first row. */
     assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(stmt, 0), 1);
     assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
-    assert_int_equal(stats_of(fx.pool).discarded, 0);
+    assert_int_equal(testutil_stats(fx.pool).discarded, 0);
     sqlpool_release(again);
     fixture_fini(&fx);
 }
@@ -144,16 +124,16 @@ static void test_release_discard_closes(void **state) {
     (void)state;
 
     fixture_init(&fx, 0);
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     sqlpool_discard(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.open, 0);
     assert_int_equal(st.discarded, 1);
     assert_int_equal(st.closed, 1);
-    next = acquire_ok(fx.pool);
-    st = stats_of(fx.pool);
+    next = testutil_acquire(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.created, 2);
     assert_int_equal(st.reused, 0);
     sqlpool_release(next);
@@ -167,21 +147,21 @@ static void test_release_ping_closes_broken_connection(void **state) {
     (void)state;
 
     fixture_init(&fx, 1);
-    conn = acquire_ok(fx.pool);
-    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
     assert_int_equal(query_int(conn, "SELECT count(*) FROM t"), 1); /* pages now cached */
     testvfs_fail_reads(1);
     sqlpool_release(conn);
     testvfs_fail_reads(0);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.discarded, 1);
     assert_int_equal(st.closed, 1);
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.in_use, 0);
     assert_true(log_has(&fx.log, "pool_discard reason="));
     /* The fault is gone: a new connection sees the data. */
-    conn = acquire_ok(fx.pool);
-    assert_int_equal(stats_of(fx.pool).created, 2);
+    conn = testutil_acquire(fx.pool);
+    assert_int_equal(testutil_stats(fx.pool).created, 2);
     assert_int_equal(query_int(conn, "SELECT count(*) FROM t"), 1);
     sqlpool_release(conn);
     fixture_fini(&fx);
@@ -194,10 +174,10 @@ static void test_release_ping_keeps_healthy_connection(void **state) {
     (void)state;
 
     fixture_init(&fx, 1);
-    conn = acquire_ok(fx.pool);
-    exec_ok(conn, "CREATE TABLE t(x)");
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "CREATE TABLE t(x)");
     sqlpool_release(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.discarded, 0);
     assert_int_equal(st.closed, 0);
@@ -213,15 +193,15 @@ static void test_release_without_ping_pools_connection(void **state) {
     (void)state;
 
     fixture_init(&fx, 0);
-    conn = acquire_ok(fx.pool);
-    exec_ok(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "CREATE TABLE t(x); INSERT INTO t VALUES (1)");
     db = sqlpool_conn_sqlite(conn);
     sqlpool_release(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.discarded, 0);
     assert_int_equal(st.closed, 0);
-    again = acquire_ok(fx.pool);
+    again = testutil_acquire(fx.pool);
     assert_ptr_equal(sqlpool_conn_sqlite(again), db);
     sqlpool_release(again);
     fixture_fini(&fx);
@@ -234,18 +214,18 @@ static void test_release_double_release_harmless(void **state) {
     (void)state;
 
     fixture_init(&fx, 0);
-    conn = acquire_ok(fx.pool);
+    conn = testutil_acquire(fx.pool);
     sqlpool_release(conn);
     sqlpool_release(conn);
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.idle, 1);
     assert_int_equal(st.in_use, 0);
     assert_int_equal(st.open, 1);
     assert_int_equal(st.closed, 0);
     assert_true(log_has(&fx.log, "conn_misuse release"));
 
-    a = acquire_ok(fx.pool);
-    b = acquire_ok(fx.pool);
+    a = testutil_acquire(fx.pool);
+    b = testutil_acquire(fx.pool);
     assert_ptr_not_equal(a, conn); /* the same connection, borrowed anew */
     assert_ptr_not_equal(a, b);
     /* The old handle now names someone else's borrow: every use of it is refused. */
@@ -253,16 +233,16 @@ static void test_release_double_release_harmless(void **state) {
     assert_null(sqlpool_conn_sqlite(conn));
     assert_int_equal(sqlpool_conn_prepare(conn, "SELECT 1", &(sqlite3_stmt *){NULL}),
                      SQLPOOL_EMISUSE);
-    assert_int_equal(stats_of(fx.pool).in_use, 2);
-    exec_ok(a, "SELECT 1");
+    assert_int_equal(testutil_stats(fx.pool).in_use, 2);
+    testutil_exec(a, "SELECT 1");
     assert_ptr_not_equal(sqlpool_conn_sqlite(a), sqlpool_conn_sqlite(b));
-    st = stats_of(fx.pool);
+    st = testutil_stats(fx.pool);
     assert_int_equal(st.created, 2);
     assert_int_equal(st.in_use, 2);
     assert_int_equal(st.idle, 0);
     sqlpool_release(a);
     sqlpool_release(b);
-    assert_int_equal(stats_of(fx.pool).idle, 2);
+    assert_int_equal(testutil_stats(fx.pool).idle, 2);
     fixture_fini(&fx);
 }
 

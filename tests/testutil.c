@@ -2,6 +2,8 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "testutil.h"
 
+#include <sqlite3.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -185,4 +187,37 @@ int testutil_run_cli(const char *cwd, const char *const *args, char **out, char 
     else
         free(bufs[1]);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+sqlpool_stats testutil_stats(sqlpool *pool) {
+    sqlpool_stats st;
+    memset(&st, 0x5a, sizeof st);
+    sqlpool_stats_get(pool, &st);
+    return st;
+}
+
+sqlpool_conn *testutil_acquire(sqlpool *pool) {
+    sqlpool_conn *conn = NULL;
+    int rc = sqlpool_acquire(pool, &conn);
+    if (rc != SQLPOOL_OK) fail_msg("acquire: %d %s", rc, sqlpool_errmsg());
+    assert_non_null(conn);
+    return conn;
+}
+
+void testutil_exec(sqlpool_conn *conn, const char *sql) {
+    char *err = NULL;
+    int rc = sqlite3_exec(sqlpool_conn_sqlite(conn), sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) fail_msg("%s: %s", sql, err ? err : sqlite3_errstr(rc));
+}
+
+long long testutil_query_int(sqlpool_conn *conn, const char *sql) {
+    sqlite3 *db = sqlpool_conn_sqlite(conn);
+    sqlite3_stmt *stmt = NULL;
+    long long v;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    v = sqlite3_column_int64(stmt, 0);
+    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
+    return v;
 }

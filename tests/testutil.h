@@ -37,6 +37,17 @@ char *testutil_format(const char *fmt, ...)
 #endif
     ;
 
+/* The pool helpers every test file uses. They fail the test (printing the library's
+ * message) instead of returning errors. */
+/* A snapshot of the pool's stats (pre-filled with junk, so an unset field shows). */
+sqlpool_stats testutil_stats(sqlpool *pool);
+/* sqlpool_acquire that must succeed. */
+sqlpool_conn *testutil_acquire(sqlpool *pool);
+/* Run SQL on a borrowed SQLite connection; it must succeed. */
+void testutil_exec(sqlpool_conn *conn, const char *sql);
+/* The first column of the first row of a query on a borrowed SQLite connection. */
+long long testutil_query_int(sqlpool_conn *conn, const char *sql);
+
 /* Captured log lines of a pool (a sqlpool_log_fn target). */
 typedef struct testutil_log {
     char lines[64][256];
