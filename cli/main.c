@@ -1,13 +1,16 @@
 /* main.c: the sqlpool command: parse the flags, then run the chosen command. */
+#include "bench.h"
 #include "commands.h"
 #include "exitcodes.h"
 #include "logger.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char usage_text[] =
     "Usage: sqlpool [run] [OPTION]...\n"
     "       sqlpool health [--db DB] [--timeout S] [--retries N] [--log-level LEVEL]\n"
+    "       sqlpool bench --db DB [OPTION]...   (see 'sqlpool bench --help')\n"
     "\n"
     "The SQL Connection Simulator: read labels from a text file, insert them into the\n"
     "table 'events' through a connection pool, read them back, and write a JSON summary\n"
@@ -40,9 +43,27 @@ static const char usage_text[] =
     "  sqlpool run --db events.db --pool-size 3 --quiet\n"
     "  sqlpool health --db events.db\n";
 
+/* sqlpool bench has its own flags and parser. */
+static int main_bench(int argc, char **argv) {
+    bench_options opts;
+    char err[512];
+    if (bench_options_parse(argc, argv, &opts, err, sizeof err) != 0) {
+        commands_error("%s (see 'sqlpool bench --help')", err);
+        return EXIT_USAGE;
+    }
+    if (opts.help) {
+        fputs(bench_usage_text, stdout);
+        return fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
+    }
+    logger_set_level(opts.log_level);
+    return command_bench(&opts);
+}
+
 int main(int argc, char **argv) {
     cli_options opts;
     char err[512];
+
+    if (argc > 1 && strcmp(argv[1], "bench") == 0) return main_bench(argc, argv);
 
     if (options_parse(argc, argv, &opts, err, sizeof err) != 0) {
         commands_error("%s (see 'sqlpool --help')", err);

@@ -1,0 +1,127 @@
+/*
+ * bench.h: `sqlpool bench`, a connection workload simulator modeled on pgbench: N client
+ * threads run short transactions for a time or a count, through the pool or with a native
+ * connect per transaction, and the run is reported as throughput, latency and acquire-wait
+ * quantiles, connects, retries, timeouts and errors.
+ *
+ * Counting rule: a transaction is counted once, when it ends. One that committed (or, for
+ * select1, returned its row) is a transaction; one that failed anywhere (no connection, an
+ * acquire timeout, a statement error, a failed commit) is an error instead. So with
+ * --transactions N each client makes N attempts and transactions + errors == clients x N.
+ */
+#ifndef SQLPOOL_CLI_BENCH_H
+#define SQLPOOL_CLI_BENCH_H
+
+#include "sqlpool.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define BENCH_MAX_SWEEP 32
+
+typedef enum { BENCH_SELECT1, BENCH_INSERT, BENCH_READ_WRITE } bench_workload;
+typedef enum { BENCH_POOLED = 1, BENCH_UNPOOLED = 2, BENCH_BOTH = 3 } bench_mode;
+typedef enum { BENCH_SWEEP_NONE, BENCH_SWEEP_CLIENTS, BENCH_SWEEP_POOL_SIZE } bench_sweep;
+
+typedef struct bench_options {
+    const char *db;          /* --db, required */
+    int clients;             /* --clients, default 4 */
+    double duration;         /* --duration seconds, default 5 (when transactions == 0) */
+    long transactions;       /* --transactions per client; 0: run for duration */
+    int pool_size;           /* --pool-size (max_idle); 0: the number of clients */
+    int max_open;            /* --max-open; -1: the pool size; 0: no cap */
+    double acquire_timeout;  /* --acquire-timeout, default 30 */
+    double timeout;          /* --timeout (connect timeout), default 5 */
+    int retries;             /* --retries, default 3 */
+    bench_workload workload; /* --workload, default select1 */
+    double think_time;       /* --think-time seconds between transactions, default 0 */
+    bench_mode mode;         /* --mode, default pooled */
+    double fail_connect;     /* --fail-connect fraction of connect attempts that fail */
+    double kill_every;       /* --kill-every seconds; 0: off */
+    bench_sweep sweep;       /* --sweep NAME=... */
+    int sweep_values[BENCH_MAX_SWEEP];
+    int nsweep;
+    int json;         /* --json */
+    const char *plot; /* --plot FILE.svg, or NULL */
+    int log_level;    /* --log-level */
+    int help;         /* --help */
+} bench_options;
+
+/* Parse `sqlpool bench ...` (argv[1] is "bench"). Returns 0, or EXIT_USAGE with a one-line
+ * message naming the flag in err. */
+int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size_t errlen);
+/* The help text of `sqlpool bench --help`. */
+extern const char bench_usage_text[];
+
+/* sqlpool bench: returns the exit status. */
+int command_bench(const bench_options *opts);
+
+/* What one client thread measured; merged into a bench_result at the end of a run. */
+typedef struct bench_tally {
+    sqlpool_histogram *latency; /* whole transactions, connection included */
+    sqlpool_histogram *wait;    /* getting a connection: acquire, or the native connect */
+    long long transactions, errors, timeouts;
+    long long connects, retries; /* native connects (unpooled mode) and their retries */
+    long long inserted;          /* rows this client's committed transactions inserted */
+    long long in_doubt;          /* inserts whose commit's outcome is unknown (connection lost) */
+} bench_tally;
+
+/* One run: one mode at one point of the sweep. */
+typedef struct bench_result {
+    bench_mode mode; /* BENCH_POOLED or BENCH_UNPOOLED */
+    int clients, pool_size, max_open;
+    double elapsed, tps;
+    double lat_p50, lat_p95, lat_p99, lat_max; /* seconds */
+    double wait_p50, wait_p99;                 /* seconds */
+    long long transactions, errors, timeouts, connects, retries, kills;
+    long long inserted, in_doubt, rows; /* rows: -1 when not counted (select1) */
+} bench_result;
+
+/* Shared by the workers of one run. */
+typedef struct bench_run {
+    const bench_options *opts;
+    const char *db;    /* opts->db, or for PostgreSQL the conninfo with application_name */
+    int is_pg;         /* the database is PostgreSQL */
+    bench_mode mode;   /* this run's mode */
+    sqlpool *pool;     /* pooled mode (and set-up/verification in both) */
+    double deadline;   /* monotonic seconds; 0 when counting transactions */
+    atomic_int stop;   /* set on SIGINT: finish the current transaction and leave */
+    atomic_int faults; /* non-zero while --fail-connect applies */
+    atomic_llong done; /* transactions so far, for the progress line */
+    atomic_int over;   /* every client has finished */
+} bench_run;
+
+/* Monotonic seconds. */
+double bench_now(void);
+/* Sleep for seconds (>= 0). */
+void bench_sleep(double seconds);
+/* A uniformly distributed number in [0, 1), thread-safe. */
+double bench_random(void);
+/* 1 when a connect attempt should fail now (fault injection); thread-safe. */
+int bench_connect_fault(bench_run *r);
+
+/* SQLite: create the bench table (insert, read-write); count its rows; one transaction. Each
+ * returns 0 or -1 (with a message for the first two in err). */
+int bench_sqlite_setup(bench_run *r, char *err, size_t errlen);
+int bench_sqlite_count(bench_run *r, long long *rows, char *err, size_t errlen);
+int bench_sqlite_transaction(bench_run *r, bench_tally *t);
+
+/* PostgreSQL, the same; and breaking one idle pooled connection (--kill-every): 1 when one
+ * was broken, 0 when none was idle, -1 on failure. */
+int bench_pg_setup(bench_run *r, char *err, size_t errlen);
+int bench_pg_count(bench_run *r, long long *rows, char *err, size_t errlen);
+int bench_pg_transaction(bench_run *r, bench_tally *t);
+int bench_pg_kill_one(bench_run *r);
+/* The db string with application_name=sqlpool-bench-<pid> added; the caller frees it. NULL
+ * when out of memory. */
+char *bench_pg_tagged(const char *db);
+
+/* Rows seeded into the bench table for read-write's primary-key reads. */
+#define BENCH_SEED_ROWS 100
+
+/* Print the table (or JSON) of results[0..n) on stdout. Returns 0 or EXIT_IOERR. */
+int bench_report(const bench_options *o, const bench_result *results, int n, int interrupted);
+/* Write --plot: 0 or an exit status (message printed). */
+int bench_report_plot(const bench_options *o, const bench_result *results, int n);
+
+#endif

@@ -1,0 +1,312 @@
+/* bench_options.c: strict parsing of `sqlpool bench`'s flags, as options.c does for run and
+ * health: every flag at most once, values whole and in range, each refusal naming the flag. */
+#include "bench.h"
+
+#include "exitcodes.h"
+#include "logger.h"
+#include "options.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CLIENTS 10000
+#define MAX_POOL 100000
+#define MAX_SECONDS 86400.0
+
+const char bench_usage_text[] =
+    "Usage: sqlpool bench --db DB [OPTION]...\n"
+    "\n"
+    "A connection workload simulator, after pgbench: client threads run short transactions\n"
+    "through the pool (or with a connect per transaction) and the run is reported as\n"
+    "throughput, latency and acquire-wait quantiles, connects, retries, timeouts, errors.\n"
+    "\n"
+    "Options:\n"
+    "  --db DB              SQLite file (or :memory:, pooled only), or a PostgreSQL URI or\n"
+    "                       conninfo string (required)\n"
+    "  --clients N          client threads, 1 to 10000 (default: 4)\n"
+    "  --duration S         run for S seconds, over 0 to 86400 (default: 5)\n"
+    "  --transactions N     or run N transactions per client, 1 to 1000000000\n"
+    "  --pool-size N        most idle connections kept, 1 to 100000 (default: clients)\n"
+    "  --max-open N         most connections open, 0 (no cap) to 100000 (default: pool size)\n"
+    "  --acquire-timeout S  seconds an acquire waits, 0 (no limit) to 86400 (default: 30)\n"
+    "  --timeout S          connect timeout (SQLite busy timeout), 0 to 86400 (default: 5)\n"
+    "  --retries N          connect retries, 0 to 100 (default: 3)\n"
+    "  --workload W         select1, insert or read-write (default: select1)\n"
+    "  --think-time S       sleep between transactions, 0 to 3600 (default: 0)\n"
+    "  --mode M             pooled, unpooled (a native connect per transaction) or both\n"
+    "                       (default: pooled)\n"
+    "  --fail-connect P     fail a fraction P (0 to 1) of connect attempts, transiently\n"
+    "  --kill-every S       PostgreSQL: every S seconds terminate the backend of one idle\n"
+    "                       pooled connection\n"
+    "  --sweep NAME=LIST    a series of runs: clients=1,2,4 or pool-size=1,2,4 (ascending)\n"
+    "  --json               a JSON document on stdout instead of the table\n"
+    "  --plot FILE.svg      with --sweep: a chart of throughput and p99 latency\n"
+    "  --log-level LEVEL    debug, info, warning or error (default: error)\n"
+    "  --help               show this help and exit\n"
+    "\n"
+    "A transaction that fails counts as an error, not a transaction: with --transactions N,\n"
+    "transactions + errors = clients x N. Rows inserted by committed transactions are\n"
+    "counted in the table 'sqlpool_bench' after the run; a mismatch exits 70. SIGINT stops\n"
+    "the run after the current transactions and prints what was measured (exit 0).\n";
+
+typedef enum {
+    F_DB,
+    F_CLIENTS,
+    F_DURATION,
+    F_TRANSACTIONS,
+    F_POOL_SIZE,
+    F_MAX_OPEN,
+    F_ACQUIRE_TIMEOUT,
+    F_TIMEOUT,
+    F_RETRIES,
+    F_WORKLOAD,
+    F_THINK_TIME,
+    F_MODE,
+    F_FAIL_CONNECT,
+    F_KILL_EVERY,
+    F_SWEEP,
+    F_JSON,
+    F_PLOT,
+    F_LOG_LEVEL,
+    F_HELP,
+    NFLAGS
+} flag_id;
+
+static const char *const names[NFLAGS] = {"db",
+                                          "clients",
+                                          "duration",
+                                          "transactions",
+                                          "pool-size",
+                                          "max-open",
+                                          "acquire-timeout",
+                                          "timeout",
+                                          "retries",
+                                          "workload",
+                                          "think-time",
+                                          "mode",
+                                          "fail-connect",
+                                          "kill-every",
+                                          "sweep",
+                                          "json",
+                                          "plot",
+                                          "log-level",
+                                          "help"};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+usage_error(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    (void)vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+/* A user's value made safe to echo on one line: control bytes escaped, long ones cut. */
+static const char *shown(const char *text, char *buf, size_t len) {
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && o + 8 < len; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
+        else
+            buf[o++] = (char)*p;
+        if (o > 80) {
+            o += (size_t)snprintf(buf + o, len - o, "...");
+            break;
+        }
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
+                     size_t errlen) {
+    char v[128];
+    if (options_parse_int(value, min, max, out) == 0) return 0;
+    return usage_error(err, errlen, "--%s: '%s' is not a whole number from %ld to %ld", names[f],
+                       shown(value, v, sizeof v), min, max);
+}
+
+/* Seconds in [min, max]; positive > 0 also refuses 0. */
+static int parse_secs(flag_id f, const char *value, double min, double max, int positive,
+                      double *out, char *err, size_t errlen) {
+    char v[128];
+    if (options_parse_seconds(value, min, max, out) == 0 && (!positive || *out > 0.0)) return 0;
+    return usage_error(err, errlen, "--%s: '%s' is not a number %s %g to %g", names[f],
+                       shown(value, v, sizeof v), positive ? "over" : "from", min, max);
+}
+
+/* "clients=1,2,4" or "pool-size=1,2": ascending whole numbers. */
+static int parse_sweep(const char *value, bench_options *o, char *err, size_t errlen) {
+    char v[128], item[32];
+    const char *eq = strchr(value, '='), *p;
+    long max;
+    (void)shown(value, v, sizeof v);
+    if (eq == NULL) goto bad;
+    if ((size_t)(eq - value) == 7 && strncmp(value, "clients", 7) == 0) {
+        o->sweep = BENCH_SWEEP_CLIENTS;
+        max = MAX_CLIENTS;
+    } else if ((size_t)(eq - value) == 9 && strncmp(value, "pool-size", 9) == 0) {
+        o->sweep = BENCH_SWEEP_POOL_SIZE;
+        max = MAX_POOL;
+    } else {
+        goto bad;
+    }
+    for (p = eq + 1;;) {
+        size_t len = strcspn(p, ",");
+        long n;
+        if (len == 0 || len >= sizeof item || o->nsweep == BENCH_MAX_SWEEP) goto bad;
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (options_parse_int(item, 1, max, &n) != 0) goto bad;
+        if (o->nsweep > 0 && n <= o->sweep_values[o->nsweep - 1]) goto bad;
+        o->sweep_values[o->nsweep++] = (int)n;
+        if (p[len] == '\0') return 0;
+        p += len + 1;
+    }
+bad:
+    return usage_error(err, errlen,
+                       "--sweep: '%s' is not clients=N,N,... or pool-size=N,N,... (ascending "
+                       "whole numbers, at most %d)",
+                       v, BENCH_MAX_SWEEP);
+}
+
+static int pick(flag_id f, const char *value, const char *const *choices, int n, int *out,
+                char *err, size_t errlen) {
+    char v[128];
+    for (int i = 0; i < n; i++)
+        if (strcmp(value, choices[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    return usage_error(err, errlen, "--%s: '%s' is not one of %s, %s, %s", names[f],
+                       shown(value, v, sizeof v), choices[0], choices[1], choices[2]);
+}
+
+static int set_value(flag_id f, const char *value, bench_options *o, char *err, size_t errlen) {
+    static const char *const workloads[] = {"select1", "insert", "read-write"};
+    static const char *const modes[] = {"pooled", "unpooled", "both"};
+    char v[128];
+    long n = 0;
+    int k = 0, rc = 0;
+    if (value[0] == '\0') return usage_error(err, errlen, "--%s: the value is empty", names[f]);
+    switch (f) {
+    case F_DB: o->db = value; break;
+    case F_PLOT: o->plot = value; break;
+    case F_CLIENTS:
+        rc = parse_int(f, value, 1, MAX_CLIENTS, &n, err, errlen);
+        o->clients = (int)n;
+        break;
+    case F_TRANSACTIONS:
+        rc = parse_int(f, value, 1, 1000000000L, &n, err, errlen);
+        o->transactions = n;
+        break;
+    case F_POOL_SIZE:
+        rc = parse_int(f, value, 1, MAX_POOL, &n, err, errlen);
+        o->pool_size = (int)n;
+        break;
+    case F_MAX_OPEN:
+        rc = parse_int(f, value, 0, MAX_POOL, &n, err, errlen);
+        o->max_open = (int)n;
+        break;
+    case F_RETRIES:
+        rc = parse_int(f, value, 0, 100, &n, err, errlen);
+        o->retries = (int)n;
+        break;
+    case F_DURATION: return parse_secs(f, value, 0.0, MAX_SECONDS, 1, &o->duration, err, errlen);
+    case F_ACQUIRE_TIMEOUT:
+        return parse_secs(f, value, 0.0, MAX_SECONDS, 0, &o->acquire_timeout, err, errlen);
+    case F_TIMEOUT: return parse_secs(f, value, 0.0, MAX_SECONDS, 0, &o->timeout, err, errlen);
+    case F_THINK_TIME: return parse_secs(f, value, 0.0, 3600.0, 0, &o->think_time, err, errlen);
+    case F_FAIL_CONNECT: return parse_secs(f, value, 0.0, 1.0, 0, &o->fail_connect, err, errlen);
+    case F_KILL_EVERY:
+        return parse_secs(f, value, 0.0, MAX_SECONDS, 1, &o->kill_every, err, errlen);
+    case F_WORKLOAD:
+        rc = pick(f, value, workloads, 3, &k, err, errlen);
+        o->workload = (bench_workload)k;
+        break;
+    case F_MODE:
+        rc = pick(f, value, modes, 3, &k, err, errlen);
+        o->mode = (bench_mode)(k + 1);
+        break;
+    case F_SWEEP: return parse_sweep(value, o, err, errlen);
+    case F_LOG_LEVEL:
+        if ((o->log_level = logger_parse_level(value)) < 0)
+            return usage_error(err, errlen, "--%s: '%s' is not one of debug, info, warning, error",
+                               names[f], shown(value, v, sizeof v));
+        break;
+    default: break;
+    }
+    return rc;
+}
+
+/* The rules between flags, once each has parsed. */
+static int check_combination(const int *seen, bench_options *o, char *err, size_t errlen) {
+    if (seen[F_DURATION] && seen[F_TRANSACTIONS])
+        return usage_error(err, errlen, "--duration and --transactions are mutually exclusive");
+    if (seen[F_PLOT] && !seen[F_SWEEP]) return usage_error(err, errlen, "--plot needs --sweep");
+    if (o->sweep == BENCH_SWEEP_CLIENTS && seen[F_CLIENTS])
+        return usage_error(err, errlen, "--sweep clients=... and --clients are exclusive");
+    if (o->sweep == BENCH_SWEEP_POOL_SIZE && seen[F_POOL_SIZE])
+        return usage_error(err, errlen, "--sweep pool-size=... and --pool-size are exclusive");
+    if (o->db == NULL) return usage_error(err, errlen, "--db is required");
+    if (seen[F_KILL_EVERY] && o->mode == BENCH_UNPOOLED)
+        return usage_error(err, errlen,
+                           "--kill-every breaks idle pooled connections: it needs --mode pooled "
+                           "or both");
+    return 0;
+}
+
+static void defaults(bench_options *o) {
+    memset(o, 0, sizeof *o);
+    o->clients = 4;
+    o->duration = 5.0;
+    o->max_open = -1;
+    o->acquire_timeout = 30.0;
+    o->timeout = 5.0;
+    o->retries = 3;
+    o->mode = BENCH_POOLED;
+    o->log_level = SQLPOOL_LOG_ERROR;
+}
+
+static int find_flag(const char *name, size_t len) {
+    for (int i = 0; i < NFLAGS; i++)
+        if (strlen(names[i]) == len && strncmp(names[i], name, len) == 0) return i;
+    return -1;
+}
+
+int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size_t errlen) {
+    int seen[NFLAGS] = {0};
+    char v[128];
+    defaults(o);
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i], *eq, *value;
+        int f;
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
+            return usage_error(err, errlen, "unexpected argument '%s'", shown(arg, v, sizeof v));
+        eq = strchr(arg + 2, '=');
+        f = find_flag(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
+        if (f < 0) return usage_error(err, errlen, "unknown option '%s'", shown(arg, v, sizeof v));
+        if (seen[f]++)
+            return usage_error(err, errlen, "option '--%s' given more than once", names[f]);
+        if (f == F_JSON || f == F_HELP) {
+            if (eq != NULL)
+                return usage_error(err, errlen, "option '--%s' takes no value", names[f]);
+            *(f == F_JSON ? &o->json : &o->help) = 1;
+            continue;
+        }
+        if (eq != NULL)
+            value = eq + 1;
+        else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+            value = argv[++i];
+        else
+            return usage_error(err, errlen, "option '--%s' needs a value", names[f]);
+        if (set_value((flag_id)f, value, o, err, errlen) != 0) return EXIT_USAGE;
+    }
+    if (o->help) return 0;
+    return check_combination(seen, o, err, errlen);
+}

@@ -1,0 +1,181 @@
+/*
+ * bench_sqlite.c: the bench workloads on SQLite. Pooled, statements come from the
+ * connection's cache (sqlpool_conn_prepare); unpooled, each transaction opens the file with
+ * sqlite3_open_v2, prepares its statements and closes it again, as a program without a pool
+ * would. read-write takes the write lock at BEGIN (BEGIN IMMEDIATE): a deferred transaction
+ * that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another writer got there
+ * first, which no busy timeout can wait out.
+ */
+#include "bench.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SQL_SELECT1 "SELECT 1"
+#define SQL_INSERT "INSERT INTO sqlpool_bench (label, n) VALUES (?1, ?2)"
+#define SQL_READ "SELECT label, n FROM sqlpool_bench WHERE id = ?1"
+#define SQL_UPDATE "UPDATE sqlpool_bench SET n = n + 1 WHERE id = ?1"
+
+/* A connection: pooled (conn set, statements cached) or native (conn NULL). */
+typedef struct sq {
+    sqlite3 *db;
+    sqlpool_conn *conn;
+} sq;
+
+/* Step sql once: nparams 1 binds ?1 to a; 2 binds a label and ?2 to a. 0 when the step gave
+ * want (SQLITE_ROW or SQLITE_DONE). */
+static int sq_run(sq *s, const char *sql, int nparams, long long a, int want) {
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (s->conn != NULL)
+        rc = sqlpool_conn_prepare(s->conn, sql, &st) == SQLPOOL_OK ? SQLITE_OK : SQLITE_ERROR;
+    else
+        rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return -1;
+    if (nparams == 1) (void)sqlite3_bind_int64(st, 1, a);
+    if (nparams == 2) {
+        (void)sqlite3_bind_text(st, 1, "sqlpool-bench", -1, SQLITE_STATIC);
+        (void)sqlite3_bind_int64(st, 2, a);
+    }
+    rc = sqlite3_step(st);
+    if (s->conn != NULL)
+        (void)sqlite3_reset(st);
+    else
+        (void)sqlite3_finalize(st);
+    return rc == want ? 0 : -1;
+}
+
+static long long random_id(void) {
+    return 1 + (long long)(bench_random() * BENCH_SEED_ROWS);
+}
+
+/* The transaction's statements; 0 when it committed. *inserted gets the rows it added. */
+static int workload(sq *s, bench_workload w, long long *inserted) {
+    int ins;
+    *inserted = 0;
+    switch (w) {
+    case BENCH_SELECT1: return sq_run(s, SQL_SELECT1, 0, 0, SQLITE_ROW);
+    case BENCH_INSERT:
+        if (sq_run(s, SQL_INSERT, 2, 1, SQLITE_DONE) != 0) return -1;
+        *inserted = 1;
+        return 0;
+    case BENCH_READ_WRITE:
+        ins = bench_random() < 0.5;
+        if (sq_run(s, "BEGIN IMMEDIATE", 0, 0, SQLITE_DONE) != 0) return -1;
+        if (sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
+            sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
+            sq_run(s, ins ? SQL_INSERT : SQL_UPDATE, ins ? 2 : 1, random_id(), SQLITE_DONE) != 0 ||
+            sq_run(s, "COMMIT", 0, 0, SQLITE_DONE) != 0) {
+            if (!sqlite3_get_autocommit(s->db)) (void)sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+            return -1;
+        }
+        *inserted = ins;
+        return 0;
+    }
+    return -1;
+}
+
+/* A native connection, with --fail-connect's faults and --retries' retries. */
+static sqlite3 *native_open(bench_run *r, bench_tally *t) {
+    double backoff = 0.010;
+    int ms =
+        r->opts->timeout * 1000.0 > (double)INT_MAX ? INT_MAX : (int)(r->opts->timeout * 1000.0);
+    for (int attempt = 0;; attempt++) {
+        sqlite3 *db = NULL;
+        if (!bench_connect_fault(r)) {
+            int rc = sqlite3_open_v2(r->db, &db,
+                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                                     NULL);
+            if (rc == SQLITE_OK) {
+                (void)sqlite3_busy_timeout(db, ms);
+                t->connects++;
+                return db;
+            }
+            (void)sqlite3_close(db);
+        }
+        if (attempt >= r->opts->retries || atomic_load(&r->stop)) return NULL;
+        t->retries++;
+        bench_sleep(backoff);
+        backoff *= 2;
+    }
+}
+
+int bench_sqlite_transaction(bench_run *r, bench_tally *t) {
+    double t0 = bench_now();
+    long long inserted = 0;
+    sq s = {NULL, NULL};
+    int rc;
+    if (r->mode == BENCH_POOLED) {
+        int arc = sqlpool_acquire(r->pool, &s.conn);
+        if (arc != SQLPOOL_OK) {
+            t->errors++;
+            if (arc == SQLPOOL_ETIMEDOUT) t->timeouts++;
+            return -1;
+        }
+        s.db = sqlpool_conn_sqlite(s.conn);
+    } else if ((s.db = native_open(r, t)) == NULL) {
+        t->errors++;
+        return -1;
+    }
+    sqlpool_histogram_record(t->wait, bench_now() - t0);
+    rc = workload(&s, r->opts->workload, &inserted);
+    if (s.conn != NULL)
+        sqlpool_release(s.conn);
+    else
+        (void)sqlite3_close(s.db);
+    if (rc != 0) {
+        t->errors++;
+        return -1;
+    }
+    t->transactions++;
+    t->inserted += inserted;
+    sqlpool_histogram_record(t->latency, bench_now() - t0);
+    return 0;
+}
+
+/* Run sql on a connection from the run's pool (fault injection is off outside measuring). */
+static int pool_exec(bench_run *r, const char *sql, long long *count, char *err, size_t errlen) {
+    sqlpool_conn *conn = NULL;
+    sqlite3_stmt *st = NULL;
+    char *msg = NULL;
+    int rc = sqlpool_acquire(r->pool, &conn);
+    if (rc != SQLPOOL_OK) {
+        (void)snprintf(err, errlen, "%s", sqlpool_errmsg());
+        return -1;
+    }
+    if (count == NULL) {
+        rc = sqlite3_exec(sqlpool_conn_sqlite(conn), sql, NULL, NULL, &msg);
+    } else if ((rc = sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), sql, -1, &st, NULL)) ==
+               SQLITE_OK) {
+        rc = sqlite3_step(st) == SQLITE_ROW ? SQLITE_OK : SQLITE_ERROR;
+        *count = sqlite3_column_int64(st, 0);
+    }
+    if (rc != SQLITE_OK)
+        (void)snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(sqlpool_conn_sqlite(conn)));
+    (void)sqlite3_finalize(st);
+    sqlite3_free(msg);
+    sqlpool_release(conn);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+int bench_sqlite_setup(bench_run *r, char *err, size_t errlen) {
+    char seed[256];
+    if (pool_exec(r,
+                  "DROP TABLE IF EXISTS sqlpool_bench; CREATE TABLE sqlpool_bench (id INTEGER "
+                  "PRIMARY KEY, label TEXT NOT NULL, n INTEGER NOT NULL)",
+                  NULL, err, errlen) != 0)
+        return -1;
+    if (r->opts->workload != BENCH_READ_WRITE) return 0;
+    (void)snprintf(seed, sizeof seed,
+                   "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d) "
+                   "INSERT INTO sqlpool_bench (label, n) SELECT 'seed', 0 FROM s",
+                   BENCH_SEED_ROWS);
+    return pool_exec(r, seed, NULL, err, errlen);
+}
+
+int bench_sqlite_count(bench_run *r, long long *rows, char *err, size_t errlen) {
+    return pool_exec(r, "SELECT count(*) FROM sqlpool_bench", rows, err, errlen);
+}

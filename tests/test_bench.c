@@ -1,0 +1,266 @@
+/* test_bench.c: `sqlpool bench` on SQLite: its flags, its counts, its modes, SIGINT. */
+#include "benchutil.h"
+
+typedef struct fixture {
+    char *dir;
+    char *db;
+} fixture;
+
+static int setup_tmp(void **state) {
+    fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL) return -1;
+    fx->dir = testutil_tmpdir();
+    fx->db = testutil_format("%s/bench.db", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+static int teardown_tmp(void **state) {
+    fixture *fx = *state;
+    testutil_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx->db);
+    free(fx);
+    return 0;
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_tmp, teardown_tmp)
+#define DB(state) (((fixture *)*(state))->db)
+#define DIR(state) (((fixture *)*(state))->dir)
+
+/* A usage error: exit 64, nothing on stdout, one "sqlpool: " line naming needle. */
+static void expect_usage(const char *const *args, const char *needle) {
+    bench_out r = bench_run_cli(NULL, args, 0);
+    bench_expect_status(&r, 64);
+    assert_string_equal(r.out, "");
+    if (strncmp(r.err, "sqlpool: ", 9) != 0 || strchr(r.err, '\n') != r.err + strlen(r.err) - 1)
+        fail_msg("not one 'sqlpool: ' line: '%s'", r.err);
+    if (strstr(r.err, needle) == NULL) fail_msg("'%s' does not name '%s'", r.err, needle);
+    bench_out_free(&r);
+}
+
+static void test_bench_help(void **state) {
+    bench_out r = bench_run_cli(NULL, ARGS("--help"), 0);
+    (void)state;
+    bench_expect_status(&r, 0);
+    assert_non_null(strstr(r.out, "Usage: sqlpool bench"));
+    assert_non_null(strstr(r.out, "--fail-connect"));
+    bench_out_free(&r);
+}
+
+/* Each numeric flag refuses 0 (where 0 is out of range), negatives, huge values, words and
+ * trailing junk, naming itself. */
+static void test_bench_rejects_bad_numbers(void **state) {
+    static const struct {
+        const char *flag, *bad[7];
+    } cases[] = {
+        {"--clients", {"0", "-1", "10001", "99999999999999999999", "four", "4x", ""}},
+        {"--duration", {"0", "-1", "86401", "1e99", "five", "5s", "nan"}},
+        {"--transactions", {"0", "-5", "1000000001", "1e3", "ten", "10 ", "0x10"}},
+        {"--pool-size", {"0", "-1", "100001", "1e9", "x", "2,", " 2"}},
+        {"--max-open", {"-1", "100001", "1e9", "none", "3x", "", "+3"}},
+        {"--acquire-timeout", {"-1", "86401", "1e99", "inf", "3m", "", "0x1"}},
+        {"--timeout", {"-0.5", "86401", "1e99", "nan", "5sec", "", "-inf"}},
+        {"--retries", {"-1", "101", "1e2", "three", "3.5", "", "0x3"}},
+        {"--think-time", {"-1", "3601", "1e99", "slow", "1s", "", "inf"}},
+        {"--fail-connect", {"-0.1", "1.5", "2", "half", "0.3x", "", "nan"}},
+        {"--kill-every", {"0", "-1", "86401", "1e99", "often", "1s", ""}},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int k = 0; k < 7; k++) {
+            char *arg = testutil_format("%s=%s", cases[i].flag, cases[i].bad[k]);
+            expect_usage(ARGS("--db", "x.db", arg), cases[i].flag);
+            free(arg);
+        }
+    /* The same with the value as the next argument. */
+    expect_usage(ARGS("--db", "x.db", "--clients", "-3"), "--clients");
+    expect_usage(ARGS("--db", "x.db", "--duration", "0"), "--duration");
+    expect_usage(ARGS("--db", "x.db", "--clients"), "--clients");
+}
+
+static void test_bench_rejects_bad_choices(void **state) {
+    (void)state;
+    expect_usage(ARGS("--db", "x.db", "--workload", "tpcb"), "--workload");
+    expect_usage(ARGS("--db", "x.db", "--workload", ""), "--workload");
+    expect_usage(ARGS("--db", "x.db", "--mode", "pool"), "--mode");
+    expect_usage(ARGS("--db", "x.db", "--mode=Pooled"), "--mode");
+    expect_usage(ARGS("--db", "x.db", "--log-level", "loud"), "--log-level");
+}
+
+static void test_bench_rejects_bad_sweep(void **state) {
+    static const char *const bad[] = {"clients",      "clients=",    "clients=1,,2",
+                                      "clients=2,1",  "clients=0,1", "clients=1,2,",
+                                      "threads=1,2",  "clients=1;2", "pool-size=1,x",
+                                      "pool-size=-1", "=1,2",        "clients=1,1"};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *arg = testutil_format("--sweep=%s", bad[i]);
+        expect_usage(ARGS("--db", "x.db", arg), "--sweep");
+        free(arg);
+    }
+}
+
+static void test_bench_rejects_conflicts(void **state) {
+    (void)state;
+    expect_usage(ARGS("--db", "x.db", "--duration", "1", "--transactions", "5"), "--duration");
+    expect_usage(ARGS("--db", "x.db", "--plot", "a.svg"), "--plot");
+    expect_usage(ARGS("--db", "x.db", "--sweep", "clients=1,2", "--clients", "2"), "--clients");
+    expect_usage(ARGS("--db", "x.db", "--sweep", "pool-size=1,2", "--pool-size", "2"),
+                 "--pool-size");
+    expect_usage(ARGS("--db", "x.db", "--clients", "2", "--clients", "3"), "--clients");
+    expect_usage(ARGS("--db", "x.db", "--json=yes"), "--json");
+    expect_usage(ARGS("--db", "x.db", "--frobnicate"), "--frobnicate");
+    expect_usage(ARGS("--db", "x.db", "extra"), "extra");
+    expect_usage(ARGS("--clients", "2"), "--db");
+    expect_usage(ARGS("--db", "x.db", "--input", "f"), "--input"); /* run's flag */
+    expect_usage(ARGS("--db", "x.db", "--mode", "unpooled", "--kill-every", "1"), "--kill-every");
+}
+
+/* No way to break a SQLite connection from outside, and no unpooled :memory:. */
+static void test_bench_refuses_what_sqlite_cannot_do(void **state) {
+    expect_usage(ARGS("--db", DB(state), "--kill-every", "1"), "--kill-every");
+    expect_usage(ARGS("--db", ":memory:", "--mode", "unpooled"), "--mode");
+    expect_usage(ARGS("--db", ":memory:", "--mode", "both"), "--mode");
+}
+
+/* A --transactions run of workload on the test's file: its counts add up. */
+static void expect_workload(void **state, const char *workload, long long seed) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", workload, "--clients", "3",
+                                     "--transactions", "40", "--json"),
+                                1);
+    json_t *runs;
+    bench_expect_status(&r, 0);
+    runs = bench_runs(&r);
+    assert_int_equal(json_array_size(runs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "mode")),
+                        "pooled");
+    bench_expect_counts(json_array_get(runs, 0), 3, 40, 1, seed);
+    assert_int_equal(bench_int(json_array_get(runs, 0), "transactions"), 120);
+    bench_out_free(&r);
+}
+
+static void test_bench_select1_counts(void **state) {
+    expect_workload(state, "select1", 0);
+}
+static void test_bench_insert_counts(void **state) {
+    expect_workload(state, "insert", 0);
+}
+static void test_bench_read_write_counts(void **state) {
+    expect_workload(state, "read-write", 100);
+}
+
+static void test_bench_table_output(void **state) {
+    bench_out r = bench_run_cli(NULL, ARGS("--db", DB(state), "--duration", "0.3"), 0);
+    bench_expect_status(&r, 0);
+    assert_non_null(strstr(r.out, "transactions"));
+    assert_non_null(strstr(r.out, "\npooled "));
+    assert_string_equal(r.err, ""); /* no progress line: stderr is not a terminal */
+    bench_out_free(&r);
+}
+
+static void test_bench_mode_both_gives_two_rows(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", "insert", "--mode", "both",
+                                     "--clients", "2", "--transactions", "25", "--json"),
+                                1);
+    json_t *runs;
+    bench_expect_status(&r, 0);
+    runs = bench_runs(&r);
+    assert_int_equal(json_array_size(runs), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 0), "mode")),
+                        "pooled");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(runs, 1), "mode")),
+                        "unpooled");
+    bench_expect_counts(json_array_get(runs, 0), 2, 25, 1, 0);
+    bench_expect_counts(json_array_get(runs, 1), 2, 25, 1, 0);
+    /* Unpooled: a connect per transaction. */
+    assert_int_equal(bench_int(json_array_get(runs, 1), "connects"), 50);
+    bench_out_free(&r);
+}
+
+/* Injected connect failures are retried, and no committed row is lost. 32 clients starting
+ * at once make some 31 pooled connects (and the unpooled run 320): at 0.3 a run without a
+ * retry has odds of 0.7^31, about 1.6e-5. */
+static void test_bench_fail_connect_retries_without_loss(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", "read-write", "--mode",
+                                     "both", "--clients", "32", "--pool-size", "1", "--max-open",
+                                     "0", "--transactions", "10", "--fail-connect", "0.3",
+                                     "--retries", "6", "--json"),
+                                1);
+    json_t *runs;
+    bench_expect_status(&r, 0);
+    runs = bench_runs(&r);
+    assert_int_equal(json_array_size(runs), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *run = json_array_get(runs, i);
+        bench_expect_counts(run, 32, 10, 0, 100);
+        if (bench_int(run, "retries") <= 0)
+            fail_msg("run %zu: no connect retries with --fail-connect 0.3: %s", i, r.out);
+    }
+    bench_out_free(&r);
+}
+
+static void test_bench_sweep_and_plot(void **state) {
+    char *svg = testutil_format("%s/chart.svg", DIR(state)), *text;
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--sweep", "clients=1,2,3", "--mode",
+                                     "both", "--transactions", "10", "--json", "--plot", svg),
+                                1);
+    json_t *runs;
+    bench_expect_status(&r, 0);
+    runs = bench_runs(&r);
+    assert_int_equal(json_array_size(runs), 6);
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(bench_int(json_array_get(runs, i), "clients"), (long long)(i / 2 + 1));
+        bench_expect_counts(json_array_get(runs, i), (long long)(i / 2 + 1), 10, 1, 0);
+    }
+    text = testutil_read_file(svg, NULL);
+    if (text == NULL || strstr(text, "<svg") == NULL) fail_msg("no SVG in %s", svg);
+    free(text);
+    free(svg);
+    bench_out_free(&r);
+}
+
+static void test_bench_sweep_pool_size(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--sweep", "pool-size=1,2", "--clients",
+                                     "3", "--transactions", "10", "--json"),
+                                1);
+    json_t *runs;
+    bench_expect_status(&r, 0);
+    runs = bench_runs(&r);
+    assert_int_equal(json_array_size(runs), 2);
+    assert_int_equal(bench_int(json_array_get(runs, 0), "pool_size"), 1);
+    assert_int_equal(bench_int(json_array_get(runs, 0), "max_open"), 1);
+    assert_int_equal(bench_int(json_array_get(runs, 1), "pool_size"), 2);
+    bench_expect_counts(json_array_get(runs, 0), 3, 10, 1, 0);
+    bench_out_free(&r);
+}
+
+static void test_bench_sigint_prints_partial_results(void **state) {
+    bench_expect_sigint_partial(
+        DIR(state), ARGS("--db", DB(state), "--workload", "insert", "--duration", "30", "--json"));
+}
+
+static const struct CMUnitTest tests[] = {
+    T(test_bench_help),
+    T(test_bench_rejects_bad_numbers),
+    T(test_bench_rejects_bad_choices),
+    T(test_bench_rejects_bad_sweep),
+    T(test_bench_rejects_conflicts),
+    T(test_bench_refuses_what_sqlite_cannot_do),
+    T(test_bench_select1_counts),
+    T(test_bench_insert_counts),
+    T(test_bench_read_write_counts),
+    T(test_bench_table_output),
+    T(test_bench_mode_both_gives_two_rows),
+    T(test_bench_fail_connect_retries_without_loss),
+    T(test_bench_sweep_and_plot),
+    T(test_bench_sweep_pool_size),
+    T(test_bench_sigint_prints_partial_results),
+};
+
+SQLPOOL_TEST_MAIN(tests)
