@@ -398,3 +398,11 @@ int command_bench(const bench_options *o) {
     if (status == 0 && o->plot != NULL && !interrupted) status = bench_report_plot(o, results, n);
     return status;
 }
+
+int bench_borrow(bench_run *r, bench_tally *t, sqlpool_conn **conn) {
+    int rc = sqlpool_acquire(r->pool, conn);
+    if (rc == SQLPOOL_OK) return 0;
+    t->errors++;
+    if (rc == SQLPOOL_ETIMEDOUT) t->timeouts++;
+    return -1;
+}

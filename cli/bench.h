@@ -124,4 +124,8 @@ int bench_report(const bench_options *o, const bench_result *results, int n, int
 /* Write --plot: 0 or an exit status (message printed). */
 int bench_report_plot(const bench_options *o, const bench_result *results, int n);
 
+/* Borrow a connection for one pooled transaction: 0, or -1 with the failure counted as an
+ * error (and a timeout). */
+int bench_borrow(bench_run *r, bench_tally *t, sqlpool_conn **conn);
+
 #endif

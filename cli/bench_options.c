@@ -94,41 +94,12 @@ static const char *const names[NFLAGS] = {"db",
                                           "log-level",
                                           "help"};
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int
-usage_error(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-/* A user's value made safe to echo on one line: control bytes escaped, long ones cut. */
-static const char *shown(const char *text, char *buf, size_t len) {
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && o + 8 < len; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
-        else
-            buf[o++] = (char)*p;
-        if (o > 80) {
-            o += (size_t)snprintf(buf + o, len - o, "...");
-            break;
-        }
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
                      size_t errlen) {
     char v[128];
     if (options_parse_int(value, min, max, out) == 0) return 0;
-    return usage_error(err, errlen, "--%s: '%s' is not a whole number from %ld to %ld", names[f],
-                       shown(value, v, sizeof v), min, max);
+    return options_usage_error(err, errlen, "--%s: '%s' is not a whole number from %ld to %ld",
+                               names[f], options_shown(value, v, sizeof v), min, max);
 }
 
 /* Seconds in [min, max]; positive > 0 also refuses 0. */
@@ -136,8 +107,9 @@ static int parse_secs(flag_id f, const char *value, double min, double max, int 
                       double *out, char *err, size_t errlen) {
     char v[128];
     if (options_parse_seconds(value, min, max, out) == 0 && (!positive || *out > 0.0)) return 0;
-    return usage_error(err, errlen, "--%s: '%s' is not a number %s %g to %g", names[f],
-                       shown(value, v, sizeof v), positive ? "over" : "from", min, max);
+    return options_usage_error(err, errlen, "--%s: '%s' is not a number %s %g to %g", names[f],
+                               options_shown(value, v, sizeof v), positive ? "over" : "from", min,
+                               max);
 }
 
 /* "clients=1,2,4" or "pool-size=1,2": ascending whole numbers. */
@@ -145,7 +117,7 @@ static int parse_sweep(const char *value, bench_options *o, char *err, size_t er
     char v[128], item[32];
     const char *eq = strchr(value, '='), *p;
     long max;
-    (void)shown(value, v, sizeof v);
+    (void)options_shown(value, v, sizeof v);
     if (eq == NULL) goto bad;
     if ((size_t)(eq - value) == 7 && strncmp(value, "clients", 7) == 0) {
         o->sweep = BENCH_SWEEP_CLIENTS;
@@ -169,10 +141,11 @@ static int parse_sweep(const char *value, bench_options *o, char *err, size_t er
         p += len + 1;
     }
 bad:
-    return usage_error(err, errlen,
-                       "--sweep: '%s' is not clients=N,N,... or pool-size=N,N,... (ascending "
-                       "whole numbers, at most %d)",
-                       v, BENCH_MAX_SWEEP);
+    return options_usage_error(
+        err, errlen,
+        "--sweep: '%s' is not clients=N,N,... or pool-size=N,N,... (ascending "
+        "whole numbers, at most %d)",
+        v, BENCH_MAX_SWEEP);
 }
 
 static int pick(flag_id f, const char *value, const char *const *choices, int n, int *out,
@@ -183,8 +156,9 @@ static int pick(flag_id f, const char *value, const char *const *choices, int n,
             *out = i;
             return 0;
         }
-    return usage_error(err, errlen, "--%s: '%s' is not one of %s, %s, %s", names[f],
-                       shown(value, v, sizeof v), choices[0], choices[1], choices[2]);
+    return options_usage_error(err, errlen, "--%s: '%s' is not one of %s, %s, %s", names[f],
+                               options_shown(value, v, sizeof v), choices[0], choices[1],
+                               choices[2]);
 }
 
 static int set_value(flag_id f, const char *value, bench_options *o, char *err, size_t errlen) {
@@ -193,7 +167,8 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     char v[128];
     long n = 0;
     int k = 0, rc = 0;
-    if (value[0] == '\0') return usage_error(err, errlen, "--%s: the value is empty", names[f]);
+    if (value[0] == '\0')
+        return options_usage_error(err, errlen, "--%s: the value is empty", names[f]);
     switch (f) {
     case F_DB: o->db = value; break;
     case F_PLOT: o->plot = value; break;
@@ -236,8 +211,9 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     case F_SWEEP: return parse_sweep(value, o, err, errlen);
     case F_LOG_LEVEL:
         if ((o->log_level = logger_parse_level(value)) < 0)
-            return usage_error(err, errlen, "--%s: '%s' is not one of debug, info, warning, error",
-                               names[f], shown(value, v, sizeof v));
+            return options_usage_error(err, errlen,
+                                       "--%s: '%s' is not one of debug, info, warning, error",
+                                       names[f], options_shown(value, v, sizeof v));
         break;
     default: break;
     }
@@ -247,17 +223,21 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
 /* The rules between flags, once each has parsed. */
 static int check_combination(const int *seen, bench_options *o, char *err, size_t errlen) {
     if (seen[F_DURATION] && seen[F_TRANSACTIONS])
-        return usage_error(err, errlen, "--duration and --transactions are mutually exclusive");
-    if (seen[F_PLOT] && !seen[F_SWEEP]) return usage_error(err, errlen, "--plot needs --sweep");
+        return options_usage_error(err, errlen,
+                                   "--duration and --transactions are mutually exclusive");
+    if (seen[F_PLOT] && !seen[F_SWEEP])
+        return options_usage_error(err, errlen, "--plot needs --sweep");
     if (o->sweep == BENCH_SWEEP_CLIENTS && seen[F_CLIENTS])
-        return usage_error(err, errlen, "--sweep clients=... and --clients are exclusive");
+        return options_usage_error(err, errlen, "--sweep clients=... and --clients are exclusive");
     if (o->sweep == BENCH_SWEEP_POOL_SIZE && seen[F_POOL_SIZE])
-        return usage_error(err, errlen, "--sweep pool-size=... and --pool-size are exclusive");
-    if (o->db == NULL) return usage_error(err, errlen, "--db is required");
+        return options_usage_error(err, errlen,
+                                   "--sweep pool-size=... and --pool-size are exclusive");
+    if (o->db == NULL) return options_usage_error(err, errlen, "--db is required");
     if (seen[F_KILL_EVERY] && o->mode == BENCH_UNPOOLED)
-        return usage_error(err, errlen,
-                           "--kill-every breaks idle pooled connections: it needs --mode pooled "
-                           "or both");
+        return options_usage_error(
+            err, errlen,
+            "--kill-every breaks idle pooled connections: it needs --mode pooled "
+            "or both");
     return 0;
 }
 
@@ -287,15 +267,18 @@ int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size
         const char *arg = argv[i], *eq, *value;
         int f;
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-            return usage_error(err, errlen, "unexpected argument '%s'", shown(arg, v, sizeof v));
+            return options_usage_error(err, errlen, "unexpected argument '%s'",
+                                       options_shown(arg, v, sizeof v));
         eq = strchr(arg + 2, '=');
         f = find_flag(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
-        if (f < 0) return usage_error(err, errlen, "unknown option '%s'", shown(arg, v, sizeof v));
+        if (f < 0)
+            return options_usage_error(err, errlen, "unknown option '%s'",
+                                       options_shown(arg, v, sizeof v));
         if (seen[f]++)
-            return usage_error(err, errlen, "option '--%s' given more than once", names[f]);
+            return options_usage_error(err, errlen, "option '--%s' given more than once", names[f]);
         if (f == F_JSON || f == F_HELP) {
             if (eq != NULL)
-                return usage_error(err, errlen, "option '--%s' takes no value", names[f]);
+                return options_usage_error(err, errlen, "option '--%s' takes no value", names[f]);
             *(f == F_JSON ? &o->json : &o->help) = 1;
             continue;
         }
@@ -304,7 +287,7 @@ int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size
         else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
             value = argv[++i];
         else
-            return usage_error(err, errlen, "option '--%s' needs a value", names[f]);
+            return options_usage_error(err, errlen, "option '--%s' needs a value", names[f]);
         if (set_value((flag_id)f, value, o, err, errlen) != 0) return EXIT_USAGE;
     }
     if (o->help) return 0;

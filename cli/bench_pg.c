@@ -130,12 +130,7 @@ int bench_pg_transaction(bench_run *r, bench_tally *t) {
     pq s = {NULL, NULL, 0};
     int rc, doubt = 0;
     if (r->mode == BENCH_POOLED) {
-        int arc = sqlpool_acquire(r->pool, &s.conn);
-        if (arc != SQLPOOL_OK) {
-            t->errors++;
-            if (arc == SQLPOOL_ETIMEDOUT) t->timeouts++;
-            return -1;
-        }
+        if (bench_borrow(r, t, &s.conn) != 0) return -1;
         s.pg = sqlpool_conn_pg(s.conn);
     } else if ((s.pg = native_connect(r, t)) == NULL) {
         t->errors++;

@@ -109,12 +109,7 @@ int bench_sqlite_transaction(bench_run *r, bench_tally *t) {
     sq s = {NULL, NULL};
     int rc;
     if (r->mode == BENCH_POOLED) {
-        int arc = sqlpool_acquire(r->pool, &s.conn);
-        if (arc != SQLPOOL_OK) {
-            t->errors++;
-            if (arc == SQLPOOL_ETIMEDOUT) t->timeouts++;
-            return -1;
-        }
+        if (bench_borrow(r, t, &s.conn) != 0) return -1;
         s.db = sqlpool_conn_sqlite(s.conn);
     } else if ((s.db = native_open(r, t)) == NULL) {
         t->errors++;

@@ -85,11 +85,7 @@ static void defaults(cli_options *o) {
     o->log_level = 2; /* info */
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int
-usage_error(char *err, size_t errlen, const char *fmt, ...) {
+int options_usage_error(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     (void)vsnprintf(err, errlen, fmt, ap);
@@ -97,8 +93,7 @@ usage_error(char *err, size_t errlen, const char *fmt, ...) {
     return EXIT_USAGE;
 }
 
-/* A user's value made safe to echo on one line: control bytes escaped, long ones cut. */
-static const char *shown(const char *text, char *buf, size_t len) {
+const char *options_shown(const char *text, char *buf, size_t len) {
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p && o + 8 < len; p++) {
         if (*p < 0x20 || *p == 0x7f)
@@ -119,10 +114,11 @@ static int set_value(const flag_spec *f, const char *value, cli_options *o, char
     char v[128];
     long n;
     double d;
-    (void)shown(value, v, sizeof v);
+    (void)options_shown(value, v, sizeof v);
     switch (f->kind) {
     case KIND_STRING:
-        if (value[0] == '\0') return usage_error(err, errlen, "--%s: the value is empty", f->name);
+        if (value[0] == '\0')
+            return options_usage_error(err, errlen, "--%s: the value is empty", f->name);
         if (strcmp(f->name, "input") == 0)
             o->input = value;
         else if (strcmp(f->name, "output") == 0)
@@ -132,26 +128,26 @@ static int set_value(const flag_spec *f, const char *value, cli_options *o, char
         return 0;
     case KIND_POOL_SIZE:
         if (options_parse_int(value, 1, MAX_POOL_SIZE, &n) != 0)
-            return usage_error(err, errlen, "--%s: '%s' is not a whole number from 1 to 100000",
-                               f->name, v);
+            return options_usage_error(
+                err, errlen, "--%s: '%s' is not a whole number from 1 to 100000", f->name, v);
         o->pool_size = (int)n;
         return 0;
     case KIND_RETRIES:
         if (options_parse_int(value, 0, MAX_RETRIES, &n) != 0)
-            return usage_error(err, errlen, "--%s: '%s' is not a whole number from 0 to 100",
-                               f->name, v);
+            return options_usage_error(
+                err, errlen, "--%s: '%s' is not a whole number from 0 to 100", f->name, v);
         o->retries = (int)n;
         return 0;
     case KIND_TIMEOUT:
         if (options_parse_seconds(value, 0.0, MAX_TIMEOUT, &d) != 0)
-            return usage_error(err, errlen, "--%s: '%s' is not a number of seconds from 0 to 86400",
-                               f->name, v);
+            return options_usage_error(
+                err, errlen, "--%s: '%s' is not a number of seconds from 0 to 86400", f->name, v);
         o->timeout = d;
         return 0;
     case KIND_LEVEL:
         if ((o->log_level = logger_parse_level(value)) < 0)
-            return usage_error(err, errlen, "--%s: '%s' is not one of debug, info, warning, error",
-                               f->name, v);
+            return options_usage_error(
+                err, errlen, "--%s: '%s' is not one of debug, info, warning, error", f->name, v);
         return 0;
     case KIND_FLAG: break;
     }
@@ -184,8 +180,8 @@ int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errle
         else if (strcmp(argv[1], "health") == 0)
             o->command = CMD_HEALTH;
         else
-            return usage_error(err, errlen, "unknown command '%s' (expected run or health)",
-                               shown(argv[1], v, sizeof v));
+            return options_usage_error(err, errlen, "unknown command '%s' (expected run or health)",
+                                       options_shown(argv[1], v, sizeof v));
         i = 2;
     }
     for (; i < argc; i++) {
@@ -194,20 +190,22 @@ int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errle
         size_t k;
 
         if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0')
-            return usage_error(err, errlen, "unexpected argument '%s'", shown(arg, v, sizeof v));
+            return options_usage_error(err, errlen, "unexpected argument '%s'",
+                                       options_shown(arg, v, sizeof v));
         eq = strchr(arg + 2, '=');
         f = find_flag(arg + 2, eq ? (size_t)(eq - arg - 2) : strlen(arg + 2));
         if (f == NULL)
-            return usage_error(err, errlen, "unknown option '%s'", shown(arg, v, sizeof v));
+            return options_usage_error(err, errlen, "unknown option '%s'",
+                                       options_shown(arg, v, sizeof v));
         if (!(f->commands & command_mask(o->command)))
-            return usage_error(err, errlen, "option '--%s' does not apply to '%s'", f->name,
-                               command_name(o->command));
+            return options_usage_error(err, errlen, "option '--%s' does not apply to '%s'", f->name,
+                                       command_name(o->command));
         k = (size_t)(f - flags);
         if (seen[k]++)
-            return usage_error(err, errlen, "option '--%s' given more than once", f->name);
+            return options_usage_error(err, errlen, "option '--%s' given more than once", f->name);
         if (f->kind == KIND_FLAG) {
             if (eq != NULL)
-                return usage_error(err, errlen, "option '--%s' takes no value", f->name);
+                return options_usage_error(err, errlen, "option '--%s' takes no value", f->name);
             if (strcmp(f->name, "quiet") == 0)
                 o->quiet = 1;
             else if (strcmp(f->name, "help") == 0)
@@ -221,7 +219,7 @@ int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errle
         else if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
             value = argv[++i];
         else
-            return usage_error(err, errlen, "option '--%s' needs a value", f->name);
+            return options_usage_error(err, errlen, "option '--%s' needs a value", f->name);
         if (set_value(f, value, o, err, errlen) != 0) return EXIT_USAGE;
     }
     return 0;

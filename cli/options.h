@@ -23,6 +23,16 @@ typedef struct cli_options {
 /* Parse argv. Returns 0, or EXIT_USAGE with a one-line message in err. */
 int options_parse(int argc, char **argv, cli_options *opts, char *err, size_t errlen);
 
+/* Format a one-line usage message into err; returns EXIT_USAGE. */
+int options_usage_error(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* A user's value made safe to echo on one line: control bytes escaped, long ones cut.
+ * Returns buf. */
+const char *options_shown(const char *text, char *buf, size_t len);
+
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. Exposed for
  * tests and for the other commands' flags. */
 int options_parse_int(const char *text, long min, long max, long *out);
