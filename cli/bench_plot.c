@@ -247,7 +247,7 @@ static void tick_label(char *buf, size_t n, double v, double step, double div) {
 }
 
 static double label_div(double magnitude) {
-    return magnitude >= 1e7 ? 1e6 : magnitude >= 1e4 ? 1e3 : 1;
+    return magnitude >= 1e6 ? 1e6 : magnitude >= 1e4 ? 1e3 : 1;
 }
 
 /* v in the fewest digits that read back as v. */
