@@ -427,6 +427,20 @@ SQLPOOL_API const char *sqlpool_backend(sqlpool *pool);
 SQLPOOL_API size_t sqlpool_db_mask(const char *db, char *out, size_t len);
 
 /*
+ * Where the library allocates its memory. Every allocation libsqlpool itself makes goes
+ * through these (SQLite's, libpq's and the C library's own do not). A NULL a, or one with a
+ * NULL member, restores the C library's malloc/realloc/free. Not thread-safe: call it before
+ * any other sqlpool call, while no pool exists. malloc and realloc may return NULL: every
+ * call then fails cleanly with SQLPOOL_ENOMEM.
+ */
+typedef struct sqlpool_allocator {
+    void *(*malloc)(size_t size);
+    void *(*realloc)(void *ptr, size_t size);
+    void (*free)(void *ptr);
+} sqlpool_allocator;
+SQLPOOL_API void sqlpool_set_allocator(const sqlpool_allocator *a);
+
+/*
  * A histogram of durations, the one the pool keeps for its acquire waits: log-linear buckets
  * (HdrHistogram-style), so any quantile is within 1/16 of the truth in constant memory and
  * constant time per sample. For callers' own latencies. Not synchronised: one per thread,

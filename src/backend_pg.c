@@ -10,6 +10,7 @@
  * borrower's business; the pool looks at what they left behind on release.
  */
 #include "backend.h"
+#include "alloc.h"
 #include "dsn.h"
 #include "internal.h"
 
@@ -232,9 +233,9 @@ static int drops_statements(const char *sql) {
 
 static void state_free(pg_state *st) {
     if (st == NULL) return;
-    free(st->db);
-    free(st->reset_query);
-    free(st);
+    sqlpool__free(st->db);
+    sqlpool__free(st->reset_query);
+    sqlpool__free(st);
 }
 
 /* libpq's parse error, with every double-quoted part (where it quotes the string, a token
@@ -261,7 +262,7 @@ static void quoted_masked(const char *why, char *out, size_t len) {
 }
 
 static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
-    pg_state *st = calloc(1, sizeof *st);
+    pg_state *st = sqlpool__calloc(1, sizeof *st);
     char *why = NULL;
     PQconninfoOption *opts;
 
@@ -281,8 +282,8 @@ static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size
         return rc;
     }
     PQconninfoFree(opts);
-    st->db = strdup(cfg->db);
-    st->reset_query = cfg->pg_reset_query ? strdup(cfg->pg_reset_query) : NULL;
+    st->db = sqlpool__strdup(cfg->db);
+    st->reset_query = cfg->pg_reset_query ? sqlpool__strdup(cfg->pg_reset_query) : NULL;
     st->timeout = cfg->connect_timeout > 0 ? cfg->connect_timeout : 5.0;
     st->unnamed = cfg->pg_unnamed_statements != 0;
     st->reset_drops_statements = st->reset_query != NULL && drops_statements(st->reset_query);
@@ -336,15 +337,15 @@ static int handshake(PGconn *pg, double deadline, char *err, size_t errlen) {
 static void conn_free(pg_conn_h *c) {
     if (c == NULL) return;
     for (int i = 0; i < c->nstmts; i++)
-        free(c->stmts[i].sql);
-    free(c->stmts);
+        sqlpool__free(c->stmts[i].sql);
+    sqlpool__free(c->stmts);
     if (c->pg != NULL) PQfinish(c->pg);
-    free(c);
+    sqlpool__free(c);
 }
 
 static int pg_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
     const pg_state *st = state;
-    pg_conn_h *c = calloc(1, sizeof *c);
+    pg_conn_h *c = sqlpool__calloc(1, sizeof *c);
     char why[256] = "";
 
     *handle = NULL;
@@ -373,7 +374,7 @@ static int pg_connect(void *state, void **handle, int *retriable, char *err, siz
 
 static void forget_statements(pg_conn_h *c) {
     for (int i = 0; i < c->nstmts; i++)
-        free(c->stmts[i].sql);
+        sqlpool__free(c->stmts[i].sql);
     c->nstmts = 0;
 }
 
@@ -386,7 +387,7 @@ static void trim_statements(pg_conn_h *c) {
             if (c->stmts[i].used < c->stmts[lru].used) lru = i;
         sqlpool__format(sql, sizeof sql, "DEALLOCATE %s", c->stmts[lru].name);
         (void)run_ok(c, sql, err, sizeof err);
-        free(c->stmts[lru].sql);
+        sqlpool__free(c->stmts[lru].sql);
         c->stmts[lru] = c->stmts[--c->nstmts];
     }
 }
@@ -403,17 +404,17 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, pg_stmt
                              size_t errlen) {
     pg_stmt *s;
     PGresult *r;
-    char *copy = strdup(sql);
+    char *copy = sqlpool__strdup(sql);
     if (copy != NULL && c->nstmts == c->cap) {
         int cap = c->cap ? c->cap * 2 : 8;
-        pg_stmt *grown = realloc(c->stmts, (size_t)cap * sizeof *grown);
+        pg_stmt *grown = sqlpool__realloc(c->stmts, (size_t)cap * sizeof *grown);
         if (grown != NULL) {
             c->stmts = grown;
             c->cap = cap;
         }
     }
     if (copy == NULL || c->nstmts == c->cap) {
-        free(copy);
+        sqlpool__free(copy);
         sqlpool__format(err, errlen, "out of memory");
         return SQLPOOL_ENOMEM;
     }
@@ -424,7 +425,7 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, pg_stmt
         if (r != NULL) pg_message(c->pg, "cannot prepare", err, errlen);
         if (r == NULL || fatal_result(r)) c->broken = 1;
         PQclear(r);
-        free(copy);
+        sqlpool__free(copy);
         return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_EINVAL;
     }
     PQclear(r);

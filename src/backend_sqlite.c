@@ -11,6 +11,7 @@
  * and health's queries), so a warm connection never re-prepares them.
  */
 #include "backend.h"
+#include "alloc.h"
 #include "internal.h"
 #include "stmt_cache.h"
 
@@ -57,9 +58,9 @@ static int retriable_code(int rc) {
 static void state_free(sqlite_state *st) {
     if (st == NULL) return;
     if (st->keeper != NULL) (void)sqlite3_close_v2(st->keeper);
-    free(st->path);
-    free(st->vfs);
-    free(st);
+    sqlpool__free(st->path);
+    sqlpool__free(st->vfs);
+    sqlpool__free(st);
 }
 
 static int memory_init(sqlite_state *st, char *err, size_t errlen) {
@@ -69,7 +70,7 @@ static int memory_init(sqlite_state *st, char *err, size_t errlen) {
 
     sqlpool__format(name, sizeof name, "file:/sqlpool-mem-%ld-%llu?vfs=memdb", (long)getpid(),
                     (unsigned long long)atomic_fetch_add(&counter, 1));
-    st->path = strdup(name);
+    st->path = sqlpool__strdup(name);
     if (st->path == NULL) return SQLPOOL_ENOMEM;
     rc = sqlite3_open_v2(st->path, &st->keeper, open_flags, NULL);
     if (rc != SQLITE_OK) {
@@ -81,7 +82,7 @@ static int memory_init(sqlite_state *st, char *err, size_t errlen) {
 }
 
 static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
-    sqlite_state *st = calloc(1, sizeof *st);
+    sqlite_state *st = sqlpool__calloc(1, sizeof *st);
     int rc = SQLPOOL_OK;
 
     *state = NULL;
@@ -103,7 +104,7 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
             state_free(st);
             return SQLPOOL_EINVAL;
         }
-        st->vfs = strdup(cfg->sqlite_vfs);
+        st->vfs = sqlpool__strdup(cfg->sqlite_vfs);
         if (st->vfs == NULL) rc = SQLPOOL_ENOMEM;
     }
     if (rc == SQLPOOL_OK && strcmp(cfg->db, ":memory:") == 0) {
@@ -113,7 +114,7 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
         if (cfg->db[0] == '\0') {
             sqlpool__format(err, errlen, "the database path is empty");
             rc = SQLPOOL_EINVAL;
-        } else if ((st->path = strdup(cfg->db)) == NULL) {
+        } else if ((st->path = sqlpool__strdup(cfg->db)) == NULL) {
             rc = SQLPOOL_ENOMEM;
         }
     }
@@ -137,16 +138,16 @@ static void describe_open_failure(const sqlite_state *st, sqlite3 *db, int rc, c
     const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
 
     if (!st->memory && strncmp(st->path, "file:", 5) != 0) {
-        char *dir = strdup(st->path);
+        char *dir = sqlpool__strdup(st->path);
         char *slash = dir ? strrchr(dir, '/') : NULL;
         if (stat(st->path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
             sqlpool__format(err, errlen, "cannot open database '%s': it is a folder", st->path);
-            free(dir);
+            sqlpool__free(dir);
             return;
         }
         if (!(st->flags & SQLITE_OPEN_CREATE) && stat(st->path, &sb) != 0 && errno == ENOENT) {
             sqlpool__format(err, errlen, "cannot open database '%s': it does not exist", st->path);
-            free(dir);
+            sqlpool__free(dir);
             return;
         }
         if (slash != NULL) {
@@ -158,11 +159,11 @@ static void describe_open_failure(const sqlite_state *st, sqlite3 *db, int rc, c
                 sqlpool__format(err, errlen,
                                 "cannot open database '%s': folder '%s' does not exist", st->path,
                                 dir);
-                free(dir);
+                sqlpool__free(dir);
                 return;
             }
         }
-        free(dir);
+        sqlpool__free(dir);
     }
     sqlpool__format(err, errlen, "cannot open database '%s': %s", st->path, msg);
 }
@@ -199,7 +200,7 @@ static void conn_free(sqlite_conn *c) {
     while (c->db != NULL && (stmt = sqlite3_next_stmt(c->db, NULL)) != NULL)
         (void)sqlite3_finalize(stmt);
     (void)sqlite3_close_v2(c->db);
-    free(c);
+    sqlpool__free(c);
 }
 
 /* Open the database and apply the connection settings; SQLite's code. */
@@ -236,7 +237,7 @@ static int code_for_open_failure(int rc) {
 
 static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
     sqlite_state *st = state;
-    sqlite_conn *c = calloc(1, sizeof *c);
+    sqlite_conn *c = sqlpool__calloc(1, sizeof *c);
     int rc;
 
     *handle = NULL;

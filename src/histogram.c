@@ -1,5 +1,6 @@
 /* histogram.c: the log-linear duration histogram. */
 #include "histogram.h"
+#include "alloc.h"
 
 #include "sqlpool.h"
 
@@ -57,11 +58,11 @@ struct sqlpool_histogram {
 };
 
 sqlpool_histogram *sqlpool_histogram_new(void) {
-    return calloc(1, sizeof(sqlpool_histogram));
+    return sqlpool__calloc(1, sizeof(sqlpool_histogram));
 }
 
 void sqlpool_histogram_free(sqlpool_histogram *h) {
-    free(h);
+    sqlpool__free(h);
 }
 
 void sqlpool_histogram_record(sqlpool_histogram *h, double seconds) {

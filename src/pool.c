@@ -8,6 +8,7 @@
  * connection (or a turn to open one) directly by whoever frees it.
  */
 #include "pool_internal.h"
+#include "alloc.h"
 
 #include "dsn.h"
 
@@ -334,28 +335,28 @@ static void free_pool(sqlpool *pool) {
     sqlpool_conn *c = pool->spare;
     while (c != NULL) {
         sqlpool_conn *next = c->next;
-        free(c);
+        sqlpool__aligned_free(c);
         c = next;
     }
     pool->backend->pool_fini(pool->backend_state);
     (void)pthread_mutex_destroy(&pool->maint_mu);
     (void)pthread_cond_destroy(&pool->maint_cv);
-    free(pool->db_copy);
-    free(pool);
+    sqlpool__free(pool->db_copy);
+    sqlpool__free(pool);
 }
 
 static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     char err[256] = "";
     int rc;
     pool->cfg = *cfg;
-    pool->db_copy = strdup(cfg->db);
+    pool->db_copy = sqlpool__strdup(cfg->db);
     if (pool->db_copy == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory");
     pool->cfg.db = pool->db_copy;
     pool->cfg.sqlite_vfs = NULL; /* not copied: resolved by the backend in pool_init */
     pool->backend = sqlpool__backend_for(cfg->db);
     rc = pool->backend->pool_init(cfg, &pool->backend_state, err, sizeof err);
     if (rc != SQLPOOL_OK) {
-        free(pool->db_copy);
+        sqlpool__free(pool->db_copy);
         return sqlpool__fail(rc, "%s", err);
     }
     if (pthread_mutex_init(&pool->maint_mu, NULL) != 0) abort();
@@ -374,10 +375,10 @@ int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
     if ((rc = check_config(cfg)) != SQLPOOL_OK) return rc;
     if (!sqlpool_has_postgresql() && sqlpool__dsn_is_pg(cfg->db))
         return sqlpool__fail(SQLPOOL_ENOTSUP, "this build has no PostgreSQL support (libpq)");
-    pool = calloc(1, sizeof *pool);
+    pool = sqlpool__calloc(1, sizeof *pool);
     if (pool == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory creating the pool");
     if ((rc = init_pool(pool, cfg)) != SQLPOOL_OK) {
-        free(pool);
+        sqlpool__free(pool);
         return rc;
     }
     /* min_idle connections now, so a database that cannot be reached fails here. */
@@ -412,7 +413,7 @@ static sqlpool_conn *new_conn_struct(sqlpool *pool) {
     unlock(pool);
     if (c == NULL) {
         size_t size = (sizeof *c + SQLPOOL__CONN_ALIGN - 1) & ~(size_t)(SQLPOOL__CONN_ALIGN - 1);
-        c = aligned_alloc(SQLPOOL__CONN_ALIGN, size);
+        c = sqlpool__aligned_alloc(SQLPOOL__CONN_ALIGN, size);
         if (c == NULL) return NULL;
         memset(c, 0, sizeof *c);
         atomic_init(&c->word, CONN_CLOSED);

@@ -1,5 +1,6 @@
 /* stmt_cache.c: the per-connection prepared-statement cache (see stmt_cache.h). */
 #include "stmt_cache.h"
+#include "alloc.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ int sqlpool__stmt_cache_init(sqlpool__stmt_cache *cache, sqlite3 *db, int capaci
     memset(cache, 0, sizeof *cache);
     cache->db = db;
     cache->capacity = capacity < 0 ? 0 : capacity;
-    cache->buckets = calloc(n, sizeof(sqlpool__stmt_entry *));
+    cache->buckets = sqlpool__calloc(n, sizeof(sqlpool__stmt_entry *));
     if (cache->buckets == NULL) return SQLITE_NOMEM;
     cache->nbuckets = n;
     return SQLITE_OK;
@@ -84,14 +85,14 @@ static int insert(sqlpool__stmt_cache *cache, const char *sql, size_t len, uint3
 
     *out = NULL;
     if (len >= INT_MAX) return SQLITE_TOOBIG;
-    e = malloc(sizeof *e + len + 1);
+    e = sqlpool__malloc(sizeof *e + len + 1);
     if (e == NULL) return SQLITE_NOMEM;
     memset(e, 0, sizeof *e);
     /* The length includes the terminator, which spares SQLite a copy. */
     rc =
         sqlite3_prepare_v3(cache->db, sql, (int)len + 1, SQLITE_PREPARE_PERSISTENT, &e->stmt, NULL);
     if (rc != SQLITE_OK || e->stmt == NULL) {
-        free(e);
+        sqlpool__free(e);
         return rc != SQLITE_OK ? rc : SQLITE_EMPTY;
     }
     memcpy(e->sql, sql, len + 1);
@@ -160,7 +161,7 @@ static void evict(sqlpool__stmt_cache *cache, sqlpool__stmt_entry *e) {
     lru_unlink(cache, e);
     cache->count--;
     (void)sqlite3_finalize(e->stmt);
-    free(e);
+    sqlpool__free(e);
 }
 
 void sqlpool__stmt_cache_trim(sqlpool__stmt_cache *cache) {
@@ -177,9 +178,9 @@ void sqlpool__stmt_cache_fini(sqlpool__stmt_cache *cache) {
     while (e != NULL) {
         sqlpool__stmt_entry *next = e->next;
         (void)sqlite3_finalize(e->stmt);
-        free(e);
+        sqlpool__free(e);
         e = next;
     }
-    free(cache->buckets);
+    sqlpool__free(cache->buckets);
     memset(cache, 0, sizeof *cache);
 }
