@@ -6,7 +6,8 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLPOOL_WERROR=ON
 
-.PHONY: all deps build run test test-unit test-asan test-tsan format format-check bench clean
+.PHONY: all deps build run test test-unit test-asan test-tsan test-valgrind format format-check \
+        bench clean
 
 all: build
 
@@ -22,7 +23,8 @@ run: build
 
 # The whole suite, PostgreSQL included: a throwaway cluster lives for the three runs.
 test: build format-check
-	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan
+	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan \
+	    test-valgrind
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -43,6 +45,10 @@ test-tsan: deps
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	    ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L '$(TSAN_LABELS)'
+
+# Memcheck over `sqlpool run` and the unit test programs: zero errors, zero leaks.
+test-valgrind: build
+	sh scripts/valgrind-tests.sh $(BUILD)
 
 # Every C file of the project (git's list when there is one, else the tree's).
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep . || \

@@ -3,7 +3,7 @@
 # Safe to run again: it does nothing when everything is there.
 set -eu
 
-PACKAGES="gcc libc6-dev make cmake pkg-config git clang libclang-rt-dev clang-format
+PACKAGES="gcc libc6-dev make cmake pkg-config git clang libclang-rt-dev clang-format valgrind
           libsqlite3-dev libjansson-dev libcmocka-dev libpq-dev postgresql
           libaprutil1-dev libzdb-dev libxml2-utils"
 

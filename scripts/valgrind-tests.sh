@@ -1,0 +1,42 @@
+#!/bin/sh
+# Valgrind (memcheck) over `sqlpool run` on the sample input and over the unit test programs:
+# zero errors and zero leaks, or a non-zero exit naming what failed.
+#   scripts/valgrind-tests.sh BUILD_DIR
+# The programs that drive the CLI in subprocesses at scale (bench, crash) or need more than
+# one process to mean anything run in the other suites instead.
+set -u
+build=${1:-build}
+vg="valgrind -q --error-exitcode=99 --leak-check=full"
+failed=""
+out=$(mktemp -d "${TMPDIR:-/tmp}/sqlpool-vg.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+
+run() { # name command...
+    name=$1
+    shift
+    if $vg "$@" >"$out/$name.log" 2>&1; then
+        echo "valgrind: $name clean"
+    else
+        echo "valgrind: $name FAILED" >&2
+        tail -n 40 "$out/$name.log" >&2
+        failed="$failed $name"
+    fi
+}
+
+run sqlpool-run "$build/sqlpool" run --input data/sample_input.txt --output "$out/summary.json" \
+    --quiet --log-level error
+for area in pool retry health memory release options labels concurrency maintain stmt \
+            histogram oom plot cli pg; do
+    [ -x "$build/tests/test_$area" ] || continue
+    if [ "$area" = pg ] && [ -z "${SQLPOOL_TEST_PG:-}" ]; then
+        echo "valgrind: pg needs SQLPOOL_TEST_PG (run through scripts/with-pg.sh)" >&2
+        failed="$failed pg"
+        continue
+    fi
+    run "test_$area" "$build/tests/test_$area"
+done
+if [ -n "$failed" ]; then
+    echo "valgrind: failed:$failed" >&2
+    exit 1
+fi
+echo "valgrind: 0 errors, 0 leaks"
