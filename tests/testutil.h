@@ -61,15 +61,6 @@ void testutil_log_sink(void *ctx, int level, const char *msg);
  * *out and *err receive the captured stdout and stderr (caller frees; may be NULL). */
 int testutil_run_cli(const char *cwd, const char *const *args, char **out, char **err);
 
-/* The test VFS (testvfs.c): a shim over the default VFS that injects faults on demand.
- * Registered as "sqlpool-test" by testvfs_register(); not made the default. */
-void testvfs_register(void);
-/* The next n opens of a main database file fail with rc (e.g. SQLITE_BUSY, SQLITE_CANTOPEN). */
-void testvfs_fail_opens(int n, int rc);
-/* While on, every read of a main database file fails with SQLITE_IOERR_READ. */
-void testvfs_fail_reads(int on);
-/* How many main-database opens were attempted since registration or the last reset. */
-int testvfs_open_attempts(void);
-void testvfs_reset(void);
+#include "testvfs.h"
 
 #endif

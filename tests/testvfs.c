@@ -3,15 +3,17 @@
  *
  * Every VFS and file method forwards to the real default VFS. Faults apply only to main
  * database files: a number of opens can be made to fail with a chosen code, and reads can be
- * made to fail. The fault state is atomic, because tests drive pools from several threads.
+ * made to fail; and the nth read, write or sync of any file can be made to fail. The fault
+ * state is atomic, because tests drive pools from several threads.
  */
-#include "testutil.h"
+#include "testvfs.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Our file object; the real VFS's file object follows it, suitably aligned. */
@@ -34,6 +36,15 @@ static atomic_int fail_opens_left;
 static atomic_int fail_opens_rc;
 static atomic_int fail_reads_on;
 static atomic_int open_attempts;
+static atomic_long nth_left[3]; /* calls left before the failing one, per kind; 0: none */
+
+/* Count one call of this kind; 1 when it is the one to fail. */
+static int nth_fails(int kind) {
+    long left = atomic_load(&nth_left[kind]);
+    while (left > 0)
+        if (atomic_compare_exchange_weak(&nth_left[kind], &left, left - 1)) return left == 1;
+    return 0;
+}
 
 static sqlite3_file *real_of(sqlite3_file *f) {
     return ((shim_file *)f)->real;
@@ -63,11 +74,12 @@ static int shim_close(sqlite3_file *f) {
 }
 
 static int shim_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off) {
-    if (failing(f)) return SQLITE_IOERR_READ;
+    if (failing(f) || nth_fails(TESTVFS_READ)) return SQLITE_IOERR_READ;
     return real_of(f)->pMethods->xRead(real_of(f), buf, amt, off);
 }
 
 static int shim_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off) {
+    if (nth_fails(TESTVFS_WRITE)) return SQLITE_IOERR_WRITE;
     return real_of(f)->pMethods->xWrite(real_of(f), buf, amt, off);
 }
 
@@ -76,6 +88,7 @@ static int shim_truncate(sqlite3_file *f, sqlite3_int64 size) {
 }
 
 static int shim_sync(sqlite3_file *f, int flags) {
+    if (nth_fails(TESTVFS_SYNC)) return SQLITE_IOERR_FSYNC;
     return real_of(f)->pMethods->xSync(real_of(f), flags);
 }
 
@@ -276,7 +289,7 @@ static const char *shim_next_system_call(sqlite3_vfs *vfs, const char *name) {
 
 static void register_shim(void) {
     real_vfs = sqlite3_vfs_find(NULL);
-    assert_non_null(real_vfs);
+    if (real_vfs == NULL) abort();
     for (int i = 0; i < 3; i++) {
         shim_io[i] = shim_io_template;
         shim_io[i].iVersion = i + 1;
@@ -305,11 +318,20 @@ static void register_shim(void) {
         shim_vfs.xGetSystemCall = real_vfs->xGetSystemCall ? shim_get_system_call : NULL;
         shim_vfs.xNextSystemCall = real_vfs->xNextSystemCall ? shim_next_system_call : NULL;
     }
-    assert_int_equal(sqlite3_vfs_register(&shim_vfs, 0), SQLITE_OK);
+    if (sqlite3_vfs_register(&shim_vfs, 0) != SQLITE_OK) abort();
 }
 
 void testvfs_register(void) {
-    if (pthread_once(&register_once, register_shim) != 0) fail_msg("pthread_once failed");
+    if (pthread_once(&register_once, register_shim) != 0) abort();
+}
+
+void testvfs_register_default(void) {
+    testvfs_register();
+    if (sqlite3_vfs_register(&shim_vfs, 1) != SQLITE_OK) abort();
+}
+
+void testvfs_fail_nth(int kind, long n) {
+    atomic_store(&nth_left[kind], n > 0 ? n : 0);
 }
 
 void testvfs_fail_opens(int n, int rc) {
@@ -330,4 +352,6 @@ void testvfs_reset(void) {
     atomic_store(&fail_opens_rc, SQLITE_OK);
     atomic_store(&fail_reads_on, 0);
     atomic_store(&open_attempts, 0);
+    for (int k = 0; k < 3; k++)
+        atomic_store(&nth_left[k], 0);
 }
