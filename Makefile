@@ -21,10 +21,12 @@ build: deps
 run: build
 	./$(BUILD)/sqlpool run --input data/sample_input.txt --output data/output_summary.json
 
-# The whole suite, PostgreSQL included: a throwaway cluster lives for the three runs.
+# The whole suite, PostgreSQL included (a throwaway cluster lives for the runs that need it),
+# then a short run of each fuzz target.
 test: build format-check
 	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan \
 	    test-valgrind
+	$(MAKE) --no-print-directory fuzz-smoke
 
 test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -66,5 +68,24 @@ bench: build
 	bash bench/run.sh $(BUILD)
 	sh bench/run_pg.sh $(BUILD)
 
+# libFuzzer targets (clang): each runs for FUZZ_SECONDS (fuzz-smoke: FUZZ_SMOKE_SECONDS) on a
+# temporary copy of its seed corpus in fuzz/corpus/; see fuzz/run.sh.
+FUZZ_BUILD         ?= build-fuzz
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_CONFIGURE = CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+                 -DSQLPOOL_WERROR=ON -DSQLPOOL_FUZZ=ON -DSQLPOOL_TESTS=OFF -DSQLPOOL_BENCH=OFF \
+                 -DSQLPOOL_SANITIZE=fuzzer-no-link,address,undefined >/dev/null && \
+                 cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_labels fuzz_dsn fuzz_options
+.PHONY: fuzz fuzz-smoke
+
+fuzz: deps
+	$(FUZZ_CONFIGURE)
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	$(FUZZ_CONFIGURE)
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench $(FUZZ_BUILD)

@@ -42,17 +42,3 @@ int dbfile_check_output(const char *db, const char *output, char *err, size_t er
     }
     return 0;
 }
-
-int dbfile_exists(const char *db) {
-    struct stat sb;
-    return !is_plain_path(db) || stat(db, &sb) == 0;
-}
-
-void dbfile_remove(const char *db) {
-    if (!is_plain_path(db)) return;
-    for (size_t i = 0; i < NSUFFIXES; i++) {
-        char *file = with_suffix(db, suffixes[i]);
-        if (file != NULL) (void)unlink(file);
-        free(file);
-    }
-}

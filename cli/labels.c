@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #define IN_BUFFER (1 << 16)
+/* The longest line read: 64 MiB (a label that long is surely not one). */
+#define LINE_MAX_BYTES (64 << 20)
 
 int labels_open(label_reader *r, const char *path, char *err, size_t errlen) {
     struct stat sb;
@@ -25,8 +27,13 @@ int labels_open(label_reader *r, const char *path, char *err, size_t errlen) {
         labels_close(r);
         return EXIT_NOINPUT;
     }
-    /* setvbuf with a NULL buffer keeps stdio's 4 KiB; give it a larger one. */
-    if ((r->iobuf = malloc(IN_BUFFER)) != NULL) (void)setvbuf(r->file, r->iobuf, _IOFBF, IN_BUFFER);
+    /* Lines are cut out of large blocks read straight from the file. */
+    if ((r->blk = malloc(IN_BUFFER)) == NULL) {
+        (void)snprintf(err, errlen, "out of memory");
+        labels_close(r);
+        return EXIT_SOFTWARE;
+    }
+    (void)setvbuf(r->file, NULL, _IONBF, 0);
     return 0;
 }
 
@@ -37,8 +44,8 @@ long labels_line(const label_reader *r) {
 void labels_close(label_reader *r) {
     if (r->file != NULL) (void)fclose(r->file);
     free(r->line);
-    free(r->iobuf);
-    r->iobuf = NULL;
+    free(r->blk);
+    r->blk = NULL;
     r->file = NULL;
     r->line = NULL;
 }
@@ -115,24 +122,76 @@ bad:
     return 0;
 }
 
+/* Read the next raw line (through its \n, or to the end) into r->line, in blocks, refusing
+ * one longer than LINE_MAX_BYTES: a file with no line breaks (/dev/zero) cannot eat all
+ * memory. 1, 0 at the end, or an exit status with err set. */
+static int read_raw_line(label_reader *r, char *err, size_t errlen) {
+    size_t len = 0;
+    for (;;) {
+        char *start, *nl;
+        size_t take;
+        if (r->blk_pos == r->blk_len) {
+            errno = 0;
+            r->blk_len = fread(r->blk, 1, IN_BUFFER, r->file);
+            r->blk_pos = 0;
+            if (r->blk_len == 0) {
+                if (ferror(r->file)) {
+                    (void)snprintf(err, errlen, "cannot read input '%s' after line %ld: %s",
+                                   r->path, r->lineno, strerror(errno ? errno : EIO));
+                    return EXIT_IOERR;
+                }
+                if (len == 0) return 0;
+                break; /* the last line has no line break */
+            }
+        }
+        start = r->blk + r->blk_pos;
+        nl = memchr(start, '\n', r->blk_len - r->blk_pos);
+        take = nl != NULL ? (size_t)(nl - start) + 1 : r->blk_len - r->blk_pos;
+        /* A line longer than a block: look for NUL bytes as it comes (labels_next checks the
+         * rest), so a stream of zeros stops at once. */
+        if (len > 0 && memchr(start, '\0', take) != NULL) {
+            (void)snprintf(err, errlen, "input '%s' line %ld: contains a NUL byte", r->path,
+                           r->lineno + 1);
+            return EXIT_DATAERR;
+        }
+        if (len + take > LINE_MAX_BYTES) {
+            (void)snprintf(err, errlen, "input '%s' line %ld: longer than %d bytes", r->path,
+                           r->lineno + 1, LINE_MAX_BYTES);
+            return EXIT_DATAERR;
+        }
+        if (len + take + 1 > r->cap) {
+            size_t cap = r->cap ? r->cap : 256;
+            char *grown;
+            while (cap < len + take + 1)
+                cap *= 2;
+            if ((grown = realloc(r->line, cap)) == NULL) {
+                (void)snprintf(err, errlen, "input '%s' line %ld: out of memory", r->path,
+                               r->lineno + 1);
+                return EXIT_SOFTWARE;
+            }
+            r->line = grown;
+            r->cap = cap;
+        }
+        memcpy(r->line + len, start, take);
+        len += take;
+        r->blk_pos += take;
+        if (nl != NULL) break;
+    }
+    r->line[len] = '\0';
+    r->pos = 0;
+    r->fill = len;
+    return 1;
+}
+
 /* The next line as Python's universal newlines see it: ending at \n, \r\n or a lone \r.
- * Returns 1 with *line and *len (without the ending), 0 at the end, or EXIT_IOERR. */
+ * Returns 1 with *line and *len (without the ending), 0 at the end, or an exit status. */
 static int next_line(label_reader *r, char **line, size_t *len, char *err, size_t errlen) {
     char *p, *cr;
     size_t rest, advance;
 
     if (r->pos >= r->fill) {
-        ssize_t got;
-        errno = 0;
-        got = getline(&r->line, &r->cap, r->file);
-        if (got < 0) {
-            if (!ferror(r->file)) return 0;
-            (void)snprintf(err, errlen, "cannot read input '%s' after line %ld: %s", r->path,
-                           r->lineno, strerror(errno ? errno : EIO));
-            return EXIT_IOERR;
-        }
-        r->pos = 0;
-        r->fill = (size_t)got;
+        int got = read_raw_line(r, err, errlen);
+        if (got != 1) return got;
     }
     p = r->line + r->pos;
     rest = r->fill - r->pos;

@@ -8,7 +8,8 @@
 
 typedef struct label_reader {
     FILE *file;
-    char *iobuf; /* the stream's buffer */
+    char *blk; /* a block read from the file, and how much of it is used */
+    size_t blk_pos, blk_len;
     const char *path;
     char *line;
     size_t cap;
@@ -20,10 +21,11 @@ typedef struct label_reader {
  * folder). */
 int labels_open(label_reader *r, const char *path, char *err, size_t errlen);
 
-/* The next non-blank label, stripped of surrounding white space as Python's str.strip() does
- * (ASCII and Unicode). Lines end at \n, \r\n or a lone \r, as in Python's text mode. Returns 1 and
- * sets *label and *len (valid until the next call), 0 at the end, or EXIT_DATAERR (invalid UTF-8, a
- * NUL byte; the message names the line) or EXIT_IOERR with a message. */
+/* The next non-blank label (a line longer than 64 MiB is refused as bad data), stripped of
+ * surrounding white space as Python's str.strip() does (ASCII and Unicode). Lines end at \n, \r\n
+ * or a lone \r, as in Python's text mode. Returns 1 and sets *label and *len (valid until the next
+ * call), 0 at the end, or EXIT_DATAERR (invalid UTF-8, a NUL byte; the message names the line) or
+ * EXIT_IOERR with a message. */
 int labels_next(label_reader *r, const char **label, size_t *len, char *err, size_t errlen);
 
 /* The 1-based number of the line the last label (or error) came from: for messages about a

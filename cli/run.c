@@ -7,8 +7,9 @@
  * created before the database is touched; labels are checked while inserting, and any bad
  * one rolls the whole transaction back. The transaction stays open until the rows are in
  * the temporary file and flushed (the connection sees its own writes); a failure after the
- * COMMIT (the tail, fsync, rename) deletes this run's rows again, and a database file the
- * run created is removed when it fails.
+ * COMMIT (the tail, fsync, rename) deletes this run's rows again. A database file the run
+ * created stays, empty: removing it could remove a database another run has just begun to
+ * use.
  */
 #include "commands.h"
 #include "dbfile.h"
@@ -48,7 +49,9 @@ static const char *db_name(sqlite3 *db) {
 
 static int sql_fail(sqlite3 *db, const char *what) {
     int rc = sqlite3_extended_errcode(db);
-    commands_error("%s failed on '%s': %s", what, db_name(db), sqlite3_errmsg(db));
+    commands_error(
+        "%s failed on '%s': %s%s", what, db_name(db), sqlite3_errmsg(db),
+        (rc & 0xff) == SQLITE_READONLY ? " (the database file, or its folder, is read-only)" : "");
     return exit_for_sqlite(rc);
 }
 
@@ -326,25 +329,22 @@ static int open_files(run_ctx *r) {
 int command_run(const cli_options *opts) {
     run_ctx r;
     char err[MSG];
-    int status, db_existed, committed;
+    int status;
 
     memset(&r, 0, sizeof r);
     r.opts = opts;
     (void)signals_install();
     if ((status = open_files(&r)) != 0) return status;
-    db_existed = dbfile_exists(opts->db);
     (void)sqlpool_db_mask(opts->db, r.db_shown, sizeof r.db_shown);
     logger_printf(SQLPOOL_LOG_INFO, "run_start input=%s db=%s pool_size=%d", opts->input,
                   r.db_shown, opts->pool_size);
     status = simulate(&r);
     labels_close(&r.in);
-    committed = r.out.committed;
     if (status == 0) {
         logger_printf(SQLPOOL_LOG_INFO, "summary_written path=%s", opts->output);
         if (!opts->quiet && (status = summary_print(&r.out, err, sizeof err)) != 0)
             commands_error("%s", err);
     }
     summary_abort(&r.out);
-    if (status != 0 && !committed && !db_existed) dbfile_remove(opts->db);
     return status;
 }

@@ -131,6 +131,26 @@ static void sqlite_pool_fini(void *state) {
     state_free(state);
 }
 
+/* A database that is there but cannot be written, or whose folder cannot take the -wal and
+ * -shm files SQLite needs beside it: say so (1), else 0. */
+static int describe_read_only(const sqlite_state *st, const char *dir, const char *msg, char *err,
+                              size_t errlen) {
+    if (st->readonly || access(st->path, F_OK) != 0) return 0;
+    if (access(st->path, W_OK) != 0) {
+        sqlpool__format(err, errlen, "cannot open database '%s': the file is read-only (%s)",
+                        st->path, msg);
+        return 1;
+    }
+    if (access(dir, W_OK) != 0) {
+        sqlpool__format(err, errlen,
+                        "cannot open database '%s': its folder '%s' is read-only, and SQLite "
+                        "needs to create '%s-wal' and '%s-shm' there (%s)",
+                        st->path, dir, st->path, st->path, msg);
+        return 1;
+    }
+    return 0;
+}
+
 /* Explain a failure to open a file database in words a user can act on. */
 static void describe_open_failure(const sqlite_state *st, sqlite3 *db, int rc, char *err,
                                   size_t errlen) {
@@ -162,6 +182,10 @@ static void describe_open_failure(const sqlite_state *st, sqlite3 *db, int rc, c
                 sqlpool__free(dir);
                 return;
             }
+        }
+        if (describe_read_only(st, slash != NULL ? dir : ".", msg, err, errlen)) {
+            sqlpool__free(dir);
+            return;
         }
         sqlpool__free(dir);
     }
@@ -252,7 +276,8 @@ static int sqlite_connect(void *state, void **handle, int *retriable, char *err,
         if ((rc & 0xff) == SQLITE_NOMEM)
             sqlpool__format(err, errlen, "out of memory");
         else if (*retriable)
-            sqlpool__format(err, errlen, "%s", c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+            sqlpool__format(err, errlen, "cannot open database '%s': %s", st->path,
+                            c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
         else
             describe_open_failure(st, c->db, rc, err, errlen);
         conn_free(c);

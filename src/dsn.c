@@ -149,7 +149,7 @@ static void mask_uri(sink *s, const char *db) {
     }
     put(s, p, (size_t)(q - p) + 1);
     for (p = q + 1; *p;) {
-        size_t plen = strcspn(p, "&#");
+        size_t plen = strcspn(p, "&"); /* libpq ends a value only at '&': '#' is data */
         const char *eq = memchr(p, '=', plen);
         if (eq != NULL && secret_uri_keyword(p, (size_t)(eq - p))) {
             put(s, p, (size_t)(eq - p) + 1);
@@ -185,9 +185,9 @@ static void mask_conninfo(sink *s, const char *db) {
         kend = p;
         while (isspace((unsigned char)*p))
             p++;
-        if (*p != '=') { /* not key=value: copy as it is */
+        if (*p != '=') { /* not key=value: copy the word and the spaces after it */
             put(s, k, (size_t)(p - k));
-            if (*p) put(s, p++, 1);
+            if (p == k && *p) put(s, p++, 1); /* always move on */
             continue;
         }
         p++;
