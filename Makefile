@@ -85,7 +85,7 @@ fuzz: deps
 
 fuzz-smoke: deps
 	$(FUZZ_CONFIGURE)
-	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
+	FUZZ_SEED=$${FUZZ_SEED:-1} sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench $(FUZZ_BUILD)

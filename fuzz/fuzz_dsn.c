@@ -209,10 +209,10 @@ static void check_built(const char *user, const char *password, const char *host
     both(&p, "postgresql://"), both_pct(&p, user), both(&p, ":"), secret(&p, &pct);
     both(&p, "@"), both_pct(&p, host), both(&p, "/db");
     finish(&p, password, forms, 4);
-    /* postgres://U:P@H:5432/db?sslmode=require&password=P#frag */
+    /* postgres://U:P@H:5432/db?sslmode=require&password=P&application_name=x */
     both(&p, "postgres://"), both_pct(&p, user), both(&p, ":"), secret(&p, &pct);
     both(&p, "@"), both_pct(&p, host), both(&p, ":5432/db?sslmode=require&password=");
-    secret(&p, &pct), both(&p, "#frag");
+    secret(&p, &pct), both(&p, "&application_name=x");
     finish(&p, password, forms, 4);
     /* postgresql://U:P@H?password=P (no path) */
     both(&p, "postgresql://"), both_pct(&p, user), both(&p, ":"), secret(&p, &pct);

@@ -3,7 +3,9 @@
 # by side, on a copy of its seed corpus (fuzz/corpus/<target>/) in a temporary folder, so
 # nothing is written into the repository. Prints one line per target (executions, coverage)
 # and exits non-zero when any target crashed, leaked, timed out or ran out of memory; its log
-# and the input that broke it are then kept and named.
+# and the input that broke it are then kept and named. FUZZ_SEED fixes libFuzzer's seed (the
+# smoke run in make test uses one, so CI walks the path a developer's run walked); unset or 0,
+# a random one.
 set -u
 
 if [ $# -ne 2 ]; then
@@ -29,7 +31,8 @@ for t in $targets; do
     fi
     mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
     cp "$here/corpus/$t/"* "$work/$t/corpus/" 2>/dev/null
-    "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$bin" -max_total_time="$seconds" -seed="${FUZZ_SEED:-0}" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 \
         -artifact_prefix="$work/$t/artifacts/" "$work/$t/corpus" >"$work/$t/log" 2>&1 &
     pids="$pids $!"
     eval "pid_$t=\$!"
