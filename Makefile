@@ -6,8 +6,8 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLPOOL_WERROR=ON
 
-.PHONY: all deps build run test test-unit test-asan test-tsan test-valgrind format format-check \
-        bench clean
+.PHONY: all deps build run test test-unit test-asan test-tsan test-valgrind test-install format \
+        format-check bench clean
 
 all: build
 
@@ -25,7 +25,7 @@ run: build
 # then a short run of each fuzz target.
 test: build format-check
 	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan \
-	    test-valgrind
+	    test-valgrind test-install
 	$(MAKE) --no-print-directory fuzz-smoke
 
 test-unit: build
@@ -47,6 +47,11 @@ test-tsan: deps
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	    ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) -L '$(TSAN_LABELS)'
+
+# Install into a temporary prefix and build and run examples/ against it, through pkg-config
+# and through find_package(sqlpool); the PostgreSQL example needs scripts/with-pg.sh.
+test-install: build
+	sh scripts/test-install.sh $(BUILD)
 
 # Memcheck over `sqlpool run` and the unit test programs: zero errors, zero leaks.
 test-valgrind: build
@@ -89,3 +94,11 @@ fuzz-smoke: deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench $(FUZZ_BUILD)
+
+# The API reference from include/sqlpool.h (Doxygen, docs/Doxyfile; any warning fails the
+# build) into $(DOC_BUILD)/html/index.html.
+DOC_BUILD ?= build-doc
+.PHONY: docs
+docs:
+	@command -v doxygen >/dev/null || { echo "docs: doxygen is not installed" >&2; exit 1; }
+	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOC_BUILD)'; } | doxygen -

@@ -165,6 +165,11 @@ typedef struct sqlpool_config {
      * system's. For tests: drive time by hand and call sqlpool_maintain(). */
     double (*clock)(void *ctx);
     void *clock_ctx;
+    /* The pool's name, for sqlpool_stats_format() (JSON "name", the Prometheus label
+     * pool_name: OpenTelemetry's db.client.connection.pool.name). One or more of
+     * [a-zA-Z0-9_.-], else sqlpool_open() fails with SQLPOOL_EINVAL; NULL reads as
+     * "sqlpool". Copied at open. Default "sqlpool". */
+    const char *name;
 } sqlpool_config;
 
 /* A snapshot of a pool's counters, taken atomically with respect to other pool calls.
@@ -344,6 +349,50 @@ SQLPOOL_API int sqlpool_shrink(sqlpool *pool, int target);
 /* Copy the pool's counters into *out: one consistent snapshot. A NULL pool or out is a
  * no-op. Thread-safe. */
 SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
+
+/* Formats for sqlpool_stats_format(): exactly one of them. */
+#define SQLPOOL_FORMAT_JSON 1       /* one object: the CLI's pool_stats fields, plus "name" */
+#define SQLPOOL_FORMAT_PROMETHEUS 2 /* the Prometheus text exposition format (0.0.4) */
+
+/*
+ * Write one snapshot of the pool's stats (sqlpool_stats_get()) into the caller's buf as text,
+ * NUL-terminated; nothing is allocated.
+ *
+ * SQLPOOL_FORMAT_JSON: one object, without a trailing newline: "name", then the fields the
+ * CLI reports as pool_stats ("pool_size" is max_idle), as JSON numbers.
+ *
+ * SQLPOOL_FORMAT_PROMETHEUS: every metric with # HELP and # TYPE, every sample labelled
+ * pool_name="<config.name>", named after OpenTelemetry's db.client.connection.* conventions
+ * (dots become underscores, units and _total become suffixes):
+ *   db_client_connection_count{state="idle"|"used"}  gauge; used = open - idle (borrowed,
+ *                                                     or being checked by the pool)
+ *   db_client_connection_idle_max, _idle_min          gauges: config max_idle, min_idle
+ *   db_client_connection_max                          gauge: config max_open; left out when
+ *                                                     there is no cap (max_open 0)
+ *   db_client_connection_pending_requests             gauge: threads waiting in acquire
+ *   db_client_connection_timeouts_total               counter: acquires that timed out
+ *   db_client_connection_wait_time_seconds            summary: quantiles 0.5, 0.9, 0.99;
+ *                                                     _sum is wait_seconds (which includes
+ *                                                     waits that timed out), _count acquires
+ * and the pool's own:
+ *   sqlpool_connections_created_total, sqlpool_connections_reused_total,
+ *   sqlpool_connections_closed_total{reason="idle"|"lifetime"|"broken"|"max_idle"|"pool"},
+ *   sqlpool_connect_retries_total, sqlpool_connect_failures_total,
+ *   sqlpool_acquire_waits_total (counters), sqlpool_connections_connecting,
+ *   sqlpool_connections_used_peak, sqlpool_acquire_wait_max_seconds (gauges).
+ * (No create_time or use_time: the pool does not measure them.)
+ *
+ * As snprintf: when needed is not NULL, *needed is set to the length of the whole text,
+ * excluding the NUL. Returns SQLPOOL_OK when the text fit (needed < len); SQLPOOL_ENOMEM
+ * when buf is too small: buf then holds the empty string (when len > 0), never a truncated
+ * document; call again with at least *needed + 1 bytes (the counters may have grown
+ * meanwhile: leave some room, or loop). buf may be NULL when len is 0, to ask the size.
+ * SQLPOOL_EINVAL for a NULL pool, a NULL buf with len > 0, or a format that is not exactly
+ * one of the above (buf then holds the empty string, when it can, and *needed is 0).
+ * The caller owns buf. Thread-safe.
+ */
+SQLPOOL_API int sqlpool_stats_format(sqlpool *pool, int format, char *buf, size_t len,
+                                     size_t *needed);
 
 /*
  * Run one maintenance pass now, on the calling thread: close idle connections past

@@ -47,6 +47,7 @@ void sqlpool_config_init(sqlpool_config *cfg) {
     cfg->validation_bypass = 0.5;
     cfg->close_timeout = 5.0;
     cfg->stmt_cache_size = 32;
+    cfg->name = "sqlpool";
 }
 
 /* ---- clocks ---- */
@@ -303,8 +304,16 @@ static int valid_seconds(double s) {
     return isfinite(s) && s >= 0;
 }
 
+/* A pool name goes into metric labels and JSON as it is: [a-zA-Z0-9_.-]+ only. */
+static int valid_name(const char *name) {
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+    return name[0] != '\0' && name[strspn(name, ok)] == '\0';
+}
+
 static int check_config(const sqlpool_config *cfg) {
     if (cfg->db == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "db is NULL");
+    if (cfg->name != NULL && !valid_name(cfg->name))
+        return sqlpool__fail(SQLPOOL_EINVAL, "name must be one or more of [a-zA-Z0-9_.-]");
     if (cfg->max_idle < 1)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_idle must be at least 1, got %d", cfg->max_idle);
     if (cfg->max_retries < 0)
@@ -348,10 +357,16 @@ static void free_pool(sqlpool *pool) {
 static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     char err[256] = "";
     int rc;
+    const char *name = cfg->name != NULL ? cfg->name : "sqlpool";
+    size_t dblen = strlen(cfg->db), namelen = strlen(name);
     pool->cfg = *cfg;
-    pool->db_copy = sqlpool__strdup(cfg->db);
+    /* One block for both strings: db, then name. */
+    pool->db_copy = sqlpool__malloc(dblen + 1 + namelen + 1);
     if (pool->db_copy == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory");
+    memcpy(pool->db_copy, cfg->db, dblen + 1);
+    memcpy(pool->db_copy + dblen + 1, name, namelen + 1);
     pool->cfg.db = pool->db_copy;
+    pool->cfg.name = pool->db_copy + dblen + 1;
     pool->cfg.sqlite_vfs = NULL; /* not copied: resolved by the backend in pool_init */
     pool->backend = sqlpool__backend_for(cfg->db);
     rc = pool->backend->pool_init(cfg, &pool->backend_state, err, sizeof err);

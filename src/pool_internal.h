@@ -1,7 +1,7 @@
 /*
  * pool_internal.h: the pool's and the connection's layout, shared by the pool core (pool.c)
- * and its maintenance (maintain.c). Every field is either set once at open, under the pool
- * lock (said next to it), or atomic.
+ * and its maintenance (maintain.c); the stats formatter (stats_format.c) reads only cfg. Every
+ * field is either set once at open, under the pool lock (said next to it), or atomic.
  */
 #ifndef SQLPOOL_POOL_INTERNAL_H
 #define SQLPOOL_POOL_INTERNAL_H
@@ -64,8 +64,8 @@ struct sqlpool {
     sqlpool__lock lock;
     const sqlpool__backend *backend; /* set once */
     void *backend_state;             /* set once */
-    sqlpool_config cfg;              /* a copy, read-only after open; cfg.db is db_copy */
-    char *db_copy;
+    sqlpool_config cfg;              /* a copy, read-only after open */
+    char *db_copy;                   /* cfg.db, then cfg.name, in one block */
 
     /* Everything below is under lock. */
     sqlpool_conn *idle_head, *idle_tail; /* head: most recently released */
