@@ -23,7 +23,7 @@ run: build
 
 # The whole suite, PostgreSQL included (a throwaway cluster lives for the runs that need it),
 # then a short run of each fuzz target.
-test: build format-check
+test: build format-check docs man-check
 	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan \
 	    test-valgrind test-install
 	$(MAKE) --no-print-directory fuzz-smoke
@@ -99,6 +99,10 @@ clean:
 # build) into $(DOC_BUILD)/html/index.html.
 DOC_BUILD ?= build-doc
 .PHONY: docs
+# The man pages render without a warning.
+man-check: deps
+	groff -man -Tutf8 -ww -z docs/man/sqlpool.1 docs/man/sqlpool.3
+
 docs:
 	@command -v doxygen >/dev/null || { echo "docs: doxygen is not installed" >&2; exit 1; }
 	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOC_BUILD)'; } | doxygen -

@@ -28,10 +28,11 @@ extern "C" {
 #define SQLPOOL_API
 #endif
 
-#define SQLPOOL_VERSION_MAJOR 0
-#define SQLPOOL_VERSION_MINOR 1
-#define SQLPOOL_VERSION_PATCH 0
-#define SQLPOOL_VERSION "0.1.0"
+/* The version of this header; sqlpool_version() gives the library's. */
+#define SQLPOOL_VERSION_MAJOR 0 /* incompatible changes */
+#define SQLPOOL_VERSION_MINOR 1 /* additions */
+#define SQLPOOL_VERSION_PATCH 0 /* fixes */
+#define SQLPOOL_VERSION "0.1.0" /* the three, as a string */
 
 /* Result codes. SQLPOOL_OK is 0; every error is negative. */
 #define SQLPOOL_OK 0
@@ -47,10 +48,10 @@ extern "C" {
 #define SQLPOOL_EAGAIN (-10)   /* no idle connection right now (sqlpool_try_acquire) */
 
 /* Log levels passed to a sqlpool_log_fn; a message is emitted when level <= log_level. */
-#define SQLPOOL_LOG_ERROR 0
-#define SQLPOOL_LOG_WARNING 1
-#define SQLPOOL_LOG_INFO 2
-#define SQLPOOL_LOG_DEBUG 3
+#define SQLPOOL_LOG_ERROR 0   /* a connect that failed for good, a misuse caught */
+#define SQLPOOL_LOG_WARNING 1 /* a connect retried, a check or keepalive failed, a discard */
+#define SQLPOOL_LOG_INFO 2    /* every acquire (a connection created or reused), a shrink */
+#define SQLPOOL_LOG_DEBUG 3   /* connections closed with the pool */
 
 typedef struct sqlpool sqlpool;           /* a pool for one database */
 typedef struct sqlpool_conn sqlpool_conn; /* a connection borrowed from it */
@@ -111,8 +112,8 @@ typedef struct sqlpool_config {
     /* Where log lines go (NULL: nowhere), its context, and the most verbose level wanted.
      * Defaults: NULL, NULL, SQLPOOL_LOG_INFO. */
     sqlpool_log_fn log;
-    void *log_ctx;
-    int log_level;
+    void *log_ctx; /* passed to log as its ctx */
+    int log_level; /* the most verbose SQLPOOL_LOG_* level passed to log */
 
     /* Most connections open at once, idle and borrowed together; an acquire beyond it waits
      * for a release. 0: no cap (the original's behaviour). Default 0. */
@@ -160,11 +161,11 @@ typedef struct sqlpool_config {
      * like a busy database). For fault injection: `sqlpool bench --fail-connect`. NULL: none.
      * Default NULL. */
     int (*before_connect)(void *ctx);
-    void *before_connect_ctx;
+    void *before_connect_ctx; /* passed to before_connect */
     /* The monotonic clock, in seconds, for every timeout and interval above; NULL for the
      * system's. For tests: drive time by hand and call sqlpool_maintain(). */
     double (*clock)(void *ctx);
-    void *clock_ctx;
+    void *clock_ctx; /* passed to clock */
     /* The pool's name, for sqlpool_stats_format() (JSON "name", the Prometheus label
      * pool_name: OpenTelemetry's db.client.connection.pool.name). One or more of
      * [a-zA-Z0-9_.-], else sqlpool_open() fails with SQLPOOL_EINVAL; NULL reads as
@@ -198,9 +199,12 @@ typedef struct sqlpool_stats {
     long long wait_count;       /* acquires that had to wait */
     long long timeouts;         /* acquires that timed out */
     double wait_seconds;        /* total time acquires spent waiting */
-    double wait_p50, wait_p90, wait_p99, wait_max; /* acquire waits, in seconds, over all
-                                                      acquires (zero for those that did not
-                                                      wait); from a log-bucket histogram */
+    /* Acquire waits in seconds over all acquires (zero for those that did not wait), from a
+     * log-bucket histogram: */
+    double wait_p50; /* the median */
+    double wait_p90; /* the 90th percentile */
+    double wait_p99; /* the 99th percentile */
+    double wait_max; /* the longest */
 } sqlpool_stats;
 
 /* The result of sqlpool_conn_health(). */
@@ -276,12 +280,14 @@ SQLPOOL_API int sqlpool_acquire_until(sqlpool *pool, sqlpool_conn **out, double 
 SQLPOOL_API int sqlpool_acquire_at(sqlpool *pool, sqlpool_conn **out, double deadline,
                                    const char *file, int line);
 
+/* sqlpool_acquire(), recording the caller's file and line for leak warnings. */
 #define sqlpool_acquire(pool, out)                                                                 \
     sqlpool_acquire_at((pool), (out), SQLPOOL_DEADLINE_DEFAULT, __FILE__, __LINE__)
 /* A deadline is a time: -1.0 passed to sqlpool_acquire_until() is long past, not "default". */
 static inline double sqlpool__deadline(double deadline) {
     return deadline == SQLPOOL_DEADLINE_DEFAULT ? 0.0 : deadline;
 }
+/* sqlpool_acquire_until(), recording the caller's file and line for leak warnings. */
 #define sqlpool_acquire_until(pool, out, deadline)                                                 \
     sqlpool_acquire_at((pool), (out), sqlpool__deadline(deadline), __FILE__, __LINE__)
 
@@ -296,6 +302,10 @@ SQLPOOL_API int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out);
  * 0 for NULL. Thread-safe. */
 SQLPOOL_API double sqlpool_clock(sqlpool *pool);
 
+/* What sqlpool_with() calls: the borrowed connection and the caller's ctx. Its return value
+ * is sqlpool_with()'s; SQLPOOL_EBROKEN also discards the connection. */
+typedef int (*sqlpool_fn)(sqlpool_conn *conn, void *ctx);
+
 /*
  * Scoped use: acquire, call fn(conn, ctx), release, and return what fn returned; a
  * connection is released even when fn fails, and discarded when fn returns SQLPOOL_EBROKEN.
@@ -303,7 +313,6 @@ SQLPOOL_API double sqlpool_clock(sqlpool *pool);
  * SQLPOOL_EINVAL for a NULL fn. Thread-safe, as sqlpool_acquire(); fn runs on the calling
  * thread and must not release conn itself.
  */
-typedef int (*sqlpool_fn)(sqlpool_conn *conn, void *ctx);
 SQLPOOL_API int sqlpool_with(sqlpool *pool, sqlpool_fn fn, void *ctx);
 
 /* Release *conn when it is not NULL, and set it to NULL: for SQLPOOL_SCOPED. conn itself
@@ -475,6 +484,13 @@ SQLPOOL_API const char *sqlpool_backend(sqlpool *pool);
  */
 SQLPOOL_API size_t sqlpool_db_mask(const char *db, char *out, size_t len);
 
+/* The allocation functions given to sqlpool_set_allocator(). */
+typedef struct sqlpool_allocator {
+    void *(*malloc)(size_t size);             /* as malloc(3) */
+    void *(*realloc)(void *ptr, size_t size); /* as realloc(3) */
+    void (*free)(void *ptr);                  /* as free(3) */
+} sqlpool_allocator;
+
 /*
  * Where the library allocates its memory. Every allocation libsqlpool itself makes goes
  * through these (SQLite's, libpq's and the C library's own do not). A NULL a, or one with a
@@ -482,11 +498,6 @@ SQLPOOL_API size_t sqlpool_db_mask(const char *db, char *out, size_t len);
  * any other sqlpool call, while no pool exists. malloc and realloc may return NULL: every
  * call then fails cleanly with SQLPOOL_ENOMEM.
  */
-typedef struct sqlpool_allocator {
-    void *(*malloc)(size_t size);
-    void *(*realloc)(void *ptr, size_t size);
-    void (*free)(void *ptr);
-} sqlpool_allocator;
 SQLPOOL_API void sqlpool_set_allocator(const sqlpool_allocator *a);
 
 /*
@@ -505,9 +516,10 @@ SQLPOOL_API void sqlpool_histogram_free(sqlpool_histogram *h);
 SQLPOOL_API void sqlpool_histogram_record(sqlpool_histogram *h, double seconds);
 /* Add every sample of from into into. */
 SQLPOOL_API void sqlpool_histogram_merge(sqlpool_histogram *into, const sqlpool_histogram *from);
-/* How many samples; the value in seconds at quantile q in [0, 1] (0 when empty; 1 gives the
- * largest sample exactly). */
+/* How many samples h holds. */
 SQLPOOL_API long long sqlpool_histogram_count(const sqlpool_histogram *h);
+/* The value in seconds at quantile q in [0, 1] (0 when empty; 1 gives the largest sample
+ * exactly). */
 SQLPOOL_API double sqlpool_histogram_quantile(const sqlpool_histogram *h, double q);
 
 /*
