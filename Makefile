@@ -23,7 +23,7 @@ run: build
 
 # The whole suite, PostgreSQL included (a throwaway cluster lives for the runs that need it),
 # then a short run of each fuzz target.
-test: build format-check docs man-check
+test: build format-check lint docs man-check
 	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan \
 	    test-valgrind test-install
 	$(MAKE) --no-print-directory fuzz-smoke
@@ -92,8 +92,19 @@ fuzz-smoke: deps
 	$(FUZZ_CONFIGURE)
 	FUZZ_SEED=$${FUZZ_SEED:-1} sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
 
+# clang-tidy (.clang-tidy: bugprone-*, clang-analyzer-*, cert-err33-c) through the compile
+# database of $(LINT_BUILD), and cppcheck, over the library and the CLI; any finding fails.
+LINT_BUILD ?= build-lint
+LINT_FILES  = $(wildcard src/*.c cli/*.c)
+.PHONY: lint
+lint: deps
+	cmake -S . -B $(LINT_BUILD) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DSQLPOOL_TESTS=OFF >/dev/null
+	run-clang-tidy -quiet -p $(LINT_BUILD) -j $(JOBS) $(addprefix $(CURDIR)/,$(LINT_FILES))
+	cppcheck --enable=warning,performance,portability --error-exitcode=1 --inline-suppr -q \
+	    -j $(JOBS) -I include -I src --suppress=missingIncludeSystem $(LINT_FILES)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-bench $(FUZZ_BUILD) $(LINT_BUILD)
 
 # The API reference from include/sqlpool.h (Doxygen, docs/Doxyfile; any warning fails the
 # build) into $(DOC_BUILD)/html/index.html.

@@ -3,6 +3,7 @@
  * line, SIGINT, and the check that every committed row is in the table.
  */
 #include "bench.h"
+#include "bench_metrics.h"
 
 #include "commands.h"
 #include "exitcodes.h"
@@ -17,6 +18,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The --metrics-listen server, or NULL; it is shown each pooled run's pool. */
+static bench_metrics *metrics;
 
 /* Set by the SIGINT handler; the main thread copies it into each run's stop flag. */
 static volatile sig_atomic_t interrupted;
@@ -314,6 +318,7 @@ static int run_once(const bench_options *o, const char *db, bench_mode mode, ben
         sqlpool_close(r.pool);
         return EXIT_UNAVAILABLE;
     }
+    if (mode == BENCH_POOLED) bench_metrics_set_pool(metrics, r.pool);
     sqlpool_stats_get(r.pool, &before);
     status = measure(&r, res);
     sqlpool_stats_get(r.pool, &after);
@@ -323,6 +328,7 @@ static int run_once(const bench_options *o, const char *db, bench_mode mode, ben
     }
     atomic_store(&r.faults, 0);
     if (status == 0) status = verify_rows(&r, res);
+    bench_metrics_set_pool(metrics, NULL); /* before the close: no request uses it after */
     sqlpool_close(r.pool);
     return status;
 }
@@ -370,6 +376,18 @@ static int run_all(const bench_options *o, const char *db, bench_result *results
     return status;
 }
 
+/* Start the metrics server with SIGINT blocked, so its thread leaves SIGINT to this one. */
+static int start_metrics(const unsigned char ip[4], int port) {
+    sigset_t block, old;
+    int status;
+    (void)sigemptyset(&block);
+    (void)sigaddset(&block, SIGINT);
+    (void)pthread_sigmask(SIG_BLOCK, &block, &old);
+    status = bench_metrics_start(ip, port, &metrics);
+    (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return status;
+}
+
 int command_bench(const bench_options *o) {
     bench_result results[2 * BENCH_MAX_SWEEP];
     struct sigaction sa, old;
@@ -385,12 +403,19 @@ int command_bench(const bench_options *o) {
         db = tagged;
 #endif
     }
+    if (o->metrics_listen != NULL &&
+        (status = start_metrics(o->metrics_ip, o->metrics_port)) != 0) {
+        free(tagged);
+        return status;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     (void)sigemptyset(&sa.sa_mask);
     (void)sigaction(SIGINT, &sa, &old);
     status = run_all(o, db, results, &n);
     (void)sigaction(SIGINT, &old, NULL);
+    bench_metrics_stop(metrics);
+    metrics = NULL;
     free(tagged);
     /* What was measured is printed even when a later run failed. */
     if (n > 0 && (out = bench_report(o, results, n, interrupted != 0)) != 0 && status == 0)

@@ -41,10 +41,13 @@ typedef struct bench_options {
     bench_sweep sweep;       /* --sweep NAME=... */
     int sweep_values[BENCH_MAX_SWEEP];
     int nsweep;
-    int json;         /* --json */
-    const char *plot; /* --plot FILE.svg, or NULL */
-    int log_level;    /* --log-level */
-    int help;         /* --help */
+    int json;                    /* --json */
+    const char *plot;            /* --plot FILE.svg, or NULL */
+    const char *metrics_listen;  /* --metrics-listen HOST:PORT, or NULL; parsed into: */
+    unsigned char metrics_ip[4]; /*   the IPv4 address, network order */
+    int metrics_port;            /*   0 to 65535 (0: any free port) */
+    int log_level;               /* --log-level */
+    int help;                    /* --help */
 } bench_options;
 
 /* Parse `sqlpool bench ...` (argv[1] is "bench"). Returns 0, or EXIT_USAGE with a one-line

@@ -1,6 +1,7 @@
 /* bench_options.c: strict parsing of `sqlpool bench`'s flags, as options.c does for run and
  * health: every flag at most once, values whole and in range, each refusal naming the flag. */
 #include "bench.h"
+#include "bench_metrics.h"
 
 #include "exitcodes.h"
 #include "logger.h"
@@ -43,6 +44,9 @@ const char bench_usage_text[] =
     "  --sweep NAME=LIST    a series of runs: clients=1,2,4 or pool-size=1,2,4 (ascending)\n"
     "  --json               a JSON document on stdout instead of the table\n"
     "  --plot FILE.svg      with --sweep: a chart of throughput and p99 latency\n"
+    "  --metrics-listen A:P serve GET /metrics (Prometheus) and GET /health over HTTP on\n"
+    "                       the IPv4 address A, port P (0: a free one, printed on stderr)\n"
+    "                       while the pooled runs go on; e.g. 127.0.0.1:9187\n"
     "  --log-level LEVEL    debug, info, warning or error (default: error)\n"
     "  --help               show this help and exit\n"
     "\n"
@@ -69,30 +73,18 @@ typedef enum {
     F_SWEEP,
     F_JSON,
     F_PLOT,
+    F_METRICS_LISTEN,
     F_LOG_LEVEL,
     F_HELP,
     NFLAGS
 } flag_id;
 
-static const char *const names[NFLAGS] = {"db",
-                                          "clients",
-                                          "duration",
-                                          "transactions",
-                                          "pool-size",
-                                          "max-open",
-                                          "acquire-timeout",
-                                          "timeout",
-                                          "retries",
-                                          "workload",
-                                          "think-time",
-                                          "mode",
-                                          "fail-connect",
-                                          "kill-every",
-                                          "sweep",
-                                          "json",
-                                          "plot",
-                                          "log-level",
-                                          "help"};
+static const char *const names[NFLAGS] = {
+    "db",           "clients",        "duration",        "transactions",
+    "pool-size",    "max-open",       "acquire-timeout", "timeout",
+    "retries",      "workload",       "think-time",      "mode",
+    "fail-connect", "kill-every",     "sweep",           "json",
+    "plot",         "metrics-listen", "log-level",       "help"};
 
 static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
                      size_t errlen) {
@@ -209,6 +201,16 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
         o->mode = (bench_mode)(k + 1);
         break;
     case F_SWEEP: return parse_sweep(value, o, err, errlen);
+    case F_METRICS_LISTEN:
+        if (!bench_metrics_available())
+            return options_usage_error(err, errlen, "--%s: built without libmicrohttpd", names[f]);
+        o->metrics_listen = value;
+        if (bench_metrics_parse_listen(value, o->metrics_ip, &o->metrics_port) != 0)
+            return options_usage_error(err, errlen,
+                                       "--%s: '%s' is not IPV4:PORT (an IPv4 address other "
+                                       "than 0.0.0.0, a port from 0 to 65535)",
+                                       names[f], options_shown(value, v, sizeof v));
+        break;
     case F_LOG_LEVEL:
         if ((o->log_level = logger_parse_level(value)) < 0)
             return options_usage_error(err, errlen,
@@ -238,6 +240,10 @@ static int check_combination(const int *seen, bench_options *o, char *err, size_
             err, errlen,
             "--kill-every breaks idle pooled connections: it needs --mode pooled "
             "or both");
+    if (seen[F_METRICS_LISTEN] && o->mode == BENCH_UNPOOLED)
+        return options_usage_error(err, errlen,
+                                   "--metrics-listen serves the pool's metrics: it needs "
+                                   "--mode pooled or both");
     return 0;
 }
 

@@ -110,15 +110,16 @@ int bench_report(const bench_options *o, const bench_result *res, int n, int int
 
 int bench_report_plot(const bench_options *o, const bench_result *res, int n) {
     int modes = o->mode == BENCH_BOTH ? 2 : 1, npoints = n / modes, status;
-    double *buf = calloc((size_t)(5 * (npoints > 0 ? npoints : 1)), sizeof *buf);
+    size_t np = npoints > 0 ? (size_t)npoints : 1;
+    double *buf = calloc(5 * np, sizeof *buf);
     double *x = buf, *tp[2], *p99[2];
     char title[128], err[512] = "";
     bench_plot plot;
     if (buf == NULL) return EXIT_SOFTWARE;
-    tp[0] = buf + npoints;
-    tp[1] = buf + 2 * npoints;
-    p99[0] = buf + 3 * npoints;
-    p99[1] = buf + 4 * npoints;
+    tp[0] = buf + np;
+    tp[1] = buf + 2 * np;
+    p99[0] = buf + 3 * np;
+    p99[1] = buf + 4 * np;
     for (int i = 0; i < npoints * modes; i++) {
         const bench_result *r = &res[i];
         int p = i / modes, m = r->mode == BENCH_UNPOOLED;

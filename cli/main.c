@@ -52,8 +52,7 @@ static int main_bench(int argc, char **argv) {
         return EXIT_USAGE;
     }
     if (opts.help) {
-        fputs(bench_usage_text, stdout);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
+        return fputs(bench_usage_text, stdout) != EOF && fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
     }
     logger_set_level(opts.log_level);
     return command_bench(&opts);
@@ -70,8 +69,7 @@ int main(int argc, char **argv) {
         return EXIT_USAGE;
     }
     if (opts.help) {
-        fputs(usage_text, stdout);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
+        return fputs(usage_text, stdout) != EOF && fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
     }
     if (opts.version) {
         printf("sqlpool %s\n", sqlpool_version());

@@ -1,7 +1,7 @@
 /* outfile.c: where the summary goes. Its folders, its temporary file (with the mode of the
  * file it replaces), links written through, devices written directly; then the rename into
  * place, or the clean-up that leaves the output path as it was. */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _XOPEN_SOURCE 700 /* realpath; NOLINT(bugprone-reserved-identifier): feature-test macro */
 
 #include "summary.h"
 

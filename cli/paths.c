@@ -1,9 +1,10 @@
 /* paths.c: same-file checks, so the output can never overwrite the database. */
-#define _XOPEN_SOURCE 700 /* realpath */
+#define _XOPEN_SOURCE 700 /* realpath; NOLINT(bugprone-reserved-identifier): feature-test macro */
 
 #include "paths.h"
 
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,9 +18,7 @@ static char *canonical(const char *path) {
         const char *base = basename(base_copy);
         size_t n = strlen(real) + strlen(base) + 2;
         if ((out = malloc(n)) != NULL) {
-            strcpy(out, real);
-            strcat(out, "/");
-            strcat(out, base);
+            (void)snprintf(out, n, "%s/%s", real, base); /* n fits it exactly */
         }
     }
     free(real);

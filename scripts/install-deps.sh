@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="gcc libc6-dev make cmake pkg-config git clang libclang-rt-dev clang-format valgrind
           libsqlite3-dev libjansson-dev libcmocka-dev libpq-dev postgresql
-          libaprutil1-dev libzdb-dev libxml2-utils prometheus doxygen groff-base"
+          libaprutil1-dev libzdb-dev libxml2-utils prometheus doxygen groff-base
+          libmicrohttpd-dev curl clang-tidy cppcheck"
 
 missing=""
 for p in $PACKAGES; do

@@ -85,7 +85,8 @@ static void pg_message(PGconn *pg, const char *fallback, char *err, size_t errle
     size_t n;
     sqlpool__format(err, errlen, "%s", m != NULL && m[0] ? m : fallback);
     for (char *p = err, *q = err;; p++) {
-        char ch = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+        char ch = *p;
+        if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
         if (ch == ' ' && q > err && q[-1] == ' ') continue; /* one space, not several */
         *q++ = ch;
         if (ch == '\0') break;
@@ -253,7 +254,9 @@ static void quoted_masked(const char *why, char *out, size_t len) {
                 out[o++] = '"';
             }
         } else if (!in_quote) {
-            out[o++] = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
+            char ch = *p;
+            if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
+            out[o++] = ch;
         }
     }
     while (o > 0 && out[o - 1] == ' ')

@@ -23,6 +23,7 @@ static void put(writer *w, const char *fmt, ...) {
     va_list ap;
     int n;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): analyzer FP, va_start is above */
     n = vsnprintf(dst, dst != NULL ? w->len - w->used : 0, fmt, ap);
     va_end(ap);
     if (n < 0)

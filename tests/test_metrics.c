@@ -1,0 +1,196 @@
+/* test_metrics.c: `sqlpool bench --metrics-listen`: /metrics and /health while a run goes on
+ * (fetched with curl), promtool on /metrics, and the flag's refusals. */
+#include "benchutil.h"
+
+#include <sys/wait.h>
+
+typedef struct fixture {
+    char *dir;
+    char *db;
+} fixture;
+
+static int setup_tmp(void **state) {
+    fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL) return -1;
+    fx->dir = testutil_tmpdir();
+    fx->db = testutil_format("%s/bench.db", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+static int teardown_tmp(void **state) {
+    fixture *fx = *state;
+    testutil_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx->db);
+    free(fx);
+    return 0;
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup_tmp, teardown_tmp)
+#define FX(state) ((fixture *)*(state))
+
+static int have(const char *tool) {
+    char *cmd = testutil_format("command -v %s >/dev/null 2>&1", tool);
+    int ok = system(cmd) == 0;
+    free(cmd);
+    return ok;
+}
+
+static int built_with_mhd(void) {
+    bench_out r = bench_run_cli(NULL, ARGS("--metrics-listen", "127.0.0.1:0", "--help"), 0);
+    int with = strstr(r.err, "built without libmicrohttpd") == NULL;
+    bench_out_free(&r);
+    return with;
+}
+
+/* The port from "metrics: listening on 127.0.0.1:N" in dir/stderr, waiting up to 10 s. */
+static int wait_port(const char *dir) {
+    char *path = testutil_format("%s/stderr", dir);
+    int port = 0;
+    for (int i = 0; i < 200 && port == 0; i++) {
+        char *err = testutil_read_file(path, NULL);
+        const char *line = err ? strstr(err, "metrics: listening on 127.0.0.1:") : NULL;
+        if (line != NULL && strchr(line, '\n') != NULL)
+            port = atoi(line + strlen("metrics: listening on 127.0.0.1:"));
+        free(err);
+        if (port == 0) bench_sleep_ms(50);
+    }
+    free(path);
+    if (port <= 0 || port > 65535) fail_msg("no 'metrics: listening on' line with a port");
+    return port;
+}
+
+/* GET url with curl into dir/name; returns the HTTP status, *body the body (caller frees). */
+static int http_get(const char *dir, const char *name, int port, const char *path, char **body) {
+    char *file = testutil_format("%s/%s", dir, name);
+    char *cmd = testutil_format("curl -s -m 10 -o '%s' -w '%%{http_code}' "
+                                "'http://127.0.0.1:%d%s'",
+                                file, port, path);
+    char code[16] = "";
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    if (fgets(code, sizeof code, p) == NULL) code[0] = '\0';
+    assert_int_equal(pclose(p), 0);
+    *body = testutil_read_file(file, NULL);
+    assert_non_null(*body);
+    free(cmd);
+    free(file);
+    return atoi(code);
+}
+
+/* promtool check metrics accepts the text, but for the one lint about
+ * db_client_connection_count (see test_format_promtool_accepts). */
+static void expect_promtool_ok(const char *dir, const char *file, const char *text) {
+    char *cmd = testutil_format("promtool check metrics < '%s/%s' > '%s/promtool.out' 2>&1", dir,
+                                file, dir);
+    int status = system(cmd);
+    char *out, *save = NULL;
+    free(cmd);
+    cmd = testutil_format("%s/promtool.out", dir);
+    out = testutil_read_file(cmd, NULL);
+    assert_non_null(out);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0) {
+        if (WEXITSTATUS(status) != 3)
+            fail_msg("promtool exited %d:\n%s\non:\n%s", WEXITSTATUS(status), out, text);
+        for (char *line = strtok_r(out, "\n", &save); line != NULL;
+             line = strtok_r(NULL, "\n", &save))
+            if (strcmp(line, "db_client_connection_count non-histogram and non-summary metrics "
+                             "should not have \"_count\" suffix") != 0)
+                fail_msg("promtool: %s\non:\n%s", line, text);
+    }
+    free(out);
+    free(cmd);
+}
+
+/* While a 3 s run goes on, /metrics and /health answer; other paths are 404. */
+static void test_metrics_serves_while_running(void **state) {
+    fixture *fx = FX(state);
+    pid_t pid;
+    int port, code, status;
+    char *body;
+    json_t *doc;
+    json_error_t e;
+
+    if (!have("curl") || !built_with_mhd()) {
+        print_message("curl or libmicrohttpd missing: skipping\n");
+        return;
+    }
+    pid = bench_spawn(fx->dir, ARGS("--db", fx->db, "--duration", "3", "--clients", "2",
+                                    "--metrics-listen", "127.0.0.1:0", "--json"));
+    port = wait_port(fx->dir);
+
+    code = http_get(fx->dir, "metrics.prom", port, "/metrics", &body);
+    if (code != 200) fail_msg("/metrics: HTTP %d: %s", code, body);
+    if (strstr(body, "db_client_connection_count") == NULL)
+        fail_msg("/metrics has no db_client_connection_count:\n%s", body);
+    if (have("promtool"))
+        expect_promtool_ok(fx->dir, "metrics.prom", body);
+    else
+        print_message("promtool not found (Debian package prometheus): skipping the check\n");
+    free(body);
+
+    code = http_get(fx->dir, "health.json", port, "/health", &body);
+    if (code != 200) fail_msg("/health: HTTP %d: %s", code, body);
+    doc = json_loads(body, 0, &e);
+    if (doc == NULL) fail_msg("/health is not JSON (%s): %s", e.text, body);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")), "healthy");
+    json_decref(doc);
+    free(body);
+
+    code = http_get(fx->dir, "other", port, "/nothing", &body);
+    assert_int_equal(code, 404);
+    free(body);
+
+    status = bench_wait(pid);
+    if (status != 0) {
+        char *path = testutil_format("%s/stderr", fx->dir);
+        char *err = testutil_read_file(path, NULL);
+        fail_msg("exit status %d: %s", status, err ? err : "");
+    }
+}
+
+/* A usage error: exit 64, one "sqlpool: " line naming --metrics-listen. */
+static void expect_usage(const char *const *args) {
+    bench_out r = bench_run_cli(NULL, args, 0);
+    bench_expect_status(&r, 64);
+    if (strstr(r.err, "--metrics-listen") == NULL)
+        fail_msg("'%s' does not name --metrics-listen", r.err);
+    bench_out_free(&r);
+}
+
+static void test_metrics_rejects_bad_listen(void **state) {
+    static const char *const bad[] = {"",
+                                      "127.0.0.1",
+                                      "127.0.0.1:",
+                                      ":9187",
+                                      "localhost:80",
+                                      "127.0.0.1:65536",
+                                      "127.0.0.1:-1",
+                                      "127.0.0.1:80x",
+                                      "127.0.0.1:080",
+                                      "127.1:80",
+                                      "127.0.0.256:80",
+                                      "127.0.0.01:80",
+                                      "0.0.0.0:80",
+                                      "[::1]:80",
+                                      "1.2.3.4.5:80",
+                                      "1.2.3.4:5:6",
+                                      " 127.0.0.1:80",
+                                      "127.0.0.1:99999999"};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_usage(ARGS("--db", "x.db", "--metrics-listen", bad[i]));
+    expect_usage(ARGS("--db", "x.db", "--metrics-listen"));
+    expect_usage(
+        ARGS("--db", "x.db", "--metrics-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"));
+    expect_usage(ARGS("--db", "x.db", "--mode", "unpooled", "--metrics-listen", "127.0.0.1:0"));
+}
+
+static const struct CMUnitTest tests[] = {
+    T(test_metrics_serves_while_running),
+    T(test_metrics_rejects_bad_listen),
+};
+
+SQLPOOL_TEST_MAIN(tests)
