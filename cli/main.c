@@ -4,44 +4,80 @@
 #include "exitcodes.h"
 #include "logger.h"
 
+#ifdef SQLPOOL_CLI_HAVE_PG
+#include <libpq-fe.h>
+#endif
+
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char usage_text[] =
     "Usage: sqlpool [run] [OPTION]...\n"
-    "       sqlpool health [--db DB] [--timeout S] [--retries N] [--log-level LEVEL]\n"
-    "       sqlpool bench --db DB [OPTION]...   (see 'sqlpool bench --help')\n"
+    "  or:  sqlpool health [OPTION]...\n"
+    "  or:  sqlpool bench --db=DB [OPTION]...   (see 'sqlpool bench --help')\n"
+    "Run, check and measure connection pools for SQLite and PostgreSQL.\n"
     "\n"
-    "The SQL Connection Simulator: read labels from a text file, insert them into the\n"
-    "table 'events' through a connection pool, read them back, and write a JSON summary\n"
-    "with the rows, a health check and the pool's statistics.\n"
+    "  run (the default)  the SQL Connection Simulator: read labels from a text\n"
+    "                     file, insert them into the table 'events' through a\n"
+    "                     connection pool, read them back, and write a JSON summary\n"
+    "                     with the rows, a health check and the pool's statistics\n"
+    "  health             check a database and print a health JSON\n"
+    "  bench              simulate clients against a pool and report throughput,\n"
+    "                     waits and latency\n"
     "\n"
-    "Options:\n"
-    "  --input FILE       labels, one per line (default: data/sample_input.txt)\n"
-    "  --output FILE      the JSON summary, written atomically; parent folders are\n"
-    "                     created (default: data/output_summary.json); a symbolic link\n"
-    "                     is written through; a device or FIFO is written directly\n"
-    "                     (and copied to standard output unless --quiet)\n"
-    "  --db DB            SQLite database file, or :memory: (default: :memory:)\n"
-    "  --pool-size N      most idle connections kept, 1 to 100000 (default: 5)\n"
-    "  --timeout S        SQLite busy timeout in seconds, 0 to 86400 (default: 5)\n"
-    "  --retries N        connect retries on busy or locked, 0 to 100 (default: 3)\n"
-    "  --quiet            do not copy the summary to standard output\n"
-    "  --log-level LEVEL  debug, info, warning or error (default: info); logs go to\n"
-    "                     standard error\n"
-    "  --help             show this help and exit\n"
-    "  --version          show the version and exit\n"
+    "Options of run:\n"
+    "  --input=FILE        labels, one per line (default: data/sample_input.txt)\n"
+    "  --output=FILE       the JSON summary, written atomically; parent folders\n"
+    "                      are created (default: data/output_summary.json); a\n"
+    "                      symbolic link is written through; a device or FIFO is\n"
+    "                      written directly (and copied to standard output\n"
+    "                      unless --quiet)\n"
+    "  --pool-size=N       most idle connections kept, 1 to 100000 (default: 5)\n"
+    "  --quiet             do not copy the summary to standard output\n"
     "\n"
-    "Exit status: 0 success; 64 bad usage; 65 bad input data; 66 input cannot be read;\n"
-    "69 database unavailable; 70 internal error; 73 output cannot be created;\n"
-    "74 I/O error; 75 database busy or locked (try again).\n"
-    "'sqlpool health' exits 0 healthy; 1 unhealthy (also: not a database, corrupt, busy);\n"
-    "2 unreachable (missing file or folder, permission denied).\n"
+    "Options of run and health:\n"
+    "  --db=DB             a SQLite file, :memory:, or PostgreSQL: a postgresql://\n"
+    "                      URI or a key=value conninfo string (default: :memory:)\n"
+    "  --timeout=S         seconds, 0 to 86400 (default: 5): the SQLite busy\n"
+    "                      timeout; for PostgreSQL, the connect deadline\n"
+    "  --retries=N         connect retries on busy, locked or a server not yet\n"
+    "                      up, 0 to 100 (default: 3)\n"
+    "  --log-level=LEVEL   debug, info, warning or error (default: info); logs go\n"
+    "                      to standard error\n"
+    "  --help              show this help and exit\n"
+    "  --version           show the version and exit\n"
+    "An option's value may also follow it as the next argument (--db events.db).\n"
+    "\n"
+    "Exit status of run:\n"
+    "  0 success, 64 bad usage, 65 bad input data, 66 input cannot be read,\n"
+    "  69 database unavailable, 70 internal error, 73 output cannot be created,\n"
+    "  74 I/O error, 75 database busy or locked (try again).\n"
+    "Exit status of health (as pg_isready):\n"
+    "  0 healthy; 1 unhealthy (not a database, corrupt, busy, a server that refuses\n"
+    "  us); 2 unreachable (missing file or folder, permission, no server).\n"
     "\n"
     "Examples:\n"
-    "  sqlpool run --input data/sample_input.txt --output out/summary.json\n"
-    "  sqlpool run --db events.db --pool-size 3 --quiet\n"
-    "  sqlpool health --db events.db\n";
+    "  sqlpool run --input=data/sample_input.txt --output=out/summary.json\n"
+    "  sqlpool run --db=events.db --pool-size=3 --quiet\n"
+    "  sqlpool health --db=postgresql://app@localhost/app\n"
+    "  sqlpool bench --db=events.db --sweep=clients=1,2,4,8 --mode=both\n"
+    "\n"
+    "Manual: man sqlpool (and sqlpool(3) for the library).\n"
+    "Report bugs: see README.md in the sqlpool sources.\n";
+
+/* "sqlpool X.Y.Z", then what it was built with. */
+static int print_version(void) {
+    printf("sqlpool %s\n", sqlpool_version());
+    printf("SQLite %s\n", sqlite3_libversion());
+#ifdef SQLPOOL_CLI_HAVE_PG
+    printf("PostgreSQL client library (libpq) %d.%d\n", PQlibVersion() / 10000,
+           PQlibVersion() % 10000);
+#else
+    printf("PostgreSQL: not built in\n");
+#endif
+    return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_IOERR;
+}
 
 /* sqlpool bench has its own flags and parser. */
 static int main_bench(int argc, char **argv) {
@@ -71,10 +107,7 @@ int main(int argc, char **argv) {
     if (opts.help) {
         return fputs(usage_text, stdout) != EOF && fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
     }
-    if (opts.version) {
-        printf("sqlpool %s\n", sqlpool_version());
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
-    }
+    if (opts.version) return print_version();
     logger_set_level(opts.log_level);
     return opts.command == CMD_HEALTH ? command_health(&opts) : command_run(&opts);
 }
