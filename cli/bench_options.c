@@ -53,7 +53,20 @@ const char bench_usage_text[] =
     "A transaction that fails counts as an error, not a transaction: with --transactions N,\n"
     "transactions + errors = clients x N. Rows inserted by committed transactions are\n"
     "counted in the table 'sqlpool_bench' after the run; a mismatch exits 70. SIGINT stops\n"
-    "the run after the current transactions and prints what was measured (exit 0).\n";
+    "the run after the current transactions and prints what was measured (exit 0).\n"
+    "\n"
+    "Exit status: 0 success (or stopped by SIGINT); 64 bad usage; 69 database or\n"
+    "listening address unavailable; 70 rows missing after the run, or internal error;\n"
+    "73/74 the --plot file or the output cannot be written; 75 the database stayed\n"
+    "busy while opening the pool.\n"
+    "\n"
+    "Examples:\n"
+    "  sqlpool bench --db=/tmp/b.db --clients=8 --duration=10 --workload=read-write\n"
+    "  sqlpool bench --db=postgresql://app@localhost/app --mode=both \\\n"
+    "                --sweep=clients=1,2,4,8,16,32 --plot=sweep.svg\n"
+    "  sqlpool bench --db=/tmp/b.db --fail-connect=0.3 --json\n"
+    "\n"
+    "Manual: man sqlpool.\n";
 
 typedef enum {
     F_DB,
