@@ -163,4 +163,30 @@ static inline void bench_expect_sigint_partial(const char *dir, const char *cons
     free(err);
 }
 
+/* A fresh folder per test, with a database path in it, for the SQLite bench tests. */
+typedef struct bench_fixture {
+    char *dir;
+    char *db;
+} bench_fixture;
+
+static inline int bench_fixture_setup(void **state) {
+    bench_fixture *fx = calloc(1, sizeof *fx);
+    if (fx == NULL) return -1;
+    fx->dir = testutil_tmpdir();
+    fx->db = testutil_format("%s/bench.db", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+static inline int bench_fixture_teardown(void **state) {
+    bench_fixture *fx = *state;
+    testutil_rmtree(fx->dir);
+    free(fx->dir);
+    free(fx->db);
+    free(fx);
+    return 0;
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, bench_fixture_setup, bench_fixture_teardown)
+
 #endif

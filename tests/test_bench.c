@@ -1,32 +1,8 @@
 /* test_bench.c: `sqlpool bench` on SQLite: its flags, its counts, its modes, SIGINT. */
 #include "benchutil.h"
 
-typedef struct fixture {
-    char *dir;
-    char *db;
-} fixture;
-
-static int setup_tmp(void **state) {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (fx == NULL) return -1;
-    fx->dir = testutil_tmpdir();
-    fx->db = testutil_format("%s/bench.db", fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int teardown_tmp(void **state) {
-    fixture *fx = *state;
-    testutil_rmtree(fx->dir);
-    free(fx->dir);
-    free(fx->db);
-    free(fx);
-    return 0;
-}
-
-#define T(name) cmocka_unit_test_setup_teardown(name, setup_tmp, teardown_tmp)
-#define DB(state) (((fixture *)*(state))->db)
-#define DIR(state) (((fixture *)*(state))->dir)
+#define DB(state) (((bench_fixture *)*(state))->db)
+#define DIR(state) (((bench_fixture *)*(state))->dir)
 
 /* A usage error: exit 64, nothing on stdout, one "sqlpool: " line naming needle. */
 static void expect_usage(const char *const *args, const char *needle) {

@@ -4,31 +4,7 @@
 
 #include <sys/wait.h>
 
-typedef struct fixture {
-    char *dir;
-    char *db;
-} fixture;
-
-static int setup_tmp(void **state) {
-    fixture *fx = calloc(1, sizeof *fx);
-    if (fx == NULL) return -1;
-    fx->dir = testutil_tmpdir();
-    fx->db = testutil_format("%s/bench.db", fx->dir);
-    *state = fx;
-    return 0;
-}
-
-static int teardown_tmp(void **state) {
-    fixture *fx = *state;
-    testutil_rmtree(fx->dir);
-    free(fx->dir);
-    free(fx->db);
-    free(fx);
-    return 0;
-}
-
-#define T(name) cmocka_unit_test_setup_teardown(name, setup_tmp, teardown_tmp)
-#define FX(state) ((fixture *)*(state))
+#define FX(state) ((bench_fixture *)*(state))
 
 static int have(const char *tool) {
     char *cmd = testutil_format("command -v %s >/dev/null 2>&1", tool);
@@ -106,7 +82,7 @@ static void expect_promtool_ok(const char *dir, const char *file, const char *te
 
 /* While a 3 s run goes on, /metrics and /health answer; other paths are 404. */
 static void test_metrics_serves_while_running(void **state) {
-    fixture *fx = FX(state);
+    bench_fixture *fx = FX(state);
     pid_t pid;
     int port, code, status;
     char *body;
