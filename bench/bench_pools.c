@@ -52,7 +52,7 @@ enum { CONN_CYCLE, STMT_CYCLE, CYCLES };
 static const char *const cycle_names[CYCLES] = {"connection", "statement"};
 
 static const bench_adapter *const adapters[] = {
-    &bench_sqlpool_adapter,
+    &bench_sqlpool_adapter, &bench_sqlpool_barge_adapter,
 #ifdef BENCH_HAVE_APR
     &bench_apr_adapter,
 #endif
@@ -382,6 +382,7 @@ typedef struct ratio_line {
 
 static const char *verdict(const ratio_line *r) {
     if (isnan(r->value)) return "n/a";
+    if (isnan(r->want)) return "(a bound)";
     if (r->want < 0) return r->value <= -r->want ? "met" : "MISSED";
     return r->value >= r->want ? "met" : "MISSED";
 }
@@ -390,7 +391,7 @@ static int collect_ratios(const options *o, const pair_ratio *st, const pair_rat
                           ratio_line *out) {
     int sp = 0, apr = pool_index("apr_reslist"), zdb = pool_index("libzdb");
     int t1 = tindex(o, 1), t8 = tindex(o, 8), t64 = tindex(o, 64), n = 0;
-    int mx = pool_index("mutex pair");
+    int mx = pool_index("mutex pair"), sb = pool_index("sqlpool-barge");
     ratio_line l[] = {
         {"sqlpool_vs_mutex_st",
          "sqlpool / mutex pair, 1 thread, connection cycle, "
@@ -416,6 +417,18 @@ static int collect_ratios(const options *o, const pair_ratio *st, const pair_rat
          ratio(o, CONN_CYCLE, t8, sp, zdb), 20},
         {"sqlpool_vs_zdb_64", "libzdb time / sqlpool time, 64 threads, connection cycle", "> 20x",
          ratio(o, CONN_CYCLE, t64, sp, zdb), 20},
+        {"barge_vs_apr_8", "apr_reslist time / sqlpool-barge time, 8 threads, connection cycle",
+         "> 1x", ratio(o, CONN_CYCLE, t8, sb, apr), 1.0000001},
+        {"barge_vs_apr_64", "apr_reslist time / sqlpool-barge time, 64 threads, connection cycle",
+         "> 1x", ratio(o, CONN_CYCLE, t64, sb, apr), 1.0000001},
+        {"barge_vs_zdb_8", "libzdb time / sqlpool-barge time, 8 threads, connection cycle", "> 20x",
+         ratio(o, CONN_CYCLE, t8, sb, zdb), 20},
+        {"barge_vs_zdb_64", "libzdb time / sqlpool-barge time, 64 threads, connection cycle",
+         "> 20x", ratio(o, CONN_CYCLE, t64, sb, zdb), 20},
+        {"mutex_vs_zdb_64",
+         "libzdb time / mutex pair time, 64 threads, connection cycle (a "
+         "bound: no pool beats its own lock)",
+         "(none)", ratio(o, CONN_CYCLE, t64, mx, zdb), NAN},
         {"sqlpool_vs_apr_stmt_1", "apr_reslist time / sqlpool time, 1 thread, statement cycle",
          ">= 5x", ratio(o, STMT_CYCLE, t1, sp, apr), 5},
     };
@@ -516,7 +529,7 @@ int main(int argc, char **argv) {
     sqlite3 *keeper = make_db(path, sizeof path);
     void *pools[8], *solo, *mutex;
     pair_ratio st, mt;
-    ratio_line lines[16];
+    ratio_line lines[24];
     int n;
 
     /* First, while no thread has ever run: sqlpool without its maintenance thread. */

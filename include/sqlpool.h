@@ -171,6 +171,18 @@ typedef struct sqlpool_config {
      * [a-zA-Z0-9_.-], else sqlpool_open() fails with SQLPOOL_EINVAL; NULL reads as
      * "sqlpool". Copied at open. Default "sqlpool". */
     const char *name;
+    /* Seconds a thread asking for a connection may overtake threads already waiting for one.
+     * 0 (the default) serves waiters strictly first come, first served: each released
+     * connection is handed to the oldest waiter, and a newcomer queues behind it. Above 0
+     * (throughput mode, the policy of Go's sync.Mutex): a newcomer may take a connection
+     * just released while others wait, which spares a wake-up and a context switch per
+     * hand-off when threads far outnumber connections and processors; but once the oldest
+     * waiter has been first in line this long, it is served before any newcomer (it takes
+     * an idle connection itself, or is handed the next one released). A waiter's wait is
+     * then bounded by about (its place in line + 1) x barge_window, beyond the time holders
+     * keep their connections. Measured on the system's monotonic clock, not config.clock.
+     * 0.001 suits most programs that want it. Must be finite and >= 0. */
+    double barge_window;
 } sqlpool_config;
 
 /* A snapshot of a pool's counters, taken atomically with respect to other pool calls.

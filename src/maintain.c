@@ -29,7 +29,7 @@ static void lock(sqlpool *pool) {
     sqlpool__lock_acquire(&pool->lock);
 }
 static void unlock(sqlpool *pool) {
-    sqlpool__lock_release(&pool->lock);
+    sqlpool__unlock(pool);
 }
 
 static unsigned gen_of(const sqlpool_conn *c) {

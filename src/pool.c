@@ -20,11 +20,28 @@
 #include <string.h>
 #include <time.h>
 
+static void waiter_signal(sqlpool__waiter *w);
+
 static void lock(sqlpool *pool) {
     sqlpool__lock_acquire(&pool->lock);
 }
+
+/* In throughput mode a connection may be left idle while threads wait (see give_back()); the
+ * first waiter then must look at it before long. If it sleeps without a timer, nudge it. */
 static void unlock(sqlpool *pool) {
+    sqlpool__waiter *nudge = NULL;
+    if (pool->wait_head != NULL && pool->idle > 0 && !pool->head_awake &&
+        pool->cfg.barge_window > 0) {
+        nudge = pool->wait_head;
+        nudge->sent++;
+        pool->head_awake = 1;
+    }
     sqlpool__lock_release(&pool->lock);
+    if (nudge != NULL) waiter_signal(nudge); /* it cannot leave before this arrives */
+}
+
+void sqlpool__unlock(sqlpool *pool) {
+    unlock(pool);
 }
 
 const char *sqlpool_version(void) {
@@ -71,6 +88,11 @@ double sqlpool__now_coarse(sqlpool *pool) {
 #else
     return system_clock(CLOCK_MONOTONIC);
 #endif
+}
+
+/* The clock of the barging window: the system's, whatever config.clock says. */
+static double mono(void) {
+    return system_clock(CLOCK_MONOTONIC);
 }
 
 double sqlpool_clock(sqlpool *pool) {
@@ -175,20 +197,35 @@ static void all_remove_locked(sqlpool *pool, sqlpool_conn *c) {
     c->all_prev = c->all_next = NULL;
 }
 
+/* A new first waiter: its time first in line starts now. */
+static void head_changed_locked(sqlpool *pool) {
+    if (pool->cfg.barge_window > 0 && pool->wait_head != NULL) pool->head_since = mono();
+    pool->head_awake = 0;
+}
+
+/* Throughput mode: may a newcomer take a connection while threads wait? Only while the first
+ * waiter has been first for less than barge_window. */
+static int may_barge_locked(const sqlpool *pool) {
+    return pool->cfg.barge_window > 0 && mono() - pool->head_since < pool->cfg.barge_window;
+}
+
 static void queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
     assert(sqlpool__lock_held(&pool->lock));
     w->next = NULL;
     w->prev = pool->wait_tail;
-    if (pool->wait_tail)
+    if (pool->wait_tail) {
         pool->wait_tail->next = w;
-    else
+    } else {
         pool->wait_head = w;
+        head_changed_locked(pool);
+    }
     pool->wait_tail = w;
     pool->waiting++;
 }
 
 static void queue_remove_locked(sqlpool *pool, sqlpool__waiter *w) {
     assert(sqlpool__lock_held(&pool->lock));
+    int was_head = w->prev == NULL;
     if (w->prev)
         w->prev->next = w->next;
     else
@@ -199,6 +236,7 @@ static void queue_remove_locked(sqlpool *pool, sqlpool__waiter *w) {
         pool->wait_tail = w->prev;
     w->prev = w->next = NULL;
     pool->waiting--;
+    if (was_head) head_changed_locked(pool);
 }
 
 /* ---- the books (under lock) ---- */
@@ -246,6 +284,7 @@ sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool) {
         sqlpool__waiter *w = pool->wait_head;
         queue_remove_locked(pool, w);
         w->grant = 1;
+        w->sent++;
         pool->connecting++;
         *tail = w;
         tail = &w->next;
@@ -264,6 +303,7 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, double no
         pool->reused++;
         pool->acquires++;
         w->conn = c;
+        w->sent++;
         return w;
     }
     if (pool->idle < pool->cfg.max_idle && !pool->closing) {
@@ -284,7 +324,7 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, double no
 
 static void waiter_signal(sqlpool__waiter *w) {
     if (pthread_mutex_lock(&w->mu) != 0) abort();
-    w->signaled = 1;
+    w->delivered++;
     if (pthread_cond_signal(&w->cv) != 0) abort();
     if (pthread_mutex_unlock(&w->mu) != 0) abort();
 }
@@ -334,7 +374,7 @@ static int check_config(const sqlpool_config *cfg) {
         !valid_seconds(cfg->acquire_timeout) || !valid_seconds(cfg->idle_timeout) ||
         !valid_seconds(cfg->max_lifetime) || !valid_seconds(cfg->keepalive_interval) ||
         !valid_seconds(cfg->validation_bypass) || !valid_seconds(cfg->leak_threshold) ||
-        !valid_seconds(cfg->close_timeout))
+        !valid_seconds(cfg->close_timeout) || !valid_seconds(cfg->barge_window))
         return sqlpool__fail(SQLPOOL_EINVAL, "every timeout and interval must be a finite "
                                              "number of seconds >= 0");
     return SQLPOOL_OK;
@@ -621,6 +661,34 @@ static int connect_for(sqlpool *pool, sqlpool_conn **out, const char *file, int 
     return rc;
 }
 
+/* ---- idle connections handed out ---- */
+
+/* An idle connection handed out: counted once it has passed its check. zero_wait: for an
+ * acquire that did not wait (a waiter's wait is recorded when it leaves the queue). */
+static void count_reuse_locked(sqlpool *pool, int zero_wait) {
+    assert(sqlpool__lock_held(&pool->lock));
+    pool->reused++;
+    pool->acquires++;
+    if (zero_wait) sqlpool__hist_record_zero(&pool->waits);
+}
+
+static int expired(const sqlpool_conn *c, double now) {
+    return now >= c->expires_at;
+}
+
+/* Before a connection is handed out: the backend's cheap check (PostgreSQL: has the server
+ * hung up?), and a ping when it sat idle longer than validation_bypass. */
+static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
+    char err[256] = "";
+    if (pool->backend->check != NULL && pool->backend->check(c->handle) != SQLPOOL_OK) {
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "conn_invalid reason=connection lost");
+        return 0;
+    }
+    if (!ping || pool->backend->ping(c->handle, err, sizeof err) == SQLPOOL_OK) return 1;
+    SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "conn_invalid reason=%s", err);
+    return 0;
+}
+
 /* ---- waiting ---- */
 
 static void deadline_timespec(double seconds_from_now, struct timespec *ts) {
@@ -655,67 +723,40 @@ static void waiter_destroy(sqlpool__waiter *w) {
     (void)pthread_mutex_destroy(&w->mu);
 }
 
-/* Sleep until signaled or the deadline (on the pool clock) passes. Returns w->signaled. */
-static int waiter_sleep(sqlpool *pool, sqlpool__waiter *w, double deadline) {
-    int signaled;
+/* Sleep until a signal beyond the *seen-th arrives (then note it in *seen and return 1), or
+ * the deadline (on the pool clock) or the timer (on the system's, see mono()) passes (0). */
+static int waiter_sleep(sqlpool *pool, sqlpool__waiter *w, double deadline, double timer,
+                        unsigned *seen) {
+    int woke;
     if (pthread_mutex_lock(&w->mu) != 0) abort();
-    while (!w->signaled) {
+    while (w->delivered == *seen) {
         struct timespec ts;
-        double left;
-        if (isinf(deadline)) {
+        double left = INFINITY, left_timer = INFINITY;
+        if (isinf(deadline) && isinf(timer)) {
             if (pthread_cond_wait(&w->cv, &w->mu) != 0) abort();
             continue;
         }
-        left = deadline - sqlpool__now(pool);
-        if (left <= 0) break;
+        if (!isinf(deadline)) left = deadline - sqlpool__now(pool);
+        if (!isinf(timer)) left_timer = timer - mono();
+        if (left <= 0 || left_timer <= 0) break;
         /* A caller's clock may not follow the system's: look at it again now and then. */
         if (pool->cfg.clock != NULL && left > 0.01) left = 0.01;
-        deadline_timespec(left, &ts);
+        deadline_timespec(left < left_timer ? left : left_timer, &ts);
         (void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
     }
-    signaled = w->signaled;
+    woke = w->delivered != *seen;
+    *seen = w->delivered;
     if (pthread_mutex_unlock(&w->mu) != 0) abort();
-    return signaled;
+    return woke;
 }
 
-static settlement waiter_leave_locked(sqlpool *pool, sqlpool__waiter *w, double now);
-
-/* Wait for a signal already decided on (under the pool lock) but not yet delivered. */
-static int waiter_withdraw_signal(sqlpool__waiter *w) {
+/* Wait until n signals have arrived: those decided on (under the pool lock) but not yet
+ * delivered are on their way, and w must outlive them. */
+static void waiter_wait_delivered(sqlpool__waiter *w, unsigned n) {
     if (pthread_mutex_lock(&w->mu) != 0) abort();
-    while (!w->signaled)
+    while (w->delivered < n)
         if (pthread_cond_wait(&w->cv, &w->mu) != 0) abort();
     if (pthread_mutex_unlock(&w->mu) != 0) abort();
-    return 0;
-}
-
-/* After a timeout: leave the queue, unless served meanwhile (then wait for the signal, which
- * is on its way). Returns 1 when timed out for good. */
-static int waiter_withdraw(sqlpool *pool, sqlpool__waiter *w, char *state, size_t statelen) {
-    settlement st = {NULL, 0};
-    double now = sqlpool__now(pool);
-    int queued;
-    lock(pool);
-    queued = w->conn == NULL && !w->grant && !w->closed;
-    if (queued) {
-        queue_remove_locked(pool, w);
-        pool->timeouts++;
-        w->waited = now - w->since;
-        st = waiter_leave_locked(pool, w, now);
-        char cap[24] = " (no cap)";
-        if (pool->cfg.max_open > 0) sqlpool__format(cap, sizeof cap, "/%d", pool->cfg.max_open);
-        sqlpool__format(state, statelen,
-                        "open %d%s, in use %d, idle %d, waiting %d, connecting %d; last connect "
-                        "error: %s",
-                        pool->open, cap, pool->in_use, pool->idle, pool->waiting, pool->connecting,
-                        pool->last_connect_error[0] ? pool->last_connect_error : "none");
-    }
-    unlock(pool);
-    if (queued) {
-        settle(pool, st); /* of a closing pool nothing may remain: it may go now */
-        return 1;
-    }
-    return waiter_withdraw_signal(w);
 }
 
 /* Leave the wait, under the lock: the last step of a waiter that touches the pool. */
@@ -725,65 +766,114 @@ static settlement waiter_leave_locked(sqlpool *pool, sqlpool__waiter *w, double 
     return settle_locked(pool);
 }
 
-/* Queue behind earlier waiters and sleep. Called with the lock held; returns without it.
+/* Throughput mode: when the first waiter w should wake by itself to look at the idle list
+ * (system clock), or INFINITY once newcomers may no longer overtake it (releases then hand
+ * it the next connection). Either way it now counts as awake. Under the lock. */
+static double head_timer_locked(sqlpool *pool, sqlpool__waiter *w) {
+    double at;
+    if (pool->cfg.barge_window <= 0 || pool->wait_head != w) return INFINITY;
+    pool->head_awake = 1;
+    at = pool->head_since + pool->cfg.barge_window;
+    return mono() < at ? at : INFINITY;
+}
+
+/* Under the lock: take c off the idle list for the caller. Returns the check it needs before
+ * it is handed out: 0 none, 1 the backend's cheap one, 2 a ping too. */
+static int take_idle_locked(sqlpool *pool, sqlpool_conn *c, double now, const char *file,
+                            int line) {
+    int check;
+    sqlpool__idle_remove_locked(pool, c);
+    borrow_locked(pool, c, now, file, line);
+    check = expired(c, now) || pool->cfg.validation_bypass <= 0 ||
+            now - c->released_at > pool->cfg.validation_bypass;
+    return check ? 2 : pool->backend->check != NULL;
+}
+
+/* After the unlock: the check take_idle_locked() asked for. Returns 1 when c passed; else c
+ * is closed and it returns 0, or -1 when the pool is closing (and may be gone). */
+static int check_idle(sqlpool *pool, sqlpool_conn *c, double now, int check) {
+    if (!expired(c, now) && usable(pool, c, check == 2)) return 1;
+    return retire_borrowed(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN) ? -1 : 0;
+}
+
+/* wait_turn()'s answer when the idle connection it took was broken: ask again. */
+#define WAIT_AGAIN 1
+
+/* Queue behind earlier waiters and sleep until handed a connection or a turn to open one,
+ * the pool closes, or the deadline passes; in throughput mode, the first waiter also wakes
+ * by itself to take a connection left idle. Called with the lock held; returns without it.
  * since is when the acquire began (read before the lock: the clock may be the caller's). */
 static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double since,
                      const char *file, int line) {
     sqlpool__waiter w;
+    sqlpool_conn *c = NULL;
     settlement st;
     char state[512];
-    double now;
+    unsigned seen = 0, sent;
+    double now, timer;
+    int check = 0, timed_out = 0;
 
     if (deadline == SQLPOOL_DEADLINE_DEFAULT)
         deadline = pool->cfg.acquire_timeout > 0 ? since + pool->cfg.acquire_timeout : INFINITY;
     waiter_init(&w, since, file, line);
     queue_push_locked(pool, &w);
     pool->waiters_live++; /* until waiter_leave_locked: the pool stays while we may touch it */
+    timer = head_timer_locked(pool, &w);
     unlock(pool);
 
-    if (!waiter_sleep(pool, &w, deadline) && waiter_withdraw(pool, &w, state, sizeof state)) {
-        waiter_destroy(&w);
+    for (;;) {
+        (void)waiter_sleep(pool, &w, deadline, timer, &seen);
+        now = sqlpool__now(pool);
+        lock(pool);
+        if (w.conn != NULL || w.grant || w.closed) break; /* decided, and signaled or about to */
+        if (now >= deadline) {
+            char cap[24] = " (no cap)";
+            queue_remove_locked(pool, &w);
+            pool->timeouts++;
+            w.waited = now - w.since;
+            timed_out = 1;
+            if (pool->cfg.max_open > 0) sqlpool__format(cap, sizeof cap, "/%d", pool->cfg.max_open);
+            sqlpool__format(state, sizeof state,
+                            "open %d%s, in use %d, idle %d, waiting %d, connecting %d; last "
+                            "connect error: %s",
+                            pool->open, cap, pool->in_use, pool->idle, pool->waiting,
+                            pool->connecting,
+                            pool->last_connect_error[0] ? pool->last_connect_error : "none");
+            break;
+        }
+        if (pool->wait_head == &w && pool->cfg.barge_window > 0 && pool->idle_head != NULL) {
+            c = pool->idle_head; /* left idle for newcomers, who did not take it in time */
+            queue_remove_locked(pool, &w);
+            check = take_idle_locked(pool, c, now, file, line);
+            if (!check) count_reuse_locked(pool, 0);
+            break;
+        }
+        timer = head_timer_locked(pool, &w);
+        unlock(pool);
+    }
+    st = waiter_leave_locked(pool, &w, now);
+    sent = w.sent; /* out of the queue, with an outcome: no more signals will be decided */
+    unlock(pool);
+    waiter_wait_delivered(&w, sent);
+    waiter_destroy(&w);
+    settle(pool, st); /* a closed pool may be freed here: touch it no more unless we hold a
+                       * connection or a turn */
+    if (timed_out)
         return sqlpool__fail(SQLPOOL_ETIMEDOUT,
                              "timed out after %.3f s waiting for a connection (%s)", w.waited,
                              state);
-    }
-    waiter_destroy(&w);
-    now = sqlpool__now(pool);
-    lock(pool);
-    st = waiter_leave_locked(pool, &w, now);
-    unlock(pool);
-    settle(pool, st); /* a closed pool may be freed here: touch it no more */
     if (w.closed) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     if (w.grant) return connect_for(pool, out, file, line);
-    *out = handle_of(w.conn);
-    return SQLPOOL_OK;
-}
-
-/* ---- acquire ---- */
-
-/* An idle connection handed out: counted once it has passed its check. */
-static void count_reuse_locked(sqlpool *pool) {
-    assert(sqlpool__lock_held(&pool->lock));
-    pool->reused++;
-    pool->acquires++;
-    sqlpool__hist_record_zero(&pool->waits);
-}
-
-static int expired(const sqlpool_conn *c, double now) {
-    return now >= c->expires_at;
-}
-
-/* Before a connection is handed out: the backend's cheap check (PostgreSQL: has the server
- * hung up?), and a ping when it sat idle longer than validation_bypass. */
-static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
-    char err[256] = "";
-    if (pool->backend->check != NULL && pool->backend->check(c->handle) != SQLPOOL_OK) {
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "conn_invalid reason=connection lost");
-        return 0;
+    if (c != NULL && check) {
+        int ok = check_idle(pool, c, now, check);
+        if (ok < 0) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+        if (ok == 0) return WAIT_AGAIN;
+        lock(pool);
+        count_reuse_locked(pool, 0);
+        unlock(pool);
     }
-    if (!ping || pool->backend->ping(c->handle, err, sizeof err) == SQLPOOL_OK) return 1;
-    SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "conn_invalid reason=%s", err);
-    return 0;
+    *out = handle_of(c != NULL ? c : w.conn);
+    return SQLPOOL_OK;
 }
 
 static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file, int line,
@@ -793,31 +883,27 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         double now = sqlpool__now_coarse(pool);
         sqlpool_conn *c = NULL;
         long long created, reused;
-        int check;
+        int check, rc;
 
         lock(pool);
         if (pool->closing) {
             unlock(pool);
             return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
         }
-        if (pool->wait_head == NULL && (c = pool->idle_head) != NULL) {
-            sqlpool__idle_remove_locked(pool, c);
-            borrow_locked(pool, c, now, file, line);
-            check = expired(c, now) || pool->cfg.validation_bypass <= 0 ||
-                    now - c->released_at > pool->cfg.validation_bypass;
-            check = check ? 2 : pool->backend->check != NULL;
-            if (!check) count_reuse_locked(pool);
+        /* An idle connection, unless that would overtake a waiter (throughput mode allows it
+         * for a while). */
+        if ((c = pool->idle_head) != NULL && (pool->wait_head == NULL || may_barge_locked(pool))) {
+            check = take_idle_locked(pool, c, now, file, line);
+            if (!check) count_reuse_locked(pool, 1);
             created = pool->created;
             reused = pool->reused;
             unlock(pool);
             if (check) {
-                if (expired(c, now) || !usable(pool, c, check == 2)) {
-                    if (retire_borrowed(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN))
-                        return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
-                    continue;
-                }
+                int ok = check_idle(pool, c, now, check);
+                if (ok < 0) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+                if (ok == 0) continue;
                 lock(pool);
-                count_reuse_locked(pool);
+                count_reuse_locked(pool, 1);
                 created = pool->created;
                 reused = pool->reused;
                 unlock(pool);
@@ -842,7 +928,7 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             since = sqlpool__now(pool);
             continue;
         }
-        return wait_turn(pool, out, deadline, since, file, line);
+        if ((rc = wait_turn(pool, out, deadline, since, file, line)) != WAIT_AGAIN) return rc;
     }
 }
 
@@ -872,6 +958,23 @@ int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out) {
 }
 
 /* ---- release ---- */
+
+/* Throughput mode, once waiters are served again: a connection left idle for newcomers that
+ * none took goes to the next waiters too. Returns the waiters to wake. */
+static sqlpool__waiter *hand_parked_locked(sqlpool *pool, double now) {
+    sqlpool__waiter *list = NULL;
+    sqlpool_conn *c;
+    while ((c = pool->idle_head) != NULL && pool->wait_head != NULL) {
+        sqlpool__waiter *w;
+        int pooled;
+        sqlpool__idle_remove_locked(pool, c);
+        w = sqlpool__offer_locked(pool, c, now, 0, &pooled);
+        assert(w != NULL); /* there was a waiter to take it */
+        w->next = list;
+        list = w;
+    }
+    return list;
+}
 
 static void give_back(sqlpool_conn *handle, int broken) {
     sqlpool_conn *c = borrowed(handle);
@@ -904,8 +1007,20 @@ static void give_back(sqlpool_conn *handle, int broken) {
             unlock(pool);
             return;
         }
+        if (pool->idle == 0 && may_barge_locked(pool)) {
+            /* Throughput mode: leave it for the next thread to ask, which saves a wake-up;
+             * the first waiter looks at it by itself before long (unlock() nudges it). */
+            set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)), CONN_IDLE);
+            c->released_at = now;
+            idle_push_locked(pool, c);
+            unlock(pool);
+            return;
+        }
         wake = sqlpool__offer_locked(pool, c, now, 0, &pooled);
-        if (!pooled) pool->in_use++; /* still ours: retire_borrowed() counts it down */
+        if (!pooled)
+            pool->in_use++; /* still ours: retire_borrowed() counts it down */
+        else if (wake != NULL && pool->cfg.barge_window > 0)
+            wake->next = hand_parked_locked(pool, now);
     }
     reason = broken            ? CLOSE_BROKEN
              : pool->closing   ? CLOSE_POOL
@@ -1137,6 +1252,7 @@ static int wait_for_borrowers(sqlpool *pool) {
     sqlpool__waiter w;
     double timeout = pool->cfg.close_timeout;
     double deadline = sqlpool__now(pool) + timeout;
+    unsigned seen = 0;
     int done;
 
     waiter_init(&w, 0, NULL, 0);
@@ -1154,7 +1270,7 @@ static int wait_for_borrowers(sqlpool *pool) {
         waiter_destroy(&w);
         return done; /* when not done, the pool may already be gone: touch nothing */
     }
-    if (!waiter_sleep(pool, &w, deadline)) {
+    if (!waiter_sleep(pool, &w, deadline, INFINITY, &seen)) {
         lock(pool);
         if (pool->closer == &w) { /* nobody is signaling: give up */
             pool->closer = NULL;
@@ -1165,7 +1281,7 @@ static int wait_for_borrowers(sqlpool *pool) {
             return done;
         }
         unlock(pool);
-        (void)waiter_withdraw_signal(&w); /* a signal is on its way */
+        waiter_wait_delivered(&w, 1); /* a signal is on its way */
     }
     waiter_destroy(&w);
     return 1; /* signaled: the last borrower came back (and left the pool to us) */
@@ -1180,8 +1296,10 @@ void sqlpool_close(sqlpool *pool) {
     lock(pool);
     pool->closing = 1;
     wake = pool->wait_head;
-    for (w = wake; w != NULL; w = w->next)
+    for (w = wake; w != NULL; w = w->next) {
         w->closed = 1;
+        w->sent++;
+    }
     pool->wait_head = pool->wait_tail = NULL;
     pool->waiting = 0;
     idle = pool->idle_head;

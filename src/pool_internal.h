@@ -49,7 +49,8 @@ typedef struct sqlpool__waiter {
     struct sqlpool__waiter *prev, *next; /* under pool lock */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int signaled; /* under mu */
+    unsigned delivered; /* signals delivered; under mu */
+    unsigned sent;      /* signals decided on, each delivered after the unlock; under pool lock */
     /* The outcome, written under the pool lock before signaling: */
     sqlpool_conn *conn; /* a connection handed over */
     int grant;          /* a turn to connect (open and connecting already counted) */
@@ -74,6 +75,12 @@ struct sqlpool {
     sqlpool_conn *spare; /* structs of closed connections, for reuse */
     sqlpool__waiter *wait_head, *wait_tail;
     int waiting;
+    /* Throughput mode (cfg.barge_window > 0) only: when wait_head became first in line (system
+     * monotonic clock), and whether it will look at the idle list by itself before long (it
+     * is awake, or sleeps with a timer): if not, the unlock that leaves a connection idle
+     * while it waits nudges it. */
+    double head_since;
+    int head_awake;
     int open;         /* idle + borrowed + held */
     int connecting;   /* connects in progress (they count towards max_open too) */
     int held;         /* taken by maintenance for a check */
@@ -117,6 +124,9 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *conn, double
 void sqlpool__idle_remove_locked(sqlpool *pool, sqlpool_conn *conn);
 void sqlpool__all_add_locked(sqlpool *pool, sqlpool_conn *conn);
 void sqlpool__cond_init_monotonic(pthread_cond_t *cv);
+/* pool.c: release the pool lock; in throughput mode, first nudge a sleeping first waiter
+ * when a connection sits idle (see head_awake). */
+void sqlpool__unlock(sqlpool *pool);
 /* pool.c: hand free capacity to waiters as turns to connect; returns a list (via next) of
  * waiters to wake. */
 sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool);

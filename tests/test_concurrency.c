@@ -1,13 +1,15 @@
 /*
  * test_concurrency.c: the pool under threads: the first-come-first-served queue and direct
- * hand-off, acquire timeouts, close against waiters and borrowers, max_connecting, and a
- * stress run with injected faults.
+ * hand-off, acquire timeouts, close against waiters and borrowers, max_connecting, a stress
+ * run with injected faults, and throughput mode (barge_window): overtaking within the window,
+ * waiters served in order after it, and nobody starved.
  *
  * cmocka's assertions longjmp, so they run on the main thread only: worker threads record what
  * they saw and the main thread checks it after joining them.
  */
 #include "testutil.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
@@ -101,7 +103,8 @@ static void *fifo_worker(void *p) {
     return NULL;
 }
 
-static void test_concurrency_fifo_order(void **state) {
+/* Waiters queued in a known order are served in that order, in either mode. */
+static void check_fifo_order(double barge_window) {
     sqlpool_config cfg;
     sqlpool *pool;
     sqlpool_conn *held;
@@ -109,9 +112,9 @@ static void test_concurrency_fifo_order(void **state) {
     fifo_arg args[FIFO_THREADS];
     pthread_t threads[FIFO_THREADS];
     sqlpool_stats st;
-    (void)state;
 
     sqlpool_config_init(&cfg);
+    cfg.barge_window = barge_window;
     cfg.max_open = 1;
     cfg.acquire_timeout = 10.0;
     pool = open_pool(&cfg);
@@ -152,6 +155,11 @@ static void test_concurrency_fifo_order(void **state) {
     assert_int_equal(st.idle, 1);
     assert_int_equal(pthread_mutex_destroy(&shared.mu), 0);
     sqlpool_close(pool);
+}
+
+static void test_concurrency_fifo_order(void **state) {
+    (void)state;
+    check_fifo_order(0);
 }
 
 typedef struct handoff_arg {
@@ -709,7 +717,7 @@ static void *stress_monitor(void *p) {
     return NULL;
 }
 
-static void test_concurrency_stress(void **state) {
+static void run_stress(double barge_window) {
     char *dir = testutil_tmpdir();
     char *path = testutil_format("%s/stress.db", dir);
     sqlpool_config cfg;
@@ -721,7 +729,6 @@ static void test_concurrency_stress(void **state) {
     sqlpool_stats st;
     long commits = 0, ebusy = 0, discards = 0;
     sqlite3 *db;
-    (void)state;
 
     assert_non_null(args);
     testvfs_register();
@@ -734,6 +741,7 @@ static void test_concurrency_stress(void **state) {
     cfg.connect_timeout = 30.0;
     cfg.acquire_timeout = 60.0;
     cfg.retry_backoff = 0.001;
+    cfg.barge_window = barge_window;
     pool = open_pool(&cfg);
     conn = testutil_acquire(pool);
     exec_ok(sqlpool_conn_sqlite(conn), "CREATE TABLE t(thread INTEGER NOT NULL, seq INTEGER NOT "
@@ -800,6 +808,211 @@ static void test_concurrency_stress(void **state) {
     free(dir);
 }
 
+static void test_concurrency_stress(void **state) {
+    (void)state;
+    run_stress(0);
+}
+
+static void test_concurrency_stress_barging(void **state) {
+    (void)state;
+    run_stress(0.001);
+}
+
+/* ---- throughput mode (barge_window > 0) ---- */
+
+static void test_concurrency_barge_waiters_keep_their_order(void **state) {
+    (void)state;
+    check_fifo_order(0.2);
+}
+
+typedef struct barge_waiter {
+    sqlpool *pool;
+    int rc;
+    char err[256];
+    double asked, served; /* when it called acquire, when it returned (now_s) */
+} barge_waiter;
+
+static void *barge_wait(void *p) {
+    barge_waiter *w = p;
+    sqlpool_conn *conn = NULL;
+    w->asked = now_s();
+    w->rc = sqlpool_acquire(w->pool, &conn);
+    w->served = now_s();
+    if (w->rc != SQLPOOL_OK) {
+        snprintf(w->err, sizeof w->err, "%s", sqlpool_errmsg());
+        return NULL;
+    }
+    sqlpool_release(conn);
+    return NULL;
+}
+
+static sqlpool *open_barging(double window) {
+    sqlpool_config cfg;
+    sqlpool_config_init(&cfg);
+    cfg.max_open = 1;
+    cfg.acquire_timeout = 30.0;
+    cfg.barge_window = window;
+    return open_pool(&cfg);
+}
+
+static void join_served(pthread_t thread, barge_waiter *w) {
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    if (w->rc != SQLPOOL_OK) fail_msg("waiter: %d %s", w->rc, w->err);
+}
+
+/* Within the window a thread that asks may take the connection just released, ahead of the
+ * waiter; the waiter still gets it by itself once the window has passed. */
+static void test_concurrency_barge_newcomer_may_overtake(void **state) {
+    sqlpool *pool = open_barging(2.0);
+    sqlpool_conn *conn = testutil_acquire(pool), *again = NULL;
+    barge_waiter w = {.pool = pool};
+    pthread_t thread;
+    double released;
+    (void)state;
+
+    assert_int_equal(pthread_create(&thread, NULL, barge_wait, &w), 0);
+    assert_true(wait_for_waiting(pool, 1, 5.0));
+    sqlpool_release(conn);
+    assert_int_equal(sqlpool_try_acquire(pool, &again), SQLPOOL_OK); /* overtook the waiter */
+    assert_int_equal(testutil_stats(pool).waiting, 1);
+    /* Released again within the window: left idle, and nobody hands it over; the waiter
+     * must take it by itself when its window ends. */
+    sqlpool_release(again);
+    released = now_s();
+    join_served(thread, &w);
+    assert_true(w.served >= released);
+    assert_true(w.served - w.asked < 20.0); /* bounded: the window, not acquire_timeout */
+    assert_int_equal(testutil_stats(pool).timeouts, 0);
+    assert_int_equal(testutil_stats(pool).in_use, 0);
+    sqlpool_close(pool);
+}
+
+/* Once the first waiter has been first for the window, a release hands it the connection:
+ * a newcomer finds none. */
+static void test_concurrency_barge_first_waiter_served_after_window(void **state) {
+    sqlpool *pool = open_barging(0.05);
+    sqlpool_conn *conn = testutil_acquire(pool), *again = NULL;
+    barge_waiter w = {.pool = pool};
+    pthread_t thread;
+    (void)state;
+
+    assert_int_equal(pthread_create(&thread, NULL, barge_wait, &w), 0);
+    assert_true(wait_for_waiting(pool, 1, 5.0));
+    sleep_s(0.3);
+    sqlpool_release(conn);
+    assert_int_equal(sqlpool_try_acquire(pool, &again), SQLPOOL_EAGAIN);
+    join_served(thread, &w);
+    sqlpool_close(pool);
+}
+
+/* A connection left idle while two wait reaches both, in order, without more releases: the
+ * first takes it when its window ends; when it gives it back, the second (first in line now,
+ * asleep without a timer) is woken to take it. acquire_timeout would fail them otherwise. */
+static void test_concurrency_barge_idle_connection_reaches_waiters(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    barge_waiter w[2];
+    pthread_t threads[2];
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.max_open = 1;
+    cfg.acquire_timeout = 10.0;
+    cfg.barge_window = 0.5;
+    pool = open_pool(&cfg);
+    conn = testutil_acquire(pool);
+    for (int i = 0; i < 2; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].pool = pool;
+        assert_int_equal(pthread_create(&threads[i], NULL, barge_wait, &w[i]), 0);
+        assert_true(wait_for_waiting(pool, i + 1, 5.0));
+    }
+    sqlpool_release(conn);
+    for (int i = 0; i < 2; i++)
+        join_served(threads[i], &w[i]);
+    assert_true(w[0].served <= w[1].served);
+    assert_int_equal(testutil_stats(pool).timeouts, 0);
+    assert_int_equal(testutil_stats(pool).wait_count, 2);
+    sqlpool_close(pool);
+}
+
+#define STARVE_THREADS 16
+
+typedef struct starve_arg {
+    sqlpool *pool;
+    atomic_int *stop;
+    long cycles;
+    int rc;
+    char err[256];
+} starve_arg;
+
+static void *starve_worker(void *p) {
+    starve_arg *arg = p;
+    while (!atomic_load(arg->stop)) {
+        sqlpool_conn *conn = NULL;
+        arg->rc = sqlpool_acquire(arg->pool, &conn);
+        if (arg->rc != SQLPOOL_OK) {
+            snprintf(arg->err, sizeof arg->err, "%s", sqlpool_errmsg());
+            return NULL;
+        }
+        arg->cycles++;
+        sqlpool_release(conn);
+    }
+    return NULL;
+}
+
+/* Many threads on few connections, as fast as they can: every thread is served, none times
+ * out, and the books balance. */
+static void test_concurrency_barge_nobody_starves(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    starve_arg args[STARVE_THREADS];
+    pthread_t threads[STARVE_THREADS];
+    atomic_int stop;
+    sqlpool_stats st;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.max_open = 2;
+    cfg.acquire_timeout = 20.0;
+    cfg.barge_window = 0.001;
+    pool = open_pool(&cfg);
+    atomic_init(&stop, 0);
+    for (int i = 0; i < STARVE_THREADS; i++) {
+        args[i] = (starve_arg){.pool = pool, .stop = &stop};
+        assert_int_equal(pthread_create(&threads[i], NULL, starve_worker, &args[i]), 0);
+    }
+    sleep_s(1.0);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < STARVE_THREADS; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        if (args[i].rc != SQLPOOL_OK) fail_msg("thread %d: %d %s", i, args[i].rc, args[i].err);
+        if (args[i].cycles < 1) fail_msg("thread %d was never served", i);
+    }
+    st = testutil_stats(pool);
+    assert_int_equal(st.timeouts, 0);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.waiting, 0);
+    assert_int_equal(st.created - st.closed, st.open);
+    assert_true(st.open <= 2);
+    sqlpool_close(pool);
+}
+
+static void test_concurrency_barge_window_must_be_valid(void **state) {
+    const double bad[] = {-0.001, NAN, INFINITY};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sqlpool_config cfg;
+        sqlpool *pool = NULL;
+        sqlpool_config_init(&cfg);
+        cfg.barge_window = bad[i];
+        assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_EINVAL);
+        assert_null(pool);
+        assert_non_null(strstr(sqlpool_errmsg(), "finite number of seconds"));
+    }
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_concurrency_fifo_order),
     cmocka_unit_test(test_concurrency_newcomer_never_overtakes_waiter),
@@ -809,6 +1022,13 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_concurrency_close_waits_for_borrowers),
     cmocka_unit_test(test_concurrency_max_connecting),
     cmocka_unit_test(test_concurrency_stress),
+    cmocka_unit_test(test_concurrency_stress_barging),
+    cmocka_unit_test(test_concurrency_barge_waiters_keep_their_order),
+    cmocka_unit_test(test_concurrency_barge_newcomer_may_overtake),
+    cmocka_unit_test(test_concurrency_barge_first_waiter_served_after_window),
+    cmocka_unit_test(test_concurrency_barge_idle_connection_reaches_waiters),
+    cmocka_unit_test(test_concurrency_barge_nobody_starves),
+    cmocka_unit_test(test_concurrency_barge_window_must_be_valid),
 };
 
 SQLPOOL_TEST_MAIN(tests)

@@ -23,6 +23,7 @@ typedef struct bench_adapter {
 } bench_adapter;
 
 extern const bench_adapter bench_sqlpool_adapter;
+extern const bench_adapter bench_sqlpool_barge_adapter; /* throughput mode */
 extern const bench_adapter bench_mutex_adapter;
 extern const bench_adapter bench_nopool_adapter;
 #ifdef BENCH_HAVE_APR

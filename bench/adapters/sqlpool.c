@@ -1,5 +1,7 @@
 /* sqlpool.c: libsqlpool behind the adapter: max_open 4 (the benchmark's max), max_idle the
- * same, defaults otherwise. The statement cycle uses the connection's statement cache. */
+ * same, defaults otherwise (waiters strictly first come, first served). "sqlpool-barge" is
+ * the same with throughput mode on (barge_window 1 ms). The statement cycle uses the
+ * connection's statement cache. */
 #include "adapter.h"
 
 #include <sqlpool.h>
@@ -17,6 +19,13 @@ static void *open_with(sqlpool_config *cfg, const char *path, int max) {
 static void *pool_open(const char *path, int max) {
     sqlpool_config cfg;
     sqlpool_config_init(&cfg);
+    return open_with(&cfg, path, max);
+}
+
+static void *pool_open_barge(const char *path, int max) {
+    sqlpool_config cfg;
+    sqlpool_config_init(&cfg);
+    cfg.barge_window = 0.001;
     return open_with(&cfg, path, max);
 }
 
@@ -58,5 +67,12 @@ const bench_adapter bench_sqlpool_adapter = {
     "sqlpool", "sqlpool_conn_prepare (cached) + step + reset",
     pool_open, pool_close,
     acquire,   release,
+    select1,
+};
+
+const bench_adapter bench_sqlpool_barge_adapter = {
+    "sqlpool-barge", "sqlpool_conn_prepare (cached) + step + reset",
+    pool_open_barge, pool_close,
+    acquire,         release,
     select1,
 };
