@@ -286,6 +286,7 @@ static void pool_config(const bench_run *r, const bench_result *res, sqlpool_con
     cfg->max_retries = r->opts->retries;
     cfg->connect_timeout = r->opts->timeout;
     cfg->acquire_timeout = r->opts->acquire_timeout;
+    cfg->barge_window = r->opts->barge_window;
     cfg->log = logger_sink;
     cfg->log_level = r->opts->log_level;
     cfg->before_connect = r->opts->fail_connect > 0 ? before_connect : NULL;

@@ -31,6 +31,7 @@ typedef struct bench_options {
     int pool_size;           /* --pool-size (max_idle); 0: the number of clients */
     int max_open;            /* --max-open; -1: the pool size; 0: no cap */
     double acquire_timeout;  /* --acquire-timeout, default 30 */
+    double barge_window;     /* --barge-window, default 0 (strict FIFO) */
     double timeout;          /* --timeout (connect timeout), default 5 */
     int retries;             /* --retries, default 3 */
     bench_workload workload; /* --workload, default select1 */

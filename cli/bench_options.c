@@ -32,6 +32,9 @@ const char bench_usage_text[] =
     "  --pool-size N        most idle connections kept, 1 to 100000 (default: clients)\n"
     "  --max-open N         most connections open, 0 (no cap) to 100000 (default: pool size)\n"
     "  --acquire-timeout S  seconds an acquire waits, 0 (no limit) to 86400 (default: 30)\n"
+    "  --barge-window S     throughput mode: a client may take a released connection ahead\n"
+    "                       of waiting ones for up to S seconds, 0 to 60 (default: 0,\n"
+    "                       strictly first come, first served)\n"
     "  --timeout S          connect timeout (SQLite busy timeout), 0 to 86400 (default: 5)\n"
     "  --retries N          connect retries, 0 to 100 (default: 3)\n"
     "  --workload W         select1, insert or read-write (default: select1)\n"
@@ -76,6 +79,7 @@ typedef enum {
     F_POOL_SIZE,
     F_MAX_OPEN,
     F_ACQUIRE_TIMEOUT,
+    F_BARGE_WINDOW,
     F_TIMEOUT,
     F_RETRIES,
     F_WORKLOAD,
@@ -93,11 +97,12 @@ typedef enum {
 } flag_id;
 
 static const char *const names[NFLAGS] = {
-    "db",           "clients",        "duration",        "transactions",
-    "pool-size",    "max-open",       "acquire-timeout", "timeout",
-    "retries",      "workload",       "think-time",      "mode",
-    "fail-connect", "kill-every",     "sweep",           "json",
-    "plot",         "metrics-listen", "log-level",       "help"};
+    "db",        "clients",      "duration",        "transactions",
+    "pool-size", "max-open",     "acquire-timeout", "barge-window",
+    "timeout",   "retries",      "workload",        "think-time",
+    "mode",      "fail-connect", "kill-every",      "sweep",
+    "json",      "plot",         "metrics-listen",  "log-level",
+    "help"};
 
 static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
                      size_t errlen) {
@@ -200,6 +205,7 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     case F_DURATION: return parse_secs(f, value, 0.0, MAX_SECONDS, 1, &o->duration, err, errlen);
     case F_ACQUIRE_TIMEOUT:
         return parse_secs(f, value, 0.0, MAX_SECONDS, 0, &o->acquire_timeout, err, errlen);
+    case F_BARGE_WINDOW: return parse_secs(f, value, 0.0, 60.0, 0, &o->barge_window, err, errlen);
     case F_TIMEOUT: return parse_secs(f, value, 0.0, MAX_SECONDS, 0, &o->timeout, err, errlen);
     case F_THINK_TIME: return parse_secs(f, value, 0.0, 3600.0, 0, &o->think_time, err, errlen);
     case F_FAIL_CONNECT: return parse_secs(f, value, 0.0, 1.0, 0, &o->fail_connect, err, errlen);

@@ -72,12 +72,13 @@ static json_t *document(const bench_options *o, const bench_result *res, int n, 
             return NULL;
         }
     if (runs == NULL) return NULL;
-    doc = json_pack(
-        "{s:s, s:s, s:s, s:o, s:o, s:f, s:f, s:b, s:o}", "db", db, "backend",
-        sqlpool_db_backend(o->db), "workload", workload_names[o->workload], "duration",
-        o->transactions > 0 ? json_null() : json_real(o->duration), "transactions_per_client",
-        o->transactions > 0 ? json_integer(o->transactions) : json_null(), "think_time",
-        o->think_time, "fail_connect", o->fail_connect, "interrupted", interrupted, "runs", runs);
+    doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "db", db, "backend",
+                    sqlpool_db_backend(o->db), "workload", workload_names[o->workload], "duration",
+                    o->transactions > 0 ? json_null() : json_real(o->duration),
+                    "transactions_per_client",
+                    o->transactions > 0 ? json_integer(o->transactions) : json_null(), "think_time",
+                    o->think_time, "fail_connect", o->fail_connect, "barge_window", o->barge_window,
+                    "interrupted", interrupted, "runs", runs);
     return doc;
 }
 

@@ -31,7 +31,7 @@ _sqlpool() {
         --log-level --help --version"
     local health_opts="--db --timeout --retries --log-level --help --version"
     local bench_opts="--db --clients --duration --transactions --pool-size --max-open
-        --acquire-timeout --timeout --retries --workload --think-time --mode --fail-connect
+        --acquire-timeout --barge-window --timeout --retries --workload --think-time --mode --fail-connect
         --kill-every --sweep --json --plot --log-level --help"
 
     case $prev in
@@ -64,7 +64,7 @@ _sqlpool() {
         return
         ;;
     --pool-size | --timeout | --retries | --clients | --duration | --transactions | \
-        --max-open | --acquire-timeout | --think-time | --fail-connect | --kill-every)
+        --max-open | --acquire-timeout | --barge-window | --think-time | --fail-connect | --kill-every)
         return # a number: nothing to offer
         ;;
     esac

@@ -391,6 +391,8 @@ static const row rows[] = {
     BENCH_FLAG("max-open", "max_open"),
     ZERO_OK("bench_acquire_timeout_zero", "acquire-timeout", BENCH1),
     BENCH_FLAG("acquire-timeout", "acquire_timeout"),
+    ZERO_OK("bench_barge_window_zero", "barge-window", BENCH1),
+    BENCH_FLAG("barge-window", "barge_window"),
     ZERO_OK("bench_timeout_zero", "timeout", BENCH1),
     BENCH_FLAG("timeout", "timeout"),
     ZERO_OK("bench_retries_zero", "retries", BENCH1),
@@ -1356,6 +1358,21 @@ static void test_badinput_bench_acquire_timeout_not_a_number(void **state) {
 static void test_badinput_bench_acquire_timeout_trailing_junk(void **state) {
     run_row(state, "bench_acquire_timeout_trailing_junk");
 }
+static void test_badinput_bench_barge_window_zero(void **state) {
+    run_row(state, "bench_barge_window_zero");
+}
+static void test_badinput_bench_barge_window_negative(void **state) {
+    run_row(state, "bench_barge_window_negative");
+}
+static void test_badinput_bench_barge_window_huge(void **state) {
+    run_row(state, "bench_barge_window_huge");
+}
+static void test_badinput_bench_barge_window_not_a_number(void **state) {
+    run_row(state, "bench_barge_window_not_a_number");
+}
+static void test_badinput_bench_barge_window_trailing_junk(void **state) {
+    run_row(state, "bench_barge_window_trailing_junk");
+}
 static void test_badinput_bench_timeout_zero(void **state) {
     run_row(state, "bench_timeout_zero");
 }
@@ -1629,6 +1646,14 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_bench_acquire_timeout_not_a_number, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_bench_acquire_timeout_trailing_junk, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_barge_window_zero, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_barge_window_negative, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_barge_window_huge, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_barge_window_not_a_number, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_barge_window_trailing_junk, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_bench_timeout_zero, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_bench_timeout_negative, setup_ctx, teardown_ctx),

@@ -36,6 +36,7 @@ static void test_bench_rejects_bad_numbers(void **state) {
         {"--pool-size", {"0", "-1", "100001", "1e9", "x", "2,", " 2"}},
         {"--max-open", {"-1", "100001", "1e9", "none", "3x", "", "+3"}},
         {"--acquire-timeout", {"-1", "86401", "1e99", "inf", "3m", "", "0x1"}},
+        {"--barge-window", {"-0.001", "61", "1e99", "nan", "1ms", "", "inf"}},
         {"--timeout", {"-0.5", "86401", "1e99", "nan", "5sec", "", "-inf"}},
         {"--retries", {"-1", "101", "1e2", "three", "3.5", "", "0x3"}},
         {"--think-time", {"-1", "3601", "1e99", "slow", "1s", "", "inf"}},
@@ -125,6 +126,24 @@ static void test_bench_insert_counts(void **state) {
 }
 static void test_bench_read_write_counts(void **state) {
     expect_workload(state, "read-write", 100);
+}
+
+/* Throughput mode with many clients on few connections: every transaction is counted, none
+ * times out. */
+static void test_bench_barge_window_counts(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", "insert", "--clients", "16",
+                                     "--max-open", "2", "--barge-window", "0.001", "--transactions",
+                                     "50", "--json"),
+                                1);
+    json_t *run;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    bench_expect_counts(run, 16, 50, 1, 0);
+    assert_int_equal(bench_int(run, "transactions"), 800);
+    assert_int_equal(bench_int(run, "timeouts"), 0);
+    assert_true(bench_real(r.json, "barge_window") == 0.001);
+    bench_out_free(&r);
 }
 
 static void test_bench_table_output(void **state) {
@@ -231,6 +250,7 @@ static const struct CMUnitTest tests[] = {
     T(test_bench_select1_counts),
     T(test_bench_insert_counts),
     T(test_bench_read_write_counts),
+    T(test_bench_barge_window_counts),
     T(test_bench_table_output),
     T(test_bench_mode_both_gives_two_rows),
     T(test_bench_fail_connect_retries_without_loss),
