@@ -184,6 +184,7 @@ static void report_leaks(sqlpool *pool, const leak *leaks, int n) {
 
 void sqlpool__maintain_pass(sqlpool *pool) {
     sqlpool_conn *retire = NULL, *check = NULL;
+    sqlpool__waiter *wake;
     leak leaks[LEAKS_PER_PASS];
     int nleaks, refill;
     double now = sqlpool__now(pool);
@@ -194,10 +195,13 @@ void sqlpool__maintain_pass(sqlpool *pool) {
         return;
     }
     collect_idle_locked(pool, now, &retire, &check);
+    /* Room freed while threads wait (throughput mode leaves connections idle then): theirs. */
+    wake = sqlpool__grant_locked(pool);
     nleaks = collect_leaks_locked(pool, now, leaks);
     refill = reserve_refill_locked(pool);
     unlock(pool);
 
+    sqlpool__wake_all(wake);
     close_list(pool, retire);
     while (check != NULL) {
         sqlpool_conn *next = check->next;
@@ -210,7 +214,6 @@ void sqlpool__maintain_pass(sqlpool *pool) {
         if (!refill_one(pool)) break;
     }
     if (refill > 0) { /* a connect failed: give back the turns not taken */
-        sqlpool__waiter *wake;
         lock(pool);
         pool->connecting -= refill;
         wake = sqlpool__grant_locked(pool);

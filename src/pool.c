@@ -199,14 +199,15 @@ static void all_remove_locked(sqlpool *pool, sqlpool_conn *c) {
 
 /* A new first waiter: its time first in line starts now. */
 static void head_changed_locked(sqlpool *pool) {
-    if (pool->cfg.barge_window > 0 && pool->wait_head != NULL) pool->head_since = mono();
+    if (pool->cfg.barge_window > 0 && pool->wait_head != NULL)
+        pool->head_until = mono() + pool->cfg.barge_window;
     pool->head_awake = 0;
 }
 
 /* Throughput mode: may a newcomer take a connection while threads wait? Only while the first
  * waiter has been first for less than barge_window. */
 static int may_barge_locked(const sqlpool *pool) {
-    return pool->cfg.barge_window > 0 && mono() - pool->head_since < pool->cfg.barge_window;
+    return pool->cfg.barge_window > 0 && mono() < pool->head_until;
 }
 
 static void queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
@@ -221,6 +222,20 @@ static void queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
     }
     pool->wait_tail = w;
     pool->waiting++;
+}
+
+/* Back at the front of the queue: a first waiter whose connection failed its check. */
+static void queue_push_head_locked(sqlpool *pool, sqlpool__waiter *w) {
+    assert(sqlpool__lock_held(&pool->lock));
+    w->prev = NULL;
+    w->next = pool->wait_head;
+    if (pool->wait_head)
+        pool->wait_head->prev = w;
+    else
+        pool->wait_tail = w;
+    pool->wait_head = w;
+    pool->waiting++;
+    head_changed_locked(pool);
 }
 
 static void queue_remove_locked(sqlpool *pool, sqlpool__waiter *w) {
@@ -770,11 +785,9 @@ static settlement waiter_leave_locked(sqlpool *pool, sqlpool__waiter *w, double 
  * (system clock), or INFINITY once newcomers may no longer overtake it (releases then hand
  * it the next connection). Either way it now counts as awake. Under the lock. */
 static double head_timer_locked(sqlpool *pool, sqlpool__waiter *w) {
-    double at;
     if (pool->cfg.barge_window <= 0 || pool->wait_head != w) return INFINITY;
     pool->head_awake = 1;
-    at = pool->head_since + pool->cfg.barge_window;
-    return mono() < at ? at : INFINITY;
+    return mono() < pool->head_until ? pool->head_until : INFINITY;
 }
 
 /* Under the lock: take c off the idle list for the caller. Returns the check it needs before
@@ -796,13 +809,11 @@ static int check_idle(sqlpool *pool, sqlpool_conn *c, double now, int check) {
     return retire_borrowed(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN) ? -1 : 0;
 }
 
-/* wait_turn()'s answer when the idle connection it took was broken: ask again. */
-#define WAIT_AGAIN 1
-
 /* Queue behind earlier waiters and sleep until handed a connection or a turn to open one,
  * the pool closes, or the deadline passes; in throughput mode, the first waiter also wakes
- * by itself to take a connection left idle. Called with the lock held; returns without it.
- * since is when the acquire began (read before the lock: the clock may be the caller's). */
+ * by itself to take a connection left idle (or room to open one). Called with the lock held;
+ * returns without it. since is when the acquire began (read before the lock: the clock may
+ * be the caller's). */
 static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double since,
                      const char *file, int line) {
     sqlpool__waiter w;
@@ -826,6 +837,46 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
         now = sqlpool__now(pool);
         lock(pool);
         if (w.conn != NULL || w.grant || w.closed) break; /* decided, and signaled or about to */
+        if (pool->wait_head == &w && pool->cfg.barge_window > 0) {
+            if ((c = pool->idle_head) != NULL) { /* left idle for newcomers, who let it be */
+                queue_remove_locked(pool, &w);
+                check = take_idle_locked(pool, c, now, file, line);
+                if (!check) break;
+                unlock(pool); /* still counted in waiters_live: the pool stays */
+                if (!expired(c, now) && usable(pool, c, check == 2)) {
+                    lock(pool);
+                    break;
+                }
+                /* Broken: close it, and stay first in line (with the room it leaves). */
+                pool->backend->close(c->handle);
+                c->handle = NULL;
+                sqlpool__maintenance_kick(pool);
+                lock(pool);
+                pool->in_use--;
+                sqlpool__retire_locked(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
+                spare_push_locked(pool, c);
+                c = NULL;
+                if (pool->closing) {
+                    w.closed = 1;
+                    break;
+                }
+                if (can_connect_locked(pool)) {
+                    w.grant = 1;
+                    pool->connecting++;
+                    break;
+                }
+                queue_push_head_locked(pool, &w);
+                timer = head_timer_locked(pool, &w);
+                unlock(pool);
+                continue;
+            }
+            if (can_connect_locked(pool)) { /* room freed by a close that handed out nothing */
+                queue_remove_locked(pool, &w);
+                w.grant = 1;
+                pool->connecting++;
+                break;
+            }
+        }
         if (now >= deadline) {
             char cap[24] = " (no cap)";
             queue_remove_locked(pool, &w);
@@ -841,16 +892,10 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
                             pool->last_connect_error[0] ? pool->last_connect_error : "none");
             break;
         }
-        if (pool->wait_head == &w && pool->cfg.barge_window > 0 && pool->idle_head != NULL) {
-            c = pool->idle_head; /* left idle for newcomers, who did not take it in time */
-            queue_remove_locked(pool, &w);
-            check = take_idle_locked(pool, c, now, file, line);
-            if (!check) count_reuse_locked(pool, 0);
-            break;
-        }
         timer = head_timer_locked(pool, &w);
         unlock(pool);
     }
+    if (c != NULL) count_reuse_locked(pool, 0);
     st = waiter_leave_locked(pool, &w, now);
     sent = w.sent; /* out of the queue, with an outcome: no more signals will be decided */
     unlock(pool);
@@ -864,14 +909,6 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
                              state);
     if (w.closed) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     if (w.grant) return connect_for(pool, out, file, line);
-    if (c != NULL && check) {
-        int ok = check_idle(pool, c, now, check);
-        if (ok < 0) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
-        if (ok == 0) return WAIT_AGAIN;
-        lock(pool);
-        count_reuse_locked(pool, 0);
-        unlock(pool);
-    }
     *out = handle_of(c != NULL ? c : w.conn);
     return SQLPOOL_OK;
 }
@@ -883,7 +920,7 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         double now = sqlpool__now_coarse(pool);
         sqlpool_conn *c = NULL;
         long long created, reused;
-        int check, rc;
+        int check;
 
         lock(pool);
         if (pool->closing) {
@@ -928,7 +965,7 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             since = sqlpool__now(pool);
             continue;
         }
-        if ((rc = wait_turn(pool, out, deadline, since, file, line)) != WAIT_AGAIN) return rc;
+        return wait_turn(pool, out, deadline, since, file, line);
     }
 }
 
@@ -1069,6 +1106,7 @@ int sqlpool_with(sqlpool *pool, sqlpool_fn fn, void *ctx) {
 
 int sqlpool_shrink(sqlpool *pool, int target) {
     sqlpool_conn *taken = NULL;
+    sqlpool__waiter *wake;
     int n = 0;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
     if (target < 0)
@@ -1083,7 +1121,9 @@ int sqlpool_shrink(sqlpool *pool, int target) {
         taken = c;
         n++;
     }
+    wake = sqlpool__grant_locked(pool); /* throughput mode: threads may wait meanwhile */
     unlock(pool);
+    sqlpool__wake_all(wake);
     while (taken != NULL) {
         sqlpool_conn *next = taken->next;
         sqlpool__close_conn(pool, taken);

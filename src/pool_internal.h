@@ -75,11 +75,11 @@ struct sqlpool {
     sqlpool_conn *spare; /* structs of closed connections, for reuse */
     sqlpool__waiter *wait_head, *wait_tail;
     int waiting;
-    /* Throughput mode (cfg.barge_window > 0) only: when wait_head became first in line (system
-     * monotonic clock), and whether it will look at the idle list by itself before long (it
-     * is awake, or sleeps with a timer): if not, the unlock that leaves a connection idle
-     * while it waits nudges it. */
-    double head_since;
+    /* Throughput mode (cfg.barge_window > 0) only: when wait_head's window ends (it became
+     * first in line, plus barge_window, on the system's monotonic clock), and whether it will look
+     * at the idle list by itself before long (it is awake, or sleeps with a timer): if not, the
+     * unlock that leaves a connection idle while it waits nudges it. */
+    double head_until; /* until when newcomers may overtake the first waiter */
     int head_awake;
     int open;         /* idle + borrowed + held */
     int connecting;   /* connects in progress (they count towards max_open too) */

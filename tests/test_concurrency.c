@@ -937,6 +937,91 @@ static void test_concurrency_barge_idle_connection_reaches_waiters(void **state)
     sqlpool_close(pool);
 }
 
+/* A connection left idle for newcomers is closed while a thread waits (by close_idle, or by
+ * maintenance for idle_timeout): the room it leaves goes to the waiter, which opens a new
+ * one, instead of sleeping until acquire_timeout. */
+static void check_parked_closed(int by_maintenance) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    barge_waiter w = {0};
+    pthread_t thread;
+    sqlpool_stats st;
+
+    sqlpool_config_init(&cfg);
+    cfg.max_open = 1;
+    cfg.acquire_timeout = 10.0;
+    cfg.barge_window = 5.0; /* the waiter's own timer is far off */
+    if (by_maintenance) cfg.idle_timeout = 0.05;
+    pool = open_pool(&cfg);
+    conn = testutil_acquire(pool);
+    w.pool = pool;
+    assert_int_equal(pthread_create(&thread, NULL, barge_wait, &w), 0);
+    assert_true(wait_for_waiting(pool, 1, 5.0));
+    sqlpool_release(conn); /* left idle: the waiter has been first for less than 5 s */
+    if (!by_maintenance) sqlpool_close_idle(pool);
+    join_served(thread, &w);
+    assert_true(w.served - w.asked < 5.0); /* served by the freed room, not its timer */
+    st = testutil_stats(pool);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(st.timeouts, 0);
+    assert_int_equal(st.created - st.closed, st.open);
+    sqlpool_close(pool);
+}
+
+static void test_concurrency_barge_parked_closed_by_close_idle(void **state) {
+    (void)state;
+    check_parked_closed(0);
+}
+
+static void test_concurrency_barge_parked_closed_by_maintenance(void **state) {
+    (void)state;
+    check_parked_closed(1);
+}
+
+/* The first waiter takes a connection left idle whose check fails (its file was deleted):
+ * it is closed, and the waiter stays first, opens a new one, and its wait counts once. */
+static void test_concurrency_barge_broken_idle_keeps_place(void **state) {
+    char *dir = testutil_tmpdir();
+    char *path = testutil_format("%s/gone.db", dir);
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    barge_waiter w[2];
+    pthread_t threads[2];
+    sqlpool_stats st;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.db = path;
+    cfg.max_open = 1;
+    cfg.acquire_timeout = 10.0;
+    cfg.barge_window = 0.3;
+    cfg.validation_bypass = 0.01; /* what waited the window out gets checked */
+    pool = open_pool(&cfg);
+    conn = testutil_acquire(pool);
+    for (int i = 0; i < 2; i++) {
+        memset(&w[i], 0, sizeof w[i]);
+        w[i].pool = pool;
+        assert_int_equal(pthread_create(&threads[i], NULL, barge_wait, &w[i]), 0);
+        assert_true(wait_for_waiting(pool, i + 1, 5.0));
+    }
+    assert_int_equal(unlink(path), 0);
+    sqlpool_release(conn);
+    for (int i = 0; i < 2; i++)
+        join_served(threads[i], &w[i]);
+    assert_true(w[0].served <= w[1].served);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_broken, 1);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(st.wait_count, 2);
+    assert_int_equal(st.timeouts, 0);
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 #define STARVE_THREADS 16
 
 typedef struct starve_arg {
@@ -1027,6 +1112,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_concurrency_barge_newcomer_may_overtake),
     cmocka_unit_test(test_concurrency_barge_first_waiter_served_after_window),
     cmocka_unit_test(test_concurrency_barge_idle_connection_reaches_waiters),
+    cmocka_unit_test(test_concurrency_barge_parked_closed_by_close_idle),
+    cmocka_unit_test(test_concurrency_barge_parked_closed_by_maintenance),
+    cmocka_unit_test(test_concurrency_barge_broken_idle_keeps_place),
     cmocka_unit_test(test_concurrency_barge_nobody_starves),
     cmocka_unit_test(test_concurrency_barge_window_must_be_valid),
 };
