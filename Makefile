@@ -40,7 +40,7 @@ test-asan: deps
 	    ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
 # The concurrency-heavy tests again under ThreadSanitizer (clang's).
-TSAN_LABELS = pool|release|concurrency|maintain|stmt|pg
+TSAN_LABELS = pool|release|concurrency|slots|maintain|stmt|pg
 test-tsan: deps
 	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSQLPOOL_WERROR=ON \
 	      -DSQLPOOL_SANITIZE=thread -DSQLPOOL_BENCH=OFF >/dev/null

@@ -177,11 +177,15 @@ typedef struct sqlpool_config {
      * (throughput mode, the policy of Go's sync.Mutex): a newcomer may take a connection
      * just released while others wait, which spares a wake-up and a context switch per
      * hand-off when threads far outnumber connections and processors; but once the oldest
-     * waiter has been first in line this long, it is served before any newcomer (it takes
-     * an idle connection itself, or is handed the next one released). A waiter's wait is
-     * then bounded by about (its place in line + 1) x barge_window, beyond the time holders
-     * keep their connections. Measured on the system's monotonic clock, not config.clock.
-     * 0.001 suits most programs that want it. Must be finite and >= 0. */
+     * waiter has waited this long, waiters are served in order before any newcomer (the
+     * first takes an idle connection itself, or is handed the next one released), until the
+     * oldest has waited less. Waiters are always served in queue order among themselves.
+     * Measured on the system's monotonic clock, not config.clock. 0.001 suits most programs
+     * that want it. Must be finite and >= 0.
+     * In this mode a release may also leave the connection in a cache of the processor it
+     * runs on, for the next acquire there, so neither takes the pool lock: unless
+     * leak_threshold is set, validation_bypass is 0, the backend checks every borrow
+     * (PostgreSQL), or info-level logging is on, which all need the lock's bookkeeping. */
     double barge_window;
 } sqlpool_config;
 

@@ -38,6 +38,11 @@ double sqlpool__random_unit(void);
 /* Sleep for a number of seconds on the monotonic clock, resuming after signals. */
 void sqlpool__sleep(double seconds);
 
+/* cpu.c: the processor the calling thread runs on (0 when unknown), and how many there are
+ * (1 to 256). */
+int sqlpool__cpu(void);
+int sqlpool__cpus(void);
+
 /* A snprintf that never fails to terminate and ignores truncation, for messages. */
 void sqlpool__format(char *buf, size_t len, const char *fmt, ...) SQLPOOL__PRINTF(3, 4);
 

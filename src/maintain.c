@@ -189,6 +189,7 @@ void sqlpool__maintain_pass(sqlpool *pool) {
     int nleaks, refill;
     double now = sqlpool__now(pool);
 
+    sqlpool__drain_slots(pool); /* what sits in them is idle too */
     lock(pool);
     if (pool->closing) {
         unlock(pool);

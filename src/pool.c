@@ -13,6 +13,7 @@
 #include "dsn.h"
 
 #include <assert.h>
+#include <sched.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -30,8 +31,8 @@ static void lock(sqlpool *pool) {
  * first waiter then must look at it before long. If it sleeps without a timer, nudge it. */
 static void unlock(sqlpool *pool) {
     sqlpool__waiter *nudge = NULL;
-    if (pool->wait_head != NULL && pool->idle > 0 && !pool->head_awake &&
-        pool->cfg.barge_window > 0) {
+    if (pool->wait_head != NULL && !pool->head_awake && pool->cfg.barge_window > 0 &&
+        (pool->idle > 0 || pool->nslots > 0)) {
         nudge = pool->wait_head;
         nudge->sent++;
         pool->head_awake = 1;
@@ -197,21 +198,47 @@ static void all_remove_locked(sqlpool *pool, sqlpool_conn *c) {
     c->all_prev = c->all_next = NULL;
 }
 
-/* A new first waiter: its time first in line starts now. */
+/* Throughput mode, once the first waiter has waited out its window: turn the per-processor
+ * slots off (no more overtaking through them) and put what idles there on the idle list,
+ * where the waiters find it (a release filling a slot meanwhile sees slots_off and hands its
+ * connection over). max_idle may be exceeded by a connection per slot, until releases or
+ * maintenance trim the list. */
+static void slots_stop_locked(sqlpool *pool) {
+    assert(sqlpool__lock_held(&pool->lock));
+    atomic_store_explicit(&pool->slots_off, 1, memory_order_seq_cst);
+    for (int i = 0; i < pool->nslots; i++) {
+        sqlpool_conn *c;
+        if (atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) == NULL) continue;
+        c = atomic_exchange_explicit(&pool->slots[i].conn, NULL, memory_order_seq_cst);
+        if (c == NULL) continue;
+        pool->in_use--;
+        idle_push_locked(pool, c); /* keeps its released_at */
+    }
+}
+
+/* A new first waiter (or none). In throughput mode newcomers may overtake it until it has
+ * waited barge_window in all; then the slots stop, and releases hand it their connection. */
 static void head_changed_locked(sqlpool *pool) {
-    if (pool->cfg.barge_window > 0 && pool->wait_head != NULL)
-        pool->head_until = mono() + pool->cfg.barge_window;
+    sqlpool__waiter *w = pool->wait_head;
     pool->head_awake = 0;
+    if (pool->cfg.barge_window <= 0) return;
+    if (w != NULL) pool->head_until = w->mono_since + pool->cfg.barge_window;
+    if (pool->nslots == 0 || pool->closing) return;
+    if (w != NULL && mono() >= pool->head_until)
+        slots_stop_locked(pool);
+    else
+        atomic_store_explicit(&pool->slots_off, 0, memory_order_seq_cst);
 }
 
 /* Throughput mode: may a newcomer take a connection while threads wait? Only while the first
- * waiter has been first for less than barge_window. */
+ * waiter has waited less than barge_window. */
 static int may_barge_locked(const sqlpool *pool) {
     return pool->cfg.barge_window > 0 && mono() < pool->head_until;
 }
 
 static void queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
     assert(sqlpool__lock_held(&pool->lock));
+    if (pool->cfg.barge_window > 0) w->mono_since = mono();
     w->next = NULL;
     w->prev = pool->wait_tail;
     if (pool->wait_tail) {
@@ -403,10 +430,20 @@ static void free_pool(sqlpool *pool) {
         c = next;
     }
     pool->backend->pool_fini(pool->backend_state);
+    if (pool->slots != NULL) sqlpool__aligned_free(pool->slots);
     (void)pthread_mutex_destroy(&pool->maint_mu);
     (void)pthread_cond_destroy(&pool->maint_cv);
     sqlpool__free(pool->db_copy);
     sqlpool__free(pool);
+}
+
+/* The per-processor caches serve throughput mode when nothing needs the lock's bookkeeping on
+ * every borrow: no leak tracking (where and when acquired), no per-borrow backend check
+ * (PostgreSQL's), a validation window, and no info-level log line per reuse. */
+static int slots_wanted(const sqlpool *pool) {
+    const sqlpool_config *cfg = &pool->cfg;
+    return cfg->barge_window > 0 && cfg->leak_threshold <= 0 && cfg->validation_bypass > 0 &&
+           pool->backend->check == NULL && !sqlpool__log_enabled(cfg, SQLPOOL_LOG_INFO);
 }
 
 static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
@@ -431,6 +468,19 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     }
     if (pthread_mutex_init(&pool->maint_mu, NULL) != 0) abort();
     sqlpool__cond_init_monotonic(&pool->maint_cv);
+    atomic_init(&pool->slots_off, 0);
+    if (slots_wanted(pool)) {
+        int n = sqlpool__cpus();
+        pool->slots = sqlpool__aligned_alloc(SQLPOOL__CONN_ALIGN, (size_t)n * sizeof *pool->slots);
+        if (pool->slots != NULL) { /* without them, every borrow takes the lock: still correct */
+            pool->nslots = n;
+            for (int i = 0; i < n; i++) {
+                atomic_init(&pool->slots[i].conn, NULL);
+                atomic_init(&pool->slots[i].taken, 0);
+                atomic_init(&pool->slots[i].inflight, 0);
+            }
+        }
+    }
     return SQLPOOL_OK;
 }
 
@@ -704,6 +754,159 @@ static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
     return 0;
 }
 
+/* ---- per-processor caches (throughput mode) ----
+ *
+ * A release on processor i may leave the connection in slot i instead of the idle list, and
+ * the next acquire on processor i takes it from there: no pool lock, and on a busy machine no
+ * cache line of the pool's travels between processors. A connection in a slot is idle but
+ * still counted in in_use; whoever takes it out of the slot (an acquire, or the lock holder
+ * emptying the slots) owns it. The slots are off (slots_off) while threads wait, since a
+ * waiter must see every idle connection, and while the pool closes. Setting slots_off and
+ * then emptying the slots, against filling a slot and then reading slots_off (all seq_cst),
+ * leaves no connection in a slot unseen: one side sees the other. */
+
+/* A connection out of a slot (state CONN_IDLE, counted in in_use) back to the books: to the
+ * first waiter, the idle list, or closed. */
+static void unslot(sqlpool *pool, sqlpool_conn *c) {
+    sqlpool__waiter *wake = NULL;
+    int pooled = 0, reason = CLOSE_POOL;
+    lock(pool);
+    if (!pool->closing) {
+        pool->in_use--;
+        if (pool->wait_head != NULL) {
+            wake = sqlpool__offer_locked(pool, c, c->released_at, 0, &pooled);
+        } else if (pool->idle < pool->cfg.max_idle) {
+            idle_push_locked(pool, c); /* keeps its released_at */
+            pooled = 1;
+        }
+        if (!pooled) pool->in_use++; /* retire_borrowed() counts it down */
+        reason = CLOSE_MAX_IDLE;
+    }
+    unlock(pool);
+    sqlpool__wake_all(wake);
+    if (!pooled) (void)retire_borrowed(pool, c, reason);
+}
+
+/* Under the lock: empty every slot onto the idle list (or into *retire, beyond max_idle). */
+static void drain_slots_locked(sqlpool *pool, sqlpool_conn **retire) {
+    assert(sqlpool__lock_held(&pool->lock));
+    for (int i = 0; i < pool->nslots; i++) {
+        sqlpool_conn *c;
+        if (atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) == NULL) continue;
+        c = atomic_exchange_explicit(&pool->slots[i].conn, NULL, memory_order_seq_cst);
+        if (c == NULL) continue;
+        pool->in_use--;
+        if (pool->idle < pool->cfg.max_idle && !pool->closing) {
+            idle_push_locked(pool, c);
+        } else {
+            sqlpool__retire_locked(pool, c, pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE);
+            c->next = *retire;
+            *retire = c;
+        }
+    }
+}
+
+/* Close what drain_slots_locked() retired. After the unlock. */
+static void close_list(sqlpool *pool, sqlpool_conn *list) {
+    while (list != NULL) {
+        sqlpool_conn *next = list->next;
+        sqlpool__close_conn(pool, list);
+        list = next;
+    }
+}
+
+void sqlpool__drain_slots(sqlpool *pool) {
+    sqlpool_conn *retire = NULL;
+    if (pool->nslots == 0) return;
+    lock(pool);
+    drain_slots_locked(pool, &retire);
+    unlock(pool);
+    close_list(pool, retire);
+}
+
+/* Turn the slots off and wait until no release is between its look at slots_off and its
+ * last touch of the pool; then the caller, under the lock, empties them for good. */
+static void slots_shut(sqlpool *pool) {
+    atomic_store_explicit(&pool->slots_off, 1, memory_order_seq_cst);
+    for (int i = 0; i < pool->nslots; i++)
+        while (atomic_load_explicit(&pool->slots[i].inflight, memory_order_acquire) != 0)
+            sched_yield();
+}
+
+/* An acquire's first try: this processor's slot. Returns the connection, borrowed, or NULL. */
+static sqlpool_conn *slot_take(sqlpool *pool, double now) {
+    sqlpool__slot *s;
+    sqlpool_conn *c;
+    if (atomic_load_explicit(&pool->slots_off, memory_order_relaxed)) return NULL;
+    s = &pool->slots[sqlpool__cpu() % pool->nslots];
+    if (atomic_load_explicit(&s->conn, memory_order_relaxed) == NULL) return NULL;
+    c = atomic_exchange_explicit(&s->conn, NULL, memory_order_acquire);
+    if (c == NULL) return NULL;
+    if (expired(c, now) || now - c->released_at > pool->cfg.validation_bypass) {
+        unslot(pool, c); /* due a check: acquire finds it on the idle list and checks it */
+        return NULL;
+    }
+    set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1, CONN_BORROWED);
+    c->native_used = 0;
+    atomic_fetch_add_explicit(&s->taken, 1, memory_order_relaxed);
+    return c;
+}
+
+/* Under the lock, when nothing is idle: take a connection from any slot (while they are on).
+ * Returns it, borrowed, or NULL. */
+static sqlpool_conn *slot_steal(sqlpool *pool, double now) {
+    if (atomic_load_explicit(&pool->slots_off, memory_order_relaxed)) return NULL;
+    for (int i = 0; i < pool->nslots; i++) {
+        sqlpool__slot *s = &pool->slots[i];
+        sqlpool_conn *c;
+        if (atomic_load_explicit(&s->conn, memory_order_relaxed) == NULL) continue;
+        c = atomic_exchange_explicit(&s->conn, NULL, memory_order_acquire);
+        if (c == NULL) continue;
+        if (expired(c, now) || now - c->released_at > pool->cfg.validation_bypass) {
+            /* due a check: onto the idle list, where acquire checks it */
+            pool->in_use--;
+            idle_push_locked(pool, c);
+            return NULL;
+        }
+        set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1,
+                 CONN_BORROWED);
+        c->native_used = 0;
+        atomic_fetch_add_explicit(&s->taken, 1, memory_order_relaxed);
+        return c;
+    }
+    return NULL;
+}
+
+/* A release's first try: leave c in this processor's slot. Returns 1 when done with c. */
+static int slot_put(sqlpool *pool, sqlpool_conn *c, double now) {
+    sqlpool__slot *s;
+    sqlpool_conn *empty = NULL;
+    unsigned gen = gen_of(atomic_load_explicit(&c->word, memory_order_relaxed));
+    int done = 0;
+    if (atomic_load_explicit(&pool->slots_off, memory_order_relaxed)) return 0;
+    s = &pool->slots[sqlpool__cpu() % pool->nslots];
+    if (atomic_load_explicit(&s->conn, memory_order_relaxed) != NULL) return 0;
+    atomic_fetch_add_explicit(&s->inflight, 1, memory_order_seq_cst);
+    if (!atomic_load_explicit(&pool->slots_off, memory_order_seq_cst)) {
+        c->released_at = now;
+        set_word(c, gen, CONN_IDLE);
+        if (atomic_compare_exchange_strong_explicit(&s->conn, &empty, c, memory_order_seq_cst,
+                                                    memory_order_relaxed)) {
+            done = 1;
+            /* Threads began to wait (or the pool to close) and may have emptied the slots
+             * before we filled ours: give it to them. */
+            if (atomic_load_explicit(&pool->slots_off, memory_order_seq_cst)) {
+                sqlpool_conn *back = atomic_exchange_explicit(&s->conn, NULL, memory_order_acquire);
+                if (back != NULL) unslot(pool, back);
+            }
+        } else {
+            set_word(c, gen, CONN_BORROWED); /* taken meanwhile: the lock's way */
+        }
+    }
+    atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_release);
+    return done;
+}
+
 /* ---- waiting ---- */
 
 static void deadline_timespec(double seconds_from_now, struct timespec *ts) {
@@ -838,6 +1041,9 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
         lock(pool);
         if (w.conn != NULL || w.grant || w.closed) break; /* decided, and signaled or about to */
         if (pool->wait_head == &w && pool->cfg.barge_window > 0) {
+            if (pool->nslots > 0 && !atomic_load_explicit(&pool->slots_off, memory_order_relaxed) &&
+                mono() >= pool->head_until)
+                slots_stop_locked(pool);         /* our window is over */
             if ((c = pool->idle_head) != NULL) { /* left idle for newcomers, who let it be */
                 queue_remove_locked(pool, &w);
                 check = take_idle_locked(pool, c, now, file, line);
@@ -922,6 +1128,10 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         long long created, reused;
         int check;
 
+        if (pool->nslots > 0 && (c = slot_take(pool, now)) != NULL) {
+            *out = handle_of(c);
+            return SQLPOOL_OK;
+        }
         lock(pool);
         if (pool->closing) {
             unlock(pool);
@@ -963,6 +1173,17 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         if (since < 0) { /* must wait: read the (caller's) clock outside the lock, then retry */
             unlock(pool);
             since = sqlpool__now(pool);
+            continue;
+        }
+        if (pool->nslots > 0 && (c = slot_steal(pool, now)) != NULL) {
+            /* Idle in another processor's slot: better than waiting (the slots are on only
+             * while newcomers may overtake waiters). */
+            unlock(pool);
+            *out = handle_of(c);
+            return SQLPOOL_OK;
+        }
+        if (pool->idle_head != NULL && pool->wait_head == NULL) { /* one due a check, unslotted */
+            unlock(pool);
             continue;
         }
         return wait_turn(pool, out, deadline, since, file, line);
@@ -1032,6 +1253,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
         pool->backend->ping(c->handle, err, sizeof err) != SQLPOOL_OK)
         broken = 1;
     now = sqlpool__now_coarse(pool);
+    if (pool->nslots > 0 && !broken && !expired(c, now) && slot_put(pool, c, now)) return;
 
     lock(pool);
     if (!broken && !expired(c, now) && !pool->closing) {
@@ -1111,6 +1333,7 @@ int sqlpool_shrink(sqlpool *pool, int target) {
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
     if (target < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
+    sqlpool__drain_slots(pool);
     lock(pool);
     /* The tail is the longest idle: keep the `target` most recently used. */
     while (pool->idle > target) {
@@ -1154,13 +1377,22 @@ int sqlpool_maintain(sqlpool *pool) {
 void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
     long long closed = 0;
     if (pool == NULL || out == NULL) return;
+    sqlpool__histogram waits;
+    long long slotted = 0, taken = 0;
     memset(out, 0, sizeof *out);
     lock(pool);
+    for (int i = 0; i < pool->nslots; i++) { /* slotted ones are idle, and their acquires count */
+        slotted += atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) != NULL;
+        taken += atomic_load_explicit(&pool->slots[i].taken, memory_order_relaxed);
+    }
+    waits = pool->waits;
+    waits.buckets[0] += (uint64_t)taken; /* served from a slot: no wait */
+    waits.count += (uint64_t)taken;
     out->created = pool->created;
-    out->reused = pool->reused;
-    out->idle = pool->idle;
+    out->reused = pool->reused + taken;
+    out->idle = pool->idle + (int)slotted;
     out->max_idle = pool->cfg.max_idle;
-    out->in_use = pool->in_use;
+    out->in_use = pool->in_use - (int)slotted;
     out->peak_in_use = pool->peak_in_use;
     out->open = pool->open;
     out->connecting = pool->connecting;
@@ -1177,15 +1409,15 @@ void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
     out->discarded = pool->closed_by[CLOSE_BROKEN];
     out->connect_retries = pool->connect_retries;
     out->connect_failures = pool->connect_failures;
-    out->acquires = pool->acquires;
+    out->acquires = pool->acquires + taken;
     out->wait_count = pool->wait_count;
     out->timeouts = pool->timeouts;
     out->wait_seconds = pool->wait_seconds;
-    out->wait_p50 = (double)sqlpool__hist_quantile(&pool->waits, 0.50) * 1e-9;
-    out->wait_p90 = (double)sqlpool__hist_quantile(&pool->waits, 0.90) * 1e-9;
-    out->wait_p99 = (double)sqlpool__hist_quantile(&pool->waits, 0.99) * 1e-9;
-    out->wait_max = (double)pool->waits.max_ns * 1e-9;
     unlock(pool);
+    out->wait_p50 = (double)sqlpool__hist_quantile(&waits, 0.50) * 1e-9;
+    out->wait_p90 = (double)sqlpool__hist_quantile(&waits, 0.90) * 1e-9;
+    out->wait_p99 = (double)sqlpool__hist_quantile(&waits, 0.99) * 1e-9;
+    out->wait_max = (double)waits.max_ns * 1e-9;
 }
 
 /* ---- per-connection calls ---- */
@@ -1331,10 +1563,20 @@ void sqlpool_close(sqlpool *pool) {
     sqlpool_conn *idle;
     sqlpool__waiter *wake, *w;
     int n = 0;
+    sqlpool_conn *retire = NULL;
     if (pool == NULL) return;
 
+    if (pool->nslots > 0) {
+        /* Closing first, so that no change of first waiter turns the slots back on; then
+         * off for good, once no release is halfway into one. */
+        lock(pool);
+        pool->closing = 1;
+        unlock(pool);
+        slots_shut(pool);
+    }
     lock(pool);
     pool->closing = 1;
+    drain_slots_locked(pool, &retire);
     wake = pool->wait_head;
     for (w = wake; w != NULL; w = w->next) {
         w->closed = 1;
@@ -1352,6 +1594,7 @@ void sqlpool_close(sqlpool *pool) {
     unlock(pool);
 
     sqlpool__wake_all(wake);
+    close_list(pool, retire);
     sqlpool__maintenance_stop(pool);
     while (idle != NULL) {
         sqlpool_conn *next = idle->next;

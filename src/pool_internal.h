@@ -56,10 +56,19 @@ typedef struct sqlpool__waiter {
     int grant;          /* a turn to connect (open and connecting already counted) */
     int closed;         /* the pool is closing */
     double since;       /* when the wait began (precise clock) */
+    double mono_since;  /* when it queued, on the system's clock: throughput mode's window */
     double waited;      /* how long, when it timed out */
     const char *file;
     int line;
 } sqlpool__waiter;
+
+/* Throughput mode's per-processor cache: one idle connection a thread released on that
+ * processor, for the next thread there to take without the pool lock (see pool.c). */
+typedef struct sqlpool__slot {
+    _Alignas(SQLPOOL__CONN_ALIGN) _Atomic(sqlpool_conn *) conn;
+    atomic_llong taken;  /* acquires served from this slot */
+    atomic_int inflight; /* releases between their look at slots_off and their last touch */
+} sqlpool__slot;
 
 struct sqlpool {
     sqlpool__lock lock;
@@ -75,12 +84,21 @@ struct sqlpool {
     sqlpool_conn *spare; /* structs of closed connections, for reuse */
     sqlpool__waiter *wait_head, *wait_tail;
     int waiting;
-    /* Throughput mode (cfg.barge_window > 0) only: when wait_head's window ends (it became
-     * first in line, plus barge_window, on the system's monotonic clock), and whether it will look
+    /* Throughput mode (cfg.barge_window > 0) only: when wait_head's window ends (it queued,
+     * plus barge_window, on the system's monotonic clock), and whether it will look
      * at the idle list by itself before long (it is awake, or sleeps with a timer): if not, the
      * unlock that leaves a connection idle while it waits nudges it. */
     double head_until; /* until when newcomers may overtake the first waiter */
     int head_awake;
+
+    /* Per-processor caches, throughput mode only (nslots 0 otherwise; set once). A connection
+     * in a slot is idle (state CONN_IDLE) but still counted in in_use, so that a release and
+     * an acquire through a slot need not take the lock. slots_off is set (under the lock)
+     * while threads wait or the pool closes: then every release and acquire takes the lock,
+     * and the slots are emptied onto the idle list. */
+    sqlpool__slot *slots;
+    int nslots;
+    atomic_int slots_off;
     int open;         /* idle + borrowed + held */
     int connecting;   /* connects in progress (they count towards max_open too) */
     int held;         /* taken by maintenance for a check */
@@ -132,6 +150,9 @@ void sqlpool__unlock(sqlpool *pool);
 sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool);
 /* pool.c: wake the waiters of a list built by the functions above. After unlocking. */
 void sqlpool__wake_all(sqlpool__waiter *list);
+
+/* pool.c: empty the per-processor caches onto the idle list (for maintenance). */
+void sqlpool__drain_slots(sqlpool *pool);
 
 /* maintain.c */
 int sqlpool__maintenance_start(sqlpool *pool);

@@ -1,0 +1,202 @@
+/*
+ * test_slots.c: throughput mode's per-processor caches. A release may leave its connection
+ * in a slot, and the next acquire take it from there, without the pool lock; the connection
+ * must stay on the books (counted, checked, expired, closed) as if it had gone through the
+ * idle list. Time is driven by a test clock (config.clock), so there is no maintenance thread
+ * and sqlpool_maintain() runs its pass.
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct fixture {
+    double now;
+    char *dir, *path;
+    sqlpool_config cfg;
+} fixture;
+
+static double clock_read(void *ctx) {
+    return ((fixture *)ctx)->now;
+}
+
+/* Throughput mode on a file database, on the test clock. */
+static fixture *fixture_new(void) {
+    fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->now = 1000.0;
+    fx->dir = testutil_tmpdir();
+    fx->path = testutil_format("%s/slots.db", fx->dir);
+    sqlpool_config_init(&fx->cfg);
+    fx->cfg.db = fx->path;
+    fx->cfg.max_open = 4;
+    fx->cfg.max_idle = 4;
+    fx->cfg.barge_window = 0.001;
+    fx->cfg.clock = clock_read;
+    fx->cfg.clock_ctx = fx;
+    return fx;
+}
+
+static void fixture_free(fixture *fx) {
+    testutil_rmtree(fx->dir);
+    free(fx->path);
+    free(fx->dir);
+    free(fx);
+}
+
+static sqlpool *open_pool(fixture *fx) {
+    sqlpool *pool = NULL;
+    int rc = sqlpool_open(&fx->cfg, &pool);
+    if (rc != SQLPOOL_OK) fail_msg("sqlpool_open: %d %s", rc, sqlpool_errmsg());
+    return pool;
+}
+
+/* One connection round and round: every acquire counted, the connection idle between. */
+static void test_slots_keep_the_books(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool = open_pool(fx);
+    sqlpool_stats st;
+    (void)state;
+
+    for (int i = 0; i < 1000; i++) {
+        sqlpool_conn *conn = testutil_acquire(pool);
+        if (i % 100 == 0) assert_int_equal(testutil_query_int(conn, "SELECT 1"), 1);
+        sqlpool_release(conn);
+        st = testutil_stats(pool);
+        if (st.idle != 1 || st.in_use != 0 || st.open != 1)
+            fail_msg("after %d: idle %d, in use %d, open %d", i, st.idle, st.in_use, st.open);
+    }
+    st = testutil_stats(pool);
+    assert_int_equal(st.acquires, 1000);
+    assert_int_equal(st.reused, 999);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.wait_count, 0);
+    assert_true(st.wait_p99 == 0);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* A second release of a handle whose connection went to a slot is refused, and the handle is
+ * dead for every other call too. */
+static void test_slots_double_release_refused(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool = open_pool(fx);
+    sqlpool_conn *conn = testutil_acquire(pool), *again;
+    sqlpool_stats st;
+    (void)state;
+
+    sqlpool_release(conn);
+    sqlpool_release(conn);
+    assert_null(sqlpool_conn_sqlite(conn));
+    st = testutil_stats(pool);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.idle, 1);
+    again = testutil_acquire(pool); /* the same connection, under a new handle */
+    assert_ptr_not_equal(again, conn);
+    assert_null(sqlpool_conn_sqlite(conn));
+    assert_non_null(sqlpool_conn_sqlite(again));
+    sqlpool_release(conn); /* still refused while another holds it */
+    assert_int_equal(testutil_stats(pool).in_use, 1);
+    sqlpool_release(again);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* A connection left in a slot longer than validation_bypass is checked before reuse: its file
+ * was deleted, so it is closed and a new one opened. */
+static void test_slots_checked_after_validation_bypass(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    sqlpool_stats st;
+    (void)state;
+
+    fx->cfg.validation_bypass = 0.5;
+    pool = open_pool(fx);
+    sqlpool_release(testutil_acquire(pool));
+    assert_int_equal(unlink(fx->path), 0);
+    fx->now += 1.0;
+    conn = testutil_acquire(pool);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_broken, 1);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(testutil_query_int(conn, "SELECT 1"), 1);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* Past max_lifetime a connection in a slot is retired, not reused. */
+static void test_slots_expire_by_lifetime(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool;
+    sqlpool_stats st;
+    (void)state;
+
+    fx->cfg.max_lifetime = 10.0;
+    pool = open_pool(fx);
+    sqlpool_release(testutil_acquire(pool));
+    fx->now += 11.0;
+    sqlpool_release(testutil_acquire(pool));
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_lifetime, 1);
+    assert_int_equal(st.created, 2);
+    assert_int_equal(st.open, 1);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* Maintenance sees connections in slots: idle past idle_timeout, they are closed. */
+static void test_slots_seen_by_maintenance(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool;
+    sqlpool_conn *a, *b;
+    sqlpool_stats st;
+    (void)state;
+
+    fx->cfg.idle_timeout = 10.0;
+    pool = open_pool(fx);
+    a = testutil_acquire(pool);
+    b = testutil_acquire(pool);
+    sqlpool_release(a); /* one to a slot, the other (its slot taken) to the idle list */
+    sqlpool_release(b);
+    fx->now += 11.0;
+    assert_int_equal(sqlpool_maintain(pool), SQLPOOL_OK);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_idle, 2);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.idle, 0);
+    assert_int_equal(st.in_use, 0);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* sqlpool_close_idle() closes connections in slots too; sqlpool_close() with one in a slot
+ * closes it (ASan and valgrind see any leak). */
+static void test_slots_closed_with_the_pool(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool = open_pool(fx);
+    sqlpool_stats st;
+    (void)state;
+
+    sqlpool_release(testutil_acquire(pool));
+    sqlpool_close_idle(pool);
+    st = testutil_stats(pool);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.closed_max_idle, 1);
+    sqlpool_release(testutil_acquire(pool)); /* and again one in a slot, for close */
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_slots_keep_the_books),
+    cmocka_unit_test(test_slots_double_release_refused),
+    cmocka_unit_test(test_slots_checked_after_validation_bypass),
+    cmocka_unit_test(test_slots_expire_by_lifetime),
+    cmocka_unit_test(test_slots_seen_by_maintenance),
+    cmocka_unit_test(test_slots_closed_with_the_pool),
+};
+
+SQLPOOL_TEST_MAIN(tests)
