@@ -760,10 +760,11 @@ static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
  * the next acquire on processor i takes it from there: no pool lock, and on a busy machine no
  * cache line of the pool's travels between processors. A connection in a slot is idle but
  * still counted in in_use; whoever takes it out of the slot (an acquire, or the lock holder
- * emptying the slots) owns it. The slots are off (slots_off) while threads wait, since a
- * waiter must see every idle connection, and while the pool closes. Setting slots_off and
- * then emptying the slots, against filling a slot and then reading slots_off (all seq_cst),
- * leaves no connection in a slot unseen: one side sees the other. */
+ * emptying the slots) owns it. The slots are off (slots_off) once the first waiter has waited
+ * barge_window (it must then see every idle connection), and while the pool closes. Setting
+ * slots_off and then emptying the slots, against filling a slot and then reading slots_off
+ * (all seq_cst), leaves no connection in a slot unseen: one side sees the other. An acquire
+ * that finds nothing idle takes from any slot before it waits. */
 
 /* A connection out of a slot (state CONN_IDLE, counted in in_use) back to the books: to the
  * first waiter, the idle list, or closed. */

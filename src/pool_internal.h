@@ -94,8 +94,8 @@ struct sqlpool {
     /* Per-processor caches, throughput mode only (nslots 0 otherwise; set once). A connection
      * in a slot is idle (state CONN_IDLE) but still counted in in_use, so that a release and
      * an acquire through a slot need not take the lock. slots_off is set (under the lock)
-     * while threads wait or the pool closes: then every release and acquire takes the lock,
-     * and the slots are emptied onto the idle list. */
+     * once the first waiter has waited barge_window, and when the pool closes: then every
+     * release and acquire takes the lock, and the slots are emptied onto the idle list. */
     sqlpool__slot *slots;
     int nslots;
     atomic_int slots_off;
