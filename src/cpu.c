@@ -2,7 +2,8 @@
  * cpu.c: which processor the calling thread runs on, for the pool's per-processor caches.
  * glibc answers from the restartable-sequences area (or the vDSO) without a system call.
  */
-#define _GNU_SOURCE
+/* sched_getcpu() is a GNU extension: ask for it by the name the C library knows. */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier) */
 #include "internal.h"
 
 #include <sched.h>
