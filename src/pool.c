@@ -206,6 +206,9 @@ static void all_remove_locked(sqlpool *pool, sqlpool_conn *c) {
 static void slots_stop_locked(sqlpool *pool) {
     assert(sqlpool__lock_held(&pool->lock));
     atomic_store_explicit(&pool->slots_off, 1, memory_order_seq_cst);
+    /* Order the store before the loads below (which may be relaxed), against slot_put()'s
+     * fill-then-read: a store-release alone may pass a later load on weakly ordered CPUs. */
+    atomic_thread_fence(memory_order_seq_cst);
     for (int i = 0; i < pool->nslots; i++) {
         sqlpool_conn *c;
         if (atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) == NULL) continue;
@@ -293,11 +296,22 @@ static void record_wait_locked(sqlpool *pool, double seconds) {
     }
 }
 
+/* Connections idle in the per-processor slots (counted in in_use; see slot_put()). */
+static int slotted(const sqlpool *pool) {
+    int n = 0;
+    for (int i = 0; i < pool->nslots; i++)
+        n += atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) != NULL;
+    return n;
+}
+
 /* Make c borrowed by a new holder: a new generation, so older handles stop working. */
 static void borrow_locked(sqlpool *pool, sqlpool_conn *c, double now, const char *file, int line) {
     assert(sqlpool__lock_held(&pool->lock));
     set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1, CONN_BORROWED);
-    if (++pool->in_use > pool->peak_in_use) pool->peak_in_use = pool->in_use;
+    if (++pool->in_use > pool->peak_in_use) {
+        int borrowed_now = pool->in_use - slotted(pool);
+        if (borrowed_now > pool->peak_in_use) pool->peak_in_use = borrowed_now;
+    }
     c->acquired_at = now;
     c->acquired_file = file;
     c->acquired_line = line;
@@ -766,17 +780,25 @@ static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
  * (all seq_cst), leaves no connection in a slot unseen: one side sees the other. An acquire
  * that finds nothing idle takes from any slot before it waits. */
 
-/* A connection out of a slot (state CONN_IDLE, counted in in_use) back to the books: to the
- * first waiter, the idle list, or closed. */
+/* A connection out of a slot (state CONN_IDLE, counted in in_use) back to the books: closed
+ * if past its lifetime; else handed to the first waiter, unless it is due a check (then the
+ * idle list, where whoever takes it checks it); else the idle list, or closed beyond
+ * max_idle. */
 static void unslot(sqlpool *pool, sqlpool_conn *c) {
     sqlpool__waiter *wake = NULL;
+    double now = sqlpool__now_coarse(pool);
     int pooled = 0, reason = CLOSE_POOL;
+    int due = now - c->released_at > pool->cfg.validation_bypass;
+    if (expired(c, now)) {
+        (void)retire_borrowed(pool, c, CLOSE_LIFETIME);
+        return;
+    }
     lock(pool);
     if (!pool->closing) {
         pool->in_use--;
-        if (pool->wait_head != NULL) {
-            wake = sqlpool__offer_locked(pool, c, c->released_at, 0, &pooled);
-        } else if (pool->idle < pool->cfg.max_idle) {
+        if (pool->wait_head != NULL && !due) {
+            wake = sqlpool__offer_locked(pool, c, now, 0, &pooled);
+        } else if (pool->idle < pool->cfg.max_idle || due) {
             idle_push_locked(pool, c); /* keeps its released_at */
             pooled = 1;
         }
@@ -829,6 +851,7 @@ void sqlpool__drain_slots(sqlpool *pool) {
  * last touch of the pool; then the caller, under the lock, empties them for good. */
 static void slots_shut(sqlpool *pool) {
     atomic_store_explicit(&pool->slots_off, 1, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst); /* see slots_stop_locked() */
     for (int i = 0; i < pool->nslots; i++)
         while (atomic_load_explicit(&pool->slots[i].inflight, memory_order_acquire) != 0)
             sched_yield();
@@ -867,7 +890,7 @@ static sqlpool_conn *slot_steal(sqlpool *pool, double now) {
             /* due a check: onto the idle list, where acquire checks it */
             pool->in_use--;
             idle_push_locked(pool, c);
-            return NULL;
+            continue;
         }
         set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1,
                  CONN_BORROWED);
@@ -991,7 +1014,12 @@ static settlement waiter_leave_locked(sqlpool *pool, sqlpool__waiter *w, double 
 static double head_timer_locked(sqlpool *pool, sqlpool__waiter *w) {
     if (pool->cfg.barge_window <= 0 || pool->wait_head != w) return INFINITY;
     pool->head_awake = 1;
-    return mono() < pool->head_until ? pool->head_until : INFINITY;
+    if (mono() < pool->head_until) return pool->head_until;
+    /* The window is over: no more overtaking through the slots either (one clock reading
+     * decides both, so the waiter never sleeps untimed while they are on). */
+    if (pool->nslots > 0 && !atomic_load_explicit(&pool->slots_off, memory_order_relaxed))
+        slots_stop_locked(pool);
+    return INFINITY;
 }
 
 /* Under the lock: take c off the idle list for the caller. Returns the check it needs before
@@ -1042,9 +1070,7 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
         lock(pool);
         if (w.conn != NULL || w.grant || w.closed) break; /* decided, and signaled or about to */
         if (pool->wait_head == &w && pool->cfg.barge_window > 0) {
-            if (pool->nslots > 0 && !atomic_load_explicit(&pool->slots_off, memory_order_relaxed) &&
-                mono() >= pool->head_until)
-                slots_stop_locked(pool);         /* our window is over */
+            timer = head_timer_locked(pool, &w); /* stops the slots when our window is over */
             if ((c = pool->idle_head) != NULL) { /* left idle for newcomers, who let it be */
                 queue_remove_locked(pool, &w);
                 check = take_idle_locked(pool, c, now, file, line);
@@ -1094,8 +1120,8 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
             sqlpool__format(state, sizeof state,
                             "open %d%s, in use %d, idle %d, waiting %d, connecting %d; last "
                             "connect error: %s",
-                            pool->open, cap, pool->in_use, pool->idle, pool->waiting,
-                            pool->connecting,
+                            pool->open, cap, pool->in_use - slotted(pool),
+                            pool->idle + slotted(pool), pool->waiting, pool->connecting,
                             pool->last_connect_error[0] ? pool->last_connect_error : "none");
             break;
         }
@@ -1161,6 +1187,17 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             *out = handle_of(c);
             return SQLPOOL_OK;
         }
+        if (pool->nslots > 0 && (c = slot_steal(pool, now)) != NULL) {
+            /* Idle in another processor's slot: better than a new connection or a wait (the
+             * slots are on only while newcomers may overtake waiters). */
+            unlock(pool);
+            *out = handle_of(c);
+            return SQLPOOL_OK;
+        }
+        if (pool->idle_head != NULL && pool->wait_head == NULL) { /* due a check, unslotted */
+            unlock(pool);
+            continue;
+        }
         if (try_only) {
             unlock(pool);
             return sqlpool__fail(SQLPOOL_EAGAIN, "no idle connection");
@@ -1174,17 +1211,6 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         if (since < 0) { /* must wait: read the (caller's) clock outside the lock, then retry */
             unlock(pool);
             since = sqlpool__now(pool);
-            continue;
-        }
-        if (pool->nslots > 0 && (c = slot_steal(pool, now)) != NULL) {
-            /* Idle in another processor's slot: better than waiting (the slots are on only
-             * while newcomers may overtake waiters). */
-            unlock(pool);
-            *out = handle_of(c);
-            return SQLPOOL_OK;
-        }
-        if (pool->idle_head != NULL && pool->wait_head == NULL) { /* one due a check, unslotted */
-            unlock(pool);
             continue;
         }
         return wait_turn(pool, out, deadline, since, file, line);

@@ -5,8 +5,11 @@
  * idle list. Time is driven by a test clock (config.clock), so there is no maintenance thread
  * and sqlpool_maintain() runs its pass.
  */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): CPU affinity */
 #include "testutil.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -190,6 +193,79 @@ static void test_slots_closed_with_the_pool(void **state) {
     fixture_free(fx);
 }
 
+/* Run the calling thread on processor cpu only; 0 when the machine has no such processor. */
+static int pin(int cpu) {
+    cpu_set_t set;
+    if (cpu >= sysconf(_SC_NPROCESSORS_ONLN)) return 0;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+/* A connection idle in another processor's slot is found: by try_acquire, and by acquire
+ * before it opens a new one. */
+static void test_slots_other_processors_slot_is_found(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool = open_pool(fx);
+    sqlpool_conn *conn = NULL;
+    sqlpool_stats st;
+    cpu_set_t all;
+    (void)state;
+
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof all, &all), 0);
+    if (!pin(0) || !pin(1)) {
+        sqlpool_close(pool);
+        fixture_free(fx);
+        skip(); /* one processor: every slot is this one's */
+    }
+    assert_true(pin(0));
+    sqlpool_release(testutil_acquire(pool)); /* into processor 0's slot */
+    assert_true(pin(1));
+    assert_int_equal(sqlpool_try_acquire(pool, &conn), SQLPOOL_OK);
+    sqlpool_release(conn); /* into processor 1's slot */
+    assert_true(pin(0));
+    conn = testutil_acquire(pool);
+    st = testutil_stats(pool);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.open, 1);
+    assert_int_equal(st.peak_in_use, 1);
+    sqlpool_release(conn);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof all, &all), 0);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* Found in another processor's slot past max_lifetime: closed as expired, not handed out. */
+static void test_slots_expired_in_other_slot_not_handed_out(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    sqlpool_stats st;
+    cpu_set_t all;
+    (void)state;
+
+    fx->cfg.max_lifetime = 10.0;
+    pool = open_pool(fx);
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof all, &all), 0);
+    if (!pin(0) || !pin(1)) {
+        sqlpool_close(pool);
+        fixture_free(fx);
+        skip();
+    }
+    assert_true(pin(0));
+    sqlpool_release(testutil_acquire(pool));
+    fx->now += 11.0;
+    assert_true(pin(1));
+    conn = testutil_acquire(pool);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_lifetime, 1);
+    assert_int_equal(st.created, 2);
+    sqlpool_release(conn);
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof all, &all), 0);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_slots_keep_the_books),
     cmocka_unit_test(test_slots_double_release_refused),
@@ -197,6 +273,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_slots_expire_by_lifetime),
     cmocka_unit_test(test_slots_seen_by_maintenance),
     cmocka_unit_test(test_slots_closed_with_the_pool),
+    cmocka_unit_test(test_slots_other_processors_slot_is_found),
+    cmocka_unit_test(test_slots_expired_in_other_slot_not_handed_out),
 };
 
 SQLPOOL_TEST_MAIN(tests)
