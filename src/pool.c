@@ -1070,7 +1070,7 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
         lock(pool);
         if (w.conn != NULL || w.grant || w.closed) break; /* decided, and signaled or about to */
         if (pool->wait_head == &w && pool->cfg.barge_window > 0) {
-            timer = head_timer_locked(pool, &w); /* stops the slots when our window is over */
+            (void)head_timer_locked(pool, &w);   /* stops the slots when our window is over */
             if ((c = pool->idle_head) != NULL) { /* left idle for newcomers, who let it be */
                 queue_remove_locked(pool, &w);
                 check = take_idle_locked(pool, c, now, file, line);

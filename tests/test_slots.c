@@ -202,6 +202,17 @@ static int pin(int cpu) {
     return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 }
 
+/* Whether processors 0 and 1 can be used (else the test skips); saves the thread's affinity
+ * into *all for unpin(). */
+static int two_processors(cpu_set_t *all) {
+    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof *all, all), 0);
+    return pin(0) && pin(1);
+}
+
+static void unpin(const cpu_set_t *all) {
+    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof *all, all), 0);
+}
+
 /* A connection idle in another processor's slot is found: by try_acquire, and by acquire
  * before it opens a new one. */
 static void test_slots_other_processors_slot_is_found(void **state) {
@@ -212,8 +223,7 @@ static void test_slots_other_processors_slot_is_found(void **state) {
     cpu_set_t all;
     (void)state;
 
-    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof all, &all), 0);
-    if (!pin(0) || !pin(1)) {
+    if (!two_processors(&all)) {
         sqlpool_close(pool);
         fixture_free(fx);
         skip(); /* one processor: every slot is this one's */
@@ -230,7 +240,7 @@ static void test_slots_other_processors_slot_is_found(void **state) {
     assert_int_equal(st.open, 1);
     assert_int_equal(st.peak_in_use, 1);
     sqlpool_release(conn);
-    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof all, &all), 0);
+    unpin(&all);
     sqlpool_close(pool);
     fixture_free(fx);
 }
@@ -246,8 +256,7 @@ static void test_slots_expired_in_other_slot_not_handed_out(void **state) {
 
     fx->cfg.max_lifetime = 10.0;
     pool = open_pool(fx);
-    assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof all, &all), 0);
-    if (!pin(0) || !pin(1)) {
+    if (!two_processors(&all)) {
         sqlpool_close(pool);
         fixture_free(fx);
         skip();
@@ -261,7 +270,7 @@ static void test_slots_expired_in_other_slot_not_handed_out(void **state) {
     assert_int_equal(st.closed_lifetime, 1);
     assert_int_equal(st.created, 2);
     sqlpool_release(conn);
-    assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof all, &all), 0);
+    unpin(&all);
     sqlpool_close(pool);
     fixture_free(fx);
 }
