@@ -1,5 +1,7 @@
 /* signals.c: clean-up on SIGINT, SIGTERM and SIGHUP. The handler uses only async-signal-safe
- * calls (unlink, rmdir, sigaction, raise) on paths copied into static storage. */
+ * calls (unlink, rmdir, sigaction, raise) on paths copied into static storage. SIGPIPE is
+ * ignored, so that a write to a pipe or FIFO whose reader left fails with EPIPE, which the run
+ * reports and undoes like any other write error, instead of killing the process halfway. */
 #include "signals.h"
 
 #include <limits.h>
@@ -50,7 +52,10 @@ int signals_install(void) {
         (void)sigaddset(&sa.sa_mask, caught[i]);
     for (size_t i = 0; i < NCAUGHT; i++)
         if (sigaction(caught[i], &sa, NULL) != 0) return -1;
-    return 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    (void)sigemptyset(&sa.sa_mask);
+    return sigaction(SIGPIPE, &sa, NULL) != 0 ? -1 : 0;
 }
 
 void signals_hold(int on) {

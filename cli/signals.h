@@ -4,7 +4,8 @@
 #define SQLPOOL_CLI_SIGNALS_H
 
 /* Install the handlers: each removes what is tracked, then dies of its signal (default
- * action, re-raised). Returns 0, or -1 when sigaction fails. */
+ * action, re-raised). SIGPIPE is ignored (writes fail with EPIPE instead). Returns 0, or -1
+ * when sigaction fails. */
 int signals_install(void);
 
 /* Track tmp_path (or NULL) and the folders dirs[0..ndirs), outermost first, each a prefix of
