@@ -49,6 +49,7 @@ typedef struct bench_options {
     int metrics_port;            /*   0 to 65535 (0: any free port) */
     int log_level;               /* --log-level */
     int help;                    /* --help */
+    int version;                 /* --version */
 } bench_options;
 
 /* Parse `sqlpool bench ...` (argv[1] is "bench"). Returns 0, or EXIT_USAGE with a one-line

@@ -52,6 +52,7 @@ const char bench_usage_text[] =
     "                       while the pooled runs go on; e.g. 127.0.0.1:9187\n"
     "  --log-level LEVEL    debug, info, warning or error (default: error)\n"
     "  --help               show this help and exit\n"
+    "  --version            show the version and exit\n"
     "\n"
     "A transaction that fails counts as an error, not a transaction: with --transactions N,\n"
     "transactions + errors = clients x N. Rows inserted by committed transactions are\n"
@@ -93,6 +94,7 @@ typedef enum {
     F_METRICS_LISTEN,
     F_LOG_LEVEL,
     F_HELP,
+    F_VERSION,
     NFLAGS
 } flag_id;
 
@@ -102,7 +104,7 @@ static const char *const names[NFLAGS] = {
     "timeout",   "retries",      "workload",        "think-time",
     "mode",      "fail-connect", "kill-every",      "sweep",
     "json",      "plot",         "metrics-listen",  "log-level",
-    "help"};
+    "help",      "version"};
 
 static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
                      size_t errlen) {
@@ -301,10 +303,10 @@ int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size
                                        options_shown(arg, v, sizeof v));
         if (seen[f]++)
             return options_usage_error(err, errlen, "option '--%s' given more than once", names[f]);
-        if (f == F_JSON || f == F_HELP) {
+        if (f == F_JSON || f == F_HELP || f == F_VERSION) {
             if (eq != NULL)
                 return options_usage_error(err, errlen, "option '--%s' takes no value", names[f]);
-            *(f == F_JSON ? &o->json : &o->help) = 1;
+            *(f == F_JSON ? &o->json : f == F_HELP ? &o->help : &o->version) = 1;
             continue;
         }
         if (eq != NULL)
@@ -315,6 +317,6 @@ int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size
             return options_usage_error(err, errlen, "option '--%s' needs a value", names[f]);
         if (set_value((flag_id)f, value, o, err, errlen) != 0) return EXIT_USAGE;
     }
-    if (o->help) return 0;
+    if (o->help || o->version) return 0;
     return check_combination(seen, o, err, errlen);
 }

@@ -90,6 +90,7 @@ static int main_bench(int argc, char **argv) {
     if (opts.help) {
         return fputs(bench_usage_text, stdout) != EOF && fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
     }
+    if (opts.version) return print_version();
     logger_set_level(opts.log_level);
     return command_bench(&opts);
 }

@@ -31,8 +31,8 @@ _sqlpool() {
         --log-level --help --version"
     local health_opts="--db --timeout --retries --log-level --help --version"
     local bench_opts="--db --clients --duration --transactions --pool-size --max-open
-        --acquire-timeout --barge-window --timeout --retries --workload --think-time --mode --fail-connect
-        --kill-every --sweep --json --plot --log-level --help"
+        --acquire-timeout --barge-window --timeout --retries --workload --think-time --mode
+        --fail-connect --kill-every --sweep --json --plot --log-level --help --version"
 
     case $prev in
     --log-level)

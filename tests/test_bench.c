@@ -22,6 +22,12 @@ static void test_bench_help(void **state) {
     assert_non_null(strstr(r.out, "Usage: sqlpool bench"));
     assert_non_null(strstr(r.out, "--fail-connect"));
     bench_out_free(&r);
+    /* --version, as for the other commands, without needing --db */
+    r = bench_run_cli(NULL, ARGS("--version"), 0);
+    bench_expect_status(&r, 0);
+    assert_true(strncmp(r.out, "sqlpool ", 8) == 0);
+    assert_non_null(strstr(r.out, "SQLite "));
+    bench_out_free(&r);
 }
 
 /* Each numeric flag refuses 0 (where 0 is out of range), negatives, huge values, words and
