@@ -85,7 +85,8 @@ typedef struct sqlpool_config {
      * Must be >= 1. Default 5 (the original's pool_size). */
     int max_idle;
     /* Retries of a connect that failed with an error that can pass (busy, locked), after the
-     * first attempt. 0 disables retry. Default 3. */
+     * first attempt. 0 disables retry. Retries also stop when the next wait would pass the
+     * acquire's deadline (SQLPOOL_ETIMEDOUT), and when the pool begins to close. Default 3. */
     int max_retries;
     /* Seconds: the SQLite busy timeout of every connection; for PostgreSQL, the deadline of
      * each connect and of each round trip the pool makes itself (pings, rollbacks). Default
@@ -274,8 +275,9 @@ SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
  * SQLPOOL_ECONNECT (cannot be opened, and retrying will not help: missing folder or file,
  * permission denied), SQLPOOL_EBROKEN (the file is there but is not a usable database: not
  * a database, corrupt),
- * SQLPOOL_EBUSY (still busy after max_retries), SQLPOOL_ETIMEDOUT (the message carries the
- * pool's state and last connect error) or SQLPOOL_ECLOSED. The connection belongs to the
+ * SQLPOOL_EBUSY (still busy after max_retries), SQLPOOL_ETIMEDOUT (the wait, or the connect
+ * retries, reached the deadline; the message carries the pool's state or the last connect
+ * error) or SQLPOOL_ECLOSED. The connection belongs to the
  * calling thread until sqlpool_release() or sqlpool_discard(). Thread-safe.
  *
  * sqlpool_acquire() is a macro that records the caller's file and line for leak warnings;

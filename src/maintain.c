@@ -12,6 +12,7 @@
 #include "pool_internal.h"
 
 #include <assert.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,7 @@ static int refill_one(sqlpool *pool) {
     sqlpool_conn *c;
     sqlpool__waiter *wake = NULL;
     double now = sqlpool__now(pool);
-    int rc = sqlpool__open_conn(pool, &c, now), pooled = 0;
+    int rc = sqlpool__open_conn(pool, &c, now, INFINITY), pooled = 0;
 
     lock(pool);
     pool->connecting--;

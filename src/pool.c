@@ -577,7 +577,25 @@ void sqlpool__close_conn(sqlpool *pool, sqlpool_conn *c) {
 }
 
 /* One connect attempt after another, retrying errors that can pass with growing waits. */
-static int connect_with_retry(sqlpool *pool, void **handle) {
+/* The wait before a connect retry, cut short by sqlpool_close(): in slices, looking at
+ * pool->closing between them. Returns 1 when the pool began to close. */
+static int retry_sleep(sqlpool *pool, double seconds) {
+    for (;;) {
+        int closing;
+        double slice = seconds < 0.05 ? seconds : 0.05;
+        sqlpool__sleep(slice);
+        seconds -= slice;
+        lock(pool);
+        closing = pool->closing;
+        unlock(pool);
+        if (closing) return 1;
+        if (seconds <= 0) return 0;
+    }
+}
+
+/* Connect, retrying errors that can pass, while the deadline (pool clock; INFINITY for none)
+ * leaves room for the next wait and the pool is not closing. */
+static int connect_with_retry(sqlpool *pool, void **handle, double deadline) {
     const sqlpool_config *cfg = &pool->cfg;
     char err[256];
 
@@ -598,12 +616,16 @@ static int connect_with_retry(sqlpool *pool, void **handle) {
             return sqlpool__fail(SQLPOOL_EBUSY, "failed after %d retries: %s", cfg->max_retries,
                                  err);
         wait = sqlpool__backoff_delay(cfg->retry_backoff, attempt);
+        if (!isinf(deadline) && sqlpool__now(pool) + wait >= deadline)
+            return sqlpool__fail(SQLPOOL_ETIMEDOUT,
+                                 "timed out connecting: retry %d would come after the deadline: %s",
+                                 attempt + 1, err);
         SQLPOOL__LOG(cfg, SQLPOOL_LOG_WARNING, "connect_retry attempt=%d wait_ms=%.1f error=%s",
                      attempt + 1, wait * 1e3, err);
         lock(pool);
         pool->connect_retries++;
         unlock(pool);
-        sqlpool__sleep(wait);
+        if (retry_sleep(pool, wait)) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     }
 }
 
@@ -614,7 +636,7 @@ static double expiry(const sqlpool *pool, double now) {
     return now + life * (1.0 - 0.025 * sqlpool__random_unit());
 }
 
-int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now) {
+int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double deadline) {
     sqlpool_conn *c = new_conn_struct(pool);
     int rc;
     *out = NULL;
@@ -622,7 +644,7 @@ int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now) {
         (void)sqlpool__fail(SQLPOOL_ENOMEM, "out of memory opening a connection");
         return SQLPOOL_ENOMEM; /* spelled out: the analyzer cannot see what sqlpool__fail returns */
     }
-    rc = connect_with_retry(pool, &c->handle);
+    rc = connect_with_retry(pool, &c->handle, deadline);
     if (rc != SQLPOOL_OK) {
         recycle_conn_struct(pool, c);
         return rc;
@@ -691,13 +713,14 @@ static int retire_borrowed(sqlpool *pool, sqlpool_conn *c, int reason) {
 
 /* A connection the caller has the right to open (connecting already counted): open it and
  * make it the caller's. */
-static int connect_for(sqlpool *pool, sqlpool_conn **out, const char *file, int line) {
+static int connect_for(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file,
+                       int line) {
     sqlpool_conn *c = NULL;
     sqlpool__waiter *wake;
     settlement st;
     long long created, reused;
     double now = sqlpool__now_coarse(pool);
-    int rc = sqlpool__open_conn(pool, &c, now);
+    int rc = sqlpool__open_conn(pool, &c, now, deadline);
 
     if (rc == SQLPOOL_OK) {
         lock(pool);
@@ -729,6 +752,7 @@ static int connect_for(sqlpool *pool, sqlpool_conn **out, const char *file, int 
     if (c != NULL) spare_push_locked(pool, c);
     if (rc != SQLPOOL_ECLOSED) {
         pool->connect_failures++;
+        if (rc == SQLPOOL_ETIMEDOUT) pool->timeouts++; /* the acquire's deadline came first */
         sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
                         sqlpool_errmsg());
     }
@@ -1141,7 +1165,7 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
                              "timed out after %.3f s waiting for a connection (%s)", w.waited,
                              state);
     if (w.closed) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
-    if (w.grant) return connect_for(pool, out, file, line);
+    if (w.grant) return connect_for(pool, out, deadline, file, line);
     *out = handle_of(c != NULL ? c : w.conn);
     return SQLPOOL_OK;
 }
@@ -1206,7 +1230,11 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             pool->connecting++;
             sqlpool__hist_record_zero(&pool->waits);
             unlock(pool);
-            return connect_for(pool, out, file, line);
+            if (deadline == SQLPOOL_DEADLINE_DEFAULT) /* retries stop at acquire_timeout too */
+                deadline = pool->cfg.acquire_timeout > 0
+                               ? sqlpool__now(pool) + pool->cfg.acquire_timeout
+                               : INFINITY;
+            return connect_for(pool, out, deadline, file, line);
         }
         if (since < 0) { /* must wait: read the (caller's) clock outside the lock, then retry */
             unlock(pool);

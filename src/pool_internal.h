@@ -127,8 +127,9 @@ struct sqlpool {
 double sqlpool__now(sqlpool *pool);
 double sqlpool__now_coarse(sqlpool *pool);
 
-/* pool.c: open one connection, with retry, into a struct of the pool's. */
-int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now);
+/* pool.c: open one connection, with retry (while the deadline, on the pool clock, leaves
+ * room and the pool is not closing), into a struct of the pool's. */
+int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double deadline);
 /* pool.c: close a connection's handle and recycle its struct. Outside the lock. */
 void sqlpool__close_conn(sqlpool *pool, sqlpool_conn *conn);
 /* pool.c: take an open connection out of the pool's books (open--, all list, counters). */

@@ -1,6 +1,7 @@
 /* test_retry.c: connect retry with backoff for errors that pass, fail-fast for the rest. */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,7 +326,95 @@ static void test_retry_before_connect_injects_passing_failures(void **state) {
     fixture_fini(&fx);
 }
 
+static int fail_always(void *ctx) {
+    (void)ctx;
+    return 1;
+}
+
+/* Retries stop at the acquire's deadline: with waits of 0.2, 0.4, 0.8 s ... (ten retries: over
+ * three minutes), acquire_timeout 0.5 ends it at about half a second, SQLPOOL_ETIMEDOUT
+ * naming the connect error; and so does sqlpool_acquire_until's own deadline. */
+static void test_retry_stops_at_the_deadline(void **state) {
+    fixture fx;
+    sqlpool_conn *conn = NULL;
+    sqlpool_stats st;
+    double t0;
+    (void)state;
+
+    fixture_init(&fx, NULL);
+    fx.cfg.before_connect = fail_always;
+    fx.cfg.max_retries = 10;
+    fx.cfg.retry_backoff = 0.2;
+    fx.cfg.acquire_timeout = 0.5;
+    fixture_open(&fx);
+    t0 = now_seconds();
+    assert_int_equal(sqlpool_acquire(fx.pool, &conn), SQLPOOL_ETIMEDOUT);
+    assert_true(now_seconds() - t0 < 5.0); /* generous: the retries alone would take 204 s */
+    assert_null(conn);
+    assert_non_null(strstr(sqlpool_errmsg(), "injected"));
+    st = stats_of(fx.pool);
+    assert_int_equal(st.timeouts, 1);
+    assert_int_equal(st.connect_failures, 1);
+    assert_true(st.connect_retries >= 1);
+
+    t0 = now_seconds();
+    assert_int_equal(sqlpool_acquire_until(fx.pool, &conn, sqlpool_clock(fx.pool) + 0.3),
+                     SQLPOOL_ETIMEDOUT);
+    assert_true(now_seconds() - t0 < 5.0);
+    fixture_fini(&fx);
+}
+
+typedef struct retrying {
+    sqlpool *pool;
+    int rc;
+} retrying;
+
+static void *acquire_retrying(void *p) {
+    retrying *r = p;
+    sqlpool_conn *conn = NULL;
+    r->rc = sqlpool_acquire(r->pool, &conn);
+    if (r->rc == SQLPOOL_OK) sqlpool_release(conn);
+    return NULL;
+}
+
+/* sqlpool_close() cuts a retry wait short: the connecting thread gets SQLPOOL_ECLOSED and
+ * close returns at once, not after the waits (1, 2, 4 ... s) or its close_timeout. */
+static void test_retry_cut_short_by_close(void **state) {
+    fixture fx;
+    retrying r;
+    pthread_t thread;
+    double t0;
+    (void)state;
+
+    fixture_init(&fx, NULL);
+    fx.cfg.before_connect = fail_always;
+    fx.cfg.max_retries = 10;
+    fx.cfg.retry_backoff = 1.0;
+    fx.cfg.acquire_timeout = 0; /* no deadline */
+    fx.cfg.close_timeout = 30.0;
+    fixture_open(&fx);
+    r.pool = fx.pool;
+    r.rc = 0;
+    assert_int_equal(pthread_create(&thread, NULL, acquire_retrying, &r), 0);
+    while (stats_of(fx.pool).connect_retries < 1) { /* it is in its first wait */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    t0 = now_seconds();
+    sqlpool_close(fx.pool);
+    assert_true(now_seconds() - t0 < 5.0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(r.rc, SQLPOOL_ECLOSED);
+    fx.pool = NULL; /* closed already */
+    testvfs_reset();
+    testutil_rmtree(fx.dir);
+    free(fx.path);
+    free(fx.dir);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_retry_stops_at_the_deadline),
+    cmocka_unit_test(test_retry_cut_short_by_close),
     cmocka_unit_test(test_retry_before_connect_injects_passing_failures),
     cmocka_unit_test(test_retry_busy_then_success),
     cmocka_unit_test(test_retry_locked_and_protocol_are_retried),
