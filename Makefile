@@ -39,8 +39,9 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	    ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
-# The concurrency-heavy tests again under ThreadSanitizer (clang's).
-TSAN_LABELS = pool|release|concurrency|slots|maintain|stmt|pg
+# The concurrency-heavy tests again under ThreadSanitizer (clang's), the CLI's multi-threaded
+# bench and its metrics server included (the tests run the TSan-built CLI).
+TSAN_LABELS = pool|release|concurrency|slots|maintain|stmt|pg|bench|benchpg|metrics
 test-tsan: deps
 	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSQLPOOL_WERROR=ON \
 	      -DSQLPOOL_SANITIZE=thread -DSQLPOOL_BENCH=OFF >/dev/null
