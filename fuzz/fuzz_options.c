@@ -134,6 +134,7 @@ static void check_bench(args *a) {
     CHECK(o.pool_size >= 0 && o.pool_size <= 100000, "--pool-size %d", o.pool_size);
     CHECK(o.max_open >= -1 && o.max_open <= 100000, "--max-open %d", o.max_open);
     CHECK(between(o.acquire_timeout, 0.0, 86400.0), "--acquire-timeout %g", o.acquire_timeout);
+    CHECK(between(o.barge_window, 0.0, 60.0), "--barge-window %g", o.barge_window);
     CHECK(between(o.timeout, 0.0, 86400.0), "--timeout %g", o.timeout);
     CHECK(o.retries >= 0 && o.retries <= 100, "--retries %d", o.retries);
     CHECK(o.workload >= BENCH_SELECT1 && o.workload <= BENCH_READ_WRITE, "--workload %d",
@@ -146,7 +147,7 @@ static void check_bench(args *a) {
     check_sweep(&o);
     CHECK(o.db == NULL || (o.db[0] != '\0' && in_args(a, o.db)), "--db");
     CHECK(o.plot == NULL || (o.plot[0] != '\0' && in_args(a, o.plot)), "--plot");
-    if (!o.help) { /* the rules between flags hold once --help is not given */
+    if (!o.help && !o.version) { /* the rules between flags hold without --help, --version */
         CHECK(o.db != NULL, "no --db accepted");
         CHECK(o.plot == NULL || o.sweep != BENCH_SWEEP_NONE, "--plot without --sweep");
         CHECK(o.kill_every == 0.0 || o.mode != BENCH_UNPOOLED, "--kill-every with unpooled");
