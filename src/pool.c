@@ -485,7 +485,7 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     atomic_init(&pool->slots_off, 0);
     if (slots_wanted(pool)) {
         int n = sqlpool__cpus();
-        pool->slots = sqlpool__aligned_alloc(SQLPOOL__CONN_ALIGN, (size_t)n * sizeof *pool->slots);
+        pool->slots = sqlpool__aligned_alloc(SQLPOOL__LINE, (size_t)n * sizeof *pool->slots);
         if (pool->slots != NULL) { /* without them, every borrow takes the lock: still correct */
             pool->nslots = n;
             for (int i = 0; i < n; i++) {

@@ -25,9 +25,14 @@ enum { CLOSE_IDLE, CLOSE_LIFETIME, CLOSE_BROKEN, CLOSE_MAX_IDLE, CLOSE_POOL, CLO
  * low bits (the struct is aligned to make room): a handle from an earlier borrow, or one
  * used after release, no longer matches the state word and is refused instead of touching a
  * connection someone else now holds. Structs are recycled, never freed, while the pool lives.
+ * 1024-byte alignment leaves 10 bits: a stale handle could pass only when the connection has
+ * been borrowed again exactly a multiple of 1024 times since (a struct is ~130 bytes, the
+ * backend's connection far more, so the padding is cheap).
  */
-#define SQLPOOL__CONN_ALIGN 128u
+#define SQLPOOL__CONN_ALIGN 1024u
 #define SQLPOOL__GEN_MASK (SQLPOOL__CONN_ALIGN - 1u)
+/* A cache line and the one the prefetcher pairs with it: per-processor data apart. */
+#define SQLPOOL__LINE 128u
 
 struct sqlpool_conn {
     sqlpool *pool;             /* set once */
@@ -65,7 +70,7 @@ typedef struct sqlpool__waiter {
 /* Throughput mode's per-processor cache: one idle connection a thread released on that
  * processor, for the next thread there to take without the pool lock (see pool.c). */
 typedef struct sqlpool__slot {
-    _Alignas(SQLPOOL__CONN_ALIGN) _Atomic(sqlpool_conn *) conn;
+    _Alignas(SQLPOOL__LINE) _Atomic(sqlpool_conn *) conn;
     atomic_llong taken;  /* acquires served from this slot */
     atomic_int inflight; /* releases between their look at slots_off and their last touch */
 } sqlpool__slot;

@@ -246,8 +246,32 @@ static void test_release_double_release_harmless(void **state) {
     fixture_fini(&fx);
 }
 
+/* A handle from many borrows ago (here 128, a whole cycle of the 7-bit generations handles
+ * once had) is still refused while the connection is borrowed anew. */
+static void test_release_stale_handle_from_long_ago_refused(void **state) {
+    fixture fx;
+    sqlpool_conn *old, *now = NULL;
+    (void)state;
+
+    fixture_init(&fx, 0);
+    old = testutil_acquire(fx.pool);
+    sqlpool_release(old);
+    for (int i = 0; i < 128; i++) {
+        now = testutil_acquire(fx.pool);
+        if (i < 127) sqlpool_release(now);
+    }
+    assert_int_equal(testutil_stats(fx.pool).created, 1); /* one connection all along */
+    assert_null(sqlpool_conn_sqlite(old));
+    sqlpool_release(old); /* refused: the borrow is someone else's */
+    assert_int_equal(testutil_stats(fx.pool).in_use, 1);
+    assert_non_null(sqlpool_conn_sqlite(now));
+    sqlpool_release(now);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_release_rolls_back_open_transaction),
+    cmocka_unit_test(test_release_stale_handle_from_long_ago_refused),
     cmocka_unit_test(test_release_resets_busy_statement),
     cmocka_unit_test(test_release_discard_closes),
     cmocka_unit_test(test_release_ping_closes_broken_connection),
