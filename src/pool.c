@@ -13,9 +13,9 @@
 #include "dsn.h"
 
 #include <assert.h>
-#include <sched.h>
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,20 +203,34 @@ static void all_remove_locked(sqlpool *pool, sqlpool_conn *c) {
  * where the waiters find it (a release filling a slot meanwhile sees slots_off and hands its
  * connection over). max_idle may be exceeded by a connection per slot, until releases or
  * maintenance trim the list. */
-static void slots_stop_locked(sqlpool *pool) {
+/* Under the lock: empty every slot onto the idle list (keeping released_at). With retire,
+ * what is beyond max_idle, or everything when closing, is retired into *retire instead, for
+ * the caller to close after the unlock. */
+static void drain_slots_locked(sqlpool *pool, sqlpool_conn **retire) {
     assert(sqlpool__lock_held(&pool->lock));
-    atomic_store_explicit(&pool->slots_off, 1, memory_order_seq_cst);
-    /* Order the store before the loads below (which may be relaxed), against slot_put()'s
-     * fill-then-read: a store-release alone may pass a later load on weakly ordered CPUs. */
-    atomic_thread_fence(memory_order_seq_cst);
     for (int i = 0; i < pool->nslots; i++) {
         sqlpool_conn *c;
         if (atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) == NULL) continue;
         c = atomic_exchange_explicit(&pool->slots[i].conn, NULL, memory_order_seq_cst);
         if (c == NULL) continue;
         pool->in_use--;
-        idle_push_locked(pool, c); /* keeps its released_at */
+        if (retire == NULL || (pool->idle < pool->cfg.max_idle && !pool->closing)) {
+            idle_push_locked(pool, c);
+        } else {
+            sqlpool__retire_locked(pool, c, pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE);
+            c->next = *retire;
+            *retire = c;
+        }
     }
+}
+
+static void slots_stop_locked(sqlpool *pool) {
+    assert(sqlpool__lock_held(&pool->lock));
+    atomic_store_explicit(&pool->slots_off, 1, memory_order_seq_cst);
+    /* Order the store before the drain's loads (which may be relaxed), against slot_put()'s
+     * fill-then-read: a store-release alone may pass a later load on weakly ordered CPUs. */
+    atomic_thread_fence(memory_order_seq_cst);
+    drain_slots_locked(pool, NULL);
 }
 
 /* A new first waiter (or none). In throughput mode newcomers may overtake it until it has
@@ -576,7 +590,6 @@ void sqlpool__close_conn(sqlpool *pool, sqlpool_conn *c) {
     recycle_conn_struct(pool, c);
 }
 
-/* One connect attempt after another, retrying errors that can pass with growing waits. */
 /* The wait before a connect retry, cut short by sqlpool_close(): in slices, looking at
  * pool->closing between them. Returns 1 when the pool began to close. */
 static int retry_sleep(sqlpool *pool, double seconds) {
@@ -693,16 +706,25 @@ static void settle(sqlpool *pool, settlement st) {
 /* Close a borrowed connection and take it off the books. The handle is closed first, while
  * the caller still counts in in_use, so a closing pool cannot be freed under it. Returns 1
  * when the pool may have been freed: the caller must not touch it again. */
-static int retire_borrowed(sqlpool *pool, sqlpool_conn *c, int reason) {
-    sqlpool__waiter *wake;
-    settlement st;
+static void close_borrowed_handle(sqlpool *pool, sqlpool_conn *c) {
     pool->backend->close(c->handle);
     c->handle = NULL;
     sqlpool__maintenance_kick(pool);
-    lock(pool);
+}
+
+/* Under the lock, after close_borrowed_handle(): off the books, its struct kept for reuse. */
+static void retire_borrowed_locked(sqlpool *pool, sqlpool_conn *c, int reason) {
     pool->in_use--;
     sqlpool__retire_locked(pool, c, reason);
     spare_push_locked(pool, c);
+}
+
+static int retire_borrowed(sqlpool *pool, sqlpool_conn *c, int reason) {
+    sqlpool__waiter *wake;
+    settlement st;
+    close_borrowed_handle(pool, c);
+    lock(pool);
+    retire_borrowed_locked(pool, c, reason);
     wake = sqlpool__grant_locked(pool);
     st = settle_locked(pool);
     unlock(pool);
@@ -779,6 +801,13 @@ static int expired(const sqlpool_conn *c, double now) {
     return now >= c->expires_at;
 }
 
+/* Whether an idle connection must be checked (or retired) before it is handed out: past its
+ * lifetime, or idle longer than validation_bypass (0: always). */
+static int needs_check(const sqlpool *pool, const sqlpool_conn *c, double now) {
+    return expired(c, now) || pool->cfg.validation_bypass <= 0 ||
+           now - c->released_at > pool->cfg.validation_bypass;
+}
+
 /* Before a connection is handed out: the backend's cheap check (PostgreSQL: has the server
  * hung up?), and a ping when it sat idle longer than validation_bypass. */
 static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
@@ -812,7 +841,7 @@ static void unslot(sqlpool *pool, sqlpool_conn *c) {
     sqlpool__waiter *wake = NULL;
     double now = sqlpool__now_coarse(pool);
     int pooled = 0, reason = CLOSE_POOL;
-    int due = now - c->released_at > pool->cfg.validation_bypass;
+    int due = needs_check(pool, c, now);
     if (expired(c, now)) {
         (void)retire_borrowed(pool, c, CLOSE_LIFETIME);
         return;
@@ -832,25 +861,6 @@ static void unslot(sqlpool *pool, sqlpool_conn *c) {
     unlock(pool);
     sqlpool__wake_all(wake);
     if (!pooled) (void)retire_borrowed(pool, c, reason);
-}
-
-/* Under the lock: empty every slot onto the idle list (or into *retire, beyond max_idle). */
-static void drain_slots_locked(sqlpool *pool, sqlpool_conn **retire) {
-    assert(sqlpool__lock_held(&pool->lock));
-    for (int i = 0; i < pool->nslots; i++) {
-        sqlpool_conn *c;
-        if (atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) == NULL) continue;
-        c = atomic_exchange_explicit(&pool->slots[i].conn, NULL, memory_order_seq_cst);
-        if (c == NULL) continue;
-        pool->in_use--;
-        if (pool->idle < pool->cfg.max_idle && !pool->closing) {
-            idle_push_locked(pool, c);
-        } else {
-            sqlpool__retire_locked(pool, c, pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE);
-            c->next = *retire;
-            *retire = c;
-        }
-    }
 }
 
 /* Close what drain_slots_locked() retired. After the unlock. */
@@ -881,6 +891,14 @@ static void slots_shut(sqlpool *pool) {
             sched_yield();
 }
 
+/* A connection just taken out of slot s, borrowed by the taker (counted in in_use already). */
+static sqlpool_conn *slot_borrow(sqlpool__slot *s, sqlpool_conn *c) {
+    set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1, CONN_BORROWED);
+    c->native_used = 0;
+    atomic_fetch_add_explicit(&s->taken, 1, memory_order_relaxed);
+    return c;
+}
+
 /* An acquire's first try: this processor's slot. Returns the connection, borrowed, or NULL. */
 static sqlpool_conn *slot_take(sqlpool *pool, double now) {
     sqlpool__slot *s;
@@ -890,14 +908,11 @@ static sqlpool_conn *slot_take(sqlpool *pool, double now) {
     if (atomic_load_explicit(&s->conn, memory_order_relaxed) == NULL) return NULL;
     c = atomic_exchange_explicit(&s->conn, NULL, memory_order_acquire);
     if (c == NULL) return NULL;
-    if (expired(c, now) || now - c->released_at > pool->cfg.validation_bypass) {
-        unslot(pool, c); /* due a check: acquire finds it on the idle list and checks it */
+    if (needs_check(pool, c, now)) {
+        unslot(pool, c); /* acquire finds it on the idle list and checks it, or it is closed */
         return NULL;
     }
-    set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1, CONN_BORROWED);
-    c->native_used = 0;
-    atomic_fetch_add_explicit(&s->taken, 1, memory_order_relaxed);
-    return c;
+    return slot_borrow(s, c);
 }
 
 /* Under the lock, when nothing is idle: take a connection from any slot (while they are on).
@@ -910,17 +925,12 @@ static sqlpool_conn *slot_steal(sqlpool *pool, double now) {
         if (atomic_load_explicit(&s->conn, memory_order_relaxed) == NULL) continue;
         c = atomic_exchange_explicit(&s->conn, NULL, memory_order_acquire);
         if (c == NULL) continue;
-        if (expired(c, now) || now - c->released_at > pool->cfg.validation_bypass) {
-            /* due a check: onto the idle list, where acquire checks it */
+        if (needs_check(pool, c, now)) { /* onto the idle list, where acquire checks it */
             pool->in_use--;
             idle_push_locked(pool, c);
             continue;
         }
-        set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)) + 1,
-                 CONN_BORROWED);
-        c->native_used = 0;
-        atomic_fetch_add_explicit(&s->taken, 1, memory_order_relaxed);
-        return c;
+        return slot_borrow(s, c);
     }
     return NULL;
 }
@@ -1053,8 +1063,7 @@ static int take_idle_locked(sqlpool *pool, sqlpool_conn *c, double now, const ch
     int check;
     sqlpool__idle_remove_locked(pool, c);
     borrow_locked(pool, c, now, file, line);
-    check = expired(c, now) || pool->cfg.validation_bypass <= 0 ||
-            now - c->released_at > pool->cfg.validation_bypass;
+    check = needs_check(pool, c, now);
     return check ? 2 : pool->backend->check != NULL;
 }
 
@@ -1104,14 +1113,11 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
                     lock(pool);
                     break;
                 }
-                /* Broken: close it, and stay first in line (with the room it leaves). */
-                pool->backend->close(c->handle);
-                c->handle = NULL;
-                sqlpool__maintenance_kick(pool);
+                /* Broken: close it, and stay first in line (with the room it leaves): not
+                 * retire_borrowed(), which would grant that room to the next waiter. */
+                close_borrowed_handle(pool, c);
                 lock(pool);
-                pool->in_use--;
-                sqlpool__retire_locked(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
-                spare_push_locked(pool, c);
+                retire_borrowed_locked(pool, c, expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN);
                 c = NULL;
                 if (pool->closing) {
                     w.closed = 1;
@@ -1136,6 +1142,7 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
         }
         if (now >= deadline) {
             char cap[24] = " (no cap)";
+            int in_slots = slotted(pool);
             queue_remove_locked(pool, &w);
             pool->timeouts++;
             w.waited = now - w.since;
@@ -1144,8 +1151,8 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
             sqlpool__format(state, sizeof state,
                             "open %d%s, in use %d, idle %d, waiting %d, connecting %d; last "
                             "connect error: %s",
-                            pool->open, cap, pool->in_use - slotted(pool),
-                            pool->idle + slotted(pool), pool->waiting, pool->connecting,
+                            pool->open, cap, pool->in_use - in_slots, pool->idle + in_slots,
+                            pool->waiting, pool->connecting,
                             pool->last_connect_error[0] ? pool->last_connect_error : "none");
             break;
         }
@@ -1313,17 +1320,11 @@ static void give_back(sqlpool_conn *handle, int broken) {
     lock(pool);
     if (!broken && !expired(c, now) && !pool->closing) {
         pool->in_use--;
-        if (pool->wait_head == NULL && pool->idle < pool->cfg.max_idle) {
-            /* The common case, inline: back on the idle list. */
-            set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)), CONN_IDLE);
-            c->released_at = now;
-            idle_push_locked(pool, c);
-            unlock(pool);
-            return;
-        }
-        if (pool->idle == 0 && may_barge_locked(pool)) {
-            /* Throughput mode: leave it for the next thread to ask, which saves a wake-up;
-             * the first waiter looks at it by itself before long (unlock() nudges it). */
+        /* The common case, inline: back on the idle list. With threads waiting, only in
+         * throughput mode: left for the next thread to ask, which saves a wake-up; the first
+         * waiter looks at it by itself before long (unlock() nudges it). */
+        if ((pool->wait_head == NULL && pool->idle < pool->cfg.max_idle) ||
+            (pool->wait_head != NULL && pool->idle == 0 && may_barge_locked(pool))) {
             set_word(c, gen_of(atomic_load_explicit(&c->word, memory_order_relaxed)), CONN_IDLE);
             c->released_at = now;
             idle_push_locked(pool, c);
@@ -1430,24 +1431,23 @@ int sqlpool_maintain(sqlpool *pool) {
 /* ---- stats ---- */
 
 void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
-    long long closed = 0;
-    if (pool == NULL || out == NULL) return;
     sqlpool__histogram waits;
-    long long slotted = 0, taken = 0;
+    long long closed = 0, taken = 0;
+    int in_slots;
+    if (pool == NULL || out == NULL) return;
     memset(out, 0, sizeof *out);
     lock(pool);
-    for (int i = 0; i < pool->nslots; i++) { /* slotted ones are idle, and their acquires count */
-        slotted += atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) != NULL;
+    in_slots = slotted(pool); /* idle, though counted in in_use */
+    for (int i = 0; i < pool->nslots; i++)
         taken += atomic_load_explicit(&pool->slots[i].taken, memory_order_relaxed);
-    }
     waits = pool->waits;
     waits.buckets[0] += (uint64_t)taken; /* served from a slot: no wait */
     waits.count += (uint64_t)taken;
     out->created = pool->created;
     out->reused = pool->reused + taken;
-    out->idle = pool->idle + (int)slotted;
+    out->idle = pool->idle + in_slots;
     out->max_idle = pool->cfg.max_idle;
-    out->in_use = pool->in_use - (int)slotted;
+    out->in_use = pool->in_use - in_slots;
     out->peak_in_use = pool->peak_in_use;
     out->open = pool->open;
     out->connecting = pool->connecting;
