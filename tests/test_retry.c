@@ -406,10 +406,7 @@ static void test_retry_cut_short_by_close(void **state) {
     assert_int_equal(pthread_join(thread, NULL), 0);
     assert_int_equal(r.rc, SQLPOOL_ECLOSED);
     fx.pool = NULL; /* closed already */
-    testvfs_reset();
-    testutil_rmtree(fx.dir);
-    free(fx.path);
-    free(fx.dir);
+    fixture_fini(&fx);
 }
 
 static const struct CMUnitTest tests[] = {

@@ -3,9 +3,11 @@
  * in a slot, and the next acquire take it from there, without the pool lock; the connection
  * must stay on the books (counted, checked, expired, closed) as if it had gone through the
  * idle list. Time is driven by a test clock (config.clock), so there is no maintenance thread
- * and sqlpool_maintain() runs its pass.
+ * and sqlpool_maintain() runs its pass. Two tests look inside the pool (pool_internal.h): the
+ * slots are invisible through the public API, by design.
  */
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): CPU affinity */
+#include "pool_internal.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -78,6 +80,65 @@ static void test_slots_keep_the_books(void **state) {
     assert_true(st.wait_p99 == 0);
     sqlpool_close(pool);
     fixture_free(fx);
+}
+
+/* Connections in slots now (white-box). */
+static int in_slots(sqlpool *pool) {
+    int n = 0;
+    for (int i = 0; i < pool->nslots; i++)
+        n += atomic_load(&pool->slots[i].conn) != NULL;
+    return n;
+}
+
+/* A release goes to a slot, not the idle list, and the next acquire takes it from there. */
+static void test_slots_release_goes_to_a_slot(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool = open_pool(fx);
+    sqlpool_conn *first = testutil_acquire(pool), *again;
+    long long taken = 0;
+    (void)state;
+
+    assert_true(pool->nslots >= 1);
+    sqlpool_release(first);
+    assert_int_equal(in_slots(pool), 1);
+    assert_int_equal(pool->idle, 0); /* the idle list, without the slots */
+    assert_int_equal(testutil_stats(pool).idle, 1);
+    again = testutil_acquire(pool);
+    assert_int_equal(in_slots(pool), 0);
+    assert_ptr_equal((void *)((uintptr_t)again & ~(uintptr_t)SQLPOOL__GEN_MASK),
+                     (void *)((uintptr_t)first & ~(uintptr_t)SQLPOOL__GEN_MASK));
+    for (int i = 0; i < pool->nslots; i++)
+        taken += atomic_load(&pool->slots[i].taken);
+    assert_int_equal(taken, 1);
+    sqlpool_release(again);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* Strict FIFO, leak tracking, validation on every borrow and info logging keep them off. */
+static void test_slots_off_when_the_lock_is_needed(void **state) {
+    (void)state;
+    for (int k = 0; k < 5; k++) { /* 0: throughput mode as it comes; then one reason each */
+        fixture *fx = fixture_new();
+        sqlpool *pool;
+        testutil_log log;
+        memset(&log, 0, sizeof log);
+        if (k == 1) fx->cfg.barge_window = 0;
+        if (k == 2) fx->cfg.leak_threshold = 60.0;
+        if (k == 3) fx->cfg.validation_bypass = 0;
+        if (k == 4) {
+            fx->cfg.log = testutil_log_sink;
+            fx->cfg.log_ctx = &log;
+            fx->cfg.log_level = SQLPOOL_LOG_INFO;
+        }
+        pool = open_pool(fx);
+        if (k == 0 ? pool->nslots == 0 : pool->nslots != 0)
+            fail_msg("case %d: %d slots", k, pool->nslots);
+        sqlpool_release(testutil_acquire(pool));
+        assert_int_equal(in_slots(pool), k == 0 ? 1 : 0);
+        sqlpool_close(pool);
+        fixture_free(fx);
+    }
 }
 
 /* A second release of a handle whose connection went to a slot is refused, and the handle is
@@ -276,6 +337,8 @@ static void test_slots_expired_in_other_slot_not_handed_out(void **state) {
 }
 
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_slots_release_goes_to_a_slot),
+    cmocka_unit_test(test_slots_off_when_the_lock_is_needed),
     cmocka_unit_test(test_slots_keep_the_books),
     cmocka_unit_test(test_slots_double_release_refused),
     cmocka_unit_test(test_slots_checked_after_validation_bypass),
