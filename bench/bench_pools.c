@@ -419,6 +419,10 @@ static int collect_ratios(const options *o, const pair_ratio *st, const pair_rat
          ratio(o, CONN_CYCLE, t8, sp, zdb), 20},
         {"sqlpool_vs_zdb_64", "libzdb time / sqlpool time, 64 threads, connection cycle", "> 20x",
          ratio(o, CONN_CYCLE, t64, sp, zdb), 20},
+        {"barge_vs_mutex_timed",
+         "sqlpool-barge / mutex pair, 1 thread, connection cycle, table run (2 clock reads per "
+         "cycle)",
+         "<= 2x", 1 / ratio(o, CONN_CYCLE, t1, sb, mx), -2},
         {"barge_vs_apr_8", "apr_reslist time / sqlpool-barge time, 8 threads, connection cycle",
          "> 1x", ratio(o, CONN_CYCLE, t8, sb, apr), 1.0000001},
         {"barge_vs_apr_64", "apr_reslist time / sqlpool-barge time, 64 threads, connection cycle",
