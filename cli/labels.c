@@ -27,6 +27,11 @@ int labels_open(label_reader *r, const char *path, char *err, size_t errlen) {
         labels_close(r);
         return EXIT_NOINPUT;
     }
+    if (S_ISREG(sb.st_mode)) { /* a pipe or a device has no size to hold it to */
+        r->regular = 1;
+        r->size = (long long)sb.st_size;
+        r->mtime = sb.st_mtim;
+    }
     /* Lines are cut out of large blocks read straight from the file. */
     if ((r->blk = malloc(IN_BUFFER)) == NULL) {
         (void)snprintf(err, errlen, "out of memory");
@@ -122,31 +127,101 @@ bad:
     return 0;
 }
 
-/* Read the next raw line (through its \n, or to the end) into r->line, in blocks, refusing
- * one longer than LINE_MAX_BYTES: a file with no line breaks (/dev/zero) cannot eat all
- * memory. 1, 0 at the end, or an exit status with err set. */
+/* At the end of a regular file: is it still the file that was opened? A file that shrank,
+ * grew or was rewritten while it was read gave lines of no one version of it, so it is refused
+ * (EXIT_IOERR: the read as a whole failed, as a read error midway would) rather than taken as
+ * whatever part was seen. 0, or EXIT_IOERR with err set. */
+static int check_unchanged(label_reader *r, char *err, size_t errlen) {
+    struct stat sb;
+    if (!r->regular) return 0;
+    if (fstat(fileno(r->file), &sb) != 0) {
+        (void)snprintf(err, errlen, "cannot read input '%s' after line %ld: %s", r->path, r->lineno,
+                       strerror(errno));
+        return EXIT_IOERR;
+    }
+    if ((long long)sb.st_size != r->size)
+        (void)snprintf(err, errlen, "input '%s' changed while it was read: from %lld to %lld bytes",
+                       r->path, r->size, (long long)sb.st_size);
+    else if (r->bytes_read != r->size && r->size != 0) /* /proc files say 0 and give more */
+        (void)snprintf(err, errlen,
+                       "input '%s' changed while it was read: %lld bytes read of its %lld", r->path,
+                       r->bytes_read, r->size);
+    else if (sb.st_mtim.tv_sec != r->mtime.tv_sec || sb.st_mtim.tv_nsec != r->mtime.tv_nsec)
+        (void)snprintf(err, errlen, "input '%s' changed while it was read: it was modified",
+                       r->path);
+    else
+        return 0;
+    return EXIT_IOERR;
+}
+
+/* Refill the block when it is used up. 1 with bytes to read, 0 at the end, or EXIT_IOERR. */
+static int fill_block(label_reader *r, char *err, size_t errlen) {
+    if (r->blk_pos < r->blk_len) return 1;
+    errno = 0;
+    r->blk_len = fread(r->blk, 1, IN_BUFFER, r->file);
+    r->blk_pos = 0;
+    r->bytes_read += (long long)r->blk_len;
+    if (r->blk_len > 0) return 1;
+    if (ferror(r->file)) {
+        (void)snprintf(err, errlen, "cannot read input '%s' after line %ld: %s", r->path, r->lineno,
+                       strerror(errno ? errno : EIO));
+        return EXIT_IOERR;
+    }
+    return check_unchanged(r, err, errlen);
+}
+
+/* The first \n or \r in p[0..n), or NULL. */
+static char *line_end(char *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\n' || p[i] == '\r') return p + i;
+    return NULL;
+}
+
+/* Append p[0..take) to r->line[0..len), growing it. 0, or EXIT_SOFTWARE with err set. */
+static int append(label_reader *r, size_t len, const char *p, size_t take, char *err,
+                  size_t errlen) {
+    if (len + take + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 256;
+        char *grown;
+        while (cap < len + take + 1)
+            cap *= 2;
+        if ((grown = realloc(r->line, cap)) == NULL) {
+            (void)snprintf(err, errlen, "input '%s' line %ld: out of memory", r->path,
+                           r->lineno + 1);
+            return EXIT_SOFTWARE;
+        }
+        r->line = grown;
+        r->cap = cap;
+    }
+    memcpy(r->line + len, p, take);
+    return 0;
+}
+
+/* Read the next line (through its \n, \r or \r\n's \r, or to the end) into r->line, in
+ * blocks. Lines are cut at either ending here, so the length limit applies to each line of a
+ * CR-only file, and errors name the real line. A line whose text is over LINE_MAX_BYTES is
+ * refused: a file with no line breaks (/dev/zero) cannot eat all memory. 1, 0 at the end, or
+ * an exit status with err set. */
 static int read_raw_line(label_reader *r, char *err, size_t errlen) {
     size_t len = 0;
+    int got;
     for (;;) {
-        char *start, *nl;
+        char *start, *end;
         size_t take;
-        if (r->blk_pos == r->blk_len) {
-            errno = 0;
-            r->blk_len = fread(r->blk, 1, IN_BUFFER, r->file);
-            r->blk_pos = 0;
-            if (r->blk_len == 0) {
-                if (ferror(r->file)) {
-                    (void)snprintf(err, errlen, "cannot read input '%s' after line %ld: %s",
-                                   r->path, r->lineno, strerror(errno ? errno : EIO));
-                    return EXIT_IOERR;
-                }
-                if (len == 0) return 0;
-                break; /* the last line has no line break */
-            }
+        if ((got = fill_block(r, err, errlen)) != 1) {
+            if (got != 0 || len == 0) return got;
+            break; /* the last line has no line break */
         }
         start = r->blk + r->blk_pos;
-        nl = memchr(start, '\n', r->blk_len - r->blk_pos);
-        take = nl != NULL ? (size_t)(nl - start) + 1 : r->blk_len - r->blk_pos;
+        if (len == 0 && r->after_cr) { /* the \n of a \r\n cut at the \r */
+            r->after_cr = 0;
+            if (*start == '\n') {
+                r->blk_pos++;
+                continue;
+            }
+        }
+        end = line_end(start, r->blk_len - r->blk_pos);
+        take = end != NULL ? (size_t)(end - start) + 1 : r->blk_len - r->blk_pos;
         /* A line longer than a block: look for NUL bytes as it comes (labels_next checks the
          * rest), so a stream of zeros stops at once. */
         if (len > 0 && memchr(start, '\0', take) != NULL) {
@@ -154,31 +229,20 @@ static int read_raw_line(label_reader *r, char *err, size_t errlen) {
                            r->lineno + 1);
             return EXIT_DATAERR;
         }
-        if (len + take > LINE_MAX_BYTES) {
+        if (len + take - (end != NULL) > LINE_MAX_BYTES) { /* the ending does not count */
             (void)snprintf(err, errlen, "input '%s' line %ld: longer than %d bytes", r->path,
                            r->lineno + 1, LINE_MAX_BYTES);
             return EXIT_DATAERR;
         }
-        if (len + take + 1 > r->cap) {
-            size_t cap = r->cap ? r->cap : 256;
-            char *grown;
-            while (cap < len + take + 1)
-                cap *= 2;
-            if ((grown = realloc(r->line, cap)) == NULL) {
-                (void)snprintf(err, errlen, "input '%s' line %ld: out of memory", r->path,
-                               r->lineno + 1);
-                return EXIT_SOFTWARE;
-            }
-            r->line = grown;
-            r->cap = cap;
-        }
-        memcpy(r->line + len, start, take);
+        if ((got = append(r, len, start, take, err, errlen)) != 0) return got;
         len += take;
         r->blk_pos += take;
-        if (nl != NULL) break;
+        if (end != NULL) {
+            r->after_cr = *end == '\r';
+            break;
+        }
     }
     r->line[len] = '\0';
-    r->pos = 0;
     r->fill = len;
     return 1;
 }
@@ -186,27 +250,12 @@ static int read_raw_line(label_reader *r, char *err, size_t errlen) {
 /* The next line as Python's universal newlines see it: ending at \n, \r\n or a lone \r.
  * Returns 1 with *line and *len (without the ending), 0 at the end, or an exit status. */
 static int next_line(label_reader *r, char **line, size_t *len, char *err, size_t errlen) {
-    char *p, *cr;
-    size_t rest, advance;
-
-    if (r->pos >= r->fill) {
-        int got = read_raw_line(r, err, errlen);
-        if (got != 1) return got;
-    }
-    p = r->line + r->pos;
-    rest = r->fill - r->pos;
-    cr = memchr(p, '\r', rest);
-    if (cr != NULL) {
-        *len = (size_t)(cr - p);
-        advance = *len + 1;
-        if (advance < rest && p[advance] == '\n') advance++;
-    } else {
-        *len = rest > 0 && p[rest - 1] == '\n' ? rest - 1 : rest;
-        advance = rest;
-    }
-    r->pos += advance;
+    int got = read_raw_line(r, err, errlen);
+    if (got != 1) return got;
+    *len = r->fill;
+    if (*len > 0 && (r->line[*len - 1] == '\n' || r->line[*len - 1] == '\r')) --*len;
     r->lineno++;
-    *line = p;
+    *line = r->line;
     return 1;
 }
 

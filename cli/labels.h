@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 typedef struct label_reader {
     FILE *file;
@@ -13,19 +14,27 @@ typedef struct label_reader {
     const char *path;
     char *line;
     size_t cap;
-    size_t pos, fill; /* what of line[0..fill) is still to be split into lines */
-    long lineno;      /* 1-based number of the line last read */
+    size_t fill;  /* line[0..fill): the line last read, with its ending */
+    int after_cr; /* that line ended in \r: a \n right after it belongs to it */
+    long lineno;  /* 1-based number of the line last read */
+    /* A regular file's size and modification time when opened, and the bytes read since:
+     * at the end they must still agree, or the file changed while it was read. */
+    int regular;
+    long long size, bytes_read;
+    struct timespec mtime;
 } label_reader;
 
 /* Open path for reading. Returns 0, or EXIT_NOINPUT with a message (missing, unreadable, a
  * folder). */
 int labels_open(label_reader *r, const char *path, char *err, size_t errlen);
 
-/* The next non-blank label (a line longer than 64 MiB is refused as bad data), stripped of
- * surrounding white space as Python's str.strip() does (ASCII and Unicode). Lines end at \n, \r\n
- * or a lone \r, as in Python's text mode. Returns 1 and sets *label and *len (valid until the next
- * call), 0 at the end, or EXIT_DATAERR (invalid UTF-8, a NUL byte; the message names the line) or
- * EXIT_IOERR with a message. */
+/* The next non-blank label (a line of more than 64 MiB, not counting its ending, is refused as
+ * bad data), stripped of surrounding white space as Python's str.strip() does (ASCII and
+ * Unicode). Lines end at \n, \r\n or a lone \r, as in Python's text mode. Returns 1 and sets *label
+ * and *len (valid until the next call), 0 at the end, or EXIT_DATAERR (invalid UTF-8, a NUL byte;
+ * the message names the line) or EXIT_IOERR with a message (a read error, or a regular file whose
+ * size or modification time at the end differs from when it was opened, or that gave more or fewer
+ * bytes than its size: it changed while it was read, so what was read is no one version of it). */
 int labels_next(label_reader *r, const char **label, size_t *len, char *err, size_t errlen);
 
 /* The 1-based number of the line the last label (or error) came from: for messages about a

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int setup_tmp(void **state) {
@@ -426,6 +428,145 @@ static void test_labels_line_of_each_label(void **state) {
     free(path);
 }
 
+#define MIB ((size_t)1 << 20)
+#define LIMIT (64 * MIB) /* the reader's longest line */
+
+/* A file of `lines` lines of `each` bytes of one letter per line, each ending in `end`. */
+static char *write_lines(void **state, size_t lines, size_t each, const char *end) {
+    size_t endlen = strlen(end), k = 0;
+    char *data = malloc(lines * (each + endlen)), *path;
+    assert_non_null(data);
+    for (size_t i = 0; i < lines; i++) {
+        memset(data + k, 'a' + (int)(i % 26), each);
+        memcpy(data + k + each, end, endlen);
+        k += each + endlen;
+    }
+    path = write_input(state, "lines.txt", data, k);
+    free(data);
+    return path;
+}
+
+/* Lone CRs split the input into lines before the length limit applies: 65 MiB of 1 MiB
+ * lines ended by CR alone is 65 labels, not one line too long. */
+static void test_labels_lone_cr_file_over_line_limit(void **state) {
+    char *path = write_lines(state, 65, MIB, "\r");
+    label_reader r;
+    char err[512] = "";
+    const char *label;
+    size_t len;
+    int got, n = 0;
+    assert_int_equal(labels_open(&r, path, err, sizeof err), 0);
+    while ((got = labels_next(&r, &label, &len, err, sizeof err)) == 1) {
+        assert_int_equal(len, MIB);
+        assert_int_equal(label[0], 'a' + n % 26);
+        assert_int_equal(labels_line(&r), ++n);
+    }
+    if (got != 0) fail_msg("labels_next returned %d: %s", got, err);
+    assert_int_equal(n, 65);
+    labels_close(&r);
+    free(path);
+}
+
+/* A NUL byte far into a CR-only file (past the first 64 KiB block) names its own line. */
+static void test_labels_nul_past_first_block_of_cr_file(void **state) {
+    static const char tail[] = "c\0d\re\r";
+    size_t n = 40000, k = 0;
+    char *data = malloc(n * 3 + sizeof tail), *path;
+    char err[512] = "";
+    int good;
+    assert_non_null(data);
+    for (size_t i = 0; i < n; i++, k += 3)
+        memcpy(data + k, "ab\r", 3);
+    memcpy(data + k, tail, sizeof tail - 1);
+    path = write_input(state, "nul.txt", data, k + sizeof tail - 1);
+    assert_int_equal(read_until_error(path, err, sizeof err, &good), EXIT_DATAERR);
+    assert_int_equal(good, 40000);
+    expect_contains(err, "line 40001: contains a NUL byte");
+    free(path);
+    free(data);
+}
+
+/* The limit is on the line's text, not its ending: a 64 MiB label is read whole, whether
+ * the line ends in LF, CRLF or nothing; one byte more is refused, naming the line. */
+static void test_labels_label_of_exactly_64_mib(void **state) {
+    static const char *const ends[] = {"\n", "\r\n", ""};
+    for (size_t e = 0; e < 3; e++) {
+        char *path = write_lines(state, 1, LIMIT, ends[e]);
+        label_reader r;
+        char err[512] = "";
+        const char *label;
+        size_t len;
+        assert_int_equal(labels_open(&r, path, err, sizeof err), 0);
+        if (labels_next(&r, &label, &len, err, sizeof err) != 1) fail_msg("%s", err);
+        assert_int_equal(len, LIMIT);
+        assert_int_equal(strspn(label, "a"), LIMIT);
+        assert_int_equal(labels_next(&r, &label, &len, err, sizeof err), 0);
+        labels_close(&r);
+        free(path);
+    }
+    {
+        char *path = write_lines(state, 1, LIMIT + 1, "\n");
+        char err[512] = "";
+        int good;
+        assert_int_equal(read_until_error(path, err, sizeof err, &good), EXIT_DATAERR);
+        assert_int_equal(good, 0);
+        expect_contains(err, "line 1: longer than 67108864 bytes");
+        free(path);
+    }
+}
+
+/* Open a 256 KiB file of short lines and read its first label: the reader is then one
+ * block (64 KiB) into the file. */
+static char *open_partly_read(void **state, label_reader *r) {
+    char *path = write_lines(state, 256 * 1024 / 8, 7, "\n");
+    char err[512] = "";
+    const char *label;
+    size_t len;
+    assert_int_equal(labels_open(r, path, err, sizeof err), 0);
+    assert_int_equal(labels_next(r, &label, &len, err, sizeof err), 1);
+    return path;
+}
+
+/* Read on to the end: the reader must notice that the file changed and refuse it. */
+static void expect_changed(label_reader *r, const char *path, const char *what) {
+    char err[512] = "";
+    const char *label;
+    size_t len;
+    int got;
+    while ((got = labels_next(r, &label, &len, err, sizeof err)) == 1)
+        continue;
+    if (got != EXIT_IOERR) fail_msg("labels_next returned %d (%s), not EXIT_IOERR", got, err);
+    expect_contains(err, path);
+    expect_contains(err, "changed while it was read");
+    expect_contains(err, what);
+    assert_null(strchr(err, '\n'));
+    labels_close(r);
+}
+
+/* A file truncated while it is read is refused, not taken as a shorter input. */
+static void test_labels_file_shrinks_while_read(void **state) {
+    label_reader r;
+    char *path = open_partly_read(state, &r);
+    assert_int_equal(truncate(path, 100 * 1024), 0);
+    expect_changed(&r, path, "262144 to 102400 bytes");
+    free(path);
+}
+
+/* Same size, rewritten in place (its modification time moves): refused too. */
+static void test_labels_file_rewritten_while_read(void **state) {
+    label_reader r;
+    char *path = open_partly_read(state, &r);
+    struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 200 * 1024, SEEK_SET), 0);
+    assert_int_equal(fputc('Z', f), 'Z');
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0); /* even within one clock tick */
+    expect_changed(&r, path, "modified");
+    free(path);
+}
+
 static const struct CMUnitTest tests[] = {
     T(test_labels_utf8_valid_multibyte),
     T(test_labels_utf8_overlong),
@@ -452,6 +593,11 @@ static const struct CMUnitTest tests[] = {
     T(test_labels_open_folder),
     T(test_labels_open_unreadable),
     T(test_labels_line_of_each_label),
+    T(test_labels_lone_cr_file_over_line_limit),
+    T(test_labels_nul_past_first_block_of_cr_file),
+    T(test_labels_label_of_exactly_64_mib),
+    T(test_labels_file_shrinks_while_read),
+    T(test_labels_file_rewritten_while_read),
 };
 
 SQLPOOL_TEST_MAIN(tests)
