@@ -3,9 +3,11 @@
  * or is corrupt, a SQLite database stayed busy, a server is starting, full or shutting down
  * or answered with an error (bad password, unknown database);
  * 2 when it cannot be reached (missing file or folder, permission, no server answering). The
- * database is opened read-only: a check never creates it or switches its journal mode. */
+ * database is opened read-only: a check never creates it or switches its journal mode, refuses
+ * a file that is not a regular file, and leaves no -wal or -shm it did not find. */
 #include "commands.h"
 #include "exitcodes.h"
+#include "health_files.h"
 #include "jsonout.h"
 #include "report.h"
 
@@ -48,7 +50,8 @@ static int open_failure_status(const char *db, int rc) {
                : HEALTH_UNREACHABLE;
 }
 
-int command_health(const cli_options *opts) {
+/* The check itself, once the files are noted. */
+static int check(const cli_options *opts, const health_files *files) {
     sqlpool_config cfg;
     sqlpool *pool;
     sqlpool_conn *conn = NULL;
@@ -69,6 +72,7 @@ int command_health(const cli_options *opts) {
         (void)print_health(status == HEALTH_BAD ? "unhealthy" : "unreachable", "error",
                            sqlpool_errmsg());
         sqlpool_close(pool);
+        health_files_after(files);
         return status;
     }
     status = sqlpool_conn_health(conn, &h) == SQLPOOL_OK ? HEALTH_OK : HEALTH_BAD;
@@ -77,6 +81,7 @@ int command_health(const cli_options *opts) {
     else
         sqlpool_discard(conn);
     sqlpool_close(pool);
+    health_files_after(files);
     if (print_health(status == HEALTH_OK ? "healthy" : "unhealthy",
                      status == HEALTH_OK ? report_version_key(&h) : "error",
                      status == HEALTH_OK ? h.version : h.error) != 0) {
@@ -84,4 +89,17 @@ int command_health(const cli_options *opts) {
         return EXIT_IOERR;
     }
     return status;
+}
+
+int command_health(const cli_options *opts) {
+    health_files files;
+    char err[4300];
+    if (health_files_before(opts->db, &files, err, sizeof err) != 0) {
+        if (print_health("unhealthy", "error", err) != 0) {
+            commands_error("cannot write to standard output");
+            return EXIT_IOERR;
+        }
+        return HEALTH_BAD;
+    }
+    return check(opts, &files);
 }
