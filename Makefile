@@ -1,29 +1,43 @@
 # The front door. `make run` and `make test` install what is missing (Debian, as root),
-# build with CMake, and run the demo or the whole test suite.
+# build with CMake, and run the demo or the whole test suite. `make run` installs and builds
+# only what the demo needs (`deps`: the library and the CLI, no tests or benchmarks); every
+# other target installs the rest too (`deps-test`). scripts/check-deps.sh checks the split.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSQLPOOL_WERROR=ON
 
-.PHONY: all deps build run test test-unit test-asan test-tsan test-valgrind test-install format \
+.PHONY: all deps deps-test deps-check build run test test-unit test-asan test-tsan test-valgrind test-install format \
         format-check bench clean
 
 all: build
 
 deps:
-	@sh scripts/install-deps.sh
+	@sh scripts/install-deps.sh run
 
-build: deps
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+deps-test:
+	@sh scripts/install-deps.sh test
+
+# `make run` asks for no test package, and its configure step passes without them.
+deps-check:
+	sh scripts/check-deps.sh
+
+# Everything: the library, the CLI, the tests and the benchmarks (CMAKE_FLAGS may turn parts
+# off: it comes last).
+build: deps-test
+	cmake -S . -B $(BUILD) -DSQLPOOL_TESTS=ON -DSQLPOOL_BENCH=ON $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# The demo: only the library and the CLI, so only the packages of `deps`.
+run: deps
+	cmake -S . -B $(BUILD) -DSQLPOOL_TESTS=OFF -DSQLPOOL_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target sqlpool_cli
 	./$(BUILD)/sqlpool run --input data/sample_input.txt --output data/output_summary.json
 
 # The whole suite, PostgreSQL included (a throwaway cluster lives for the runs that need it),
 # then a short run of each fuzz target.
-test: build format-check lint docs man-check
+test: build deps-check format-check lint docs man-check
 	sh scripts/with-pg.sh $(MAKE) --no-print-directory test-unit test-asan test-tsan \
 	    test-valgrind test-install
 	$(MAKE) --no-print-directory fuzz-smoke
@@ -32,7 +46,7 @@ test-unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan: deps
+test-asan: deps-test
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSQLPOOL_WERROR=ON \
 	      -DSQLPOOL_SANITIZE=address,undefined -DSQLPOOL_BENCH=OFF >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
@@ -42,7 +56,7 @@ test-asan: deps
 # The concurrency-heavy tests again under ThreadSanitizer (clang's), the CLI's multi-threaded
 # bench and its metrics server included (the tests run the TSan-built CLI).
 TSAN_LABELS = pool|release|concurrency|slots|maintain|stmt|pg|bench|benchpg|metrics
-test-tsan: deps
+test-tsan: deps-test
 	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSQLPOOL_WERROR=ON \
 	      -DSQLPOOL_SANITIZE=thread -DSQLPOOL_BENCH=OFF >/dev/null
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
@@ -62,10 +76,10 @@ test-valgrind: build
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep . || \
                  find include src cli tests bench -name '*.[ch]' 2>/dev/null)
 
-format:
+format: deps-test
 	clang-format -i $(FORMAT_FILES)
 
-format-check: deps
+format-check: deps-test
 	@test -n "$(FORMAT_FILES)" || { echo "format-check: no C files found" >&2; exit 1; }
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
@@ -85,11 +99,11 @@ FUZZ_CONFIGURE = CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWith
                  cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_labels fuzz_dsn fuzz_options
 .PHONY: fuzz fuzz-smoke
 
-fuzz: deps
+fuzz: deps-test
 	$(FUZZ_CONFIGURE)
 	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-fuzz-smoke: deps
+fuzz-smoke: deps-test
 	$(FUZZ_CONFIGURE)
 	FUZZ_SEED=$${FUZZ_SEED:-1} sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
 
@@ -98,7 +112,7 @@ fuzz-smoke: deps
 LINT_BUILD ?= build-lint
 LINT_FILES  = $(wildcard src/*.c cli/*.c)
 .PHONY: lint
-lint: deps
+lint: deps-test
 	cmake -S . -B $(LINT_BUILD) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DSQLPOOL_TESTS=OFF >/dev/null
 	run-clang-tidy -quiet -p $(LINT_BUILD) -j $(JOBS) $(addprefix $(CURDIR)/,$(LINT_FILES))
 	cppcheck --enable=warning,performance,portability --error-exitcode=1 --inline-suppr -q \
@@ -112,9 +126,9 @@ clean:
 DOC_BUILD ?= build-doc
 .PHONY: docs
 # The man pages render without a warning.
-man-check: deps
+man-check: deps-test
 	groff -man -Tutf8 -ww -z docs/man/sqlpool.1 docs/man/sqlpool.3
 
-docs:
+docs: deps-test
 	@command -v doxygen >/dev/null || { echo "docs: doxygen is not installed" >&2; exit 1; }
 	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOC_BUILD)'; } | doxygen -
