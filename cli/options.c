@@ -1,5 +1,6 @@
 /* options.c: strict parsing of the command line. Every flag may appear once; values are
- * whole and in range ("5x", "-3", "1e99" and "" are refused, naming the flag). */
+ * plain decimals, whole where a count is asked for, and in range ("5x", "-3", "1e3", "5."
+ * and "" are refused, naming the flag). */
 #include "options.h"
 
 #include "exitcodes.h"
@@ -61,11 +62,27 @@ int options_parse_int(const char *text, long min, long max, long *out) {
     return 0;
 }
 
+/* An optional minus sign, digits, and an optional point followed by digits ("5", "0.5",
+ * ".5"), as sqlpool(1) promises: strtod alone would also take "5.", "1e3", hexadecimal, "inf"
+ * and "nan". */
+static int plain_decimal(const char *text) {
+    const char *p = text[0] == '-' ? text + 1 : text;
+    size_t whole = strspn(p, "0123456789");
+    p += whole;
+    if (*p == '.') {
+        size_t fraction = strspn(p + 1, "0123456789");
+        if (fraction == 0) return 0;
+        p += 1 + fraction;
+    } else if (whole == 0) {
+        return 0;
+    }
+    return *p == '\0';
+}
+
 int options_parse_seconds(const char *text, double min, double max, double *out) {
     char *end;
     double v;
-    /* Plain decimal only: strtod would also take hexadecimal, "inf" and "nan". */
-    if (!starts_number(text) || strspn(text, "0123456789.eE+-") != strlen(text)) return -1;
+    if (!plain_decimal(text)) return -1;
     errno = 0;
     v = strtod(text, &end);
     if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
@@ -119,12 +136,14 @@ static int set_value(const flag_spec *f, const char *value, cli_options *o, char
     case KIND_STRING:
         if (value[0] == '\0')
             return options_usage_error(err, errlen, "--%s: the value is empty", f->name);
-        if (strcmp(f->name, "input") == 0)
+        if (strcmp(f->name, "input") == 0) {
             o->input = value;
-        else if (strcmp(f->name, "output") == 0)
+            o->input_given = 1;
+        } else if (strcmp(f->name, "output") == 0) {
             o->output = value;
-        else
+        } else {
             o->db = value;
+        }
         return 0;
     case KIND_POOL_SIZE:
         if (options_parse_int(value, 1, MAX_POOL_SIZE, &n) != 0)
@@ -180,7 +199,8 @@ int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errle
         else if (strcmp(argv[1], "health") == 0)
             o->command = CMD_HEALTH;
         else
-            return options_usage_error(err, errlen, "unknown command '%s' (expected run or health)",
+            return options_usage_error(err, errlen,
+                                       "unknown command '%s' (expected 'run', 'health' or 'bench')",
                                        options_shown(argv[1], v, sizeof v));
         i = 2;
     }

@@ -9,6 +9,7 @@ typedef enum { CMD_RUN, CMD_HEALTH } cli_command;
 typedef struct cli_options {
     cli_command command;
     const char *input;  /* --input, default data/sample_input.txt */
+    int input_given;    /* --input was given (else main.c may pick the installed sample) */
     const char *output; /* --output, default data/output_summary.json */
     const char *db;     /* --db, default :memory: */
     int pool_size;      /* --pool-size, default 5 */
@@ -36,7 +37,8 @@ const char *options_shown(const char *text, char *buf, size_t len);
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. Exposed for
  * tests and for the other commands' flags. */
 int options_parse_int(const char *text, long min, long max, long *out);
-/* Parse a finite decimal number in [min, max]; 0 on success, -1 otherwise. */
+/* Parse a plain decimal number in [min, max]: an optional '-', digits, and an optional '.'
+ * followed by digits (no exponent, no trailing point); 0 on success, -1 otherwise. */
 int options_parse_seconds(const char *text, double min, double max, double *out);
 
 #endif

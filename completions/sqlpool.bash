@@ -32,7 +32,8 @@ _sqlpool() {
     local health_opts="--db --timeout --retries --log-level --help --version"
     local bench_opts="--db --clients --duration --transactions --pool-size --max-open
         --acquire-timeout --barge-window --timeout --retries --workload --think-time --mode
-        --fail-connect --kill-every --sweep --json --plot --log-level --help --version"
+        --fail-connect --kill-every --sweep --json --plot --metrics-listen --log-level --help
+        --version"
 
     case $prev in
     --log-level)
@@ -64,8 +65,9 @@ _sqlpool() {
         return
         ;;
     --pool-size | --timeout | --retries | --clients | --duration | --transactions | \
-        --max-open | --acquire-timeout | --barge-window | --think-time | --fail-connect | --kill-every)
-        return # a number: nothing to offer
+        --max-open | --acquire-timeout | --barge-window | --think-time | --fail-connect | --kill-every | \
+        --metrics-listen)
+        return # a number (or ADDRESS:PORT): nothing to offer
         ;;
     esac
 
