@@ -14,6 +14,7 @@
 
 #include "sqlpool.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -85,21 +86,29 @@ typedef struct bench_result {
 /* Shared by the workers of one run. */
 typedef struct bench_run {
     const bench_options *opts;
-    const char *db;    /* opts->db, or for PostgreSQL the conninfo with application_name */
-    int is_pg;         /* the database is PostgreSQL */
-    bench_mode mode;   /* this run's mode */
-    sqlpool *pool;     /* pooled mode (and set-up/verification in both) */
-    double deadline;   /* monotonic seconds; 0 when counting transactions */
-    atomic_int stop;   /* set on SIGINT: finish the current transaction and leave */
-    atomic_int faults; /* non-zero while --fail-connect applies */
-    atomic_llong done; /* transactions so far, for the progress line */
-    atomic_int over;   /* every client has finished */
+    const char *db;     /* opts->db, or for PostgreSQL the conninfo with application_name */
+    int is_pg;          /* the database is PostgreSQL */
+    bench_mode mode;    /* this run's mode */
+    sqlpool *pool;      /* pooled mode (and set-up/verification in both) */
+    double deadline;    /* monotonic seconds; 0 when counting transactions */
+    atomic_int stop;    /* set on SIGINT (bench_stop): finish the current transaction and leave */
+    atomic_int faults;  /* non-zero while --fail-connect applies */
+    atomic_llong done;  /* transactions so far, for the progress line */
+    atomic_int running; /* clients not yet finished */
+    atomic_int over;    /* every client has finished */
+    pthread_mutex_t pause_lock; /* with pause_cond: bench_pause() waits, bench_stop() wakes */
+    pthread_cond_t pause_cond;  /* on CLOCK_MONOTONIC */
 } bench_run;
 
 /* Monotonic seconds. */
 double bench_now(void);
 /* Sleep for seconds (>= 0). */
 void bench_sleep(double seconds);
+/* A client's pause (think time, a retry's backoff): seconds, but no longer than the run's
+ * deadline and not past bench_stop(). Thread-safe. */
+void bench_pause(bench_run *r, double seconds);
+/* Tell every client to finish its transaction and leave, waking those in bench_pause(). */
+void bench_stop(bench_run *r);
 /* A uniformly distributed number in [0, 1), thread-safe. */
 double bench_random(void);
 /* 1 when a connect attempt should fail now (fault injection); thread-safe. */

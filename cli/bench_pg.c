@@ -119,7 +119,7 @@ static PGconn *native_connect(bench_run *r, bench_tally *t) {
         }
         if (attempt >= r->opts->retries || atomic_load(&r->stop)) return NULL;
         t->retries++;
-        bench_sleep(backoff);
+        bench_pause(r, backoff);
         backoff *= 2;
     }
 }

@@ -26,16 +26,17 @@ static void print_table(const bench_options *o, const bench_result *res, int n, 
     else
         printf("sqlpool bench: %s on %s (%s), %g s per run\n", workload_names[o->workload],
                sqlpool_db_backend(o->db), db, o->duration);
-    printf("%-8s %7s %5s %12s %10s %8s %8s %8s %8s %8s %8s %8s %7s %8s %7s", "mode", "clients",
-           "pool", "transactions", "tps", "p50 ms", "p95 ms", "p99 ms", "max ms", "wait p50",
-           "wait p99", "connects", "retries", "timeouts", "errors");
+    /* Latency and wait columns are in milliseconds, and say so. */
+    printf("%-8s %7s %5s %12s %10s %8s %8s %8s %8s %11s %11s %8s %7s %8s %7s", "mode", "clients",
+           "pool", "transactions", "tps", "p50 ms", "p95 ms", "p99 ms", "max ms", "wait p50 ms",
+           "wait p99 ms", "connects", "retries", "timeouts", "errors");
     if (o->kill_every > 0)
         printf(" %6s\n", "kills");
     else
         printf("\n");
     for (int i = 0; i < n; i++) {
         const bench_result *r = &res[i];
-        printf("%-8s %7d %5d %12lld %10.1f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8lld %7lld %8lld "
+        printf("%-8s %7d %5d %12lld %10.1f %8.3f %8.3f %8.3f %8.3f %11.3f %11.3f %8lld %7lld %8lld "
                "%7lld",
                mode_name(r->mode), r->clients, r->pool_size, r->transactions, r->tps,
                r->lat_p50 * 1e3, r->lat_p95 * 1e3, r->lat_p99 * 1e3, r->lat_max * 1e3,

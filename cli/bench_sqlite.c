@@ -98,7 +98,7 @@ static sqlite3 *native_open(bench_run *r, bench_tally *t) {
         }
         if (attempt >= r->opts->retries || atomic_load(&r->stop)) return NULL;
         t->retries++;
-        bench_sleep(backoff);
+        bench_pause(r, backoff);
         backoff *= 2;
     }
 }

@@ -9,6 +9,7 @@ enum {
     EXIT_NOINPUT = 66,     /* the input cannot be opened or read */
     EXIT_UNAVAILABLE = 69, /* the database cannot be opened or used */
     EXIT_SOFTWARE = 70,    /* an internal error (out of memory) */
+    EXIT_OSERR = 71,       /* the system refused a resource (a thread) */
     EXIT_CANTCREAT = 73,   /* the output cannot be created */
     EXIT_IOERR = 74,       /* reading or writing failed midway */
     EXIT_TEMPFAIL = 75     /* the database stayed busy or locked; try again later */

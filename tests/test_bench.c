@@ -1,6 +1,19 @@
 /* test_bench.c: `sqlpool bench` on SQLite: its flags, its counts, its modes, SIGINT. */
 #include "benchutil.h"
 
+#include <sys/resource.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef UNDER_SANITIZER
+#define UNDER_SANITIZER 0
+#endif
+
 #define DB(state) (((bench_fixture *)*(state))->db)
 #define DIR(state) (((bench_fixture *)*(state))->dir)
 
@@ -157,6 +170,12 @@ static void test_bench_table_output(void **state) {
     bench_expect_status(&r, 0);
     assert_non_null(strstr(r.out, "transactions"));
     assert_non_null(strstr(r.out, "\npooled "));
+    /* Every time column gives its unit. */
+    for (int i = 0; i < 6; i++) {
+        static const char *const cols[] = {"p50 ms", "p95 ms",      "p99 ms",
+                                           "max ms", "wait p50 ms", "wait p99 ms"};
+        if (strstr(r.out, cols[i]) == NULL) fail_msg("no column '%s':\n%s", cols[i], r.out);
+    }
     assert_string_equal(r.err, ""); /* no progress line: stderr is not a terminal */
     bench_out_free(&r);
 }
@@ -246,6 +265,175 @@ static void test_bench_sigint_prints_partial_results(void **state) {
         DIR(state), ARGS("--db", DB(state), "--workload", "insert", "--duration", "30", "--json"));
 }
 
+/* stderr: how many lines, and how many of them start with "sqlpool: ". */
+static void count_lines(const char *err, int *lines, int *errors) {
+    *lines = *errors = 0;
+    for (const char *p = err; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        (*lines)++;
+        *errors += strncmp(p, "sqlpool: ", 9) == 0;
+        if (nl == NULL) break;
+        p = nl + 1;
+    }
+}
+
+/* A database that cannot be opened is exit 69 before any client starts, with one
+ * "sqlpool: " line naming why (and the pool's log line for the failed connect), in every
+ * mode: not thousands of error lines and a run that "succeeds". */
+static void expect_unopenable(const char *db, const char *mode, const char *needle) {
+    bench_out r = bench_run_cli(
+        NULL, ARGS("--db", db, "--mode", mode, "--duration", "0.5", "--clients", "4"), 0);
+    int lines, errors;
+    bench_expect_status(&r, 69);
+    assert_string_equal(r.out, "");
+    count_lines(r.err, &lines, &errors);
+    if (errors != 1 || lines > 5)
+        fail_msg("--db %s --mode %s: %d lines, %d 'sqlpool: ' lines on stderr:\n%s", db, mode,
+                 lines, errors, r.err);
+    if (strstr(r.err, needle) == NULL) fail_msg("stderr does not say '%s':\n%s", needle, r.err);
+    bench_out_free(&r);
+}
+
+static void test_bench_unopenable_db_is_exit_69(void **state) {
+    char *text = testutil_format("%s/notes.txt", DIR(state));
+    static const char words[] =
+        "just some text, long enough to cover an SQLite header: 0123456789\n";
+    testutil_write_file(text, words, sizeof words - 1);
+    for (int m = 0; m < 3; m++) {
+        static const char *const modes[] = {"pooled", "unpooled", "both"};
+        expect_unopenable("/nonexistent/x.db", modes[m], "'/nonexistent' does not exist");
+        expect_unopenable(text, modes[m], "file is not a database");
+    }
+    free(text);
+}
+
+/* Every connect failing during the run (--fail-connect 1): the errors are counted in the
+ * results; the log gets at most about a line a second, and a count of the lines left out. */
+static void test_bench_run_errors_are_counted_not_printed(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--fail-connect", "1", "--retries", "0",
+                                     "--duration", "1", "--clients", "4", "--json"),
+                                1);
+    json_t *run;
+    int lines, errors;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    if (bench_int(run, "errors") < 100) fail_msg("only %lld errors", bench_int(run, "errors"));
+    count_lines(r.err, &lines, &errors);
+    if (lines > 6) fail_msg("%d lines on stderr for the run's errors:\n%.2000s", lines, r.err);
+    if (strstr(r.err, "log_suppressed lines=") == NULL)
+        fail_msg("no count of the log lines left out:\n%s", r.err);
+    bench_out_free(&r);
+}
+
+static double seconds_since(const struct timespec *t0) {
+    struct timespec t1;
+    (void)clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* --think-time 8 in a 1 s run: the pause ends at the run's deadline, not 8 s later. */
+static void test_bench_think_time_ends_at_deadline(void **state) {
+    struct timespec t0;
+    bench_out r;
+    double took;
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = bench_run_cli(
+        NULL,
+        ARGS("--db", DB(state), "--duration", "1", "--think-time", "8", "--clients", "2", "--json"),
+        1);
+    took = seconds_since(&t0);
+    bench_expect_status(&r, 0);
+    if (took > 3.0) fail_msg("a 1 s run with --think-time 8 took %.1f s", took);
+    assert_int_equal(bench_int(json_array_get(bench_runs(&r), 0), "transactions"), 2);
+    bench_out_free(&r);
+}
+
+/* SIGINT during a 20 s think time ends the run at once, with the partial results. */
+static void test_bench_sigint_cuts_think_time(void **state) {
+    pid_t pid = bench_spawn(DIR(state), ARGS("--db", DB(state), "--duration", "60", "--think-time",
+                                             "20", "--clients", "2", "--json"));
+    struct timespec t0;
+    double took;
+    int status;
+    bench_sleep_ms(1000);
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    status = bench_wait(pid);
+    took = seconds_since(&t0);
+    assert_int_equal(status, 0);
+    if (took > 2.0) fail_msg("SIGINT took %.1f s to end a run in a 20 s think time", took);
+}
+
+/* Run the CLI with args, its address space capped at limit bytes; *out and *err get its
+ * output (caller frees). Returns its exit status. */
+static int run_capped(const char *dir, const char *const *args, rlim_t limit, char **out,
+                      char **err) {
+    const char *argv[32];
+    char *po = testutil_format("%s/stdout", dir), *pe = testutil_format("%s/stderr", dir);
+    size_t n = 0;
+    pid_t pid;
+    int status;
+    argv[n++] = SQLPOOL_CLI_PATH;
+    while (args[n - 1] != NULL && n < 31) {
+        argv[n] = args[n - 1];
+        n++;
+    }
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {limit, limit};
+        int in = open("/dev/null", O_RDONLY), o = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+            e = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || o < 0 || e < 0 || setrlimit(RLIMIT_AS, &rl) != 0) _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(SQLPOOL_CLI_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    status = bench_wait(pid);
+    *out = testutil_read_file(po, NULL);
+    *err = testutil_read_file(pe, NULL);
+    assert_non_null(*out);
+    assert_non_null(*err);
+    free(po);
+    free(pe);
+    return status;
+}
+
+/* 2000 clients in 512 MiB of address space: the threads cannot all be made (each has a stack
+ * of megabytes). One line says so, the exit status is 71 (EX_OSERR), and what the clients
+ * that started measured is reported. */
+static void test_bench_thread_limit_is_exit_71(void **state) {
+    char *out = NULL, *err = NULL;
+    json_t *doc, *run;
+    json_error_t e;
+    int status, lines, errors;
+    if (UNDER_SANITIZER) {
+        print_message("a sanitizer reserves terabytes of address space: skipping\n");
+        skip();
+    }
+    status = run_capped(DIR(state),
+                        ARGS("--db", ":memory:", "--clients", "2000", "--duration", "1", "--json"),
+                        (rlim_t)512 << 20, &out, &err);
+    if (status != 71)
+        fail_msg("exit status %d, expected 71\nstdout: %s\nstderr: %s", status, out, err);
+    count_lines(err, &lines, &errors);
+    if (errors != 1 || strstr(err, "thread") == NULL)
+        fail_msg("not one 'sqlpool: ' line about the threads:\n%s", err);
+    doc = json_loads(out, 0, &e);
+    if (doc == NULL) fail_msg("stdout is not JSON (%s): %s", e.text, out);
+    run = json_array_get(json_object_get(doc, "runs"), 0);
+    assert_non_null(run);
+    if (bench_int(run, "clients") <= 0 || bench_int(run, "clients") >= 2000)
+        fail_msg("the report gives %lld clients, not those that ran", bench_int(run, "clients"));
+    json_decref(doc);
+    free(out);
+    free(err);
+}
+
 static const struct CMUnitTest tests[] = {
     T(test_bench_help),
     T(test_bench_rejects_bad_numbers),
@@ -263,6 +451,11 @@ static const struct CMUnitTest tests[] = {
     T(test_bench_sweep_and_plot),
     T(test_bench_sweep_pool_size),
     T(test_bench_sigint_prints_partial_results),
+    T(test_bench_unopenable_db_is_exit_69),
+    T(test_bench_run_errors_are_counted_not_printed),
+    T(test_bench_think_time_ends_at_deadline),
+    T(test_bench_sigint_cuts_think_time),
+    T(test_bench_thread_limit_is_exit_71),
 };
 
 SQLPOOL_TEST_MAIN(tests)
