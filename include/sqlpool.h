@@ -203,11 +203,12 @@ typedef struct sqlpool_stats {
     int connecting;             /* connects in progress now */
     int waiting;                /* threads waiting in sqlpool_acquire() now */
     int max_open;               /* the configured cap (0: none) */
-    long long closed;           /* connections closed, for any reason; the sum of: */
+    long long closed;           /* connections closed, for any reason; the sum of these and of
+                                 * closed_shrink and closed_close_idle (at the end): */
     long long closed_idle;      /*   idle longer than idle_timeout */
     long long closed_lifetime;  /*   older than max_lifetime */
     long long closed_broken;    /*   failed a check, or discarded by the caller */
-    long long closed_max_idle;  /*   released while max_idle were idle, or shrunk away */
+    long long closed_max_idle;  /*   released (or ping-checked) while max_idle were idle */
     long long closed_pool;      /*   closed with the pool */
     long long discarded;        /* the same as closed_broken (kept for the original's JSON) */
     long long connect_retries;  /* connect attempts repeated after an error that could pass */
@@ -222,6 +223,9 @@ typedef struct sqlpool_stats {
     double wait_p90; /* the 90th percentile */
     double wait_p99; /* the 99th percentile */
     double wait_max; /* the longest */
+    /* Two more reasons of closed (appended here, so the fields above keep their offsets): */
+    long long closed_shrink;     /*   closed by sqlpool_shrink() */
+    long long closed_close_idle; /*   closed by sqlpool_close_idle() */
 } sqlpool_stats;
 
 /* The result of sqlpool_conn_health(). */
@@ -285,8 +289,10 @@ SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
  */
 SQLPOOL_API int sqlpool_acquire(sqlpool *pool, sqlpool_conn **out);
 
-/* As sqlpool_acquire(), waiting no later than deadline, a time on sqlpool_clock() (a
- * deadline already past still takes an idle connection, or opens one if allowed). */
+/* As sqlpool_acquire(), waiting no later than deadline, a time on sqlpool_clock(). INFINITY
+ * waits without limit; a deadline already past (-INFINITY too) still takes an idle
+ * connection, or opens one if allowed (with no retry), but returns SQLPOOL_ETIMEDOUT at once
+ * rather than wait; NaN is SQLPOOL_EINVAL. */
 SQLPOOL_API int sqlpool_acquire_until(sqlpool *pool, sqlpool_conn **out, double deadline);
 
 /* Pass as the deadline of sqlpool_acquire_at() for "now + acquire_timeout". */
@@ -385,8 +391,9 @@ SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
  * Write one snapshot of the pool's stats (sqlpool_stats_get()) into the caller's buf as text,
  * NUL-terminated; nothing is allocated.
  *
- * SQLPOOL_FORMAT_JSON: one object, without a trailing newline: "name", then the fields the
- * CLI reports as pool_stats ("pool_size" is max_idle), as JSON numbers.
+ * SQLPOOL_FORMAT_JSON: one object, without a trailing newline: "name", then every field of
+ * sqlpool_stats, as the CLI reports them in pool_stats ("pool_size" is max_idle), as JSON
+ * numbers.
  *
  * SQLPOOL_FORMAT_PROMETHEUS: every metric with # HELP and # TYPE, every sample labelled
  * pool_name="<config.name>", named after OpenTelemetry's db.client.connection.* conventions
@@ -403,7 +410,8 @@ SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
  *                                                     waits that timed out), _count acquires
  * and the pool's own:
  *   sqlpool_connections_created_total, sqlpool_connections_reused_total,
- *   sqlpool_connections_closed_total{reason="idle"|"lifetime"|"broken"|"max_idle"|"pool"},
+ *   sqlpool_connections_closed_total{reason="idle"|"lifetime"|"broken"|"max_idle"|"pool"|
+ *                                    "shrink"|"close_idle"},
  *   sqlpool_connect_retries_total, sqlpool_connect_failures_total,
  *   sqlpool_acquire_waits_total (counters), sqlpool_connections_connecting,
  *   sqlpool_connections_used_peak, sqlpool_acquire_wait_max_seconds (gauges).
@@ -496,7 +504,9 @@ SQLPOOL_API const char *sqlpool_backend(sqlpool *pool);
 
 /*
  * Copy a db string to out with every password replaced by "***" (the user info of a URI,
- * password= and sslpassword= in a URI query or a conninfo string), for logs and messages.
+ * password= and sslpassword= in a URI query or a conninfo string), and so the value of any
+ * keyword libpq may not know (a misspelt "passwrd=") and any stray word of a conninfo string
+ * (the tail of an unquoted password), for logs and messages.
  * Always terminates out when len > 0, truncating if needed; returns the length the whole
  * masked string needs, as snprintf does. A NULL db reads as "". Thread-safe.
  */

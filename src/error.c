@@ -1,4 +1,5 @@
-/* error.c: result-code strings and the thread-local detail of the last failure. */
+/* error.c: result-code strings and the thread-local detail of the last failure, and the
+ * escaping every message and log line gets. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -30,12 +31,34 @@ void sqlpool__clear_error(void) {
     last_error[0] = '\0';
 }
 
+void sqlpool__escape_controls(const char *text, char *out, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (len == 0) return;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f) {
+            if (o + 1 >= len) break;
+            out[o++] = (char)*p;
+        } else {
+            if (o + 4 >= len) break;
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
 int sqlpool__fail(int code, const char *fmt, ...) {
+    char raw[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): analyzer FP, va_start is above */
-    (void)vsnprintf(last_error, sizeof last_error, fmt, ap);
+    (void)vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* Arguments may be the previous message (sqlpool_errmsg()): escape from a copy. */
+    sqlpool__escape_controls(raw, last_error, sizeof last_error);
     return code;
 }
 

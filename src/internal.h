@@ -43,6 +43,12 @@ void sqlpool__sleep(double seconds);
 int sqlpool__cpu(void);
 int sqlpool__cpus(void);
 
+/* error.c: copy text to out with every control byte (below 0x20, and DEL) written as \xHH,
+ * so a message or log line built from a path or a server's words stays one line and cannot
+ * drive a terminal. Truncates on an escape's boundary; out is always terminated (len > 0).
+ * out and text must not overlap. */
+void sqlpool__escape_controls(const char *text, char *out, size_t len);
+
 /* A snprintf that never fails to terminate and ignores truncation, for messages. */
 void sqlpool__format(char *buf, size_t len, const char *fmt, ...) SQLPOOL__PRINTF(3, 4);
 

@@ -151,6 +151,7 @@ static int refill_one(sqlpool *pool) {
     pool->connecting--;
     if (rc != SQLPOOL_OK) {
         pool->connect_failures++;
+        pool->last_connect_rc = rc;
         sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
                         sqlpool_errmsg());
     } else {

@@ -529,17 +529,18 @@ int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
         sqlpool__free(pool);
         return rc;
     }
-    /* min_idle connections now, so a database that cannot be reached fails here. */
+    /* min_idle connections now, so a database that cannot be reached fails here, with the
+     * code an acquire would have returned (busy, broken, ...). */
     if (cfg->min_idle > 0) {
+        char why[256];
         sqlpool__maintain_pass(pool);
         lock(pool);
-        rc = pool->idle == 0 ? SQLPOOL_ECONNECT : SQLPOOL_OK;
+        rc = pool->idle > 0                        ? SQLPOOL_OK
+             : pool->last_connect_rc != SQLPOOL_OK ? pool->last_connect_rc
+                                                   : SQLPOOL_ECONNECT;
+        memcpy(why, pool->last_connect_error, sizeof why);
         unlock(pool);
         if (rc != SQLPOOL_OK) {
-            char why[256];
-            lock(pool);
-            memcpy(why, pool->last_connect_error, sizeof why);
-            unlock(pool);
             pool->cfg.close_timeout = 0;
             sqlpool_close(pool);
             return sqlpool__fail(rc, "%s", why);
@@ -606,6 +607,11 @@ static int retry_sleep(sqlpool *pool, double seconds) {
     }
 }
 
+/* Only +INFINITY means "no deadline"; -INFINITY is a deadline long past, like any other. */
+static int no_deadline(double t) {
+    return t == INFINITY;
+}
+
 /* Connect, retrying errors that can pass, while the deadline (pool clock; INFINITY for none)
  * leaves room for the next wait and the pool is not closing. */
 static int connect_with_retry(sqlpool *pool, void **handle, double deadline) {
@@ -629,7 +635,7 @@ static int connect_with_retry(sqlpool *pool, void **handle, double deadline) {
             return sqlpool__fail(SQLPOOL_EBUSY, "failed after %d retries: %s", cfg->max_retries,
                                  err);
         wait = sqlpool__backoff_delay(cfg->retry_backoff, attempt);
-        if (!isinf(deadline) && sqlpool__now(pool) + wait >= deadline)
+        if (!no_deadline(deadline) && sqlpool__now(pool) + wait >= deadline)
             return sqlpool__fail(SQLPOOL_ETIMEDOUT,
                                  "timed out connecting: retry %d would come after the deadline: %s",
                                  attempt + 1, err);
@@ -775,6 +781,7 @@ static int connect_for(sqlpool *pool, sqlpool_conn **out, double deadline, const
     if (rc != SQLPOOL_ECLOSED) {
         pool->connect_failures++;
         if (rc == SQLPOOL_ETIMEDOUT) pool->timeouts++; /* the acquire's deadline came first */
+        pool->last_connect_rc = rc;
         sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
                         sqlpool_errmsg());
     }
@@ -968,7 +975,10 @@ static int slot_put(sqlpool *pool, sqlpool_conn *c, double now) {
 /* ---- waiting ---- */
 
 static void deadline_timespec(double seconds_from_now, struct timespec *ts) {
-    double t = system_clock(CLOCK_MONOTONIC) + seconds_from_now;
+    double t;
+    /* A far deadline (DBL_MAX) must not overflow time_t; the caller's loop waits again. */
+    if (seconds_from_now > 1e6) seconds_from_now = 1e6;
+    t = system_clock(CLOCK_MONOTONIC) + seconds_from_now;
     ts->tv_sec = (time_t)t;
     ts->tv_nsec = (long)((t - (double)ts->tv_sec) * 1e9);
     if (ts->tv_nsec >= 1000000000L) {
@@ -1008,12 +1018,12 @@ static int waiter_sleep(sqlpool *pool, sqlpool__waiter *w, double deadline, doub
     while (w->delivered == *seen) {
         struct timespec ts;
         double left = INFINITY, left_timer = INFINITY;
-        if (isinf(deadline) && isinf(timer)) {
+        if (no_deadline(deadline) && no_deadline(timer)) {
             if (pthread_cond_wait(&w->cv, &w->mu) != 0) abort();
             continue;
         }
-        if (!isinf(deadline)) left = deadline - sqlpool__now(pool);
-        if (!isinf(timer)) left_timer = timer - mono();
+        if (!no_deadline(deadline)) left = deadline - sqlpool__now(pool);
+        if (!no_deadline(timer)) left_timer = timer - mono();
         if (left <= 0 || left_timer <= 0) break;
         /* A caller's clock may not follow the system's: look at it again now and then. */
         if (pool->cfg.clock != NULL && left > 0.01) left = 0.01;
@@ -1382,20 +1392,18 @@ int sqlpool_with(sqlpool *pool, sqlpool_fn fn, void *ctx) {
 
 /* ---- idle management ---- */
 
-int sqlpool_shrink(sqlpool *pool, int target) {
+/* Close idle connections, the longest idle first, until target remain; counted as reason. */
+static int close_idle_down_to(sqlpool *pool, int target, int reason) {
     sqlpool_conn *taken = NULL;
     sqlpool__waiter *wake;
     int n = 0;
-    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
-    if (target < 0)
-        return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
     sqlpool__drain_slots(pool);
     lock(pool);
     /* The tail is the longest idle: keep the `target` most recently used. */
     while (pool->idle > target) {
         sqlpool_conn *c = pool->idle_tail;
         sqlpool__idle_remove_locked(pool, c);
-        sqlpool__retire_locked(pool, c, CLOSE_MAX_IDLE);
+        sqlpool__retire_locked(pool, c, reason);
         c->next = taken;
         taken = c;
         n++;
@@ -1409,12 +1417,20 @@ int sqlpool_shrink(sqlpool *pool, int target) {
         taken = next;
     }
     if (n > 0)
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_shrink closed=%d target=%d", n, target);
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "%s closed=%d target=%d",
+                     reason == CLOSE_SHRINK ? "pool_shrink" : "pool_close_idle", n, target);
     return n;
 }
 
+int sqlpool_shrink(sqlpool *pool, int target) {
+    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    if (target < 0)
+        return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
+    return close_idle_down_to(pool, target, CLOSE_SHRINK);
+}
+
 void sqlpool_close_idle(sqlpool *pool) {
-    if (pool != NULL) (void)sqlpool_shrink(pool, 0);
+    if (pool != NULL) (void)close_idle_down_to(pool, 0, CLOSE_CLOSE_IDLE);
 }
 
 int sqlpool_maintain(sqlpool *pool) {
@@ -1458,6 +1474,8 @@ void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
     out->closed_broken = pool->closed_by[CLOSE_BROKEN];
     out->closed_max_idle = pool->closed_by[CLOSE_MAX_IDLE];
     out->closed_pool = pool->closed_by[CLOSE_POOL];
+    out->closed_shrink = pool->closed_by[CLOSE_SHRINK];
+    out->closed_close_idle = pool->closed_by[CLOSE_CLOSE_IDLE];
     for (int r = 0; r < CLOSE_REASONS; r++)
         closed += pool->closed_by[r];
     out->closed = closed;
@@ -1490,6 +1508,11 @@ int sqlpool_conn_health(sqlpool_conn *conn, sqlpool_health *out) {
         return misuse(conn, "health check");
     }
     if (c->pool->backend->health(c->handle, out) == SQLPOOL_OK) return SQLPOOL_OK;
+    {
+        char raw[sizeof out->error]; /* it may name the file: escaped, as messages are */
+        memcpy(raw, out->error, sizeof raw);
+        sqlpool__escape_controls(raw, out->error, sizeof out->error);
+    }
     return sqlpool__fail(SQLPOOL_EBROKEN, "health check failed: %s", out->error);
 }
 

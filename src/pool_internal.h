@@ -17,8 +17,18 @@
 /* A connection's state, the low two bits of its state word. */
 enum { CONN_IDLE = 0, CONN_BORROWED = 1, CONN_HELD = 2, CONN_CLOSED = 3 };
 
-/* Why a connection was closed; indexes sqlpool.closed_by. */
-enum { CLOSE_IDLE, CLOSE_LIFETIME, CLOSE_BROKEN, CLOSE_MAX_IDLE, CLOSE_POOL, CLOSE_REASONS };
+/* Why a connection was closed; indexes sqlpool.closed_by. SHRINK and CLOSE_IDLE: by the
+ * caller's sqlpool_shrink() and sqlpool_close_idle(). */
+enum {
+    CLOSE_IDLE,
+    CLOSE_LIFETIME,
+    CLOSE_BROKEN,
+    CLOSE_MAX_IDLE,
+    CLOSE_POOL,
+    CLOSE_SHRINK,
+    CLOSE_CLOSE_IDLE,
+    CLOSE_REASONS
+};
 
 /*
  * Handles given to callers are the connection's address with the borrow's generation in the
@@ -118,6 +128,7 @@ struct sqlpool {
     double wait_seconds;
     sqlpool__histogram waits;
     char last_connect_error[256];
+    int last_connect_rc; /* the SQLPOOL_E* code of that error: what sqlpool_open() returns */
 
     /* The maintenance thread. */
     pthread_t maint_thread;

@@ -104,6 +104,8 @@ static void write_json(writer *w, const char *name, const sqlpool_stats *st) {
     json_int(w, "closed_broken", st->closed_broken);
     json_int(w, "closed_max_idle", st->closed_max_idle);
     json_int(w, "closed_pool", st->closed_pool);
+    json_int(w, "closed_shrink", st->closed_shrink);
+    json_int(w, "closed_close_idle", st->closed_close_idle);
     json_int(w, "discarded", st->discarded);
     json_int(w, "connect_retries", st->connect_retries);
     json_int(w, "connect_failures", st->connect_failures);
@@ -202,6 +204,8 @@ static void write_sqlpool(writer *w, const char *pool, const sqlpool_stats *st) 
     sample_int(w, closed, pool, "reason", "broken", st->closed_broken);
     sample_int(w, closed, pool, "reason", "max_idle", st->closed_max_idle);
     sample_int(w, closed, pool, "reason", "pool", st->closed_pool);
+    sample_int(w, closed, pool, "reason", "shrink", st->closed_shrink);
+    sample_int(w, closed, pool, "reason", "close_idle", st->closed_close_idle);
     single(w, pool, "sqlpool_connect_retries_total", "counter",
            "Connect attempts repeated after an error that could pass.", st->connect_retries);
     single(w, pool, "sqlpool_connect_failures_total", "counter",

@@ -33,6 +33,15 @@ static sqlpool *open_busy_pool(const char *name, int max_open) {
     return pool;
 }
 
+/* One connection closed by sqlpool_shrink(), one by sqlpool_close_idle(), each counted
+ * under its own reason; one idle again at the end. */
+static void add_close_history(sqlpool *pool) {
+    assert_int_equal(sqlpool_shrink(pool, 0), 1);
+    sqlpool_release(testutil_acquire(pool));
+    sqlpool_close_idle(pool);
+    sqlpool_release(testutil_acquire(pool));
+}
+
 /* The whole text of a format, which must fit in 16 KiB. */
 static char *format_text(sqlpool *pool, int format) {
     size_t needed = 0, len = 16384;
@@ -71,6 +80,8 @@ static size_t stats_fields(const sqlpool_stats *st, field *f) {
         {"closed_broken", 0, st->closed_broken, 0},
         {"closed_max_idle", 0, st->closed_max_idle, 0},
         {"closed_pool", 0, st->closed_pool, 0},
+        {"closed_shrink", 0, st->closed_shrink, 0},
+        {"closed_close_idle", 0, st->closed_close_idle, 0},
         {"discarded", 0, st->discarded, 0},
         {"connect_retries", 0, st->connect_retries, 0},
         {"connect_failures", 0, st->connect_failures, 0},
@@ -89,21 +100,29 @@ static size_t stats_fields(const sqlpool_stats *st, field *f) {
 
 static void test_format_json_matches_stats(void **state) {
     sqlpool *pool = open_busy_pool("orders-db.main_1", 1);
-    sqlpool_stats st = testutil_stats(pool);
-    char *text = format_text(pool, SQLPOOL_FORMAT_JSON);
+    sqlpool_stats st;
+    char *text;
     json_error_t err;
-    json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+    json_t *doc;
     field f[32];
-    size_t n = stats_fields(&st, f);
+    size_t n;
     (void)state;
 
+    add_close_history(pool);
+    st = testutil_stats(pool);
+    n = stats_fields(&st, f);
+    text = format_text(pool, SQLPOOL_FORMAT_JSON);
+    doc = json_loads(text, JSON_REJECT_DUPLICATES, &err);
     if (doc == NULL) fail_msg("JSON does not parse: %s (line %d): %s", err.text, err.line, text);
     assert_true(json_is_object(doc));
     assert_string_equal(json_string_value(json_object_get(doc, "name")), "orders-db.main_1");
     assert_int_equal(json_object_size(doc), n + 1);
     /* The history shows, so the comparison means something. */
-    assert_int_equal(st.created, 2);
+    assert_int_equal(st.created, 4);
     assert_int_equal(st.discarded, 1);
+    assert_int_equal(st.closed_shrink, 1);
+    assert_int_equal(st.closed_close_idle, 1);
+    assert_int_equal(st.closed_max_idle, 0);
     assert_int_equal(st.timeouts, 1);
     assert_true(st.wait_seconds > 0);
     for (size_t i = 0; i < n; i++) {
@@ -331,10 +350,14 @@ static void test_format_prometheus_well_formed(void **state) {
 
 static void test_format_prometheus_matches_stats(void **state) {
     sqlpool *pool = open_busy_pool("p", 1);
-    sqlpool_stats st = testutil_stats(pool);
-    char *text = format_text(pool, SQLPOOL_FORMAT_PROMETHEUS);
+    sqlpool_stats st;
+    char *text;
     prom *p = malloc(sizeof *p);
     (void)state;
+
+    add_close_history(pool);
+    st = testutil_stats(pool);
+    text = format_text(pool, SQLPOOL_FORMAT_PROMETHEUS);
 
     assert_non_null(p);
     parse_prom(p, text);
@@ -357,14 +380,19 @@ static void test_format_prometheus_matches_stats(void **state) {
     expect(p, "sqlpool_connections_closed_total", "reason", "broken", (double)st.closed_broken);
     expect(p, "sqlpool_connections_closed_total", "reason", "max_idle", (double)st.closed_max_idle);
     expect(p, "sqlpool_connections_closed_total", "reason", "pool", (double)st.closed_pool);
+    expect(p, "sqlpool_connections_closed_total", "reason", "shrink", (double)st.closed_shrink);
+    expect(p, "sqlpool_connections_closed_total", "reason", "close_idle",
+           (double)st.closed_close_idle);
     expect(p, "sqlpool_connect_retries_total", NULL, NULL, (double)st.connect_retries);
     expect(p, "sqlpool_connect_failures_total", NULL, NULL, (double)st.connect_failures);
     expect(p, "sqlpool_acquire_waits_total", NULL, NULL, (double)st.wait_count);
     expect(p, "sqlpool_connections_connecting", NULL, NULL, st.connecting);
     expect(p, "sqlpool_connections_used_peak", NULL, NULL, st.peak_in_use);
     expect(p, "sqlpool_acquire_wait_max_seconds", NULL, NULL, st.wait_max);
-    assert_int_equal(p->n, 25); /* nothing else */
+    assert_int_equal(p->n, 27); /* nothing else */
     assert_int_equal(st.closed_broken, 1);
+    assert_int_equal(st.closed_shrink, 1);
+    assert_int_equal(st.closed_close_idle, 1);
     assert_true(st.wait_seconds > 0 && st.wait_max > 0);
     free(p);
     free(text);

@@ -1,12 +1,15 @@
 /* test_pool.c: the pool core: counters, the LIFO idle stack, limits, arguments, threads. */
 #include "testutil.h"
 
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static sqlpool *open_memory_pool(int max_idle) {
     sqlpool_config cfg;
@@ -553,6 +556,165 @@ static void test_pool_threads_stress(void **state) {
     free(dir);
 }
 
+/* A deadline in the past, even -INFINITY, is a timeout at once on an exhausted pool: only
+ * +INFINITY means no deadline. The acquire runs on a thread, so a hang fails the test (the
+ * held connection is then released to let the thread end). */
+typedef struct until_call {
+    sqlpool *pool;
+    double deadline;
+    int rc, done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} until_call;
+
+static void *acquire_until_thread(void *p) {
+    until_call *u = p;
+    sqlpool_conn *conn = NULL;
+    int rc = sqlpool_acquire_until(u->pool, &conn, u->deadline);
+    if (rc == SQLPOOL_OK) sqlpool_release(conn);
+    pthread_mutex_lock(&u->mu);
+    u->rc = rc;
+    u->done = 1;
+    pthread_cond_signal(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+    return NULL;
+}
+
+/* Returns 1 when the thread's acquire ended within two seconds. */
+static int until_returns(until_call *u) {
+    struct timespec ts;
+    int rc = 0;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 2;
+    pthread_mutex_lock(&u->mu);
+    while (!u->done && rc == 0)
+        rc = pthread_cond_timedwait(&u->cv, &u->mu, &ts);
+    rc = u->done;
+    pthread_mutex_unlock(&u->mu);
+    return rc;
+}
+
+static void test_pool_acquire_until_past_deadline_times_out(void **state) {
+    const double past[] = {-INFINITY, -DBL_MAX, -1e300, -2.0};
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_conn *held;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.max_open = 1;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    held = testutil_acquire(pool);
+    for (size_t i = 0; i < sizeof past / sizeof past[0]; i++) {
+        until_call u = {pool, past[i], 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+        pthread_t t;
+        int returned;
+        assert_int_equal(pthread_create(&t, NULL, acquire_until_thread, &u), 0);
+        returned = until_returns(&u);
+        if (!returned) {
+            sqlpool_release(held); /* let the stuck thread go before failing */
+            assert_int_equal(pthread_join(t, NULL), 0);
+            sqlpool_close(pool);
+            fail_msg("sqlpool_acquire_until(%g) on an exhausted pool did not return", past[i]);
+        }
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(u.rc, SQLPOOL_ETIMEDOUT);
+        assert_int_equal(testutil_stats(pool).timeouts, (long long)i + 1);
+    }
+    /* NaN is no time at all. */
+    {
+        sqlpool_conn *c = (sqlpool_conn *)&c;
+        assert_int_equal(sqlpool_acquire_until(pool, &c, NAN), SQLPOOL_EINVAL);
+        assert_null(c);
+    }
+    sqlpool_release(held);
+    sqlpool_close(pool);
+}
+
+/* +INFINITY is "no deadline", and DBL_MAX as good as one: the acquire waits for the release. */
+static void test_pool_acquire_until_infinity_waits(void **state) {
+    const double far[] = {INFINITY, DBL_MAX};
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.max_open = 1;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    for (int i = 0; i < 2; i++) {
+        until_call u = {pool, far[i], 0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+        sqlpool_conn *held = testutil_acquire(pool);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, acquire_until_thread, &u), 0);
+        while (testutil_stats(pool).waiting < 1) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        pthread_mutex_lock(&u.mu);
+        assert_int_equal(u.done, 0);
+        pthread_mutex_unlock(&u.mu);
+        sqlpool_release(held);
+        assert_true(until_returns(&u));
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(u.rc, SQLPOOL_OK);
+    }
+    assert_int_equal(testutil_stats(pool).timeouts, 0);
+    sqlpool_close(pool);
+}
+
+/* Connections closed by sqlpool_close_idle() and sqlpool_shrink() are counted under their own
+ * reasons, not as closed_max_idle (a release beyond max_idle). */
+static void test_pool_close_idle_and_shrink_reasons(void **state) {
+    sqlpool *pool = open_memory_pool(2);
+    sqlpool_conn *conns[3];
+    sqlpool_stats st;
+    (void)state;
+
+    for (int i = 0; i < 3; i++)
+        conns[i] = testutil_acquire(pool);
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(conns[i]); /* the third finds max_idle idle: closed_max_idle */
+    assert_int_equal(sqlpool_shrink(pool, 1), 1);
+    sqlpool_close_idle(pool);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_max_idle, 1);
+    assert_int_equal(st.closed_shrink, 1);
+    assert_int_equal(st.closed_close_idle, 1);
+    assert_int_equal(st.closed, 3);
+    assert_int_equal(st.closed, st.closed_idle + st.closed_lifetime + st.closed_broken +
+                                    st.closed_max_idle + st.closed_pool + st.closed_shrink +
+                                    st.closed_close_idle);
+    assert_int_equal(st.created - st.closed, st.open);
+    sqlpool_close(pool);
+}
+
+/* The health error names the file with its control bytes escaped, as messages do. */
+static void test_pool_health_error_escapes_path(void **state) {
+    char *dir = testutil_tmpdir();
+    char *path = testutil_format("%s/new\nline\x1b[2J.db", dir);
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_conn *conn;
+    sqlpool_health h;
+    (void)state;
+
+    sqlpool_config_init(&cfg);
+    cfg.db = path;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    conn = testutil_acquire(pool);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(sqlpool_conn_health(conn, &h), SQLPOOL_EBROKEN);
+    assert_int_equal(h.healthy, 0);
+    if (strpbrk(h.error, "\n\x1b") != NULL || strstr(h.error, "new\\x0aline\\x1b[2J.db") == NULL)
+        fail_msg("health error '%s' does not escape the path", h.error);
+    if (strpbrk(sqlpool_errmsg(), "\n\x1b") != NULL) fail_msg("errmsg '%s'", sqlpool_errmsg());
+    sqlpool_discard(conn);
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pool_acquire_creates),
     cmocka_unit_test(test_pool_release_then_acquire_reuses),
@@ -570,6 +732,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pool_close_with_borrowed_connection),
     cmocka_unit_test(test_pool_acquire_after_close_fails),
     cmocka_unit_test(test_pool_threads_stress),
+    cmocka_unit_test(test_pool_acquire_until_past_deadline_times_out),
+    cmocka_unit_test(test_pool_acquire_until_infinity_waits),
+    cmocka_unit_test(test_pool_close_idle_and_shrink_reasons),
+    cmocka_unit_test(test_pool_health_error_escapes_path),
 };
 
 SQLPOOL_TEST_MAIN(tests)

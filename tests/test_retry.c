@@ -1,6 +1,7 @@
 /* test_retry.c: connect retry with backoff for errors that pass, fail-fast for the rest. */
 #include "testutil.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -409,8 +410,90 @@ static void test_retry_cut_short_by_close(void **state) {
     fixture_fini(&fx);
 }
 
+/* A deadline already past, even -INFINITY, leaves no room for a retry: the first failure that
+ * could pass ends the acquire with SQLPOOL_ETIMEDOUT, not the whole retry schedule
+ * (SQLPOOL_EBUSY after max_retries). */
+static void test_retry_past_deadline_no_retry(void **state) {
+    const double past[] = {-INFINITY, -1e300};
+    fixture fx;
+    (void)state;
+
+    fixture_init(&fx, NULL);
+    fx.cfg.before_connect = fail_always;
+    fx.cfg.max_retries = 3;
+    fx.cfg.retry_backoff = 0.01;
+    fixture_open(&fx);
+    for (int i = 0; i < 2; i++) {
+        sqlpool_conn *conn = (sqlpool_conn *)&conn;
+        assert_int_equal(sqlpool_acquire_until(fx.pool, &conn, past[i]), SQLPOOL_ETIMEDOUT);
+        assert_null(conn);
+        assert_non_null(strstr(sqlpool_errmsg(), "deadline"));
+        assert_int_equal(stats_of(fx.pool).connect_retries, 0);
+        assert_int_equal(stats_of(fx.pool).timeouts, i + 1);
+    }
+    fixture_fini(&fx);
+}
+
+/* sqlpool_open() with min_idle returns the code the header promises for the first
+ * connection's failure, as an acquire would: SQLPOOL_EBUSY for a database that stays busy,
+ * SQLPOOL_EBROKEN for a file that is not a database, SQLPOOL_ECONNECT for a missing folder. */
+static void test_retry_open_min_idle_codes(void **state) {
+    fixture fx;
+    sqlpool *pool = (sqlpool *)&pool;
+    (void)state;
+
+    fixture_init(&fx, NULL);
+    fx.cfg.min_idle = 1;
+    fx.cfg.max_retries = 2;
+    testvfs_fail_opens(1000, SQLITE_BUSY);
+    assert_int_equal(sqlpool_open(&fx.cfg, &pool), SQLPOOL_EBUSY);
+    assert_null(pool);
+    if (strncmp(sqlpool_errmsg(), "failed after 2 retries", 22) != 0)
+        fail_msg("errmsg '%s'", sqlpool_errmsg());
+    testvfs_fail_opens(0, SQLITE_OK);
+
+    testutil_write_file(fx.path, "this is not a database, not at all, not even close\n", 51);
+    pool = (sqlpool *)&pool;
+    assert_int_equal(sqlpool_open(&fx.cfg, &pool), SQLPOOL_EBROKEN);
+    assert_null(pool);
+    assert_non_null(strstr(sqlpool_errmsg(), "not a database"));
+
+    fx.cfg.db = "/nonexistent-dir/x.db";
+    pool = (sqlpool *)&pool;
+    assert_int_equal(sqlpool_open(&fx.cfg, &pool), SQLPOOL_ECONNECT);
+    assert_null(pool);
+    fixture_fini(&fx);
+}
+
+/* Control bytes (a newline, a terminal escape) in a path reach neither sqlpool_errmsg() nor a
+ * log line raw: they are shown as \x0a, \x1b, so a message stays one harmless line. */
+static void test_retry_path_controls_escaped(void **state) {
+    static const char db[] = "/nonexistent-dir\n\x1b[31mred/x\x7f.db";
+    fixture fx;
+    int logged = 0;
+    (void)state;
+
+    fixture_init(&fx, db);
+    fixture_open(&fx);
+    acquire_fails(fx.pool, SQLPOOL_ECONNECT);
+    if (strpbrk(sqlpool_errmsg(), "\n\x1b\x7f") != NULL)
+        fail_msg("raw control bytes in errmsg '%s'", sqlpool_errmsg());
+    if (strstr(sqlpool_errmsg(), "/nonexistent-dir\\x0a\\x1b[31mred/x\\x7f.db") == NULL)
+        fail_msg("errmsg '%s' does not show the path escaped", sqlpool_errmsg());
+    for (int i = 0; i < fx.log.count; i++) {
+        if (strpbrk(fx.log.lines[i], "\n\x1b\x7f") != NULL)
+            fail_msg("raw control bytes in log line '%s'", fx.log.lines[i]);
+        logged += strstr(fx.log.lines[i], "\\x1b[31mred") != NULL;
+    }
+    assert_true(logged > 0); /* the connect_failed line names the path */
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_retry_stops_at_the_deadline),
+    cmocka_unit_test(test_retry_past_deadline_no_retry),
+    cmocka_unit_test(test_retry_open_min_idle_codes),
+    cmocka_unit_test(test_retry_path_controls_escaped),
     cmocka_unit_test(test_retry_cut_short_by_close),
     cmocka_unit_test(test_retry_before_connect_injects_passing_failures),
     cmocka_unit_test(test_retry_busy_then_success),
