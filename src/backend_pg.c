@@ -264,6 +264,30 @@ static void quoted_masked(const char *why, char *out, size_t len) {
     out[o] = '\0';
 }
 
+/* libpq's parse error, masked. The keyword it does not know is named (its value never is:
+ * libpq does not quote it), unless that word might be part of a password. */
+static void parse_error_masked(const char *db, const char *why, char *out, size_t len) {
+    static const char *const unknown[] = {"invalid connection option \"",
+                                          "invalid URI query parameter: \""};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        const char *start = why + strlen(unknown[i]), *end;
+        char name[80];
+        size_t nlen;
+        if (strncmp(why, unknown[i], strlen(unknown[i])) != 0) continue;
+        end = strchr(start, '"');
+        /* The whole message is prefix, name, quote (and libpq's newline). */
+        if (end == NULL || strcmp(end + 1 + strspn(end + 1, "\n"), "") != 0) break;
+        nlen = (size_t)(end - start);
+        if (nlen >= sizeof name) break;
+        memcpy(name, start, nlen);
+        name[nlen] = '\0';
+        if (!sqlpool__dsn_option_shown(db, name)) break;
+        sqlpool__format(out, len, "%s%s\"", unknown[i], name);
+        return;
+    }
+    quoted_masked(why, out, len);
+}
+
 static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
     pg_state *st = sqlpool__calloc(1, sizeof *st);
     char *why = NULL;
@@ -276,7 +300,7 @@ static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size
     if (opts == NULL) {
         char masked[512], reason[256];
         (void)sqlpool__dsn_mask(cfg->db, masked, sizeof masked);
-        quoted_masked(why ? why : "out of memory", reason, sizeof reason);
+        parse_error_masked(cfg->db, why ? why : "out of memory", reason, sizeof reason);
         int rc = why != NULL ? SQLPOOL_EINVAL : SQLPOOL_ENOMEM;
         sqlpool__format(err, errlen, "invalid PostgreSQL connection string '%s': %s", masked,
                         reason);

@@ -45,6 +45,13 @@ static const char *const pg_keywords[] = {
     "target_session_attrs",
 };
 
+/* Later libpq keywords that hold no secret, and the URI's "ssl": their values are shown. (A
+ * keyword in neither list may be a secret, a newer one or a misspelt "password": its value is
+ * masked.) */
+static const char *const pg_plain_keywords[] = {
+    "ssl", "require_auth", "load_balance_hosts", "sslcertmode", "sslnegotiation", "gssdelegation",
+};
+
 static int is_uri(const char *db) {
     return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
 }
@@ -80,9 +87,15 @@ static int secret_uri_keyword(const char *k, size_t n) {
     return secret_keyword(key, o);
 }
 
+/* password= and sslpassword=, and any keyword libpq may not know (its value could be a
+ * password under a misspelt name): their values are masked. */
 static int secret_keyword(const char *k, size_t n) {
-    return (n == 8 && strncmp(k, "password", 8) == 0) ||
-           (n == 11 && strncmp(k, "sslpassword", 11) == 0);
+    if ((n == 8 && strncmp(k, "password", 8) == 0) ||
+        (n == 11 && strncmp(k, "sslpassword", 11) == 0))
+        return 1;
+    for (size_t i = 0; i < sizeof pg_plain_keywords / sizeof pg_plain_keywords[0]; i++)
+        if (strlen(pg_plain_keywords[i]) == n && strncmp(pg_plain_keywords[i], k, n) == 0) return 0;
+    return !known_keyword(k, n);
 }
 
 int sqlpool__dsn_is_pg(const char *db) {
@@ -185,8 +198,9 @@ static void mask_conninfo(sink *s, const char *db) {
         kend = p;
         while (isspace((unsigned char)*p))
             p++;
-        if (*p != '=') { /* not key=value: copy the word and the spaces after it */
-            put(s, k, (size_t)(p - k));
+        if (*p != '=') { /* not key=value: maybe a piece of an unquoted value, so masked */
+            if (kend > k) puts_(s, "***");
+            put(s, kend, (size_t)(p - kend));
             if (p == k && *p) put(s, p++, 1); /* always move on */
             continue;
         }
@@ -203,6 +217,44 @@ static void mask_conninfo(sink *s, const char *db) {
         while (isspace((unsigned char)*p))
             put(s, p++, 1);
     }
+}
+
+/* A keyword as libpq would print it: short, printable, no quote or space. */
+static int plain_name(const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n > 64) return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '\'') return 0;
+    return 1;
+}
+
+int sqlpool__dsn_option_shown(const char *db, const char *name) {
+    const char *p = db;
+    int after_bare_secret = 0;
+    if (db == NULL || name == NULL || !plain_name(name)) return 0;
+    if (is_uri(db)) return 1; /* '&' ends every query value: a keyword is no value's piece */
+    while (*p) {
+        const char *k, *kend, *v;
+        while (isspace((unsigned char)*p))
+            p++;
+        k = p;
+        while (*p && !isspace((unsigned char)*p) && *p != '=')
+            p++;
+        kend = p;
+        while (isspace((unsigned char)*p))
+            p++;
+        if (kend == k || *p != '=') return 0; /* not key=value: not what libpq named */
+        if ((size_t)(kend - k) == strlen(name) && strncmp(k, name, strlen(name)) == 0)
+            return !after_bare_secret;
+        p++;
+        while (isspace((unsigned char)*p))
+            p++;
+        v = p;
+        p = value_end(v);
+        /* An unquoted secret ends at a space: what follows may be the rest of it. */
+        after_bare_secret = secret_keyword(k, (size_t)(kend - k)) && *v != '\'';
+    }
+    return 0;
 }
 
 size_t sqlpool__dsn_mask(const char *db, char *out, size_t len) {

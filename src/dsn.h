@@ -13,8 +13,15 @@
 int sqlpool__dsn_is_pg(const char *db);
 
 /* Copy db to out with every password (URI user info, password= and sslpassword= in a URI
- * query or a conninfo string) replaced by "***". Always terminates out (len > 0); returns
- * the length the whole result needs, like snprintf. */
+ * query or a conninfo string) replaced by "***", and so the value of any keyword libpq may
+ * not know (a misspelt "passwrd=") and any bare word in a conninfo string (the tail of an
+ * unquoted password). Always terminates out (len > 0); returns the length the whole result
+ * needs, like snprintf. */
 size_t sqlpool__dsn_mask(const char *db, char *out, size_t len);
+
+/* 1 when name, a keyword libpq refused in db ("invalid connection option"), may be shown:
+ * a plain word that is a key of db and not the word after an unquoted password, which could
+ * be the password's tail ("password=a b=c" may mean the password "a b=c"). */
+int sqlpool__dsn_option_shown(const char *db, const char *name);
 
 #endif

@@ -788,6 +788,35 @@ static void test_pg_malformed_uri_hides_password(void **state) {
     assert_log_lacks(&log, WRONG_PASSWORD);
 }
 
+/* An unknown option is named in the message (its value, and any password, stay masked); a
+ * word after an unquoted password is not named, as it may be the password's tail. */
+static void expect_bad_option(const char *db, const char *shown, const char *const *hidden) {
+    sqlpool_config cfg;
+    sqlpool *pool = (sqlpool *)&pool;
+    pg_config(&cfg, db);
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_EINVAL);
+    assert_null(pool);
+    if (shown != NULL && strstr(sqlpool_errmsg(), shown) == NULL)
+        fail_msg("'%s': the message does not name %s: %s", db, shown, sqlpool_errmsg());
+    for (; *hidden != NULL; hidden++)
+        if (strstr(sqlpool_errmsg(), *hidden) != NULL)
+            fail_msg("'%s': the message shows %s: %s", db, *hidden, sqlpool_errmsg());
+}
+
+static void test_pg_invalid_option_named(void **state) {
+    static const char *const value[] = {"hunter2", "s3cret", NULL};
+    static const char *const tail[] = {"\"b\"", "hunter2", NULL};
+    (void)state;
+
+    expect_bad_option("host=127.0.0.1 password=s3cret dbname=x passwrd=hunter2",
+                      "invalid connection option \"passwrd\"", value);
+    expect_bad_option("postgresql://u:s3cret@127.0.0.1/db?passwrd=hunter2",
+                      "invalid URI query parameter: \"passwrd\"", value);
+    /* password=a b=hunter2: the user may have meant the password "a b=hunter2". */
+    expect_bad_option("host=127.0.0.1 password=a b=hunter2", "invalid connection option \"***\"",
+                      tail);
+}
+
 /* ---- what release does ---- */
 
 /* A pool of one connection, so the next acquire gets the same one back. */
@@ -1078,6 +1107,19 @@ static void test_pg_mask_password_special_chars(void **state) {
     /* libpq decodes query keywords: %70assword is password. */
     (void)sqlpool_db_mask("postgresql://h/db?%70assword=topsecret", out, sizeof out);
     assert_string_equal(out, "postgresql://h/db?%70assword=***");
+}
+
+/* The value of a keyword libpq may not know is masked (a misspelt "passwrd=" holds a
+ * password), and so is a bare word in a conninfo string (an unquoted password's tail). */
+static void test_pg_mask_unknown_option_values(void **state) {
+    (void)state;
+    (void)pg_url(); /* like every pg test, it runs only with the test server's environment */
+    expect_mask("host=h passwrd=hunter2 dbname=d", "host=h passwrd=*** dbname=d");
+    expect_mask("host=h password=hun ter2 dbname=d", "host=h password=*** *** dbname=d");
+    expect_mask("host=h password=a b=hunter2", "host=h password=*** b=***");
+    expect_mask("postgresql://h/db?passwrd=hunter2&sslmode=require&ssl=true",
+                "postgresql://h/db?passwrd=***&sslmode=require&ssl=true");
+    expect_mask(" host=h  application_name=x ", " host=h  application_name=x ");
 }
 
 /* A URI libpq refuses for a bad percent-escape in the password: the error quotes no part of
@@ -1417,6 +1459,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_mask_passwords),
     cmocka_unit_test(test_pg_mask_password_special_chars),
     cmocka_unit_test(test_pg_malformed_percent_password_hidden),
+    cmocka_unit_test(test_pg_invalid_option_named),
+    cmocka_unit_test(test_pg_mask_unknown_option_values),
     cmocka_unit_test(test_pg_reset_query_keeps_statements),
     cmocka_unit_test(test_pg_secrets_not_leaked),
     cmocka_unit_test(test_pg_health),
