@@ -2,6 +2,9 @@
  * bench_metrics.c: the --metrics-listen server of `sqlpool bench` (see bench_metrics.h). One
  * libmicrohttpd polling thread answers requests; the pool it shows is swapped under a mutex
  * that each request holds while it uses the pool, so a pool is never closed under a request.
+ * A reaper thread cuts every connection older than CONN_DEADLINE: libmicrohttpd's own
+ * timeout counts idle time only, which a client sending a byte a second resets forever, so
+ * CONN_LIMIT such clients would keep everyone else out.
  */
 #include "bench_metrics.h"
 
@@ -75,7 +78,12 @@ void bench_metrics_stop(bench_metrics *m) {
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+
+#define CONN_LIMIT 64      /* connections served at once; more are refused */
+#define CONN_DEADLINE 5.0  /* seconds a connection may stay open: a scrape takes milliseconds */
+#define REAPER_PERIOD 0.25 /* seconds between the reaper's looks */
 
 #if MHD_VERSION >= 0x00097002
 typedef enum MHD_Result mhd_result;
@@ -83,10 +91,22 @@ typedef enum MHD_Result mhd_result;
 typedef int mhd_result;
 #endif
 
+/* One open connection: its socket and when it was accepted (monotonic seconds). */
+typedef struct conn_slot {
+    int fd; /* -1: the slot is free */
+    double since;
+} conn_slot;
+
 struct bench_metrics {
     struct MHD_Daemon *daemon;
     pthread_mutex_t lock;
     sqlpool *pool; /* under lock; NULL between pooled runs */
+
+    pthread_mutex_t conns_lock;  /* guards the fields below */
+    pthread_cond_t reaper_wake;  /* on CLOCK_MONOTONIC; signalled when stopping */
+    conn_slot conns[CONN_LIMIT]; /* set and cleared by libmicrohttpd's notifications */
+    int stopping;
+    pthread_t reaper;
 };
 
 int bench_metrics_available(void) {
@@ -214,6 +234,83 @@ static mhd_result on_request(void *cls, struct MHD_Connection *c, const char *ur
     return url[1] == 'm' ? serve_metrics(m, c) : serve_health(m, c);
 }
 
+static double now(void) {
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* libmicrohttpd's connection notifications (its polling thread): note each connection's
+ * socket and start time in a free slot, and free the slot when it closes, which it does
+ * before it closes the socket. So the reaper, holding conns_lock, only ever shuts down a
+ * socket that is still the connection's. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode what) {
+    bench_metrics *m = cls;
+    lock(&m->conns_lock);
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        for (int i = 0; info != NULL && i < CONN_LIMIT; i++)
+            if (m->conns[i].fd < 0) {
+                m->conns[i].fd = (int)info->connect_fd;
+                m->conns[i].since = now();
+                *socket_context = &m->conns[i];
+                break;
+            }
+    } else if (*socket_context != NULL) {
+        ((conn_slot *)*socket_context)->fd = -1;
+        *socket_context = NULL;
+    }
+    unlock(&m->conns_lock);
+}
+
+/* Cut connections past CONN_DEADLINE: shutdown() makes libmicrohttpd see the end of the
+ * stream and close the connection itself. */
+static void *reaper_main(void *arg) {
+    bench_metrics *m = arg;
+    lock(&m->conns_lock);
+    while (!m->stopping) {
+        double t = now() + REAPER_PERIOD;
+        struct timespec ts;
+        for (int i = 0; i < CONN_LIMIT; i++)
+            if (m->conns[i].fd >= 0 && t - REAPER_PERIOD - m->conns[i].since > CONN_DEADLINE) {
+                (void)shutdown(m->conns[i].fd, SHUT_RDWR);
+                m->conns[i].since = t; /* again in CONN_DEADLINE if it is still open */
+            }
+        ts.tv_sec = (time_t)t;
+        ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+        if (ts.tv_nsec > 999999999L) ts.tv_nsec = 999999999L;
+        (void)pthread_cond_timedwait(&m->reaper_wake, &m->conns_lock, &ts);
+    }
+    unlock(&m->conns_lock);
+    return NULL;
+}
+
+/* The slots free, the condition variable on CLOCK_MONOTONIC: 0, or -1. */
+static int conns_init(bench_metrics *m) {
+    pthread_condattr_t attr;
+    int ok;
+    for (int i = 0; i < CONN_LIMIT; i++)
+        m->conns[i].fd = -1;
+    if (pthread_condattr_init(&attr) != 0) return -1;
+    ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+         pthread_cond_init(&m->reaper_wake, &attr) == 0;
+    (void)pthread_condattr_destroy(&attr);
+    if (!ok) return -1;
+    if (pthread_mutex_init(&m->conns_lock, NULL) == 0) return 0;
+    (void)pthread_cond_destroy(&m->reaper_wake);
+    return -1;
+}
+
+static void reaper_stop(bench_metrics *m) {
+    lock(&m->conns_lock);
+    m->stopping = 1;
+    (void)pthread_cond_signal(&m->reaper_wake);
+    unlock(&m->conns_lock);
+    (void)pthread_join(m->reaper, NULL);
+}
+
 /* A listening socket on ip:port: the fd, or -1 with errno set. */
 static int listen_on(const unsigned char ip[4], int port, struct sockaddr_in *sa) {
     socklen_t salen = sizeof *sa;
@@ -233,6 +330,34 @@ static int listen_on(const unsigned char ip[4], int port, struct sockaddr_in *sa
     return -1;
 }
 
+/* A server without its daemon yet: locks, free slots, the reaper running. NULL on failure. */
+static bench_metrics *metrics_new(void) {
+    bench_metrics *m = calloc(1, sizeof *m);
+    if (m == NULL) return NULL;
+    if (pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m);
+        return NULL;
+    }
+    if (conns_init(m) == 0) {
+        if (pthread_create(&m->reaper, NULL, reaper_main, m) == 0) return m;
+        (void)pthread_cond_destroy(&m->reaper_wake);
+        (void)pthread_mutex_destroy(&m->conns_lock);
+    }
+    (void)pthread_mutex_destroy(&m->lock);
+    free(m);
+    return NULL;
+}
+
+/* Stop the reaper (then the daemon, if any) and free m. */
+static void metrics_free(bench_metrics *m) {
+    reaper_stop(m);
+    if (m->daemon != NULL) MHD_stop_daemon(m->daemon); /* closes the listening socket too */
+    (void)pthread_cond_destroy(&m->reaper_wake);
+    (void)pthread_mutex_destroy(&m->conns_lock);
+    (void)pthread_mutex_destroy(&m->lock);
+    free(m);
+}
+
 int bench_metrics_start(const unsigned char ip[4], int port, bench_metrics **out) {
     struct sockaddr_in sa;
     char addr[INET_ADDRSTRLEN] = "?";
@@ -244,19 +369,19 @@ int bench_metrics_start(const unsigned char ip[4], int port, bench_metrics **out
         commands_error("--metrics-listen: cannot listen on %s:%d: %s", addr, port, strerror(errno));
         return EXIT_UNAVAILABLE;
     }
-    if ((m = calloc(1, sizeof *m)) == NULL || pthread_mutex_init(&m->lock, NULL) != 0) {
-        free(m);
+    if ((m = metrics_new()) == NULL) {
+        commands_error("--metrics-listen: cannot start the HTTP server's threads");
         (void)close(fd);
-        return EXIT_SOFTWARE;
+        return EXIT_OSERR;
     }
-    m->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, m,
-                                 MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 32U,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, 10U, MHD_OPTION_END);
+    m->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, m, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)CONN_DEADLINE, MHD_OPTION_NOTIFY_CONNECTION, on_connection, m, MHD_OPTION_END);
     if (m->daemon == NULL) {
         commands_error("--metrics-listen: cannot start the HTTP server on %s:%d", addr, port);
         (void)close(fd);
-        (void)pthread_mutex_destroy(&m->lock);
-        free(m);
+        metrics_free(m);
         return EXIT_SOFTWARE;
     }
     (void)fprintf(stderr, "metrics: listening on %s:%u\n", addr, (unsigned)ntohs(sa.sin_port));
@@ -274,9 +399,7 @@ void bench_metrics_set_pool(bench_metrics *m, sqlpool *pool) {
 
 void bench_metrics_stop(bench_metrics *m) {
     if (m == NULL) return;
-    MHD_stop_daemon(m->daemon); /* closes the listening socket too */
-    (void)pthread_mutex_destroy(&m->lock);
-    free(m);
+    metrics_free(m);
 }
 
 #endif

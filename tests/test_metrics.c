@@ -2,6 +2,9 @@
  * (fetched with curl), promtool on /metrics, and the flag's refusals. */
 #include "benchutil.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 #define FX(state) ((bench_fixture *)*(state))
@@ -164,9 +167,96 @@ static void test_metrics_rejects_bad_listen(void **state) {
     expect_usage(ARGS("--db", "x.db", "--mode", "unpooled", "--metrics-listen", "127.0.0.1:0"));
 }
 
+/* GET /metrics with curl, giving up after 2 s: the HTTP status, 0 when there was none. */
+static int try_metrics(const char *dir, int port) {
+    char *cmd = testutil_format("curl -s -m 2 -o '%s/try.prom' -w '%%{http_code}' "
+                                "'http://127.0.0.1:%d/metrics'",
+                                dir, port);
+    char code[16] = "";
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    if (fgets(code, sizeof code, p) == NULL) code[0] = '\0';
+    (void)pclose(p); /* curl fails when the server refuses the connection */
+    free(cmd);
+    return atoi(code);
+}
+
+/* A child that opens n connections to port and sends each a request one byte a second
+ * (never finishing it): a slow client, or a slowloris. Returns its pid once all are
+ * connected. */
+static pid_t slow_clients(int port, int n) {
+    int ready[2];
+    char byte = 0;
+    pid_t pid;
+    assert_int_equal(pipe(ready), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+        struct sockaddr_in sa;
+        int fds[100];
+        memset(&sa, 0, sizeof sa);
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        (void)signal(SIGPIPE, SIG_IGN);
+        for (int i = 0; i < n && i < 100; i++) {
+            fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+            if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof sa) != 0) _exit(1);
+            (void)send(fds[i], req, 1, MSG_NOSIGNAL);
+        }
+        if (write(ready[1], "r", 1) != 1) _exit(1);
+        for (size_t k = 1;; k++) { /* a byte a second on each, the header never ending */
+            for (int i = 0; i < n && i < 100; i++)
+                (void)send(fds[i], k < sizeof req - 1 ? &req[k] : "x", 1, MSG_NOSIGNAL);
+            bench_sleep_ms(1000);
+        }
+    }
+    (void)close(ready[1]);
+    if (read(ready[0], &byte, 1) != 1) fail_msg("the slow clients could not all connect");
+    (void)close(ready[0]);
+    return pid;
+}
+
+/* 80 slow clients, more than the server takes at once, hold every connection they can: each is cut
+ * after the per-connection deadline, so /metrics answers again within seconds (not never, as with
+ * an idle timeout that every trickled byte resets). */
+static void test_metrics_slow_clients_do_not_shut_it_out(void **state) {
+    bench_fixture *fx = FX(state);
+    pid_t pid, slow;
+    int port, code = 0, status;
+    struct timespec t0, t1;
+    double waited = 0;
+
+    if (!have("curl") || !built_with_mhd()) {
+        print_message("curl or libmicrohttpd missing: skipping\n");
+        return;
+    }
+    pid = bench_spawn(fx->dir, ARGS("--db", fx->db, "--duration", "30", "--clients", "1",
+                                    "--metrics-listen", "127.0.0.1:0", "--json"));
+    port = wait_port(fx->dir);
+    slow = slow_clients(port, 80);
+    bench_sleep_ms(500); /* the server has accepted those it takes */
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (code != 200 && waited < 15.0) {
+        code = try_metrics(fx->dir, port);
+        (void)clock_gettime(CLOCK_MONOTONIC, &t1);
+        waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (code != 200) bench_sleep_ms(250);
+    }
+    (void)kill(slow, SIGKILL);
+    (void)waitpid(slow, NULL, 0);
+    (void)kill(pid, SIGINT);
+    status = bench_wait(pid);
+    if (code != 200) fail_msg("/metrics shut out by 80 slow clients for %.1f s", waited);
+    if (waited > 8.0) fail_msg("/metrics answered only after %.1f s", waited);
+    assert_int_equal(status, 0);
+}
+
 static const struct CMUnitTest tests[] = {
     T(test_metrics_serves_while_running),
     T(test_metrics_rejects_bad_listen),
+    T(test_metrics_slow_clients_do_not_shut_it_out),
 };
 
 SQLPOOL_TEST_MAIN(tests)
