@@ -1,10 +1,16 @@
-/* dbfile.h: the run's database file as a file: whether the output would overwrite it.
- * ":memory:", "file:" URIs and PostgreSQL strings are not files here: they never clash. */
+/* dbfile.h: the run's database as files: which file a --db string opens (a path or a
+ * "file:" URI), and whether an output the CLI writes would overwrite it or its companions.
+ * ":memory:", temporary and in-memory URI databases and PostgreSQL strings are no file here:
+ * they never clash. */
 #ifndef SQLPOOL_CLI_DBFILE_H
 #define SQLPOOL_CLI_DBFILE_H
 
 #include <stddef.h>
 
-/* 0, or EXIT_USAGE with a message when output names db or its -wal, -shm or -journal. */
-int dbfile_check_output(const char *db, const char *output, char *err, size_t errlen);
+/* 0, or EXIT_USAGE with a message when output (the value of flag, "--output" or "--plot")
+ * is the database db or its -wal, -shm or -journal file, by device and inode (or, for files
+ * not there yet, by their nearest existing folder and the names below it). Nothing is created
+ * or opened. EXIT_SOFTWARE when out of memory. */
+int dbfile_check_output(const char *db, const char *flag, const char *output, char *err,
+                        size_t errlen);
 #endif

@@ -8,9 +8,12 @@
 #include <libpq-fe.h>
 #endif
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "Usage: sqlpool [run] [OPTION]...\n"
@@ -95,9 +98,25 @@ static int main_bench(int argc, char **argv) {
     return command_bench(&opts);
 }
 
+/* Descriptors 0, 1 and 2 that are closed at start are opened on /dev/null, first of all (as
+ * daemons and coreutils do): else the first file the run opens would become fd 1 or 2, and the
+ * log or the summary's copy would be written into it. */
+static void open_std_fds(void) {
+    for (int fd = 0; fd <= 2; fd++) {
+        int got;
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+        got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got == fd) continue;
+        if (got >= 0) (void)close(got);
+        _exit(71); /* EX_OSERR; there is nothing to write a message to */
+    }
+}
+
 int main(int argc, char **argv) {
     cli_options opts;
     char err[512];
+
+    open_std_fds();
 
     if (argc > 1 && strcmp(argv[1], "bench") == 0) return main_bench(argc, argv);
 

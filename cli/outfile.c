@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,14 @@ static void copy_mode(int fd, const char *path) {
     (void)fchmod(fd, 0666 & ~mask);
 }
 
+/* ".NAME.XXXXXX" beside s->path, NAME cut so that the whole fits in NAME_MAX bytes (an
+ * output name of up to NAME_MAX bytes must not fail for its temporary name's sake). */
+static void temp_name(summary *s, size_t cap, char *dir, char *base) {
+    int keep = (int)strlen(base);
+    if (keep > NAME_MAX - 8) keep = NAME_MAX - 8;
+    (void)snprintf(s->tmp_path, cap, "%s/.%.*s.XXXXXX", dirname(dir), keep, basename(base));
+}
+
 /* Open a temporary file beside s->path. */
 static int open_temp(summary *s, char *err, size_t errlen) {
     size_t n = strlen(s->path);
@@ -97,7 +106,7 @@ static int open_temp(summary *s, char *err, size_t errlen) {
         free(base_copy);
         return fail(err, errlen, EXIT_SOFTWARE, "out of memory");
     }
-    (void)snprintf(s->tmp_path, n + 16, "%s/.%s.XXXXXX", dirname(dir_copy), basename(base_copy));
+    temp_name(s, n + 16, dir_copy, base_copy);
     free(dir_copy);
     free(base_copy);
     if ((fd = mkstemp(s->tmp_path)) < 0) {
@@ -157,16 +166,23 @@ static int resolve_link(summary *s, char *err, size_t errlen) {
     return 0;
 }
 
+/* Make the folders and the temporary file with the signals held, so that nothing is made
+ * untracked; but open a device or FIFO with them let in: opening a FIFO waits for its reader,
+ * and a signal must end that wait (nothing is made by it; the folders are tracked by then). */
 static int open_output(summary *s, int quiet, char *err, size_t errlen) {
     struct stat sb;
-    int rc = make_parents(s, s->path, err, errlen);
-    if (rc == 0) rc = resolve_link(s, err, errlen);
-    if (rc != 0) return rc;
-    if (stat(s->path, &sb) == 0) {
-        int to_stdout = same_as_stdout(&sb);
-        if (!S_ISREG(sb.st_mode) || to_stdout) return open_direct(s, to_stdout, quiet, err, errlen);
+    int rc, to_stdout = 0, direct = 0;
+    signals_hold(1);
+    if ((rc = make_parents(s, s->path, err, errlen)) == 0) rc = resolve_link(s, err, errlen);
+    if (rc == 0 && stat(s->path, &sb) == 0) {
+        to_stdout = same_as_stdout(&sb);
+        direct = !S_ISREG(sb.st_mode) || to_stdout;
     }
-    return open_temp(s, err, errlen);
+    if (rc == 0 && !direct) rc = open_temp(s, err, errlen);
+    signals_track(s->tmp_path, s->made_dirs, s->n_made_dirs);
+    signals_hold(0);
+    if (rc == 0 && direct) rc = open_direct(s, to_stdout, quiet, err, errlen);
+    return rc;
 }
 
 int summary_begin(summary *s, const char *path, int quiet, char *err, size_t errlen) {
@@ -184,18 +200,24 @@ int summary_begin(summary *s, const char *path, int quiet, char *err, size_t err
         summary_abort(s);
         return fail(err, errlen, EXIT_CANTCREAT, "cannot create output '%s': it is a folder", path);
     }
-    /* No signal between making a file and tracking it for clean-up. */
-    signals_hold(1);
-    if ((rc = open_output(s, quiet, err, errlen)) == 0)
-        signals_track(s->tmp_path, s->made_dirs, s->n_made_dirs);
-    else
+    if ((rc = open_output(s, quiet, err, errlen)) != 0) {
         summary_abort(s);
-    signals_hold(0);
-    if (rc != 0) return rc;
+        return rc;
+    }
     /* setvbuf with a NULL buffer keeps stdio's small default; give it a real one. */
     if ((s->iobuf = malloc(OUT_BUFFER)) != NULL)
         (void)setvbuf(s->file, s->iobuf, _IOFBF, OUT_BUFFER);
     return 0;
+}
+
+int summary_check_path(const char *path, char *err, size_t errlen) {
+    summary probe;
+    struct stat sb;
+    int rc;
+    /* A device or FIFO is opened only when written: opening a FIFO waits for its reader. */
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) return 0;
+    if ((rc = summary_begin(&probe, path, 1, err, errlen)) == 0) summary_abort(&probe);
+    return rc;
 }
 
 static void sync_parent(const char *path) {
@@ -210,16 +232,33 @@ static void sync_parent(const char *path) {
     free(copy);
 }
 
-int summary_commit(summary *s, char *err, size_t errlen) {
-    int e = 0, rc = summary_flush(s, err, errlen);
-    if (rc != 0) return rc;
+int summary_finish(summary *s, char *err, size_t errlen) {
+    int e = 0, rc;
+    if (s->file == NULL) return 0; /* finished already */
+    if ((rc = summary_flush(s, err, errlen)) != 0) return rc;
     if (s->tmp_path && fsync(fileno(s->file)) != 0) e = errno;
     if (fclose(s->file) != 0 && !e) e = errno;
     s->file = NULL;
-    if (!e && s->tmp_path && rename(s->tmp_path, s->path) != 0) e = errno;
     if (e)
         return fail(err, errlen, EXIT_IOERR, "cannot write output '%s': %s", s->path, strerror(e));
-    signals_forget();
+    return 0;
+}
+
+/* The rename is the point of no return: the signals are held across it, and one caught
+ * before it (signals_defer) fails the commit instead. A signal that arrives during the rename
+ * is let in after it: the output is in place by then. */
+int summary_commit(summary *s, char *err, size_t errlen) {
+    int e = 0, rc = summary_finish(s, err, errlen);
+    if (rc != 0) return rc;
+    signals_hold(1);
+    if (signals_caught())
+        e = EINTR;
+    else if (s->tmp_path && rename(s->tmp_path, s->path) != 0)
+        e = errno;
+    if (!e) signals_forget();
+    signals_hold(0);
+    if (e)
+        return fail(err, errlen, EXIT_IOERR, "cannot write output '%s': %s", s->path, strerror(e));
     if (s->tmp_path) sync_parent(s->path);
     free(s->tmp_path);
     s->tmp_path = NULL;
@@ -257,7 +296,7 @@ int summary_print(const summary *s, char *err, size_t errlen) {
     size_t n;
     FILE *f;
     if (s->direct) return 0;
-    if ((f = fopen(s->path, "rb")) == NULL)
+    if ((f = fopen(s->tmp_path ? s->tmp_path : s->path, "rb")) == NULL)
         return fail(err, errlen, EXIT_IOERR, "cannot read back output '%s': %s", s->path,
                     strerror(errno));
     while ((n = fread(buf, 1, sizeof buf, f)) > 0)

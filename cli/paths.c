@@ -1,43 +1,70 @@
-/* paths.c: same-file checks, so the output can never overwrite the database. */
-#define _XOPEN_SOURCE 700 /* realpath; NOLINT(bugprone-reserved-identifier): feature-test macro */
-
+/* paths.c: a file's identity (device, inode, and what is still to be made), so the output can
+ * never overwrite the database however either is spelled. */
 #include "paths.h"
 
-#include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* The real path of path's parent folder plus '/' and its base name (caller frees), or NULL
- * when the folder cannot be resolved. */
-static char *canonical(const char *path) {
-    char *dir_copy = strdup(path), *base_copy = strdup(path), *real = NULL, *out = NULL;
-    if (dir_copy != NULL && base_copy != NULL &&
-        (real = realpath(dirname(dir_copy), NULL)) != NULL) {
-        const char *base = basename(base_copy);
-        size_t n = strlen(real) + strlen(base) + 2;
-        if ((out = malloc(n)) != NULL) {
-            (void)snprintf(out, n, "%s/%s", real, base); /* n fits it exactly */
-        }
+/* Past the first missing component: "." stays, ".." takes back the last one (a folder that
+ * mkdir -p will make is a real folder, never a link), anything else is appended. */
+static void add_missing(char *rest, const char *name) {
+    if (strcmp(name, ".") == 0) return;
+    if (strcmp(name, "..") == 0 && rest[0] != '\0') {
+        char *slash = strrchr(rest, '/');
+        *(slash ? slash : rest) = '\0';
+        return;
     }
-    free(real);
-    free(dir_copy);
-    free(base_copy);
-    return out;
+    if (rest[0] != '\0') strcat(rest, "/");
+    strcat(rest, name);
 }
 
-int paths_same_file(const char *a, const char *b) {
-    struct stat sa, sb;
-    char *ca, *cb;
-    int same;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-    ca = canonical(a);
-    cb = canonical(b);
-    /* Neither folder exists yet: compare the paths as written. */
-    same = ca && cb ? strcmp(ca, cb) == 0 : ca == NULL && cb == NULL && strcmp(a, b) == 0;
-    free(ca);
-    free(cb);
-    return same;
+/* Walk path's components: cur grows while it exists, rest takes the remainder. */
+static void walk(char *copy, char *cur, char *rest) {
+    char *name = copy, *end;
+    struct stat sb;
+    for (; name != NULL; name = end) {
+        size_t len = strlen(cur);
+        if ((end = strchr(name, '/')) != NULL) *end++ = '\0';
+        if (name[0] == '\0') continue; /* "//" or a trailing '/' */
+        if (rest[0] == '\0') {
+            strcat(strcat(cur, "/"), name);
+            if (stat(cur, &sb) == 0) continue;
+            cur[len] = '\0';
+        }
+        add_missing(rest, name);
+    }
+}
+
+int paths_identify(const char *path, paths_id *id) {
+    size_t n = strlen(path);
+    char *copy = strdup(path), *cur = malloc(n + 3);
+    struct stat sb;
+    memset(id, 0, sizeof *id);
+    id->rest = calloc(1, n + 1);
+    if (copy == NULL || cur == NULL || id->rest == NULL) {
+        free(copy);
+        free(cur);
+        paths_id_free(id);
+        return -1;
+    }
+    strcpy(cur, path[0] == '/' ? "" : ".");
+    walk(copy, cur, id->rest);
+    /* cur existed when walked; should it vanish since, rest keeps the name apart. */
+    if (stat(cur[0] != '\0' ? cur : "/", &sb) == 0) {
+        id->dev = sb.st_dev;
+        id->ino = sb.st_ino;
+    }
+    free(copy);
+    free(cur);
+    return 0;
+}
+
+int paths_same(const paths_id *a, const paths_id *b) {
+    return a->dev == b->dev && a->ino == b->ino && strcmp(a->rest, b->rest) == 0;
+}
+
+void paths_id_free(paths_id *id) {
+    free(id->rest);
+    id->rest = NULL;
 }

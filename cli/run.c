@@ -6,10 +6,20 @@
  * Order matters for "nothing half-done": the input is opened and the output's temporary file
  * created before the database is touched; labels are checked while inserting, and any bad
  * one rolls the whole transaction back. The transaction stays open until the rows are in
- * the temporary file and flushed (the connection sees its own writes); a failure after the
- * COMMIT (the tail, fsync, rename) deletes this run's rows again. A database file the run
- * created stays, empty: removing it could remove a database another run has just begun to
- * use.
+ * the temporary file and flushed (the connection sees its own writes). From just before the
+ * COMMIT on, signals are deferred (signals_defer): a SIGINT/TERM/HUP is recorded and the call
+ * it interrupts fails with EINTR. The steps after the COMMIT, in this order:
+ *   1. the second borrow: health check, pool stats, the tail of the summary;
+ *   2. flush, fsync and close the temporary file (summary_finish);
+ *   3. the copy on standard output (unless --quiet), read back from the temporary file;
+ *   4. the rename over the output (summary_commit): the point of no return, with the signals
+ *      held across it; a signal recorded before it makes it fail instead.
+ * A failure or a signal at steps 1 to 4 deletes this run's rows again (undo_rows) and drops
+ * the temporary file, so the rows and the new output land together or not at all; a signal
+ * then ends the run by that signal. A signal during the rename is let in after it: both have
+ * landed, and the run dies of it. Only SIGKILL or a crash between the COMMIT and the rename
+ * can leave the rows without the output. A database file the run created stays, empty:
+ * removing it could remove a database another run has just begun to use.
  */
 #include "commands.h"
 #include "dbfile.h"
@@ -171,6 +181,7 @@ int run_rows_end(run_ctx *r) {
     int status;
     summary_rows_end(&r->out);
     if ((status = summary_flush(&r->out, err, sizeof err)) != 0) commands_error("%s", err);
+    if (status == 0) signals_defer(); /* the COMMIT comes next, on either backend */
     return status;
 }
 
@@ -251,12 +262,13 @@ static int second_pass(run_ctx *r) {
     return write_tail(&r->out, &health, &st);
 }
 
-/* Delete rows base_id+1 .. last_id on a fresh borrow; 0, or -1 with the reason in why. */
-static int delete_rows(run_ctx *r, char *why, size_t whylen) {
+/* Delete rows base_id+1 .. last_id on a fresh borrow; the number deleted, or -1 with the
+ * reason in why. */
+static long long delete_rows(run_ctx *r, char *why, size_t whylen) {
     sqlpool_conn *conn;
     sqlite3 *db;
     char sql[128];
-    int failed;
+    long long n = -1;
     (void)snprintf(sql, sizeof sql, "DELETE FROM events WHERE id > %lld AND id <= %lld", r->base_id,
                    r->last_id);
     if (sqlpool_acquire(r->pool, &conn) != SQLPOOL_OK) {
@@ -265,34 +277,48 @@ static int delete_rows(run_ctx *r, char *why, size_t whylen) {
     }
 #ifdef SQLPOOL_CLI_HAVE_PG
     if (sqlpool_conn_pg(conn) != NULL) {
-        failed = run_pg_exec(conn, sql, why, whylen);
+        n = run_pg_exec(conn, sql, why, whylen);
         sqlpool_release(conn);
-        return failed ? -1 : 0;
+        return n;
     }
 #endif
     db = sqlpool_conn_sqlite(conn);
-    if ((failed = sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK))
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+        n = sqlite3_changes(db);
+    else
         (void)snprintf(why, whylen, "%s", sqlite3_errmsg(db));
     sqlpool_release(conn);
-    return failed ? -1 : 0;
+    return n;
 }
 
 /* After a failure past the COMMIT: take this run's rows out again, so a retry does not
- * duplicate them; say so when that fails too. */
+ * duplicate them; say so when that fails too, and log the count the database really deleted. */
 static void undo_rows(run_ctx *r) {
     char why[MSG];
+    long long n;
     if (!r->committed || r->last_id <= r->base_id) return;
-    if (delete_rows(r, why, sizeof why) == 0)
-        logger_printf(SQLPOOL_LOG_INFO, "rows_deleted ids=%lld-%lld", r->base_id + 1, r->last_id);
-    else
+    if ((n = delete_rows(r, why, sizeof why)) < 0)
         commands_error("the run failed, and its rows (ids %lld to %lld) remain in '%s': deleting "
                        "them failed: %s",
                        r->base_id + 1, r->last_id, r->db_shown, why);
+    else
+        logger_printf(n == r->inserted ? SQLPOOL_LOG_INFO : SQLPOOL_LOG_WARNING,
+                      "rows_deleted count=%lld ids=%lld-%lld inserted=%lld", n, r->base_id + 1,
+                      r->last_id, r->inserted);
+}
+
+/* Steps 2 to 4 after the COMMIT (see the top of this file). */
+static int publish(run_ctx *r) {
+    char err[MSG];
+    int status = summary_finish(&r->out, err, sizeof err);
+    if (status == 0 && !r->opts->quiet) status = summary_print(&r->out, err, sizeof err);
+    if (status == 0) status = summary_commit(&r->out, err, sizeof err);
+    if (status != 0) commands_error("%s", err);
+    return status;
 }
 
 static int simulate(run_ctx *r) {
     sqlpool_config cfg;
-    char err[MSG];
     int rc, status;
 
     commands_pool_config(r->opts, &cfg);
@@ -303,8 +329,7 @@ static int simulate(run_ctx *r) {
     }
     status = first_pass(r);
     if (status == 0) status = second_pass(r);
-    if (status == 0 && (status = summary_commit(&r->out, err, sizeof err)) != 0)
-        commands_error("%s", err);
+    if (status == 0) status = publish(r);
     if (status != 0) undo_rows(r);
     sqlpool_close(r->pool);
     return status;
@@ -312,10 +337,11 @@ static int simulate(run_ctx *r) {
 
 /* Open the input and the output, in that order. */
 static int open_files(run_ctx *r) {
+    const cli_options *o = r->opts;
     char err[MSG];
     int status;
-    if ((status = dbfile_check_output(r->opts->db, r->opts->output, err, sizeof err)) != 0 ||
-        (status = labels_open(&r->in, r->opts->input, err, sizeof err)) != 0) {
+    if ((status = dbfile_check_output(o->db, "--output", o->output, err, sizeof err)) != 0 ||
+        (status = labels_open(&r->in, o->input, err, sizeof err)) != 0) {
         commands_error("%s", err);
         return status;
     }
@@ -328,7 +354,6 @@ static int open_files(run_ctx *r) {
 
 int command_run(const cli_options *opts) {
     run_ctx r;
-    char err[MSG];
     int status;
 
     memset(&r, 0, sizeof r);
@@ -340,11 +365,11 @@ int command_run(const cli_options *opts) {
                   r.db_shown, opts->pool_size);
     status = simulate(&r);
     labels_close(&r.in);
-    if (status == 0) {
-        logger_printf(SQLPOOL_LOG_INFO, "summary_written path=%s", opts->output);
-        if (!opts->quiet && (status = summary_print(&r.out, err, sizeof err)) != 0)
-            commands_error("%s", err);
-    }
+    if (status == 0) logger_printf(SQLPOOL_LOG_INFO, "summary_written path=%s", opts->output);
     summary_abort(&r.out);
+    if (signals_caught())
+        logger_printf(SQLPOOL_LOG_WARNING, "interrupted signal=%d output_written=%s",
+                      signals_caught(), status == 0 ? "yes" : "no");
+    signals_resume(); /* dies of a signal recorded since the COMMIT */
     return status;
 }

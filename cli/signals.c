@@ -1,5 +1,8 @@
 /* signals.c: clean-up on SIGINT, SIGTERM and SIGHUP. The handler uses only async-signal-safe
- * calls (unlink, rmdir, sigaction, raise) on paths copied into static storage. SIGPIPE is
+ * calls (unlink, rmdir, sigaction, raise) on paths copied into static storage. Once the run
+ * defers signals (from its COMMIT on), the handler only records the signal and returns: the
+ * call it interrupted fails with EINTR (no SA_RESTART), the run undoes its rows, and then
+ * dies of the signal through signals_resume(). SIGPIPE is
  * ignored, so that a write to a pipe or FIFO whose reader left fails with EPIPE, which the run
  * reports and undoes like any other write error, instead of killing the process halfway. */
 #include "signals.h"
@@ -20,13 +23,28 @@ static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
 #define NCAUGHT (sizeof caught / sizeof caught[0])
 
 static volatile sig_atomic_t armed;
-static char tmp[PATH_MAX];  /* the temporary file, or "" */
-static char dirs[PATH_MAX]; /* the deepest folder made */
+static volatile sig_atomic_t deferring; /* record the signal, leave the clean-up to the run */
+static volatile sig_atomic_t got_sig;   /* the first signal recorded while deferring, or 0 */
+static char tmp[PATH_MAX];              /* the temporary file, or "" */
+static char dirs[PATH_MAX];             /* the deepest folder made */
 static size_t dir_ends[MAX_DIRS];
 static int ndirs;
 
-static void on_signal(int sig) {
+/* Die of sig: its default action, re-raised. */
+static void die_of(int sig) {
     struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    (void)sigemptyset(&dfl.sa_mask);
+    (void)sigaction(sig, &dfl, NULL);
+    (void)raise(sig); /* delivered once unblocked (on the handler's return) */
+}
+
+static void on_signal(int sig) {
+    if (deferring) {
+        if (!got_sig) got_sig = sig;
+        return;
+    }
     if (armed) {
         armed = 0;
         if (tmp[0] != '\0') (void)unlink(tmp);
@@ -36,11 +54,7 @@ static void on_signal(int sig) {
             (void)rmdir(dirs);
         }
     }
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    (void)sigemptyset(&dfl.sa_mask);
-    (void)sigaction(sig, &dfl, NULL);
-    (void)raise(sig); /* delivered when the handler returns, with the default action */
+    die_of(sig);
 }
 
 int signals_install(void) {
@@ -92,4 +106,20 @@ void signals_track(const char *tmp_path, char *const *list, int n) {
 
 void signals_forget(void) {
     armed = 0;
+}
+
+void signals_defer(void) {
+    deferring = 1;
+}
+
+int signals_caught(void) {
+    return got_sig;
+}
+
+void signals_resume(void) {
+    int sig = got_sig;
+    deferring = 0;
+    if (sig == 0) return;
+    signals_hold(0);
+    die_of(sig);
 }

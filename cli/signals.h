@@ -17,4 +17,12 @@ void signals_forget(void);
 /* Hold the signals off (1) or let them in (0) around a multi-step change to the files. */
 void signals_hold(int on);
 
+/* From now on a signal is only recorded (the first one), and the call it interrupts fails
+ * with EINTR: what runs after the COMMIT checks signals_caught() and undoes the rows. */
+void signals_defer(void);
+/* The signal recorded since signals_defer(), or 0. */
+int signals_caught(void);
+/* Stop deferring; when a signal was recorded, die of it now (the run has cleaned up). */
+void signals_resume(void);
+
 #endif

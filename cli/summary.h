@@ -47,15 +47,26 @@ void summary_object(summary *s, const char *key, json_t *obj, int last);
 /* Push what is buffered to the file (and stdout). Returns 0, or EXIT_IOERR with a message
  * naming the first failed write's error. */
 int summary_flush(summary *s, char *err, size_t errlen);
-/* Flush, sync and rename into place. Returns 0, or EXIT_IOERR/EXIT_CANTCREAT with a message;
- * on failure nothing is left behind. */
+/* Flush, sync and close the temporary file: complete, not yet in place. Returns 0, or
+ * EXIT_IOERR with a message. */
+int summary_finish(summary *s, char *err, size_t errlen);
+/* Finish (when not done yet) and rename into place, the point of no return: with the
+ * signals held, and refused (EXIT_IOERR, "Interrupted system call") when signals_caught()
+ * says one came since signals_defer(). On failure the temporary file is still there, for
+ * summary_abort to remove. */
 int summary_commit(summary *s, char *err, size_t errlen);
 /* Free everything. Before commit: drop the temporary file and the folders made for it, so
  * the output path is left as it was. */
 void summary_abort(summary *s);
 
-/* Copy the committed file to stdout (nothing when the output was written directly).
- * Returns 0, or EXIT_IOERR with a message. */
+/* Copy the finished summary to stdout: the temporary file before the commit, the output
+ * after it; nothing when the output was written directly. Returns 0, or EXIT_IOERR with a
+ * message. */
 int summary_print(const summary *s, char *err, size_t errlen);
+
+/* Whether path can take an output, before the work that produces it (bench --plot): the
+ * folders and a temporary file are made and removed again, as summary_begin would make
+ * them; a device or FIFO is not opened. 0, or summary_begin's status with its message. */
+int summary_check_path(const char *path, char *err, size_t errlen);
 
 #endif
