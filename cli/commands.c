@@ -27,10 +27,11 @@ int commands_exit_for(int code) {
 }
 
 void commands_error(const char *fmt, ...) {
-    char line[1024];
+    char line[1024], shown[2048];
     va_list ap;
     va_start(ap, fmt);
     (void)vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    (void)fprintf(stderr, "sqlpool: %s\n", line);
+    logger_escape_controls(line, shown, sizeof shown); /* paths may hold newlines, ESC */
+    (void)fprintf(stderr, "sqlpool: %s\n", shown);
 }

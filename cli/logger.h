@@ -5,6 +5,8 @@
 
 #include "sqlpool.h"
 
+#include <stddef.h>
+
 /* The most verbose level printed; SQLPOOL_LOG_*. Set once at start-up. */
 void logger_set_level(int level);
 int logger_level(void);
@@ -15,6 +17,11 @@ void logger_printf(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/* Copy text to out with every control byte (below 0x20, and DEL: a newline or a terminal
+ * escape in a path) written as \xHH, as the library writes its messages; out is always
+ * terminated (len > 0), truncated on an escape's boundary. logger_sink and commands_error
+ * print every line through it, so no message can break a line or drive the terminal. */
+void logger_escape_controls(const char *text, char *out, size_t len);
 /* Parse "debug", "info", "warning" or "error"; -1 for anything else. */
 int logger_parse_level(const char *name);
 
