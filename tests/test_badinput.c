@@ -101,6 +101,7 @@ static void setup_db_folder(ctx *c);
 static void setup_db_corrupt(ctx *c);
 static void setup_db_locked(ctx *c);
 static void setup_db_wal(ctx *c);
+static void setup_seed_only(ctx *c);
 
 /* A numeric flag refused: exit 64, the message names the flag and echoes the value. */
 #define REFUSED(nm, flag, value, ...)                                                              \
@@ -518,6 +519,40 @@ static const row rows[] = {
      .inserted = 3,
      .labels = LABELS("%s%s%s%n", "%x %p %99999999d", "?1 ?2 :name @x $y"),
      .flags = INJECTION},
+
+/* Outputs on the database by another spelling, --plot checked first, long names. */
+#define N51 "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+#define NAME255 N51 N51 N51 N51 N51 /* NAME_MAX bytes */
+    {.name = "output_is_db_by_uri",
+     DATA("a\n"),
+     .setup = setup_seed_only,
+     .args = {RUN, IN, "--db", "file:events.db?mode=rwc", "--output", "@events.db"},
+     .status = 64,
+     .needle = "--output",
+     .needle2 = "is the database 'events.db'"},
+    {.name = "output_dotdot_is_db",
+     DATA("a\n"),
+     .args = {RUN, IN, DB, "--output", "@sub/../events.db"},
+     .status = 64,
+     .needle = "is the database",
+     .flags = SEED},
+    {.name = "plot_is_db",
+     .args = {"bench", "--db", "@events.db", "--sweep", "clients=1,2", "--transactions", "1",
+              "--plot", "@events.db"},
+     .status = 64,
+     .needle = "--plot",
+     .needle2 = "is the database",
+     .flags = SEED},
+    {.name = "plot_under_file_before_sweep",
+     .setup = setup_out_under_file,
+     .args = {BENCH, "--sweep", "clients=1,2", "--duration", "0.2", "--plot", "@blocker/chart.svg"},
+     .status = 73,
+     .needle = "blocker': a file is in the way"},
+    {.name = "output_name_255_bytes",
+     DATA("a\n"),
+     .args = {RUN, IN, "--output", "@" NAME255},
+     .inserted = 1,
+     .labels = LABELS("a")},
     {.name = "db_path_control_bytes",
      DATA("a\n"),
      .args = {RUN, IN, OUT, "--db", "@new\nline\x1b[31m/events.db"},
@@ -688,6 +723,12 @@ static void setup_db_locked(ctx *c) {
 /* The read-only folder's database in WAL mode: opening it needs its -shm file. */
 static void setup_db_wal(ctx *c) {
     exec_sql(at(c, "rodb/events.db"), "PRAGMA journal_mode=WAL");
+}
+
+/* @events.db seeded, for a row whose --db names it otherwise (a URI): the output check then
+ * sees the file itself unchanged, byte for byte. */
+static void setup_seed_only(ctx *c) {
+    seed_db(at(c, "events.db"));
 }
 
 /* ---- making a path read-only for the CLI -------------------------------------------- */
@@ -1531,6 +1572,21 @@ static void test_badinput_injection_unicode_quotes(void **state) {
 static void test_badinput_injection_format_strings(void **state) {
     run_row(state, "injection_format_strings");
 }
+static void test_badinput_output_is_db_by_uri(void **state) {
+    run_row(state, "output_is_db_by_uri");
+}
+static void test_badinput_output_dotdot_is_db(void **state) {
+    run_row(state, "output_dotdot_is_db");
+}
+static void test_badinput_plot_is_db(void **state) {
+    run_row(state, "plot_is_db");
+}
+static void test_badinput_plot_under_file_before_sweep(void **state) {
+    run_row(state, "plot_under_file_before_sweep");
+}
+static void test_badinput_output_name_255_bytes(void **state) {
+    run_row(state, "output_name_255_bytes");
+}
 static void test_badinput_db_path_control_bytes(void **state) {
     run_row(state, "db_path_control_bytes");
 }
@@ -1740,6 +1796,12 @@ static const struct CMUnitTest tests[] = {
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_injection_format_strings, setup_ctx,
                                     teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_output_is_db_by_uri, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_output_dotdot_is_db, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_plot_is_db, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_plot_under_file_before_sweep, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_output_name_255_bytes, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_db_path_control_bytes, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_input_path_control_bytes, setup_ctx,
                                     teardown_ctx),
