@@ -1,6 +1,7 @@
 /*
  * bench.c: `sqlpool bench`: the runs of a sweep, each with its client threads, the progress
- * line, SIGINT, and the check that every committed row is in the table.
+ * line, SIGINT, the clients' pauses, the pool's log, and the check that every committed row
+ * is in the table.
  */
 #include "bench.h"
 #include "bench_metrics.h"
@@ -47,6 +48,110 @@ void bench_sleep(double seconds) {
     }
 }
 
+static void lock(pthread_mutex_t *mu) {
+    if (pthread_mutex_lock(mu) != 0) abort();
+}
+
+static void unlock(pthread_mutex_t *mu) {
+    if (pthread_mutex_unlock(mu) != 0) abort();
+}
+
+/* A condition variable timed on CLOCK_MONOTONIC, bench_now()'s clock, and its mutex. */
+static void pause_init(bench_run *r) {
+    pthread_condattr_t attr;
+    if (pthread_mutex_init(&r->pause_lock, NULL) != 0 || pthread_condattr_init(&attr) != 0 ||
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+        pthread_cond_init(&r->pause_cond, &attr) != 0)
+        abort();
+    (void)pthread_condattr_destroy(&attr);
+}
+
+static void pause_destroy(bench_run *r) {
+    (void)pthread_cond_destroy(&r->pause_cond);
+    (void)pthread_mutex_destroy(&r->pause_lock);
+}
+
+void bench_stop(bench_run *r) {
+    lock(&r->pause_lock);
+    atomic_store(&r->stop, 1);
+    (void)pthread_cond_broadcast(&r->pause_cond);
+    unlock(&r->pause_lock);
+}
+
+void bench_pause(bench_run *r, double seconds) {
+    double end = bench_now() + seconds;
+    struct timespec ts;
+    if (seconds <= 0.0) return;
+    if (r->deadline > 0.0 && end > r->deadline) end = r->deadline;
+    ts.tv_sec = (time_t)end;
+    ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec > 999999999L) ts.tv_nsec = 999999999L;
+    lock(&r->pause_lock);
+    /* stop is set under pause_lock, so a wake-up cannot slip between the test and the wait. */
+    while (!atomic_load(&r->stop) && bench_now() < end)
+        if (pthread_cond_timedwait(&r->pause_cond, &r->pause_lock, &ts) == ETIMEDOUT) break;
+    unlock(&r->pause_lock);
+}
+
+/* The pool's log during a bench. A run whose every connect fails would log each attempt,
+ * many thousands of lines a second, while the results count them as errors anyway: errors
+ * and warnings get at most one line a second, and then how many were left out. */
+static struct {
+    pthread_mutex_t lock;
+    double next;        /* when the next error or warning may be printed */
+    long long left_out; /* since the last one printed */
+    int worst;          /* the most severe level among them */
+} log_limit = {PTHREAD_MUTEX_INITIALIZER, 0.0, 0, SQLPOOL_LOG_WARNING};
+
+/* At the level of the worst line left out, so it shows wherever they would have. */
+static void print_left_out(long long n, int level) {
+    if (n > 0)
+        logger_printf(level,
+                      "log_suppressed lines=%lld (at most one error or warning a second; the "
+                      "results count every error)",
+                      n);
+}
+
+static void bench_log(void *ctx, int level, const char *msg) {
+    double now = bench_now();
+    long long left_out = -1;
+    int worst = level;
+    (void)ctx;
+    if (level > logger_level()) return; /* not shown: it must not use up the second's line */
+    if (level > SQLPOOL_LOG_WARNING) {
+        logger_sink(NULL, level, msg);
+        return;
+    }
+    lock(&log_limit.lock);
+    if (now >= log_limit.next) {
+        left_out = log_limit.left_out;
+        worst = log_limit.worst;
+        log_limit.left_out = 0;
+        log_limit.worst = SQLPOOL_LOG_WARNING;
+        log_limit.next = now + 1.0;
+    } else {
+        log_limit.left_out++;
+        if (level < log_limit.worst) log_limit.worst = level;
+    }
+    unlock(&log_limit.lock);
+    if (left_out < 0) return;
+    print_left_out(left_out, worst);
+    logger_sink(NULL, level, msg);
+}
+
+/* At the end of a run: the count of the lines left out since the last one printed. */
+static void log_flush(void) {
+    long long n;
+    int worst;
+    lock(&log_limit.lock);
+    n = log_limit.left_out;
+    worst = log_limit.worst;
+    log_limit.left_out = 0;
+    log_limit.worst = SQLPOOL_LOG_WARNING;
+    unlock(&log_limit.lock);
+    print_left_out(n, worst);
+}
+
 /* splitmix64 over one shared atomic counter: thread-safe without a lock. */
 static atomic_ullong rng_state;
 
@@ -84,17 +189,23 @@ static int one_transaction(bench_run *r, bench_tally *t) {
     return bench_sqlite_transaction(r, t);
 }
 
+/* n clients are done: the last one marks the run over, for supervise() and the killer. */
+static void clients_done(bench_run *r, int n) {
+    if (n > 0 && atomic_fetch_sub(&r->running, n) == n) atomic_store(&r->over, 1);
+}
+
 static void *worker_main(void *arg) {
     worker *w = arg;
     bench_run *r = w->run;
     for (long i = 0;; i++) {
+        if (i > 0 && r->opts->think_time > 0.0) bench_pause(r, r->opts->think_time);
         if (atomic_load(&r->stop)) break;
         if (r->opts->transactions > 0 ? i >= r->opts->transactions : bench_now() >= r->deadline)
             break;
-        if (i > 0 && r->opts->think_time > 0.0) bench_sleep(r->opts->think_time);
         (void)one_transaction(r, &w->tally);
         atomic_fetch_add(&r->done, 1);
     }
+    clients_done(r, 1);
     return NULL;
 }
 
@@ -136,8 +247,8 @@ static void supervise(bench_run *r, double start) {
     int tty = isatty(STDERR_FILENO), shown_any = 0;
     double next = start + 1.0;
     for (;;) {
-        if (interrupted) atomic_store(&r->stop, 1);
-        if (atomic_load(&r->over)) break; /* all workers joined */
+        if (interrupted && !atomic_load(&r->stop)) bench_stop(r);
+        if (atomic_load(&r->over)) break; /* every client has finished */
         if (tty && bench_now() >= next) {
             progress(r, start, &shown_any);
             next += 1.0;
@@ -145,21 +256,6 @@ static void supervise(bench_run *r, double start) {
         bench_sleep(0.05);
     }
     if (shown_any) (void)fputs("\n", stderr);
-}
-
-typedef struct joiner {
-    worker *workers;
-    int n;
-    bench_run *run;
-} joiner;
-
-/* Joins the workers, then marks the run over for supervise() and the killer. */
-static void *joiner_main(void *arg) {
-    joiner *j = arg;
-    for (int i = 0; i < j->n; i++)
-        (void)pthread_join(j->workers[i].thread, NULL);
-    atomic_store(&j->run->over, 1);
-    return NULL;
 }
 
 static void merge(worker *w, int n, bench_result *res) {
@@ -190,13 +286,31 @@ static void merge(worker *w, int n, bench_result *res) {
     sqlpool_histogram_free(wait);
 }
 
+/* Start the n clients; returns how many started. When the system refuses a thread (the
+ * process's memory or thread limit), the ones started are stopped at once: the run is not
+ * the one asked for, but what they measured is reported, and the exit status says why. */
+static int start_clients(bench_run *r, worker *w, int n) {
+    int started = 0, rc = 0;
+    atomic_store(&r->running, n);
+    while (started < n &&
+           (rc = pthread_create(&w[started].thread, NULL, worker_main, &w[started])) == 0)
+        started++;
+    if (started < n) {
+        commands_error("cannot start client thread %d of %d: %s; stopping the %d started, "
+                       "their results follow",
+                       started + 1, n, strerror(rc), started);
+        bench_stop(r);
+        clients_done(r, n - started);
+    }
+    return started;
+}
+
 /* Start the clients (and the killer), wait for them, and fill res. Returns 0 or EXIT_*. */
 static int measure(bench_run *r, bench_result *res) {
     int n = res->clients, started = 0, status = 0;
     worker *w = calloc((size_t)n, sizeof *w);
     killer_arg ka;
-    pthread_t killer, join_thread;
-    joiner j;
+    pthread_t killer;
     sigset_t block, old;
     double start;
     int have_killer = 0;
@@ -215,26 +329,23 @@ static int measure(bench_run *r, bench_result *res) {
     atomic_store(&r->faults, 1);
     start = bench_now();
     r->deadline = r->opts->transactions > 0 ? 0.0 : start + r->opts->duration;
-    for (; status == 0 && started < n; started++)
-        if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0) break;
-    if (started < n) {
-        atomic_store(&r->stop, 1);
-        status = EXIT_SOFTWARE;
-    }
-    j.workers = w;
-    j.n = started;
-    j.run = r;
-    if (pthread_create(&join_thread, NULL, joiner_main, &j) != 0) abort();
+    if (status == 0 && (started = start_clients(r, w, n)) < n) status = EXIT_OSERR;
     ka.run = r;
     ka.kills = 0;
-    if (r->mode == BENCH_POOLED && r->opts->kill_every > 0 && r->is_pg)
-        have_killer = pthread_create(&killer, NULL, killer_main, &ka) == 0;
+    if (started == n && r->mode == BENCH_POOLED && r->opts->kill_every > 0 && r->is_pg &&
+        !(have_killer = pthread_create(&killer, NULL, killer_main, &ka) == 0)) {
+        commands_error("cannot start the --kill-every thread; stopping the clients");
+        bench_stop(r);
+        status = EXIT_OSERR;
+    }
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-    supervise(r, start);
-    (void)pthread_join(join_thread, NULL);
+    if (started > 0) supervise(r, start);
+    for (int i = 0; i < started; i++)
+        (void)pthread_join(w[i].thread, NULL);
     res->elapsed = bench_now() - start;
     if (have_killer) (void)pthread_join(killer, NULL);
     res->kills = ka.kills;
+    res->clients = started; /* the clients that ran */
     merge(w, started, res);
     res->tps = res->elapsed > 0 ? (double)res->transactions / res->elapsed : 0.0;
     for (int i = 0; i < n; i++) {
@@ -289,7 +400,7 @@ static void pool_config(const bench_run *r, const bench_result *res, sqlpool_con
     cfg->connect_timeout = r->opts->timeout;
     cfg->acquire_timeout = r->opts->acquire_timeout;
     cfg->barge_window = r->opts->barge_window;
-    cfg->log = logger_sink;
+    cfg->log = bench_log;
     cfg->log_level = r->opts->log_level;
     cfg->before_connect = r->opts->fail_connect > 0 ? before_connect : NULL;
     cfg->before_connect_ctx = (void *)r;
@@ -297,11 +408,42 @@ static void pool_config(const bench_run *r, const bench_result *res, sqlpool_con
     cfg->max_connecting = res->clients < 64 ? res->clients : 64;
 }
 
-/* One run: open the pool, set up the table, measure, verify. Returns 0 or EXIT_*. */
+/* One connection before any client starts: a database that cannot be opened (a missing
+ * folder, a file that is not a database) is refused here, with the reason, rather than
+ * counted as a run of failed transactions. The connection stays in the pool, idle. */
+static int check_connect(bench_run *r) {
+    sqlpool_conn *conn = NULL;
+    int rc = sqlpool_acquire(r->pool, &conn);
+    if (rc != SQLPOOL_OK) {
+        commands_error("%s", sqlpool_errmsg());
+        return commands_exit_for(rc);
+    }
+    sqlpool_release(conn);
+    return 0;
+}
+
+/* The clients, then the check of the rows they committed (also when not all could start). */
+static int measure_and_verify(bench_run *r, bench_result *res) {
+    sqlpool_stats before, after;
+    int status, verified;
+    sqlpool_stats_get(r->pool, &before);
+    status = measure(r, res);
+    sqlpool_stats_get(r->pool, &after);
+    if (r->mode == BENCH_POOLED) {
+        res->connects = after.created - before.created;
+        res->retries = after.connect_retries - before.connect_retries;
+    }
+    atomic_store(&r->faults, 0);
+    if (status != 0 && status != EXIT_OSERR) return status;
+    verified = verify_rows(r, res);
+    return verified != 0 ? verified : status;
+}
+
+/* One run: open the pool, check it connects, set up the table, measure, verify. Returns 0 or
+ * EXIT_*. */
 static int run_once(const bench_options *o, const char *db, bench_mode mode, bench_result *res) {
     bench_run r;
     sqlpool_config cfg;
-    sqlpool_stats before, after;
     char err[512] = "";
     int rc, status;
 
@@ -316,23 +458,22 @@ static int run_once(const bench_options *o, const char *db, bench_mode mode, ben
         commands_error("cannot open a pool: %s", sqlpool_errmsg());
         return commands_exit_for(rc);
     }
+    if ((status = check_connect(&r)) != 0) {
+        sqlpool_close(r.pool);
+        return status;
+    }
     if (setup_table(&r, err, sizeof err) != 0) {
         commands_error("setting up the bench table failed: %s", err);
         sqlpool_close(r.pool);
         return EXIT_UNAVAILABLE;
     }
+    pause_init(&r);
     if (mode == BENCH_POOLED) bench_metrics_set_pool(metrics, r.pool);
-    sqlpool_stats_get(r.pool, &before);
-    status = measure(&r, res);
-    sqlpool_stats_get(r.pool, &after);
-    if (mode == BENCH_POOLED) {
-        res->connects = after.created - before.created;
-        res->retries = after.connect_retries - before.connect_retries;
-    }
-    atomic_store(&r.faults, 0);
-    if (status == 0) status = verify_rows(&r, res);
+    status = measure_and_verify(&r, res);
     bench_metrics_set_pool(metrics, NULL); /* before the close: no request uses it after */
     sqlpool_close(r.pool);
+    pause_destroy(&r);
+    log_flush();
     return status;
 }
 
@@ -359,6 +500,7 @@ static int check_db(const bench_options *o) {
     return 0;
 }
 
+
 /* --plot: not the database, and writable, before the first run rather than after the sweep. */
 static int check_plot(const bench_options *o) {
     char err[512];
@@ -384,7 +526,8 @@ static int run_all(const bench_options *o, const char *db, bench_result *results
                                                                : res->clients;
             res->max_open = o->max_open >= 0 ? o->max_open : res->pool_size;
             status = run_once(o, db, (bench_mode)m, res);
-            if (status == 0) (*n)++;
+            /* Not every client could start: what those that did measured is reported. */
+            if (status == 0 || (status == EXIT_OSERR && res->clients > 0)) (*n)++;
         }
     }
     return status;
