@@ -500,7 +500,6 @@ static int check_db(const bench_options *o) {
     return 0;
 }
 
-
 /* --plot: not the database, and writable, before the first run rather than after the sweep. */
 static int check_plot(const bench_options *o) {
     char err[512];
