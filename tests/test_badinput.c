@@ -564,6 +564,32 @@ static const row rows[] = {
      .args = {RUN, IN, "--output", "@" NAME255},
      .inserted = 1,
      .labels = LABELS("a")},
+    /* bench and health on databases they cannot use (issue 11, items 9 and 12). */
+    {.name = "bench_db_in_missing_folder",
+     .args = {"bench", "--db", "@nowhere/x.db", "--duration", "0.2"},
+     .status = 69,
+     .needle = "nowhere/x.db",
+     .needle2 = "nowhere' does not exist"},
+    {.name = "bench_db_is_text_file",
+     .setup = setup_db_text,
+     .args = {"bench", "--db", "@notes.txt", "--duration", "0.2"},
+     .status = 69,
+     .needle = "notes.txt': file is not a database"},
+    {.name = "bench_db_is_text_file_unpooled",
+     .setup = setup_db_text,
+     .args = {"bench", "--db", "@notes.txt", "--mode", "unpooled", "--duration", "0.2"},
+     .status = 69,
+     .needle = "notes.txt': file is not a database"},
+    {.name = "health_db_dev_null",
+     .args = {"health", "--db", "/dev/null"},
+     .status = 1,
+     .needle = "'/dev/null' is not a database file: it is a character device"},
+    {.name = "health_db_fifo",
+     .setup = setup_fifo,
+     .args = {"health", "--db", "@in.fifo", "--timeout", "1"},
+     .status = 1,
+     .needle = "in.fifo' is not a database file: it is a FIFO",
+     .timeout = 5},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -1598,6 +1624,47 @@ static void test_badinput_output_name_255_bytes(void **state) {
 static void(test_badinput_every_row_has_a_test)(void **state);
 static void(test_badinput_doc_lists_every_row)(void **state);
 
+/* health reports on stdout, as JSON, and prints no "sqlpool: " line: its rows check that
+ * instead (the status, "unhealthy", the error naming the file, within the row's timeout). */
+static void health_row(void **state, const char *name) {
+    ctx *c = *state;
+    const row *r = NULL;
+    json_error_t e;
+    json_t *doc;
+    result res;
+    char line[4096];
+    for (size_t i = 0; i < NROWS; i++)
+        if (strcmp(rows[i].name, name) == 0) r = &rows[i];
+    if (r == NULL) fail_msg("no row named '%s' in the table", name);
+    if (r->setup != NULL) r->setup(c);
+    res = run_cli(c, r, 0);
+    if (res.status != r->status)
+        fail_msg("exit status %d, expected %d\nstdout: %s\nstderr: %s", res.status, r->status,
+                 res.out, res.err);
+    error_line(res.err, line, sizeof line);
+    if (line[0] != '\0') fail_msg("health printed an error line: %s", line);
+    if ((doc = json_loads(res.out, 0, &e)) == NULL) fail_msg("not JSON (%s): %s", e.text, res.out);
+    assert_string_equal(json_string_value(json_object_get(doc, "status")), "unhealthy");
+    report(r, res, json_string_value(json_object_get(doc, "error")));
+    expect_contains(json_string_value(json_object_get(doc, "error")), r->needle);
+    json_decref(doc);
+}
+static void test_badinput_bench_db_in_missing_folder(void **state) {
+    run_row(state, "bench_db_in_missing_folder");
+}
+static void test_badinput_bench_db_is_text_file(void **state) {
+    run_row(state, "bench_db_is_text_file");
+}
+static void test_badinput_bench_db_is_text_file_unpooled(void **state) {
+    run_row(state, "bench_db_is_text_file_unpooled");
+}
+static void test_badinput_health_db_dev_null(void **state) {
+    health_row(state, "health_db_dev_null");
+}
+static void test_badinput_health_db_fifo(void **state) {
+    health_row(state, "health_db_fifo");
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_only_blank_lines, setup_ctx, teardown_ctx),
@@ -1805,6 +1872,13 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_plot_under_file_before_sweep, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_output_name_255_bytes, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_db_in_missing_folder, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_db_is_text_file, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_db_is_text_file_unpooled, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_db_dev_null, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_db_fifo, setup_ctx, teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };
