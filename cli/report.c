@@ -34,7 +34,10 @@ json_t *report_stats(const sqlpool_stats *st) {
           put_int(o, "closed_lifetime", st->closed_lifetime) ||
           put_int(o, "closed_broken", st->closed_broken) ||
           put_int(o, "closed_max_idle", st->closed_max_idle) ||
-          put_int(o, "closed_pool", st->closed_pool) || put_int(o, "discarded", st->discarded) ||
+          put_int(o, "closed_pool", st->closed_pool) ||
+          put_int(o, "closed_shrink", st->closed_shrink) ||
+          put_int(o, "closed_close_idle", st->closed_close_idle) ||
+          put_int(o, "discarded", st->discarded) ||
           put_int(o, "connect_retries", st->connect_retries) ||
           put_int(o, "connect_failures", st->connect_failures) ||
           put_int(o, "acquires", st->acquires) || put_int(o, "wait_count", st->wait_count) ||
