@@ -28,6 +28,7 @@
 #include "logger.h"
 #include "report.h"
 #include "run.h"
+#include "schema.h"
 #include "signals.h"
 #include "summary.h"
 
@@ -130,10 +131,12 @@ static int max_id(sqlite3 *db, long long *out) {
 
 /* Open the transaction, create the table and insert: all of the input or none of it. */
 static int load(sqlite3 *db, run_ctx *r) {
+    int status;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return sql_fail(db, "starting the transaction");
     if (sqlite3_exec(db, create_sql, NULL, NULL, NULL) != SQLITE_OK)
         return sql_fail(db, "creating table events");
+    if ((status = schema_check_sqlite(db, db_name(db))) != 0) return status; /* a user's table */
     if (max_id(db, &r->base_id) != 0) return EXIT_UNAVAILABLE;
     return insert_labels(db, r);
 }

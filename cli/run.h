@@ -30,7 +30,8 @@ int run_rows_end(run_ctx *r);
 /* run_pg.c: the first borrow on PostgreSQL: create, COPY the labels in, stream the rows
  * out, commit (or roll back). 0 or an exit status, the error printed. */
 int run_pg_first_pass(run_ctx *r, sqlpool_conn *conn);
-/* Run one statement; 0, or -1 with the error in why. */
-int run_pg_exec(sqlpool_conn *conn, const char *sql, char *why, size_t whylen);
+/* Run one statement; the number of rows it changed (0 when it says none), or -1 with the
+ * error in why. */
+long long run_pg_exec(sqlpool_conn *conn, const char *sql, char *why, size_t whylen);
 
 #endif

@@ -150,6 +150,120 @@ static int copy_labels(run_ctx *r, PGconn *pg) {
     return status;
 }
 
+/* The shape of events, as the catalog gives it: one row, the column numbers below. */
+static const char *const shape_sql =
+    "SELECT c.relkind, i.atttypid::regtype::text, i.attidentity <> '' OR "
+    "coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false), "
+    "l.atttypid::regtype::text, format_type(l.atttypid, l.atttypmod), l.attnotnull, "
+    "l.attgenerated <> '', "
+    "(SELECT tgname FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal "
+    "ORDER BY tgname LIMIT 1), "
+    "(SELECT rulename FROM pg_rewrite WHERE ev_class = c.oid AND rulename <> '_RETURN' "
+    "ORDER BY rulename LIMIT 1), "
+    "(SELECT attname FROM pg_attribute o WHERE o.attrelid = c.oid AND o.attnum > 0 AND NOT "
+    "o.attisdropped AND o.attname NOT IN ('id', 'label') AND o.attnotnull AND NOT o.atthasdef "
+    "AND o.attidentity = '' AND o.attgenerated = '' ORDER BY o.attnum LIMIT 1) "
+    "FROM pg_class c "
+    "LEFT JOIN pg_attribute i ON i.attrelid = c.oid AND i.attname = 'id' AND NOT i.attisdropped "
+    "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = i.attnum "
+    "LEFT JOIN pg_attribute l ON l.attrelid = c.oid AND l.attname = 'label' AND NOT "
+    "l.attisdropped WHERE c.oid = 'events'::regclass";
+enum {
+    S_KIND,
+    S_ID_TYPE,
+    S_ID_AUTO,
+    S_LABEL_TYPE,
+    S_LABEL_SHOWN,
+    S_LABEL_NOTNULL,
+    S_LABEL_GEN,
+    S_TRIGGER,
+    S_RULE,
+    S_OTHER
+};
+
+/* The first difference that keeps events from giving back exactly what is written, in why;
+ * 0 when there is none (the same rules as schema.c's for SQLite, in PostgreSQL's terms). */
+static int shape_differs(const PGresult *res, char *why, size_t len) {
+    const char *kind = PQgetvalue(res, 0, S_KIND), *id = PQgetvalue(res, 0, S_ID_TYPE);
+    const char *label = PQgetvalue(res, 0, S_LABEL_TYPE);
+    if (strcmp(kind, "r") != 0 && strcmp(kind, "p") != 0)
+        (void)snprintf(why, len, "events is not a table (relkind '%s')", kind);
+    else if (PQgetisnull(res, 0, S_ID_TYPE) || PQgetisnull(res, 0, S_LABEL_TYPE))
+        (void)snprintf(why, len, "it has no column %s",
+                       PQgetisnull(res, 0, S_ID_TYPE) ? "id" : "label");
+    else if (strcmp(id, "integer") != 0 && strcmp(id, "bigint") != 0)
+        (void)snprintf(why, len, "column id is %s; it needs integer or bigint", id);
+    else if (strcmp(PQgetvalue(res, 0, S_ID_AUTO), "t") != 0)
+        (void)snprintf(why, len,
+                       "column id is neither an identity nor serial, so new rows get no id");
+    else if (strcmp(label, "text") != 0 && strcmp(label, "character varying") != 0)
+        (void)snprintf(why, len,
+                       "column label is %s, which does not keep every label as written (such as "
+                       "'007' or '1e3'); it needs text or varchar",
+                       PQgetvalue(res, 0, S_LABEL_SHOWN));
+    else if (strcmp(PQgetvalue(res, 0, S_LABEL_GEN), "t") == 0)
+        (void)snprintf(why, len, "column label is a generated column");
+    else if (strcmp(PQgetvalue(res, 0, S_LABEL_NOTNULL), "t") != 0)
+        (void)snprintf(why, len,
+                       "column label is not NOT NULL, and a NULL label would print as \"\"");
+    else if (!PQgetisnull(res, 0, S_TRIGGER))
+        (void)snprintf(why, len,
+                       "it has the trigger '%s', which could change or drop the rows written, or "
+                       "add rows the undo would not delete",
+                       PQgetvalue(res, 0, S_TRIGGER));
+    else if (!PQgetisnull(res, 0, S_RULE))
+        (void)snprintf(why, len,
+                       "it has the rule '%s', which could rewrite or drop the rows written",
+                       PQgetvalue(res, 0, S_RULE));
+    else if (!PQgetisnull(res, 0, S_OTHER))
+        (void)snprintf(why, len,
+                       "column '%s' is NOT NULL without a default, and the demo writes only label",
+                       PQgetvalue(res, 0, S_OTHER));
+    else
+        return 0;
+    return 1;
+}
+
+/* Refuse (EXIT_DATAERR) a user's events that cannot give back the labels exactly, then lock it
+ * against other writers until the COMMIT, so that the ids above max(id) are this run's alone
+ * (what the undo deletes); the wait for the lock is bounded by --timeout. */
+static int check_events(run_ctx *r, PGconn *pg) {
+    PGresult *res = PQexec(pg, shape_sql);
+    char why[400], sql[96];
+    int differs, status;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return fail(r, pg, res, "reading the shape of table events");
+    differs = shape_differs(res, why, sizeof why);
+    PQclear(res);
+    if (differs) {
+        commands_error("table events in '%s' cannot give back the labels exactly: %s", r->db_shown,
+                       why);
+        return EXIT_DATAERR;
+    }
+    /* In milliseconds, at least 1: 0 would mean no limit. */
+    (void)snprintf(sql, sizeof sql, "SET LOCAL lock_timeout = %.0f",
+                   r->opts->timeout * 1000.0 + 1.0);
+    if ((status = expect(r, pg, sql, PGRES_COMMAND_OK, "locking table events")) != 0) return status;
+    return expect(r, pg, "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE", PGRES_COMMAND_OK,
+                  "locking table events");
+}
+
+/* After the COPY: every new row has an id above the old max(id), or the undo's range would
+ * miss some (a sequence set back below the table's ids). 0, or an exit status. */
+static int check_new_ids(run_ctx *r, PGconn *pg) {
+    char sql[96];
+    long long above;
+    int status;
+    (void)snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE id > %lld", r->base_id);
+    if ((status = fetch_id(r, pg, sql, &above)) != 0) return status;
+    if (above == r->inserted) return 0;
+    commands_error("table events in '%s' cannot give back the labels exactly: %lld of the %lld new "
+                   "rows got an id at or below %lld, the largest before the run (is the sequence "
+                   "of id behind the table?)",
+                   r->db_shown, r->inserted - above, r->inserted, r->base_id);
+    return EXIT_DATAERR;
+}
+
 /* COPY the labels in and check what the server made of it. */
 static int load(run_ctx *r, PGconn *pg) {
     PGresult *res;
@@ -159,6 +273,7 @@ static int load(run_ctx *r, PGconn *pg) {
                          "CREATE TABLE IF NOT EXISTS events (id BIGSERIAL PRIMARY KEY, "
                          "label TEXT NOT NULL)",
                          PGRES_COMMAND_OK, "creating table events")) != 0 ||
+        (status = check_events(r, pg)) != 0 ||
         (status = fetch_id(r, pg, "SELECT coalesce(max(id), 0) FROM events", &r->base_id)) != 0)
         return status;
     res = PQexec(pg, "COPY events (label) FROM STDIN");
@@ -175,7 +290,9 @@ static int load(run_ctx *r, PGconn *pg) {
         if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT) break; /* would never end */
     }
     if (status != 0) return status;
-    return fetch_id(r, pg, "SELECT coalesce(max(id), 0) FROM events", &r->last_id);
+    if ((status = fetch_id(r, pg, "SELECT coalesce(max(id), 0) FROM events", &r->last_id)) != 0)
+        return status;
+    return check_new_ids(r, pg);
 }
 
 /* One batch of rows into the summary; sets *more when the batch was full. */
@@ -226,11 +343,12 @@ int run_pg_first_pass(run_ctx *r, sqlpool_conn *conn) {
     return status;
 }
 
-int run_pg_exec(sqlpool_conn *conn, const char *sql, char *why, size_t whylen) {
+long long run_pg_exec(sqlpool_conn *conn, const char *sql, char *why, size_t whylen) {
     PGconn *pg = sqlpool_conn_pg(conn);
     PGresult *res = PQexec(pg, sql);
     int ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+    long long n = ok ? strtoll(PQcmdTuples(res), NULL, 10) : -1; /* "" (0) when it says none */
     if (!ok) one_line(PQerrorMessage(pg), why, whylen);
     PQclear(res);
-    return ok ? 0 : -1;
+    return n;
 }

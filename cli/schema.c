@@ -39,7 +39,8 @@ static int has_word(const char *s, const char *word) {
     return 0;
 }
 
-const char *schema_affinity(const char *type) {
+/* The affinity SQLite gives a column declared with type (section 3.1 of its datatype page). */
+static const char *affinity(const char *type) {
     if (has_word(type, "INT")) return "INTEGER";
     if (has_word(type, "CHAR") || has_word(type, "CLOB") || has_word(type, "TEXT")) return "TEXT";
     if (has_word(type, "BLOB") || type[0] == '\0') return "BLOB";
@@ -71,8 +72,10 @@ static int check_kind(sqlite3 *db, int *strict, char *why) {
         const char *type = text_or_empty(st, 0);
         *strict = sqlite3_column_int(st, 2);
         rc = 1;
-        if (strcmp(type, "table") != 0)
-            (void)snprintf(why, WHY, "events is a %s, not a table", type);
+        if (strcmp(type, "view") == 0)
+            (void)snprintf(why, WHY, "events is a view, not a table");
+        else if (strcmp(type, "table") != 0) /* virtual, or a virtual table's shadow */
+            (void)snprintf(why, WHY, "events is a %s table, not an ordinary one", type);
         else if (sqlite3_column_int(st, 1))
             (void)snprintf(why, WHY, "it is WITHOUT ROWID, so id cannot be its rowid");
         else
@@ -103,7 +106,7 @@ static int check_id(sqlite3_stmt *st, char *why) {
 }
 
 static int check_label(sqlite3_stmt *st, int strict, char *why) {
-    const char *type = text_or_empty(st, 1), *aff = schema_affinity(type);
+    const char *type = text_or_empty(st, 1), *aff = affinity(type);
     int any = strict && sqlite3_stricmp(type, "ANY") == 0; /* kept as given */
     if (sqlite3_column_int(st, 5) != 0)
         (void)snprintf(why, WHY, "column label is a generated column");

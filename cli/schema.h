@@ -16,8 +16,4 @@
  * difference); or another exit status when the schema could not be read. */
 int schema_check_sqlite(sqlite3 *db, const char *shown);
 
-/* The affinity SQLite gives a column declared with type (section 3.1 of its datatype page):
- * "INTEGER", "TEXT", "BLOB", "REAL" or "NUMERIC". */
-const char *schema_affinity(const char *type);
-
 #endif

@@ -220,10 +220,15 @@ static int query_one(sqlite_conn *c, const char *sql, char *text, size_t textlen
 static void conn_free(sqlite_conn *c) {
     sqlite3_stmt *stmt;
     sqlpool__stmt_cache_fini(&c->cache);
-    /* Statements a caller left behind would keep the handle alive as a zombie: finalize. */
-    while (c->db != NULL && (stmt = sqlite3_next_stmt(c->db, NULL)) != NULL)
-        (void)sqlite3_finalize(stmt);
-    (void)sqlite3_close_v2(c->db);
+    /* Statements a caller left behind would keep the handle alive as a zombie: finalize them,
+     * but only after sqlite3_close has disconnected the virtual tables (it does so even when it
+     * then fails as busy): a module such as FTS5 owns statements of its own and finalizes them
+     * in its disconnect, so finalizing them here first would free them twice. */
+    if (c->db != NULL && sqlite3_close(c->db) == SQLITE_BUSY) {
+        while ((stmt = sqlite3_next_stmt(c->db, NULL)) != NULL)
+            (void)sqlite3_finalize(stmt);
+        (void)sqlite3_close_v2(c->db);
+    }
     sqlpool__free(c);
 }
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -122,6 +123,26 @@ static void setup_seed_only(ctx *c);
         REFUSED("bench_" pre "_huge", f, HUGE, BENCH1),                                            \
         REFUSED("bench_" pre "_not_a_number", f, "abc", BENCH1),                                   \
         REFUSED("bench_" pre "_trailing_junk", f, "5x", BENCH1)
+
+static void setup_foreign_label_integer(ctx *c);
+static void setup_foreign_label_numeric(ctx *c);
+static void setup_foreign_label_nullable(ctx *c);
+static void setup_foreign_id_not_rowid(ctx *c);
+static void setup_foreign_id_desc_key(ctx *c);
+static void setup_foreign_without_rowid(ctx *c);
+static void setup_foreign_trigger_raise_ignore(ctx *c);
+static void setup_foreign_trigger_adds_rows(ctx *c);
+static void setup_foreign_unique_label_ignore(ctx *c);
+static void setup_foreign_not_null_column(ctx *c);
+static void setup_foreign_generated_label(ctx *c);
+static void setup_foreign_no_label_column(ctx *c);
+static void setup_foreign_view_named_events(ctx *c);
+static void setup_foreign_virtual_table(ctx *c);
+static void setup_foreign_compatible_table(ctx *c);
+static void setup_lone_cr_over_64_mib(ctx *c);
+static void setup_nul_past_64_kib_cr_file(ctx *c);
+static void setup_label_of_exactly_64_mib(ctx *c);
+static void setup_input_shrinks_while_read(ctx *c);
 
 static const row rows[] = {
     /* Input files that are fine, if unusual. */
@@ -590,6 +611,169 @@ static const row rows[] = {
      .status = 1,
      .needle = "in.fifo' is not a database file: it is a FIFO",
      .timeout = 5},
+
+    /* A user's own events table that cannot give back the labels exactly is refused
+     * before anything is written (cli/schema.c); the database stays byte for byte. */
+    {
+        .name = "foreign_label_integer",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_label_integer,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "column label is declared 'INTEGER' (INTEGER affinity)",
+        .flags = DB_CHANGES,
+        .needle2 = "'007' or '1e3'",
+    },
+    {
+        .name = "foreign_label_numeric",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_label_numeric,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "column label is declared 'NUMERIC' (NUMERIC affinity)",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_label_nullable",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_label_nullable,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "column label is not NOT NULL",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_id_not_rowid",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_id_not_rowid,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "column id is declared 'INT' PRIMARY KEY, not INTEGER PRIMARY KEY",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_id_desc_key",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_id_desc_key,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "column id is not the rowid",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_without_rowid",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_without_rowid,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "it is WITHOUT ROWID",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_trigger_raise_ignore",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_trigger_raise_ignore,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "it has the trigger 'skip_all'",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_trigger_adds_rows",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_trigger_adds_rows,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "it has the trigger 'twice'",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_unique_label_ignore",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_unique_label_ignore,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "it has the unique index",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_not_null_column",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_not_null_column,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "column 'source' is NOT NULL without a default",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_generated_label",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_generated_label,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "column label is a generated column",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_no_label_column",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_no_label_column,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "it has no column label",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_view_named_events",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_view_named_events,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "events is a view, not a table",
+        .flags = DB_CHANGES,
+    },
+    {
+        .name = "foreign_virtual_table",
+        DATA("007\n1e3\n"),
+        .setup = setup_foreign_virtual_table,
+        .args = {RUN, IN, OUT, DB},
+        .status = 65,
+        .needle = "events is a virtual table",
+        .flags = DB_CHANGES,
+    },
+    {.name = "foreign_compatible_table",
+     DATA("007\n1e3\n"),
+     .setup = setup_foreign_compatible_table,
+     .args = {RUN, IN, OUT, DB},
+     .inserted = 2,
+     .labels = LABELS("007", "1e3")},
+
+    /* Lines as read (cli/labels.c): a lone CR ends a line before the 64 MiB limit counts, a
+     * NUL names its own line, the limit does not count the line end, and a file that changes
+     * while it is read is refused. */
+    {.name = "lone_cr_over_64_mib",
+     .setup = setup_lone_cr_over_64_mib,
+     .args = {RUN, IN, OUT},
+     .inserted = 66,
+     .labels = LABELS("first")},
+    {.name = "nul_past_64_kib_cr_file",
+     .setup = setup_nul_past_64_kib_cr_file,
+     .args = {RUN, IN, OUT, DB},
+     .status = 65,
+     .needle = "line 40001: contains a NUL byte",
+     .flags = SEED},
+    {.name = "label_of_exactly_64_mib",
+     .setup = setup_label_of_exactly_64_mib,
+     .args = {RUN, IN, OUT},
+     .inserted = 2,
+     .labels = LABELS("first")},
+    {.name = "input_shrinks_while_read",
+     .setup = setup_input_shrinks_while_read,
+     .args = {RUN, IN, OUT, DB},
+     .status = 74,
+     .needle = "changed while it was read",
+     .needle2 = "from 14 to 4 bytes",
+     .flags = SEED | NO_RERUN},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -755,6 +939,120 @@ static void setup_db_wal(ctx *c) {
  * sees the file itself unchanged, byte for byte. */
 static void setup_seed_only(ctx *c) {
     seed_db(at(c, "events.db"));
+}
+
+/* @events.db with a user's own events table (or view): the shapes of the foreign_* rows. */
+#define FOREIGN_SETUP(fn, ddl)                                                                     \
+    static void fn(ctx *c) {                                                                       \
+        exec_sql(at(c, "events.db"), ddl);                                                         \
+    }
+FOREIGN_SETUP(setup_foreign_label_integer,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, label INTEGER NOT NULL)")
+FOREIGN_SETUP(setup_foreign_label_numeric,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, label NUMERIC NOT NULL)")
+FOREIGN_SETUP(setup_foreign_label_nullable,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT)")
+FOREIGN_SETUP(setup_foreign_id_not_rowid,
+              "CREATE TABLE events (id INT PRIMARY KEY, label TEXT NOT NULL)")
+FOREIGN_SETUP(setup_foreign_id_desc_key,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY DESC, label TEXT NOT NULL)")
+FOREIGN_SETUP(setup_foreign_without_rowid,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL) WITHOUT ROWID")
+FOREIGN_SETUP(setup_foreign_trigger_raise_ignore,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL);CREATE TRIGGER "
+              "skip_all BEFORE INSERT ON events BEGIN SELECT RAISE(IGNORE); END")
+FOREIGN_SETUP(setup_foreign_trigger_adds_rows,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL);CREATE TRIGGER "
+              "twice AFTER INSERT ON events WHEN new.label NOT LIKE 'copy of %' BEGIN INSERT INTO "
+              "events (label) VALUES ('copy of ' || new.label); END")
+FOREIGN_SETUP(
+    setup_foreign_unique_label_ignore,
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE ON CONFLICT IGNORE)")
+FOREIGN_SETUP(
+    setup_foreign_not_null_column,
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL, source TEXT NOT NULL)")
+FOREIGN_SETUP(setup_foreign_generated_label,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL AS ('fixed'))")
+FOREIGN_SETUP(setup_foreign_no_label_column,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY, name TEXT)")
+FOREIGN_SETUP(setup_foreign_view_named_events,
+              "CREATE TABLE t (id INTEGER PRIMARY KEY, label TEXT NOT NULL);CREATE VIEW events AS "
+              "SELECT id, label FROM t;CREATE TRIGGER via INSTEAD OF INSERT ON events BEGIN INSERT "
+              "INTO t (label) VALUES (new.label); END")
+FOREIGN_SETUP(setup_foreign_virtual_table, "CREATE VIRTUAL TABLE events USING fts5(id, label)")
+FOREIGN_SETUP(setup_foreign_compatible_table,
+              "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, label VARCHAR(20) NOT "
+              "NULL, note TEXT, created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+
+#define MIB ((size_t)1 << 20)
+
+/* 'first', then 65 lines of 1 MiB, each ended by a lone CR: 65 MiB without a \n. */
+static void setup_lone_cr_over_64_mib(ctx *c) {
+    size_t k = 6;
+    char *data = malloc(k + 65 * (MIB + 1));
+    assert_non_null(data);
+    memcpy(data, "first\r", k);
+    for (int i = 0; i < 65; i++, k += MIB + 1) {
+        memset(data + k, 'a' + i % 26, MIB);
+        data[k + MIB] = '\r';
+    }
+    testutil_write_file(at(c, "in.txt"), data, k);
+    free(data);
+}
+
+/* 40000 lines "ab" ended by CR (117 KiB), then a NUL on line 40001. */
+static void setup_nul_past_64_kib_cr_file(ctx *c) {
+    static const char tail[] = "c\0d\re\r";
+    size_t k = 0;
+    char *data = malloc(40000 * 3 + sizeof tail);
+    assert_non_null(data);
+    for (int i = 0; i < 40000; i++, k += 3)
+        memcpy(data + k, "ab\r", 3);
+    memcpy(data + k, tail, sizeof tail - 1);
+    testutil_write_file(at(c, "in.txt"), data, k + sizeof tail - 1);
+    free(data);
+}
+
+/* 'first', then a line of exactly 64 MiB (the limit) and its \n. */
+static void setup_label_of_exactly_64_mib(ctx *c) {
+    size_t n = 64 * MIB;
+    char *data = malloc(n + 7);
+    assert_non_null(data);
+    memcpy(data, "first\n", 6);
+    memset(data + 6, 'y', n);
+    data[6 + n] = '\n';
+    testutil_write_file(at(c, "in.txt"), data, n + 7);
+    free(data);
+}
+
+/* @in.txt (14 bytes) is cut to 4 once the CLI has opened it. A helper process holds
+ * @events.db under an exclusive lock and watches it: the CLI opens the database only after
+ * the input (opened and measured first, by design), so at that open the helper truncates the
+ * input, then lets the lock go and the CLI, which was waiting on it, reads on. */
+static void setup_input_shrinks_while_read(ctx *c) {
+    const char *in = at(c, "in.txt"), *db = at(c, "events.db");
+    int ready[2];
+    char byte = 'n';
+    testutil_write_file(in, "one\ntwo\nthree\n", 14);
+    assert_int_equal(pipe(ready), 0);
+    c->writer = fork();
+    assert_true(c->writer >= 0);
+    if (c->writer == 0) {
+        sqlite3 *lock = NULL;
+        char ev[4096];
+        int fd = inotify_init();
+        int ok = fd >= 0 && sqlite3_open(db, &lock) == SQLITE_OK &&
+                 sqlite3_exec(lock, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK &&
+                 inotify_add_watch(fd, db, IN_OPEN) >= 0;
+        ok = write(ready[1], ok ? "y" : "n", 1) == 1 && ok;
+        ok = ok && read(fd, ev, sizeof ev) > 0 && truncate(in, 4) == 0;
+        (void)sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL);
+        _exit(ok ? 0 : 1);
+    }
+    close(ready[1]);
+    assert_int_equal(read(ready[0], &byte, 1), 1);
+    close(ready[0]);
+    assert_int_equal(byte, 'y');
 }
 
 /* ---- making a path read-only for the CLI -------------------------------------------- */
@@ -1620,6 +1918,64 @@ static void test_badinput_output_name_255_bytes(void **state) {
     run_row(state, "output_name_255_bytes");
 }
 
+static void test_badinput_foreign_label_integer(void **state) {
+    run_row(state, "foreign_label_integer");
+}
+static void test_badinput_foreign_label_numeric(void **state) {
+    run_row(state, "foreign_label_numeric");
+}
+static void test_badinput_foreign_label_nullable(void **state) {
+    run_row(state, "foreign_label_nullable");
+}
+static void test_badinput_foreign_id_not_rowid(void **state) {
+    run_row(state, "foreign_id_not_rowid");
+}
+static void test_badinput_foreign_id_desc_key(void **state) {
+    run_row(state, "foreign_id_desc_key");
+}
+static void test_badinput_foreign_without_rowid(void **state) {
+    run_row(state, "foreign_without_rowid");
+}
+static void test_badinput_foreign_trigger_raise_ignore(void **state) {
+    run_row(state, "foreign_trigger_raise_ignore");
+}
+static void test_badinput_foreign_trigger_adds_rows(void **state) {
+    run_row(state, "foreign_trigger_adds_rows");
+}
+static void test_badinput_foreign_unique_label_ignore(void **state) {
+    run_row(state, "foreign_unique_label_ignore");
+}
+static void test_badinput_foreign_not_null_column(void **state) {
+    run_row(state, "foreign_not_null_column");
+}
+static void test_badinput_foreign_generated_label(void **state) {
+    run_row(state, "foreign_generated_label");
+}
+static void test_badinput_foreign_no_label_column(void **state) {
+    run_row(state, "foreign_no_label_column");
+}
+static void test_badinput_foreign_view_named_events(void **state) {
+    run_row(state, "foreign_view_named_events");
+}
+static void test_badinput_foreign_virtual_table(void **state) {
+    run_row(state, "foreign_virtual_table");
+}
+static void test_badinput_foreign_compatible_table(void **state) {
+    run_row(state, "foreign_compatible_table");
+}
+static void test_badinput_lone_cr_over_64_mib(void **state) {
+    run_row(state, "lone_cr_over_64_mib");
+}
+static void test_badinput_nul_past_64_kib_cr_file(void **state) {
+    run_row(state, "nul_past_64_kib_cr_file");
+}
+static void test_badinput_label_of_exactly_64_mib(void **state) {
+    run_row(state, "label_of_exactly_64_mib");
+}
+static void test_badinput_input_shrinks_while_read(void **state) {
+    run_row(state, "input_shrinks_while_read");
+}
+
 /* Declared with the name in parentheses, so CMake's scan registers each test once. */
 static void(test_badinput_every_row_has_a_test)(void **state);
 static void(test_badinput_doc_lists_every_row)(void **state);
@@ -1879,6 +2235,31 @@ static const struct CMUnitTest tests[] = {
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_health_db_dev_null, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_health_db_fifo, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_label_integer, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_label_numeric, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_label_nullable, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_id_not_rowid, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_id_desc_key, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_without_rowid, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_trigger_raise_ignore, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_trigger_adds_rows, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_unique_label_ignore, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_not_null_column, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_generated_label, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_no_label_column, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_view_named_events, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_virtual_table, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_foreign_compatible_table, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_lone_cr_over_64_mib, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_nul_past_64_kib_cr_file, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_label_of_exactly_64_mib, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_input_shrinks_while_read, setup_ctx,
+                                    teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };

@@ -1398,6 +1398,93 @@ static void test_pg_cli_bad_input_inserts_nothing(void **state) {
     free(dir);
 }
 
+/* Drop what test_pg_cli_foreign_events_refused makes (the view goes with sqlpool_t). */
+static void drop_foreign(void) {
+    side_exec("DROP TABLE IF EXISTS sqlpool_t CASCADE; DROP TABLE IF EXISTS events; "
+              "DROP FUNCTION IF EXISTS sqlpool_skip()");
+}
+
+/* A user's own events table that cannot give back the labels exactly is refused (exit 65, the
+ * reason named) before anything is written; one that can (identity id, varchar label, another
+ * column) takes '007' and '1e3' as they are. */
+static void test_pg_cli_foreign_events_refused(void **state) {
+    static const struct {
+        const char *ddl, *needle;
+    } cases[] = {
+        {"CREATE TABLE events (id BIGSERIAL PRIMARY KEY, label INTEGER NOT NULL)",
+         "column label is integer"},
+        {"CREATE TABLE events (id BIGSERIAL PRIMARY KEY, label NUMERIC NOT NULL)",
+         "column label is numeric"},
+        {"CREATE TABLE events (id BIGSERIAL PRIMARY KEY, label CHAR(5) NOT NULL)",
+         "column label is character(5)"},
+        {"CREATE TABLE events (id BIGSERIAL PRIMARY KEY, label TEXT)",
+         "column label is not NOT NULL"},
+        {"CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL)",
+         "column id is neither an identity nor serial"},
+        {"CREATE TABLE events (id NUMERIC PRIMARY KEY DEFAULT 1, label TEXT NOT NULL)",
+         "column id is numeric"},
+        {"CREATE TABLE events (id BIGSERIAL, label TEXT NOT NULL, source TEXT NOT NULL)",
+         "column 'source' is NOT NULL without a default"},
+        {"CREATE TABLE events (id BIGSERIAL, label TEXT NOT NULL); CREATE FUNCTION sqlpool_skip() "
+         "RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NULL; END'; CREATE TRIGGER skip_all "
+         "BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION sqlpool_skip()",
+         "it has the trigger 'skip_all'"},
+        {"CREATE TABLE events (id BIGSERIAL, label TEXT NOT NULL); CREATE RULE drop_all AS ON "
+         "INSERT TO events DO INSTEAD NOTHING",
+         "it has the rule 'drop_all'"},
+        {"CREATE TABLE sqlpool_t (id BIGSERIAL, label TEXT NOT NULL); CREATE VIEW events AS "
+         "SELECT id, label FROM sqlpool_t",
+         "events is not a table"},
+        /* The sequence behind the table's ids: the new rows would fall in the old range. */
+        {"CREATE TABLE events (id BIGSERIAL, label TEXT NOT NULL); INSERT INTO events (id, label) "
+         "VALUES (100, 'earlier')",
+         "2 of the 2 new rows got an id at or below 100"},
+    };
+    char *dir = testutil_tmpdir(), *in = testutil_format("%s/in.txt", dir);
+    char *out = testutil_format("%s/summary.json", dir), *se, *file;
+    int rc;
+    (void)state;
+
+    testutil_write_file(in, "007\n1e3\n", 8);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        drop_foreign();
+        side_exec(cases[i].ddl);
+        rc = testutil_run_cli(
+            NULL, CLI_ARGS("run", "--db", pg_url(), "--input", in, "--output", out, "--quiet"),
+            NULL, &se);
+        if (rc != 65 || strstr(se, cases[i].needle) == NULL)
+            fail_msg("%s: exit %d, expected 65 and '%s'; stderr: %s", cases[i].ddl, rc,
+                     cases[i].needle, se);
+        assert_int_equal(access(out, F_OK), -1);
+        assert_int_equal(side_int("SELECT count(*) FROM pg_class WHERE relname = 'events' AND "
+                                  "(relkind <> 'r' OR (SELECT count(*) FROM events) = "
+                                  "(SELECT count(*) FROM events WHERE label::text = 'earlier'))",
+                                  NULL),
+                         1);
+        free(se);
+    }
+    drop_foreign();
+    side_exec("CREATE TABLE events (id INTEGER GENERATED ALWAYS AS IDENTITY, label VARCHAR(10) "
+              "NOT NULL, note TEXT)");
+    rc = testutil_run_cli(
+        NULL, CLI_ARGS("run", "--db", pg_url(), "--input", in, "--output", out, "--quiet"), NULL,
+        &se);
+    if (rc != 0) fail_msg("a compatible table: exit %d: %s", rc, se);
+    file = testutil_read_file(out, NULL);
+    assert_non_null(file);
+    assert_non_null(strstr(file, "\"007\""));
+    assert_non_null(strstr(file, "\"1e3\""));
+    assert_int_equal(side_int("SELECT count(*) FROM events WHERE label IN ('007', '1e3')", NULL),
+                     2);
+    side_exec("DROP TABLE events");
+    free(file);
+    free(se);
+    free(in);
+    free(out);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
 /* sqlpool health, as pg_isready: 0 healthy, 1 when the server answers but refuses us, 2 when
  * nothing answers; the password in none of it. */
 static void test_pg_cli_health_exit_codes(void **state) {
@@ -1467,6 +1554,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_native_handles_by_backend),
     cmocka_unit_test(test_pg_cli_run_same_json),
     cmocka_unit_test(test_pg_cli_bad_input_inserts_nothing),
+    cmocka_unit_test(test_pg_cli_foreign_events_refused),
     cmocka_unit_test(test_pg_cli_health_exit_codes),
 };
 
