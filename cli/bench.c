@@ -194,14 +194,21 @@ static void clients_done(bench_run *r, int n) {
     if (n > 0 && atomic_fetch_sub(&r->running, n) == n) atomic_store(&r->over, 1);
 }
 
+/* Whether a client runs its transaction number i (from 0). */
+static int more(bench_run *r, long i) {
+    if (atomic_load(&r->stop)) return 0;
+    return r->opts->transactions > 0 ? i < r->opts->transactions : bench_now() < r->deadline;
+}
+
 static void *worker_main(void *arg) {
     worker *w = arg;
     bench_run *r = w->run;
-    for (long i = 0;; i++) {
-        if (i > 0 && r->opts->think_time > 0.0) bench_pause(r, r->opts->think_time);
-        if (atomic_load(&r->stop)) break;
-        if (r->opts->transactions > 0 ? i >= r->opts->transactions : bench_now() >= r->deadline)
-            break;
+    for (long i = 0; more(r, i); i++) {
+        /* The think time ends early at the deadline or SIGINT: then no transaction follows. */
+        if (i > 0 && r->opts->think_time > 0.0) {
+            bench_pause(r, r->opts->think_time);
+            if (!more(r, i)) break;
+        }
         (void)one_transaction(r, &w->tally);
         atomic_fetch_add(&r->done, 1);
     }

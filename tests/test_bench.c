@@ -349,6 +349,24 @@ static void test_bench_think_time_ends_at_deadline(void **state) {
     bench_out_free(&r);
 }
 
+/* --transactions 2 --think-time 2: one pause, between the two, and none after the last. */
+static void test_bench_think_time_only_between_transactions(void **state) {
+    struct timespec t0;
+    bench_out r;
+    double took;
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = bench_run_cli(NULL,
+                      ARGS("--db", DB(state), "--transactions", "2", "--think-time", "2",
+                           "--clients", "1", "--json"),
+                      1);
+    took = seconds_since(&t0);
+    bench_expect_status(&r, 0);
+    if (took < 2.0 || took > 3.5)
+        fail_msg("2 transactions with a 2 s think time took %.1f s", took);
+    assert_int_equal(bench_int(json_array_get(bench_runs(&r), 0), "transactions"), 2);
+    bench_out_free(&r);
+}
+
 /* SIGINT during a 20 s think time ends the run at once, with the partial results. */
 static void test_bench_sigint_cuts_think_time(void **state) {
     pid_t pid = bench_spawn(DIR(state), ARGS("--db", DB(state), "--duration", "60", "--think-time",
@@ -455,6 +473,7 @@ static const struct CMUnitTest tests[] = {
     T(test_bench_run_errors_are_counted_not_printed),
     T(test_bench_think_time_ends_at_deadline),
     T(test_bench_sigint_cuts_think_time),
+    T(test_bench_think_time_only_between_transactions),
     T(test_bench_thread_limit_is_exit_71),
 };
 
