@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "exitcodes.h"
 #include "logger.h"
+#include "sample.h"
 
 #ifdef SQLPOOL_CLI_HAVE_PG
 #include <libpq-fe.h>
@@ -30,7 +31,8 @@ static const char usage_text[] =
     "                     waits and latency\n"
     "\n"
     "Options of run:\n"
-    "  --input=FILE        labels, one per line (default: data/sample_input.txt)\n"
+    "  --input=FILE        labels, one per line (default: data/sample_input.txt,\n"
+    "                      or when there is none, the sample installed with sqlpool)\n"
     "  --output=FILE       the JSON summary, written atomically; parent folders\n"
     "                      are created (default: data/output_summary.json); a\n"
     "                      symbolic link is written through; a device or FIFO is\n"
@@ -129,5 +131,8 @@ int main(int argc, char **argv) {
     }
     if (opts.version) return print_version();
     logger_set_level(opts.log_level);
-    return opts.command == CMD_HEALTH ? command_health(&opts) : command_run(&opts);
+    if (opts.command == CMD_HEALTH) return command_health(&opts);
+    /* The installed `sqlpool run` works from any folder; run_start logs the file read. */
+    if (!opts.input_given) opts.input = sample_input(opts.input);
+    return command_run(&opts);
 }

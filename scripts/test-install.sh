@@ -47,11 +47,11 @@ quiet "cmake --install $1 --prefix TMP" cmake --install "$build" --prefix "$pref
 : >"$log"
 for f in lib/libsqlpool.so lib/libsqlpool.a include/sqlpool.h lib/pkgconfig/sqlpool.pc \
     lib/cmake/sqlpool/sqlpoolConfig.cmake lib/cmake/sqlpool/sqlpoolConfigVersion.cmake \
-    lib/cmake/sqlpool/sqlpoolTargets.cmake bin/sqlpool; do
+    lib/cmake/sqlpool/sqlpoolTargets.cmake bin/sqlpool share/sqlpool/sample_input.txt; do
     [ -e "$prefix/$f" ] || echo "missing: $f" >>"$log"
 done
 [ -s "$log" ] && fail "installed files"
-ok "installed files: library (shared, static), header, pkg-config file, CMake package, CLI"
+ok "installed files: library (shared, static), header, pkg-config file, CMake package, CLI, sample"
 
 soname=$(readelf -d "$lib/libsqlpool.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 real=$(readlink -f "$lib/libsqlpool.so")
@@ -71,6 +71,30 @@ ok "exported symbols: $(nm -D --defined-only "$real" | grep -c ' sqlpool_'), all
 
 "$prefix/bin/sqlpool" --version >"$log" 2>&1 || fail "installed CLI: bin/sqlpool --version"
 ok "installed CLI: bin/sqlpool --version: $(tail -n 1 "$log")"
+
+# The installed `sqlpool run` without --input: data/sample_input.txt of the current folder
+# when there is one, else the installed sample, named in the run_start log line.
+sample=$prefix/share/sqlpool/sample_input.txt
+cmp -s "$root/data/sample_input.txt" "$sample" || fail "installed sample: differs from data/"
+# run_default FOLDER: `sqlpool run --quiet` in FOLDER; its log in $log, its summary in
+# FOLDER/data/output_summary.json.
+run_default() {
+    (cd "$1" && "$prefix/bin/sqlpool" run --quiet) >"$log" 2>&1 ||
+        fail "installed CLI: sqlpool run in $2 (exit $?)"
+}
+# expect_read FOLDER INPUT ROWS: the run in FOLDER logged INPUT and inserted ROWS rows.
+expect_read() {
+    grep -q -F "run_start input=$2 " "$log" || fail "installed CLI: the log does not name $2"
+    grep -q "\"rows_inserted\": $3," "$1/data/output_summary.json" ||
+        fail "installed CLI: not $3 rows from $2"
+}
+mkdir "$tmp/elsewhere" "$tmp/local" "$tmp/local/data"
+run_default "$tmp/elsewhere" "a folder without data/"
+expect_read "$tmp/elsewhere" "$sample" "$(grep -c '[^[:space:]]' "$sample")"
+printf 'local_only\n' >"$tmp/local/data/sample_input.txt"
+run_default "$tmp/local" "a folder with data/sample_input.txt"
+expect_read "$tmp/local" data/sample_input.txt 1
+ok "installed CLI: sqlpool run reads the installed sample outside the source tree, a local one first"
 
 # With pkg-config.
 PKG_CONFIG_PATH=$lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
@@ -96,6 +120,24 @@ for ex in $examples; do
         $(pkg-config --cflags sqlpool) "$root/examples/$ex.c" -o "$tmp/pc/$ex" \
         $(pkg-config --libs sqlpool)
 done
+
+# sqlpool(3): its example program, built with the page's own build line, runs.
+# man_block N: the Nth .EX block of the page's EXAMPLES, roff escapes undone.
+man_block() {
+    awk -v n="$1" '/^\.SH EXAMPLES/ { on = 1 } on && /^\.EE/ { inside = 0 }
+        inside && k == n { print } on && /^\.EX/ { inside = 1; k++ }' "$root/docs/man/sqlpool.3" |
+        sed -e 's/\\-/-/g' -e 's/\\e/\\/g'
+}
+mkdir "$tmp/man3"
+man_block 1 >"$tmp/man3/example.c"
+build_line=$(man_block 2)
+case $build_line in
+"cc example.c "*) ;;
+*) fail "sqlpool(3): no build line 'cc example.c ...' after the example: '$build_line'" ;;
+esac
+quiet "sqlpool(3): $build_line" sh -c "cd \"\$1\" && $build_line -o example" sh "$tmp/man3"
+# shellcheck disable=SC2016 # $1 is the inner shell's
+example "sqlpool(3)" example sh -c 'cd "$1" && ./example' sh "$tmp/man3"
 
 pg_missing() {
     echo "test-install: FAIL $1: run postgres: SQLPOOL_TEST_PG is not set; this build has" \
