@@ -451,7 +451,8 @@ static const row rows[] = {
     {.name = "unknown_command",
      .args = {"frobnicate", "--quiet"},
      .status = 64,
-     .needle = "unknown command 'frobnicate'"},
+     .needle = "unknown command 'frobnicate'",
+     .needle2 = "'run', 'health' or 'bench'"},
     {.name = "stray_argument",
      .args = {RUN, IN, OUT, "extra"},
      .status = 64,
@@ -774,6 +775,9 @@ static const row rows[] = {
      .needle = "changed while it was read",
      .needle2 = "from 14 to 4 bytes",
      .flags = SEED | NO_RERUN},
+    RUN_REFUSED("timeout_exponent", "timeout", "1e3"),
+    RUN_REFUSED("timeout_trailing_point", "timeout", "5."),
+    REFUSED("bench_duration_trailing_point", "duration", "5.", BENCH),
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -2020,6 +2024,15 @@ static void test_badinput_health_db_dev_null(void **state) {
 static void test_badinput_health_db_fifo(void **state) {
     health_row(state, "health_db_fifo");
 }
+static void test_badinput_timeout_exponent(void **state) {
+    run_row(state, "timeout_exponent");
+}
+static void test_badinput_timeout_trailing_point(void **state) {
+    run_row(state, "timeout_trailing_point");
+}
+static void test_badinput_bench_duration_trailing_point(void **state) {
+    run_row(state, "bench_duration_trailing_point");
+}
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
@@ -2259,6 +2272,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_nul_past_64_kib_cr_file, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_label_of_exactly_64_mib, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_input_shrinks_while_read, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_timeout_exponent, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_timeout_trailing_point, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_duration_trailing_point, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),

@@ -722,6 +722,61 @@ static void test_cli_version(void **state) {
     assert_string_equal(r.err, "");
 }
 
+/* Each --NAME that a --help text lists (lines starting "  --"), each once, into names. */
+static size_t help_options(const char *help, char names[][32], size_t n, size_t max) {
+    for (const char *line = help; line != NULL && *line != '\0'; line = strchr(line, '\n')) {
+        size_t len;
+        int seen = 0;
+        line += *line == '\n';
+        if (strncmp(line, "  --", 4) != 0) continue;
+        len = strspn(line + 4, "abcdefghijklmnopqrstuvwxyz-");
+        assert_true(len > 0 && len < 32);
+        assert_true(n < max);
+        memcpy(names[n], line + 4, len);
+        names[n][len] = '\0';
+        for (size_t k = 0; k < n; k++)
+            seen |= strcmp(names[k], names[n]) == 0; /* run's and bench's --db, ... */
+        n += !seen;
+    }
+    return n;
+}
+
+/* Every option of sqlpool --help and sqlpool bench --help is in sqlpool(1) (as \-\-name),
+ * the README's synopsis (all but --help and --version) and the bash completion. */
+static void test_cli_docs_name_every_option(void **state) {
+    run_result help = run(state, ARGS("--help")), bench = run(state, ARGS("bench", "--help"));
+    char *man = keep(state, testutil_read_file(SQLPOOL_SOURCE_DIR "/docs/man/sqlpool.1", NULL));
+    char *readme = keep(state, testutil_read_file(SQLPOOL_SOURCE_DIR "/README.md", NULL));
+    char *bash =
+        keep(state, testutil_read_file(SQLPOOL_SOURCE_DIR "/completions/sqlpool.bash", NULL));
+    char names[64][32], *synopsis, *end;
+    size_t n;
+    expect_status(help, 0);
+    expect_status(bench, 0);
+    assert_non_null(man);
+    assert_non_null(readme);
+    assert_non_null(bash);
+    synopsis = strstr(readme, "## The command line\n\n```\n");
+    assert_non_null(synopsis);
+    end = strstr(synopsis + 26, "```");
+    assert_non_null(end);
+    *end = '\0';
+    n = help_options(help.out, names, 0, 64);
+    n = help_options(bench.out, names, n, 64);
+    assert_true(n > 20);
+    for (size_t i = 0; i < n; i++) {
+        char roff[80] = "\\-\\-", flag[40] = "--";
+        for (const char *p = names[i]; *p; p++)
+            strcat(roff, *p == '-' ? "\\-" : (char[]){*p, '\0'});
+        strcat(flag, names[i]);
+        if (strstr(man, roff) == NULL) fail_msg("sqlpool(1) does not describe %s", flag);
+        if (strstr(bash, flag) == NULL) fail_msg("the bash completion does not offer %s", flag);
+        if (strcmp(names[i], "help") != 0 && strcmp(names[i], "version") != 0 &&
+            strstr(synopsis, flag) == NULL)
+            fail_msg("the README's synopsis does not show %s", flag);
+    }
+}
+
 static void test_cli_health_file_db(void **state) {
     const char *db = tmp_path(state, "health.db");
     run_result r = run(state, ARGS("health", "--db", db));
@@ -1175,6 +1230,7 @@ static const struct CMUnitTest tests[] = {
     T(test_cli_failed_run_inserts_nothing),
     T(test_cli_help),
     T(test_cli_version),
+    T(test_cli_docs_name_every_option),
     T(test_cli_health_file_db),
     T(test_cli_health_unreachable),
     T(test_cli_output_write_failure_commits_nothing),
