@@ -252,13 +252,34 @@ SQLPOOL_API const char *sqlpool_strerror(int code);
  */
 SQLPOOL_API const char *sqlpool_errmsg(void);
 
-/* Fill cfg with the defaults documented on sqlpool_config. cfg must not be NULL.
- * Thread-safe (it touches only *cfg). */
-SQLPOOL_API void sqlpool_config_init(sqlpool_config *cfg);
+/*
+ * Growing structs. sqlpool_config and sqlpool_stats are allocated by the caller, and later
+ * versions add fields to them; so the library is told the size of the caller's struct (the
+ * cbSize convention) and touches only that many bytes: sqlpool_config_init_sized() writes the
+ * defaults of the caller's fields only, sqlpool_open_sized() gives every field the caller's
+ * struct lacks its default, sqlpool_stats_get_sized() writes the caller's fields only. A
+ * program built against this header thus keeps working, unrebuilt, with any later 0.x
+ * library. The names without _sized (sqlpool_config_init(), sqlpool_open(),
+ * sqlpool_stats_get()) are static inline functions here that pass sizeof of this header's
+ * struct, so code (C or C++) calls them as before and may take their address. The rule for
+ * maintainers: new fields are appended at the end of a struct only; fields are never
+ * reordered, removed, resized or given a new meaning.
+ *
+ * The _sized calls return SQLPOOL_EINVAL (and touch nothing) when size is smaller than the
+ * first version's struct, larger than this library's (a program built against a newer header
+ * than the library it runs with), or ends inside a field.
+ */
+
+/* Fill the first size bytes of cfg with the defaults documented on sqlpool_config. Returns
+ * SQLPOOL_OK, or SQLPOOL_EINVAL for a NULL cfg or a size as above. Thread-safe (it touches
+ * only *cfg). */
+SQLPOOL_API int sqlpool_config_init_sized(sqlpool_config *cfg, size_t size);
 
 /*
- * Create a pool. Returns SQLPOOL_OK and sets *out, or an error and sets *out to NULL:
- * SQLPOOL_EINVAL when cfg, cfg->db or out is NULL, db is empty, a count is out of range
+ * Create a pool from the first size bytes of cfg (every later field of the library's
+ * sqlpool_config takes its default). Returns SQLPOOL_OK and sets *out, or an error and sets
+ * *out to NULL: SQLPOOL_EINVAL when cfg, cfg->db or out is NULL, size is not one the library
+ * accepts (see above), db is empty, a count is out of range
  * (max_idle < 1, max_connecting < 1, a negative one), a time is negative or not finite,
  * retry_backoff is over 60 s, or sqlite_vfs names no registered VFS; SQLPOOL_ENOMEM (also
  * when the maintenance thread cannot start); SQLPOOL_ECONNECT, SQLPOOL_EBROKEN or
@@ -268,7 +289,7 @@ SQLPOOL_API void sqlpool_config_init(sqlpool_config *cfg);
  * min_idle calls for one and no config.clock is set. The caller owns the pool and frees it
  * with sqlpool_close(). Thread-safe.
  */
-SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
+SQLPOOL_API int sqlpool_open_sized(const sqlpool_config *cfg, size_t size, sqlpool **out);
 
 /*
  * Borrow a connection: the most recently released idle one (counted as reused; checked first
@@ -379,9 +400,33 @@ SQLPOOL_API void sqlpool_close_idle(sqlpool *pool);
  */
 SQLPOOL_API int sqlpool_shrink(sqlpool *pool, int target);
 
+/* Copy the pool's counters into the first size bytes of *out: one consistent snapshot.
+ * Returns SQLPOOL_OK, or SQLPOOL_EINVAL (nothing written) for a NULL pool or out or a size as
+ * above. Thread-safe. */
+SQLPOOL_API int sqlpool_stats_get_sized(sqlpool *pool, sqlpool_stats *out, size_t size);
+
+#ifndef SQLPOOL__V1_ENTRY_POINTS
+/* Fill cfg with the defaults documented on sqlpool_config. cfg must not be NULL.
+ * Thread-safe (it touches only *cfg). */
+static inline void sqlpool_config_init(sqlpool_config *cfg) {
+    (void)sqlpool_config_init_sized(cfg, sizeof *cfg);
+}
+/* sqlpool_open_sized() for this header's sqlpool_config. */
+static inline int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
+    return sqlpool_open_sized(cfg, sizeof *cfg, out);
+}
 /* Copy the pool's counters into *out: one consistent snapshot. A NULL pool or out is a
  * no-op. Thread-safe. */
+static inline void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
+    (void)sqlpool_stats_get_sized(pool, out, sizeof *out);
+}
+#else
+/* The library's own exported functions of these names, for programs built against 0.1.0's
+ * header (where they were functions): they take 0.1.0's struct sizes. */
+SQLPOOL_API void sqlpool_config_init(sqlpool_config *cfg);
+SQLPOOL_API int sqlpool_open(const sqlpool_config *cfg, sqlpool **out);
 SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
+#endif
 
 /* Formats for sqlpool_stats_format(): exactly one of them. */
 #define SQLPOOL_FORMAT_JSON 1       /* one object: the CLI's pool_stats fields, plus "name" */

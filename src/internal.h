@@ -17,6 +17,11 @@
 int sqlpool__fail(int code, const char *fmt, ...) SQLPOOL__PRINTF(2, 3);
 void sqlpool__clear_error(void);
 
+/* pool.c: sqlpool_open() and sqlpool_stats_get() on the library's full-size structs (abi.c
+ * maps the caller's, of whatever version, onto these). cfg has passed sqlpool__config_check. */
+int sqlpool__open(const sqlpool_config *cfg, sqlpool **out);
+void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out);
+
 /* log.c: format and emit one line when the config's log_level admits it. */
 void sqlpool__log(const sqlpool_config *cfg, int level, const char *fmt, ...) SQLPOOL__PRINTF(3, 4);
 static inline int sqlpool__log_enabled(const sqlpool_config *cfg, int level) {

@@ -49,25 +49,6 @@ const char *sqlpool_version(void) {
     return SQLPOOL_VERSION;
 }
 
-void sqlpool_config_init(sqlpool_config *cfg) {
-    memset(cfg, 0, sizeof *cfg);
-    cfg->db = ":memory:";
-    cfg->max_idle = 5;
-    cfg->max_retries = 3;
-    cfg->connect_timeout = 5.0;
-    cfg->retry_backoff = 0.010;
-    cfg->create = 1;
-    cfg->log_level = SQLPOOL_LOG_INFO;
-    cfg->max_connecting = 2;
-    cfg->acquire_timeout = 30.0;
-    cfg->idle_timeout = 600.0;
-    cfg->max_lifetime = 1800.0;
-    cfg->validation_bypass = 0.5;
-    cfg->close_timeout = 5.0;
-    cfg->stmt_cache_size = 32;
-    cfg->name = "sqlpool";
-}
-
 /* ---- clocks ---- */
 
 static double system_clock(clockid_t id) {
@@ -410,46 +391,6 @@ void sqlpool__wake_all(sqlpool__waiter *list) {
 
 /* ---- open and close ---- */
 
-static int valid_seconds(double s) {
-    return isfinite(s) && s >= 0;
-}
-
-/* A pool name goes into metric labels and JSON as it is: [a-zA-Z0-9_.-]+ only. */
-static int valid_name(const char *name) {
-    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
-    return name[0] != '\0' && name[strspn(name, ok)] == '\0';
-}
-
-static int check_config(const sqlpool_config *cfg) {
-    if (cfg->db == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "db is NULL");
-    if (cfg->name != NULL && !valid_name(cfg->name))
-        return sqlpool__fail(SQLPOOL_EINVAL, "name must be one or more of [a-zA-Z0-9_.-]");
-    if (cfg->max_idle < 1)
-        return sqlpool__fail(SQLPOOL_EINVAL, "max_idle must be at least 1, got %d", cfg->max_idle);
-    if (cfg->max_retries < 0)
-        return sqlpool__fail(SQLPOOL_EINVAL, "max_retries must not be negative, got %d",
-                             cfg->max_retries);
-    if (cfg->max_open < 0 || cfg->min_idle < 0 || cfg->stmt_cache_size < 0)
-        return sqlpool__fail(SQLPOOL_EINVAL,
-                             "max_open, min_idle and stmt_cache_size must not be negative");
-    if (cfg->log_level < SQLPOOL_LOG_ERROR || cfg->log_level > SQLPOOL_LOG_DEBUG)
-        return sqlpool__fail(SQLPOOL_EINVAL, "log_level must be SQLPOOL_LOG_ERROR to _DEBUG");
-    if (cfg->retry_backoff > SQLPOOL__MAX_WAIT)
-        return sqlpool__fail(SQLPOOL_EINVAL, "retry_backoff must be at most %.0f seconds",
-                             SQLPOOL__MAX_WAIT);
-    if (cfg->max_connecting < 1)
-        return sqlpool__fail(SQLPOOL_EINVAL, "max_connecting must be at least 1, got %d",
-                             cfg->max_connecting);
-    if (!valid_seconds(cfg->connect_timeout) || !valid_seconds(cfg->retry_backoff) ||
-        !valid_seconds(cfg->acquire_timeout) || !valid_seconds(cfg->idle_timeout) ||
-        !valid_seconds(cfg->max_lifetime) || !valid_seconds(cfg->keepalive_interval) ||
-        !valid_seconds(cfg->validation_bypass) || !valid_seconds(cfg->leak_threshold) ||
-        !valid_seconds(cfg->close_timeout) || !valid_seconds(cfg->barge_window))
-        return sqlpool__fail(SQLPOOL_EINVAL, "every timeout and interval must be a finite "
-                                             "number of seconds >= 0");
-    return SQLPOOL_OK;
-}
-
 static void free_pool(sqlpool *pool) {
     sqlpool_conn *c = pool->spare;
     while (c != NULL) {
@@ -512,7 +453,7 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     return SQLPOOL_OK;
 }
 
-int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
+int sqlpool__open(const sqlpool_config *cfg, sqlpool **out) {
     sqlpool *pool;
     int rc;
 
@@ -520,7 +461,6 @@ int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
     if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
     *out = NULL;
     if (cfg == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "cfg is NULL");
-    if ((rc = check_config(cfg)) != SQLPOOL_OK) return rc;
     if (!sqlpool_has_postgresql() && sqlpool__dsn_is_pg(cfg->db))
         return sqlpool__fail(SQLPOOL_ENOTSUP, "this build has no PostgreSQL support (libpq)");
     pool = sqlpool__calloc(1, sizeof *pool);
@@ -1446,7 +1386,7 @@ int sqlpool_maintain(sqlpool *pool) {
 
 /* ---- stats ---- */
 
-void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
+void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {
     sqlpool__histogram waits;
     long long closed = 0, taken = 0;
     int in_slots;

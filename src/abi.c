@@ -1,0 +1,112 @@
+/*
+ * abi.c: the entry points that take a caller-allocated struct with its size, so a program
+ * built against an older sqlpool.h (a smaller sqlpool_config or sqlpool_stats) works with
+ * this library: each maps the caller's bytes onto a full-size struct and back, touching no
+ * byte past the caller's size. Also the functions 0.1.0's header declared under the names
+ * that are static inline wrappers now, for programs built against that header.
+ */
+#define SQLPOOL__V1_ENTRY_POINTS /* declare the exported v1 functions, not the inline ones */
+#include "config.h"
+#include "internal.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* One field appended since 0.1.0: where it lies. A caller's size must not end inside one. */
+typedef struct later_field {
+    size_t offset, size;
+} later_field;
+#define FIELD(type, member)                                                                        \
+    { offsetof(type, member), sizeof(((type *)0)->member) }
+#define END(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* 0.1.0's structs ended with these fields; smaller sizes are no version's. */
+#define CONFIG_V1 END(sqlpool_config, barge_window)
+#define STATS_V1 END(sqlpool_stats, closed_close_idle)
+
+/* Append a new field of sqlpool_config or sqlpool_stats to its list here (before the {0, 0}
+ * that ends it) and name it in CONFIG_END or STATS_END. */
+#ifdef SQLPOOL_ABI_TEST_EXTRA /* the ABI test's second library: one field more in each */
+#define CONFIG_LATER FIELD(sqlpool_config, abi_test_extra),
+#define CONFIG_END END(sqlpool_config, abi_test_extra)
+#define STATS_LATER FIELD(sqlpool_stats, abi_test_extra),
+#define STATS_END END(sqlpool_stats, abi_test_extra)
+#else
+#define CONFIG_LATER
+#define CONFIG_END CONFIG_V1
+#define STATS_LATER
+#define STATS_END STATS_V1
+#endif
+
+static const later_field config_later[] = {CONFIG_LATER{0, 0}};
+static const later_field stats_later[] = {STATS_LATER{0, 0}};
+
+/* A field appended to a struct but not listed above would fail these. */
+_Static_assert(sizeof(sqlpool_config) - CONFIG_END < _Alignof(sqlpool_config),
+               "sqlpool_config grew: list the new field in config_later and CONFIG_END");
+_Static_assert(sizeof(sqlpool_stats) - STATS_END < _Alignof(sqlpool_stats),
+               "sqlpool_stats grew: list the new field in stats_later and STATS_END");
+
+/* SQLPOOL_OK when size is from 0.1.0's struct up to this library's, on a field boundary. */
+static int check_size(const char *what, size_t size, size_t v1, size_t full,
+                      const later_field *later) {
+    if (size < v1 || size > full)
+        return sqlpool__fail(SQLPOOL_EINVAL,
+                             "%s size %zu is not one this library knows (%zu to %zu): built "
+                             "against another sqlpool.h?",
+                             what, size, v1, full);
+    for (; later->size != 0; later++)
+        if (size > later->offset && size < later->offset + later->size)
+            return sqlpool__fail(SQLPOOL_EINVAL, "%s size %zu ends inside a field", what, size);
+    return SQLPOOL_OK;
+}
+
+int sqlpool_config_init_sized(sqlpool_config *cfg, size_t size) {
+    sqlpool_config full;
+    int rc;
+    if (cfg == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "cfg is NULL");
+    rc = check_size("sqlpool_config", size, CONFIG_V1, sizeof full, config_later);
+    if (rc != SQLPOOL_OK) return rc;
+    sqlpool__config_defaults(&full);
+    memcpy(cfg, &full, size);
+    return SQLPOOL_OK;
+}
+
+int sqlpool_open_sized(const sqlpool_config *cfg, size_t size, sqlpool **out) {
+    sqlpool_config full;
+    int rc;
+    sqlpool__clear_error();
+    if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
+    *out = NULL;
+    if (cfg == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "cfg is NULL");
+    rc = check_size("sqlpool_config", size, CONFIG_V1, sizeof full, config_later);
+    if (rc != SQLPOOL_OK) return rc;
+    sqlpool__config_defaults(&full); /* the fields the caller's struct lacks */
+    memcpy(&full, cfg, size);
+    if ((rc = sqlpool__config_check(&full)) != SQLPOOL_OK) return rc;
+    return sqlpool__open(&full, out);
+}
+
+int sqlpool_stats_get_sized(sqlpool *pool, sqlpool_stats *out, size_t size) {
+    sqlpool_stats full;
+    int rc;
+    if (pool == NULL || out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool or out is NULL");
+    rc = check_size("sqlpool_stats", size, STATS_V1, sizeof full, stats_later);
+    if (rc != SQLPOOL_OK) return rc;
+    sqlpool__stats_fill(pool, &full);
+    memcpy(out, &full, size);
+    return SQLPOOL_OK;
+}
+
+/* 0.1.0's functions, for programs built against its header: its struct sizes. */
+void sqlpool_config_init(sqlpool_config *cfg) {
+    (void)sqlpool_config_init_sized(cfg, CONFIG_V1);
+}
+
+int sqlpool_open(const sqlpool_config *cfg, sqlpool **out) {
+    return sqlpool_open_sized(cfg, CONFIG_V1, out);
+}
+
+void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out) {
+    (void)sqlpool_stats_get_sized(pool, out, STATS_V1);
+}
