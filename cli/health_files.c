@@ -1,6 +1,5 @@
 /* health_files.c: what `sqlpool health` must find and leave as it was (see health_files.h). */
-#define _XOPEN_SOURCE                                                                              \
-    700 /* realpath, lstat; NOLINT(bugprone-reserved-identifier): feature-test macro */
+#define _XOPEN_SOURCE 700 /* realpath, lstat; NOLINT(bugprone-reserved-identifier) */
 #include "health_files.h"
 
 #include "sqlpool.h"

@@ -6,6 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Append s to buf. Each buffer here is sized for the whole path by its caller (paths_identify),
+ * so the appends cannot overrun it. */
+static void append(char *buf, const char *s) {
+    size_t at = strlen(buf), n = strlen(s);
+    memcpy(buf + at, s, n + 1);
+}
+
 /* Past the first missing component: "." stays, ".." takes back the last one (a folder that
  * mkdir -p will make is a real folder, never a link), anything else is appended. */
 static void add_missing(char *rest, const char *name) {
@@ -15,8 +22,8 @@ static void add_missing(char *rest, const char *name) {
         *(slash ? slash : rest) = '\0';
         return;
     }
-    if (rest[0] != '\0') strcat(rest, "/");
-    strcat(rest, name);
+    if (rest[0] != '\0') append(rest, "/");
+    append(rest, name);
 }
 
 /* Walk path's components: cur grows while it exists, rest takes the remainder. */
@@ -28,7 +35,8 @@ static void walk(char *copy, char *cur, char *rest) {
         if ((end = strchr(name, '/')) != NULL) *end++ = '\0';
         if (name[0] == '\0') continue; /* "//" or a trailing '/' */
         if (rest[0] == '\0') {
-            strcat(strcat(cur, "/"), name);
+            append(cur, "/");
+            append(cur, name);
             if (stat(cur, &sb) == 0) continue;
             cur[len] = '\0';
         }
@@ -48,7 +56,8 @@ int paths_identify(const char *path, paths_id *id) {
         paths_id_free(id);
         return -1;
     }
-    strcpy(cur, path[0] == '/' ? "" : ".");
+    cur[0] = '\0';
+    if (path[0] != '/') append(cur, ".");
     walk(copy, cur, id->rest);
     /* cur existed when walked; should it vanish since, rest keeps the name apart. */
     if (stat(cur[0] != '\0' ? cur : "/", &sb) == 0) {

@@ -252,7 +252,7 @@ static int check_events(run_ctx *r, PGconn *pg) {
  * miss some (a sequence set back below the table's ids). 0, or an exit status. */
 static int check_new_ids(run_ctx *r, PGconn *pg) {
     char sql[96];
-    long long above;
+    long long above = 0;
     int status;
     (void)snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE id > %lld", r->base_id);
     if ((status = fetch_id(r, pg, sql, &above)) != 0) return status;
