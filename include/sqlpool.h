@@ -28,11 +28,14 @@ extern "C" {
 #define SQLPOOL_API
 #endif
 
-/* The version of this header; sqlpool_version() gives the library's. */
+/* The version of this header; sqlpool_version() gives the library's. A program runs with a
+ * library of the same major version and at least its minor version; the shared library's
+ * SONAME (libsqlpool.so.0) changes with the major version only. 0.2.0 added the _sized
+ * calls, by which sqlpool_config and sqlpool_stats can grow (see "Growing structs"). */
 #define SQLPOOL_VERSION_MAJOR 0 /* incompatible changes */
-#define SQLPOOL_VERSION_MINOR 1 /* additions */
+#define SQLPOOL_VERSION_MINOR 2 /* additions */
 #define SQLPOOL_VERSION_PATCH 0 /* fixes */
-#define SQLPOOL_VERSION "0.1.0" /* the three, as a string */
+#define SQLPOOL_VERSION "0.2.0" /* the three, as a string */
 
 /* Result codes. SQLPOOL_OK is 0; every error is negative. */
 #define SQLPOOL_OK 0
@@ -70,7 +73,9 @@ typedef void (*sqlpool_log_fn)(void *ctx, int level, const char *msg);
 /*
  * How to build a pool. Always start from sqlpool_config_init(): fields added in later
  * versions get their defaults that way. sqlpool_open() copies what it needs, so the struct
- * and its strings may be freed once sqlpool_open() returns.
+ * and its strings may be freed once sqlpool_open() returns. Fields are only ever appended
+ * (see "Growing structs" below): a library newer than this header gives the fields it has
+ * and this struct lacks their defaults.
  */
 typedef struct sqlpool_config {
     /* PostgreSQL (when built with libpq): a "postgresql://" or "postgres://" URI, or a libpq
@@ -188,6 +193,12 @@ typedef struct sqlpool_config {
      * leak_threshold is set, validation_bypass is 0, the backend checks every borrow
      * (PostgreSQL), or info-level logging is on, which all need the lock's bookkeeping. */
     double barge_window;
+    /* New fields go here, at the end (see "Growing structs" below). */
+#ifdef SQLPOOL_ABI_TEST_EXTRA
+    /* Only in the ABI test's second library (tests/abi/): a field "a later version" appended,
+     * which the test's consumer, built without it, never sees. Default 7. */
+    int abi_test_extra;
+#endif
 } sqlpool_config;
 
 /* A snapshot of a pool's counters, taken atomically with respect to other pool calls.
@@ -226,6 +237,10 @@ typedef struct sqlpool_stats {
     /* Two more reasons of closed (appended here, so the fields above keep their offsets): */
     long long closed_shrink;     /*   closed by sqlpool_shrink() */
     long long closed_close_idle; /*   closed by sqlpool_close_idle() */
+    /* New fields go here, at the end (see "Growing structs" below). */
+#ifdef SQLPOOL_ABI_TEST_EXTRA
+    long long abi_test_extra; /* only in the ABI test's second library: config.abi_test_extra */
+#endif
 } sqlpool_stats;
 
 /* The result of sqlpool_conn_health(). */
@@ -236,7 +251,7 @@ typedef struct sqlpool_health {
     char error[256];  /* what failed, when unhealthy; "" otherwise */
 } sqlpool_health;
 
-/* The library's version string, e.g. "0.1.0". Static; thread-safe. */
+/* The library's version string, e.g. "0.2.0". Static; thread-safe. */
 SQLPOOL_API const char *sqlpool_version(void);
 
 /*

@@ -8,6 +8,7 @@
 #define SQLPOOL__V1_ENTRY_POINTS /* declare the exported v1 functions, not the inline ones */
 #include "config.h"
 #include "internal.h"
+#include "pool_internal.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -94,6 +95,9 @@ int sqlpool_stats_get_sized(sqlpool *pool, sqlpool_stats *out, size_t size) {
     rc = check_size("sqlpool_stats", size, STATS_V1, sizeof full, stats_later);
     if (rc != SQLPOOL_OK) return rc;
     sqlpool__stats_fill(pool, &full);
+#ifdef SQLPOOL_ABI_TEST_EXTRA
+    full.abi_test_extra = pool->cfg.abi_test_extra; /* cfg is read-only after open */
+#endif
     memcpy(out, &full, size);
     return SQLPOOL_OK;
 }

@@ -25,6 +25,9 @@ void sqlpool__config_defaults(sqlpool_config *cfg) {
     cfg->close_timeout = 5.0;
     cfg->stmt_cache_size = 32;
     cfg->name = "sqlpool";
+#ifdef SQLPOOL_ABI_TEST_EXTRA
+    cfg->abi_test_extra = 7;
+#endif
 }
 
 static int valid_seconds(double s) {
