@@ -197,7 +197,7 @@ typedef struct sqlpool_config {
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     /* Only in the ABI test's second library (tests/abi/): a field "a later version" appended,
      * which the test's consumer, built without it, never sees. Default 7. */
-    int abi_test_extra;
+    long long abi_test_extra;
 #endif
 } sqlpool_config;
 
@@ -278,7 +278,9 @@ SQLPOOL_API const char *sqlpool_errmsg(void);
  * sqlpool_stats_get()) are static inline functions here that pass sizeof of this header's
  * struct, so code (C or C++) calls them as before and may take their address. The rule for
  * maintainers: new fields are appended at the end of a struct only; fields are never
- * reordered, removed, resized or given a new meaning.
+ * reordered, removed, resized or given a new meaning; and a struct ends with its last field,
+ * without tail padding (8-byte fields, or smaller ones in pairs), so that each version's
+ * size differs.
  *
  * The _sized calls return SQLPOOL_EINVAL (and touch nothing) when size is smaller than the
  * first version's struct, larger than this library's (a program built against a newer header

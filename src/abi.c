@@ -42,11 +42,13 @@ typedef struct later_field {
 static const later_field config_later[] = {CONFIG_LATER{0, 0}};
 static const later_field stats_later[] = {STATS_LATER{0, 0}};
 
-/* A field appended to a struct but not listed above would fail these. */
-_Static_assert(sizeof(sqlpool_config) - CONFIG_END < _Alignof(sqlpool_config),
-               "sqlpool_config grew: list the new field in config_later and CONFIG_END");
-_Static_assert(sizeof(sqlpool_stats) - STATS_END < _Alignof(sqlpool_stats),
-               "sqlpool_stats grew: list the new field in stats_later and STATS_END");
+/* Each version's struct must have a size of its own, which tells the library which fields the
+ * caller has: so a struct ends with its last field, no tail padding (use 8-byte fields, or
+ * pair smaller ones), and every field appended is listed above. */
+_Static_assert(sizeof(sqlpool_config) == CONFIG_END,
+               "sqlpool_config: list a new field in config_later and CONFIG_END; no tail padding");
+_Static_assert(sizeof(sqlpool_stats) == STATS_END,
+               "sqlpool_stats: list a new field in stats_later and STATS_END; no tail padding");
 
 /* SQLPOOL_OK when size is from 0.1.0's struct up to this library's, on a field boundary. */
 static int check_size(const char *what, size_t size, size_t v1, size_t full,
