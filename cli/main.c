@@ -1,13 +1,10 @@
 /* main.c: the sqlpool command: parse the flags, then run the chosen command. */
+#include "backends.h"
 #include "bench.h"
 #include "commands.h"
 #include "exitcodes.h"
 #include "logger.h"
 #include "sample.h"
-
-#ifdef SQLPOOL_CLI_HAVE_PG
-#include <libpq-fe.h>
-#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,14 +70,11 @@ static const char usage_text[] =
 
 /* "sqlpool X.Y.Z", then what it was built with. */
 static int print_version(void) {
+    char pg[128];
+    backends_pg_version(pg, sizeof pg);
     printf("sqlpool %s\n", sqlpool_version());
     printf("SQLite %s\n", sqlite3_libversion());
-#ifdef SQLPOOL_CLI_HAVE_PG
-    printf("PostgreSQL client library (libpq) %d.%d\n", PQlibVersion() / 10000,
-           PQlibVersion() % 10000);
-#else
-    printf("PostgreSQL: not built in\n");
-#endif
+    printf("%s\n", pg);
     return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_IOERR;
 }
 

@@ -1,5 +1,5 @@
-/* run.h: what `sqlpool run`'s backend-neutral part (run.c) shares with its PostgreSQL part
- * (run_pg.c). */
+/* run.h: the state of one `sqlpool run`, which its orchestration (run.c) shares with the
+ * backend that does the SQL (run_backend.h). */
 #ifndef SQLPOOL_CLI_RUN_H
 #define SQLPOOL_CLI_RUN_H
 
@@ -8,10 +8,11 @@
 #include "sqlpool.h"
 #include "summary.h"
 
-#include <stddef.h>
+struct run_backend;
 
 typedef struct run_ctx {
     const cli_options *opts;
+    const struct run_backend *backend; /* the SQL for opts->db's kind, picked once */
     sqlpool *pool;
     label_reader in;
     summary out;
@@ -21,17 +22,5 @@ typedef struct run_ctx {
     int committed;      /* this run's rows are committed */
     char db_shown[512]; /* opts->db with any password masked, for messages */
 } run_ctx;
-
-/* Log the count and open the "rows" array; then close it and flush the output (0, or an
- * exit status with the error printed). */
-void run_rows_begin(run_ctx *r);
-int run_rows_end(run_ctx *r);
-
-/* run_pg.c: the first borrow on PostgreSQL: create, COPY the labels in, stream the rows
- * out, commit (or roll back). 0 or an exit status, the error printed. */
-int run_pg_first_pass(run_ctx *r, sqlpool_conn *conn);
-/* Run one statement; the number of rows it changed (0 when it says none), or -1 with the
- * error in why. */
-long long run_pg_exec(sqlpool_conn *conn, const char *sql, char *why, size_t whylen);
 
 #endif
