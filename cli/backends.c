@@ -23,6 +23,15 @@ const run_backend *backends_run(const char *db) {
 #endif
 }
 
+const bench_backend *backends_bench(const char *db) {
+    if (!is_pg(db)) return &bench_sqlite_backend;
+#ifdef SQLPOOL_CLI_HAVE_PG
+    return &bench_pg_backend;
+#else
+    return NULL;
+#endif
+}
+
 void backends_pg_version(char *buf, size_t len) {
 #ifdef SQLPOOL_CLI_HAVE_PG
     (void)snprintf(buf, len, "PostgreSQL client library (libpq) %d.%d", PQlibVersion() / 10000,

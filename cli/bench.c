@@ -3,7 +3,9 @@
  * line, SIGINT, the clients' pauses, the pool's log, and the check that every committed row
  * is in the table.
  */
+#include "backends.h"
 #include "bench.h"
+#include "bench_backend.h"
 #include "bench_metrics.h"
 
 #include "commands.h"
@@ -31,66 +33,6 @@ static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
     (void)sig;
     interrupted = 1;
-}
-
-double bench_now(void) {
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-void bench_sleep(double seconds) {
-    struct timespec ts;
-    if (seconds <= 0.0) return;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void lock(pthread_mutex_t *mu) {
-    if (pthread_mutex_lock(mu) != 0) abort();
-}
-
-static void unlock(pthread_mutex_t *mu) {
-    if (pthread_mutex_unlock(mu) != 0) abort();
-}
-
-/* A condition variable timed on CLOCK_MONOTONIC, bench_now()'s clock, and its mutex. */
-static void pause_init(bench_run *r) {
-    pthread_condattr_t attr;
-    if (pthread_mutex_init(&r->pause_lock, NULL) != 0 || pthread_condattr_init(&attr) != 0 ||
-        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&r->pause_cond, &attr) != 0)
-        abort();
-    (void)pthread_condattr_destroy(&attr);
-}
-
-static void pause_destroy(bench_run *r) {
-    (void)pthread_cond_destroy(&r->pause_cond);
-    (void)pthread_mutex_destroy(&r->pause_lock);
-}
-
-void bench_stop(bench_run *r) {
-    lock(&r->pause_lock);
-    atomic_store(&r->stop, 1);
-    (void)pthread_cond_broadcast(&r->pause_cond);
-    unlock(&r->pause_lock);
-}
-
-void bench_pause(bench_run *r, double seconds) {
-    double end = bench_now() + seconds;
-    struct timespec ts;
-    if (seconds <= 0.0) return;
-    if (r->deadline > 0.0 && end > r->deadline) end = r->deadline;
-    ts.tv_sec = (time_t)end;
-    ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
-    if (ts.tv_nsec > 999999999L) ts.tv_nsec = 999999999L;
-    lock(&r->pause_lock);
-    /* stop is set under pause_lock, so a wake-up cannot slip between the test and the wait. */
-    while (!atomic_load(&r->stop) && bench_now() < end)
-        if (pthread_cond_timedwait(&r->pause_cond, &r->pause_lock, &ts) == ETIMEDOUT) break;
-    unlock(&r->pause_lock);
 }
 
 /* The pool's log during a bench. A run whose every connect fails would log each attempt,
@@ -122,7 +64,7 @@ static void bench_log(void *ctx, int level, const char *msg) {
         logger_sink(NULL, level, msg);
         return;
     }
-    lock(&log_limit.lock);
+    bench_lock(&log_limit.lock);
     if (now >= log_limit.next) {
         left_out = log_limit.left_out;
         worst = log_limit.worst;
@@ -133,7 +75,7 @@ static void bench_log(void *ctx, int level, const char *msg) {
         log_limit.left_out++;
         if (level < log_limit.worst) log_limit.worst = level;
     }
-    unlock(&log_limit.lock);
+    bench_unlock(&log_limit.lock);
     if (left_out < 0) return;
     print_left_out(left_out, worst);
     logger_sink(NULL, level, msg);
@@ -143,28 +85,13 @@ static void bench_log(void *ctx, int level, const char *msg) {
 static void log_flush(void) {
     long long n;
     int worst;
-    lock(&log_limit.lock);
+    bench_lock(&log_limit.lock);
     n = log_limit.left_out;
     worst = log_limit.worst;
     log_limit.left_out = 0;
     log_limit.worst = SQLPOOL_LOG_WARNING;
-    unlock(&log_limit.lock);
+    bench_unlock(&log_limit.lock);
     print_left_out(n, worst);
-}
-
-/* splitmix64 over one shared atomic counter: thread-safe without a lock. */
-static atomic_ullong rng_state;
-
-double bench_random(void) {
-    uint64_t z = (uint64_t)atomic_fetch_add(&rng_state, 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0; /* 2^53 */
-}
-
-int bench_connect_fault(bench_run *r) {
-    return atomic_load(&r->faults) && bench_random() < r->opts->fail_connect;
 }
 
 /* The pool's before_connect hook: a non-zero return fails the attempt as one that can pass. */
@@ -177,17 +104,6 @@ typedef struct worker {
     bench_run *run;
     bench_tally tally;
 } worker;
-
-static int one_transaction(bench_run *r, bench_tally *t) {
-    if (r->is_pg) {
-#ifdef SQLPOOL_CLI_HAVE_PG
-        return bench_pg_transaction(r, t);
-#else
-        return -1;
-#endif
-    }
-    return bench_sqlite_transaction(r, t);
-}
 
 /* n clients are done: the last one marks the run over, for supervise() and the killer. */
 static void clients_done(bench_run *r, int n) {
@@ -209,7 +125,7 @@ static void *worker_main(void *arg) {
             bench_pause(r, r->opts->think_time);
             if (!more(r, i)) break;
         }
-        (void)one_transaction(r, &w->tally);
+        (void)r->backend->transaction(r, &w->tally);
         atomic_fetch_add(&r->done, 1);
     }
     clients_done(r, 1);
@@ -232,9 +148,7 @@ static void *killer_main(void *arg) {
             bench_sleep(0.02);
             continue;
         }
-#ifdef SQLPOOL_CLI_HAVE_PG
-        if (bench_pg_kill_one(r) > 0) ka->kills++;
-#endif
+        if (r->backend->kill_one(r) > 0) ka->kills++;
         next += r->opts->kill_every;
     }
     return NULL;
@@ -339,7 +253,8 @@ static int measure(bench_run *r, bench_result *res) {
     if (status == 0 && (started = start_clients(r, w, n)) < n) status = EXIT_OSERR;
     ka.run = r;
     ka.kills = 0;
-    if (started == n && r->mode == BENCH_POOLED && r->opts->kill_every > 0 && r->is_pg &&
+    if (started == n && r->mode == BENCH_POOLED && r->opts->kill_every > 0 &&
+        r->backend->kill_one != NULL &&
         !(have_killer = pthread_create(&killer, NULL, killer_main, &ka) == 0)) {
         commands_error("cannot start the --kill-every thread; stopping the clients");
         bench_stop(r);
@@ -365,26 +280,16 @@ static int measure(bench_run *r, bench_result *res) {
 
 static int setup_table(bench_run *r, char *err, size_t errlen) {
     if (r->opts->workload == BENCH_SELECT1) return 0;
-#ifdef SQLPOOL_CLI_HAVE_PG
-    if (r->is_pg) return bench_pg_setup(r, err, errlen);
-#endif
-    return bench_sqlite_setup(r, err, errlen);
+    return r->backend->setup(r, err, errlen);
 }
 
 /* Every row a committed transaction inserted is in the table: 0, or EXIT_SOFTWARE. */
 static int verify_rows(bench_run *r, bench_result *res) {
     char err[512] = "";
     long long expected;
-    int rc;
     res->rows = -1;
     if (r->opts->workload == BENCH_SELECT1) return 0;
-#ifdef SQLPOOL_CLI_HAVE_PG
-    if (r->is_pg)
-        rc = bench_pg_count(r, &res->rows, err, sizeof err);
-    else
-#endif
-        rc = bench_sqlite_count(r, &res->rows, err, sizeof err);
-    if (rc != 0) {
+    if (r->backend->count(r, &res->rows, err, sizeof err) != 0) {
         commands_error("counting the rows of sqlpool_bench failed: %s", err);
         return EXIT_SOFTWARE;
     }
@@ -448,7 +353,8 @@ static int measure_and_verify(bench_run *r, bench_result *res) {
 
 /* One run: open the pool, check it connects, set up the table, measure, verify. Returns 0 or
  * EXIT_*. */
-static int run_once(const bench_options *o, const char *db, bench_mode mode, bench_result *res) {
+static int run_once(const bench_options *o, const bench_backend *b, const char *db, bench_mode mode,
+                    bench_result *res) {
     bench_run r;
     sqlpool_config cfg;
     char err[512] = "";
@@ -456,8 +362,8 @@ static int run_once(const bench_options *o, const char *db, bench_mode mode, ben
 
     memset(&r, 0, sizeof r);
     r.opts = o;
+    r.backend = b;
     r.db = db;
-    r.is_pg = strcmp(sqlpool_db_backend(o->db), "postgresql") == 0;
     r.mode = mode;
     res->mode = mode;
     pool_config(&r, res, &cfg);
@@ -474,37 +380,23 @@ static int run_once(const bench_options *o, const char *db, bench_mode mode, ben
         sqlpool_close(r.pool);
         return EXIT_UNAVAILABLE;
     }
-    pause_init(&r);
+    bench_pause_init(&r);
     if (mode == BENCH_POOLED) bench_metrics_set_pool(metrics, r.pool);
     status = measure_and_verify(&r, res);
     bench_metrics_set_pool(metrics, NULL); /* before the close: no request uses it after */
     sqlpool_close(r.pool);
-    pause_destroy(&r);
+    bench_pause_destroy(&r);
     log_flush();
     return status;
 }
 
-/* Refusals that need the database's kind, before anything runs. */
-static int check_db(const bench_options *o) {
-    int pg = strcmp(sqlpool_db_backend(o->db), "postgresql") == 0;
-    if (pg && !sqlpool_has_postgresql()) {
+/* Refusals that need the database's kind, before anything runs; *b gets its table. */
+static int check_db(const bench_options *o, const bench_backend **b) {
+    if ((*b = backends_bench(o->db)) == NULL) {
         commands_error("--db: this build has no PostgreSQL support");
         return EXIT_USAGE;
     }
-    if (!pg && o->kill_every > 0) {
-        commands_error("--kill-every: a SQLite connection cannot be broken from outside the "
-                       "process (there is no server to drop it); use it with PostgreSQL");
-        return EXIT_USAGE;
-    }
-    if (!pg && (o->mode & BENCH_UNPOOLED) &&
-        (strcmp(o->db, ":memory:") == 0 || strncmp(o->db, "file::memory:", 13) == 0 ||
-         strstr(o->db, "mode=memory") != NULL)) {
-        commands_error("--mode: an unpooled run opens a new connection per transaction, and "
-                       "each connection to an in-memory database gets an empty one of its own: "
-                       "use a database file");
-        return EXIT_USAGE;
-    }
-    return 0;
+    return (*b)->check != NULL ? (*b)->check(o) : 0;
 }
 
 /* --plot: not the database, and writable, before the first run rather than after the sweep. */
@@ -519,7 +411,8 @@ static int check_plot(const bench_options *o) {
 }
 
 /* The runs of the sweep, in order: results gets at most 2 * npoints entries. */
-static int run_all(const bench_options *o, const char *db, bench_result *results, int *n) {
+static int run_all(const bench_options *o, const bench_backend *b, const char *db,
+                   bench_result *results, int *n) {
     int npoints = o->sweep == BENCH_SWEEP_NONE ? 1 : o->nsweep, status = 0;
     for (int p = 0; p < npoints && status == 0 && !interrupted; p++) {
         for (int m = BENCH_POOLED; m <= BENCH_UNPOOLED && status == 0 && !interrupted; m++) {
@@ -531,7 +424,7 @@ static int run_all(const bench_options *o, const char *db, bench_result *results
                              : o->pool_size > 0                ? o->pool_size
                                                                : res->clients;
             res->max_open = o->max_open >= 0 ? o->max_open : res->pool_size;
-            status = run_once(o, db, (bench_mode)m, res);
+            status = run_once(o, b, db, (bench_mode)m, res);
             /* Not every client could start: what those that did measured is reported. */
             if (status == 0 || (status == EXIT_OSERR && res->clients > 0)) (*n)++;
         }
@@ -554,17 +447,16 @@ static int start_metrics(const unsigned char ip[4], int port) {
 int command_bench(const bench_options *o) {
     bench_result results[2 * BENCH_MAX_SWEEP];
     struct sigaction sa, old;
+    const bench_backend *b;
     char *tagged = NULL;
     const char *db = o->db;
     int n = 0, status, out;
 
-    if ((status = check_db(o)) != 0 || (status = check_plot(o)) != 0) return status;
-    atomic_store(&rng_state, (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32));
-    if (strcmp(sqlpool_db_backend(o->db), "postgresql") == 0) {
-#ifdef SQLPOOL_CLI_HAVE_PG
-        if ((tagged = bench_pg_tagged(o->db)) == NULL) return EXIT_SOFTWARE;
+    if ((status = check_db(o, &b)) != 0 || (status = check_plot(o)) != 0) return status;
+    bench_random_seed((unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32));
+    if (b->tag_db != NULL) {
+        if ((tagged = b->tag_db(o->db)) == NULL) return EXIT_SOFTWARE;
         db = tagged;
-#endif
     }
     if (o->metrics_listen != NULL &&
         (status = start_metrics(o->metrics_ip, o->metrics_port)) != 0) {
@@ -575,7 +467,7 @@ int command_bench(const bench_options *o) {
     sa.sa_handler = on_sigint;
     (void)sigemptyset(&sa.sa_mask);
     (void)sigaction(SIGINT, &sa, &old);
-    status = run_all(o, db, results, &n);
+    status = run_all(o, b, db, results, &n);
     (void)sigaction(SIGINT, &old, NULL);
     bench_metrics_stop(metrics);
     metrics = NULL;
@@ -585,12 +477,4 @@ int command_bench(const bench_options *o) {
         status = out;
     if (status == 0 && o->plot != NULL && !interrupted) status = bench_report_plot(o, results, n);
     return status;
-}
-
-int bench_borrow(bench_run *r, bench_tally *t, sqlpool_conn **conn) {
-    int rc = sqlpool_acquire(r->pool, conn);
-    if (rc == SQLPOOL_OK) return 0;
-    t->errors++;
-    if (rc == SQLPOOL_ETIMEDOUT) t->timeouts++;
-    return -1;
 }

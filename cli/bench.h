@@ -83,11 +83,13 @@ typedef struct bench_result {
     long long inserted, in_doubt, rows; /* rows: -1 when not counted (select1) */
 } bench_result;
 
+struct bench_backend;
+
 /* Shared by the workers of one run. */
 typedef struct bench_run {
     const bench_options *opts;
+    const struct bench_backend *backend; /* the workload's SQL for opts->db (bench_backend.h) */
     const char *db;     /* opts->db, or for PostgreSQL the conninfo with application_name */
-    int is_pg;          /* the database is PostgreSQL */
     bench_mode mode;    /* this run's mode */
     sqlpool *pool;      /* pooled mode (and set-up/verification in both) */
     double deadline;    /* monotonic seconds; 0 when counting transactions */
@@ -100,35 +102,31 @@ typedef struct bench_run {
     pthread_cond_t pause_cond;  /* on CLOCK_MONOTONIC */
 } bench_run;
 
+/* bench_client.c: what the clients use, below both the driver and the backends. */
 /* Monotonic seconds. */
 double bench_now(void);
 /* Sleep for seconds (>= 0). */
 void bench_sleep(double seconds);
+/* Lock and unlock mu; abort() on failure, as libuv's uv_mutex_lock does. */
+void bench_lock(pthread_mutex_t *mu);
+void bench_unlock(pthread_mutex_t *mu);
+/* Set up and tear down r's pause_lock and pause_cond (timed on bench_now()'s clock). */
+void bench_pause_init(bench_run *r);
+void bench_pause_destroy(bench_run *r);
 /* A client's pause (think time, a retry's backoff): seconds, but no longer than the run's
  * deadline and not past bench_stop(). Thread-safe. */
 void bench_pause(bench_run *r, double seconds);
 /* Tell every client to finish its transaction and leave, waking those in bench_pause(). */
 void bench_stop(bench_run *r);
+/* Seed bench_random(), before any client starts. */
+void bench_random_seed(unsigned long long seed);
 /* A uniformly distributed number in [0, 1), thread-safe. */
 double bench_random(void);
 /* 1 when a connect attempt should fail now (fault injection); thread-safe. */
 int bench_connect_fault(bench_run *r);
-
-/* SQLite: create the bench table (insert, read-write); count its rows; one transaction. Each
- * returns 0 or -1 (with a message for the first two in err). */
-int bench_sqlite_setup(bench_run *r, char *err, size_t errlen);
-int bench_sqlite_count(bench_run *r, long long *rows, char *err, size_t errlen);
-int bench_sqlite_transaction(bench_run *r, bench_tally *t);
-
-/* PostgreSQL, the same; and breaking one idle pooled connection (--kill-every): 1 when one
- * was broken, 0 when none was idle, -1 on failure. */
-int bench_pg_setup(bench_run *r, char *err, size_t errlen);
-int bench_pg_count(bench_run *r, long long *rows, char *err, size_t errlen);
-int bench_pg_transaction(bench_run *r, bench_tally *t);
-int bench_pg_kill_one(bench_run *r);
-/* The db string with application_name=sqlpool-bench-<pid> added; the caller frees it. NULL
- * when out of memory. */
-char *bench_pg_tagged(const char *db);
+/* Borrow a connection for one pooled transaction: 0, or -1 with the failure counted as an
+ * error (and a timeout). */
+int bench_borrow(bench_run *r, bench_tally *t, sqlpool_conn **conn);
 
 /* Rows seeded into the bench table for read-write's primary-key reads. */
 #define BENCH_SEED_ROWS 100
@@ -137,9 +135,5 @@ char *bench_pg_tagged(const char *db);
 int bench_report(const bench_options *o, const bench_result *results, int n, int interrupted);
 /* Write --plot: 0 or an exit status (message printed). */
 int bench_report_plot(const bench_options *o, const bench_result *results, int n);
-
-/* Borrow a connection for one pooled transaction: 0, or -1 with the failure counted as an
- * error (and a timeout). */
-int bench_borrow(bench_run *r, bench_tally *t, sqlpool_conn **conn);
 
 #endif

@@ -5,7 +5,7 @@
  * pool would. Every connection carries application_name=sqlpool-bench-<pid>, so --kill-every
  * only ever terminates a backend of this bench.
  */
-#include "bench.h"
+#include "bench_backend.h"
 
 #include <libpq-fe.h>
 #include <math.h>
@@ -18,7 +18,7 @@
 #define SQL_READ "SELECT label, n FROM sqlpool_bench WHERE id = $1"
 #define SQL_UPDATE "UPDATE sqlpool_bench SET n = n + 1 WHERE id = $1"
 
-char *bench_pg_tagged(const char *db) {
+static char *pg_tagged(const char *db) {
     int uri = strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
     const char *sep = !uri ? " " : strchr(db, '?') != NULL ? "&" : "?";
     size_t len = strlen(db) + 64;
@@ -124,7 +124,7 @@ static PGconn *native_connect(bench_run *r, bench_tally *t) {
     }
 }
 
-int bench_pg_transaction(bench_run *r, bench_tally *t) {
+static int pg_transaction(bench_run *r, bench_tally *t) {
     double t0 = bench_now();
     long long inserted = 0;
     pq s = {NULL, NULL, 0};
@@ -183,7 +183,7 @@ static int pool_exec(bench_run *r, const char *sql, long long *count, char *err,
     return ok ? 0 : -1;
 }
 
-int bench_pg_setup(bench_run *r, char *err, size_t errlen) {
+static int pg_setup(bench_run *r, char *err, size_t errlen) {
     char sql[512], seed[128] = "";
     if (r->opts->workload == BENCH_READ_WRITE)
         (void)snprintf(seed, sizeof seed,
@@ -199,14 +199,14 @@ int bench_pg_setup(bench_run *r, char *err, size_t errlen) {
     return pool_exec(r, sql, NULL, err, errlen);
 }
 
-int bench_pg_count(bench_run *r, long long *rows, char *err, size_t errlen) {
+static int pg_count(bench_run *r, long long *rows, char *err, size_t errlen) {
     return pool_exec(r, "SELECT count(*) FROM sqlpool_bench", rows, err, errlen);
 }
 
 /* Take every idle connection (so none is in a transaction), terminate the backend of one
  * chosen at random from a side connection, and give them all back: the next borrower of the
  * broken one finds it dead, as after a server-side timeout or a failover. */
-int bench_pg_kill_one(bench_run *r) {
+static int pg_kill_one(bench_run *r) {
     sqlpool_conn *held[64];
     char pid[16], app[64];
     const char *values[2] = {pid, app};
@@ -234,3 +234,11 @@ int bench_pg_kill_one(bench_run *r) {
         sqlpool_release(held[i]);
     return killed;
 }
+
+const bench_backend bench_pg_backend = {
+    .tag_db = pg_tagged,
+    .setup = pg_setup,
+    .count = pg_count,
+    .transaction = pg_transaction,
+    .kill_one = pg_kill_one,
+};

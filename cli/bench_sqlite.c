@@ -6,7 +6,9 @@
  * that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another writer got there
  * first, which no busy timeout can wait out.
  */
-#include "bench.h"
+#include "bench_backend.h"
+#include "commands.h"
+#include "exitcodes.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -103,7 +105,7 @@ static sqlite3 *native_open(bench_run *r, bench_tally *t) {
     }
 }
 
-int bench_sqlite_transaction(bench_run *r, bench_tally *t) {
+static int sqlite_transaction(bench_run *r, bench_tally *t) {
     double t0 = bench_now();
     long long inserted = 0;
     sq s = {NULL, NULL};
@@ -156,7 +158,7 @@ static int pool_exec(bench_run *r, const char *sql, long long *count, char *err,
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-int bench_sqlite_setup(bench_run *r, char *err, size_t errlen) {
+static int sqlite_setup(bench_run *r, char *err, size_t errlen) {
     char seed[256];
     if (pool_exec(r,
                   "DROP TABLE IF EXISTS sqlpool_bench; CREATE TABLE sqlpool_bench (id INTEGER "
@@ -171,6 +173,32 @@ int bench_sqlite_setup(bench_run *r, char *err, size_t errlen) {
     return pool_exec(r, seed, NULL, err, errlen);
 }
 
-int bench_sqlite_count(bench_run *r, long long *rows, char *err, size_t errlen) {
+static int sqlite_count(bench_run *r, long long *rows, char *err, size_t errlen) {
     return pool_exec(r, "SELECT count(*) FROM sqlpool_bench", rows, err, errlen);
 }
+
+/* No server: a connection cannot be broken from outside; a memory database is one per
+ * connection. */
+static int sqlite_check(const bench_options *o) {
+    if (o->kill_every > 0) {
+        commands_error("--kill-every: a SQLite connection cannot be broken from outside the "
+                       "process (there is no server to drop it); use it with PostgreSQL");
+        return EXIT_USAGE;
+    }
+    if ((o->mode & BENCH_UNPOOLED) &&
+        (strcmp(o->db, ":memory:") == 0 || strncmp(o->db, "file::memory:", 13) == 0 ||
+         strstr(o->db, "mode=memory") != NULL)) {
+        commands_error("--mode: an unpooled run opens a new connection per transaction, and "
+                       "each connection to an in-memory database gets an empty one of its own: "
+                       "use a database file");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+const bench_backend bench_sqlite_backend = {
+    .check = sqlite_check,
+    .setup = sqlite_setup,
+    .count = sqlite_count,
+    .transaction = sqlite_transaction,
+};
