@@ -14,17 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int testutil_main(const struct CMUnitTest *tests, size_t count, int argc, char **argv) {
-    if (argc > 1) {
-        for (size_t i = 0; i < count; i++)
-            if (strcmp(tests[i].name, argv[1]) == 0)
-                return _cmocka_run_group_tests(argv[1], &tests[i], 1, NULL, NULL);
-        fprintf(stderr, "no test named %s\n", argv[1]);
-        return 2;
-    }
-    return _cmocka_run_group_tests(argv[0], tests, count, NULL, NULL);
-}
-
 char *testutil_format(const char *fmt, ...) {
     va_list ap;
     int n;

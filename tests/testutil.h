@@ -2,7 +2,8 @@
  * testutil.h: what the test programs share.
  *
  * Every test program ends with SQLPOOL_TEST_MAIN(tests): run with no argument it runs them
- * all; with a test's name it runs just that one (how CTest registers each test on its own).
+ * all; with a test's name it runs just that one (how CTest runs each test on its own); with
+ * --list it prints the array's names, from which tests/testlist.cmake makes the CTest entries.
  */
 #ifndef SQLPOOL_TESTUTIL_H
 #define SQLPOOL_TESTUTIL_H
