@@ -2,7 +2,7 @@
 #define _XOPEN_SOURCE 700 /* realpath, lstat; NOLINT(bugprone-reserved-identifier) */
 #include "health_files.h"
 
-#include "sqlpool.h"
+#include "dbfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,43 +17,16 @@
 #define SQLITE_PENDING_BYTE 0x40000000L
 #define SQLITE_LOCK_SPAN 512
 
-static int hex(int c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* The path of a file: URI (RFC 8089 as SQLite reads it: an empty or "localhost" authority),
- * percent-decoded, up to the query. 0 or -1. */
-static int uri_path(const char *uri, char *buf, size_t len) {
-    const char *p = uri + 5, *q = strpbrk(p, "?#");
-    size_t n = 0;
-    if (q != NULL && q[0] == '?' && strstr(q, "mode=memory") != NULL) return -1;
-    if (strncmp(p, "//", 2) == 0) {
-        p += 2;
-        if (strncmp(p, "localhost", 9) == 0) p += 9;
-        if (*p != '/') return -1; /* another host: SQLite refuses it too */
-    }
-    for (; *p != '\0' && *p != '?' && *p != '#'; p++) {
-        int c = (unsigned char)*p;
-        if (c == '%' && hex(p[1]) >= 0 && hex(p[2]) >= 0) {
-            c = hex(p[1]) * 16 + hex(p[2]);
-            p += 2;
-        }
-        if (n + 1 >= len || c == 0) return -1;
-        buf[n++] = (char)c;
-    }
-    buf[n] = '\0';
-    return n > 0 ? 0 : -1;
-}
-
+/* The file db opens, read as dbfile.c reads it (a file: URI as SQLite does), into buf. */
 static int sqlite_path(const char *db, char *buf, size_t len) {
-    if (strcmp(sqlpool_db_backend(db), "sqlite") != 0 || strcmp(db, ":memory:") == 0) return -1;
-    if (strncmp(db, "file:", 5) == 0) return uri_path(db, buf, len);
-    if (db[0] == '\0' || strlen(db) >= len) return -1;
-    memcpy(buf, db, strlen(db) + 1);
-    return 0;
+    char *path = dbfile_path(db);
+    int status = -1;
+    if (path != NULL && strlen(path) < len) {
+        memcpy(buf, path, strlen(path) + 1);
+        status = 0;
+    }
+    free(path);
+    return status;
 }
 
 static int exists(const char *path, const char *suffix) {

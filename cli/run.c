@@ -193,6 +193,7 @@ static int open_files(run_ctx *r) {
     char err[MSG];
     int status;
     if ((status = dbfile_check_output(o->db, "--output", o->output, err, sizeof err)) != 0 ||
+        (!o->quiet && (status = dbfile_check_stdout(o->db, err, sizeof err)) != 0) ||
         (status = labels_open(&r->in, o->input, err, sizeof err)) != 0) {
         commands_error("%s", err);
         return status;

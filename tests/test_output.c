@@ -294,6 +294,98 @@ static void test_output_plot_is_the_database(void **state) {
                        "--plot", db);
 }
 
+/* A URI's query as SQLite reads it: split on '&' first, then each key and value decoded (a
+ * %26 stays inside its value), the last mode= and vfs= winning. None of these is in memory:
+ * each opens ev.db, so an output onto it is refused, for --output and --plot alike. */
+static void test_output_uri_query_read_as_sqlite_does(void **state) {
+    const char *db = precious_db(state, "ev.db");
+    const char *const dbs[] = {"file:ev.db?mode=memory&mode=rwc", "file:ev.db?vfs=memdb&vfs=unix",
+                               "file:ev.db?x=1%26mode=memory", "file:ev.db?mode%3Dmemory",
+                               "file:ev.db?nomode=memory"};
+    testutil_write_file(at(state, "in.txt"), "new\n", 4);
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        expect_refused(
+            state, ARGS("run", "--input", "in.txt", "--db", dbs[i], "--output", "ev.db", "--quiet"),
+            "--output", db);
+        expect_refused(state,
+                       ARGS("bench", "--db", dbs[i], "--sweep", "clients=1,2", "--transactions",
+                            "1", "--plot", "ev.db"),
+                       "--plot", db);
+    }
+    /* The last mode= is memory: no file is opened, and the output is written. */
+    expect_status(
+        run_cli(state,
+                ARGS("run", "--input", "in.txt", "--db", "file:ev.db?mode=rwc&mode=memory",
+                     "--output", "out.json", "--quiet"),
+                DEVNULL, NULL),
+        0, "");
+    assert_int_equal(count_rows(db), 1);
+}
+
+/* A --db that is a link to nothing yet: SQLite follows it and makes the target (through a
+ * chain of links, each relative to its own folder), so the target is guarded too. */
+static void test_output_dangling_db_link_refused(void **state) {
+    char *err = NULL;
+    testutil_write_file(at(state, "in.txt"), "new\n", 4);
+    assert_int_equal(mkdir(at(state, "d"), 0700), 0);
+    assert_int_equal(symlink("target.db", at(state, "dl")), 0);
+    assert_int_equal(symlink("../dl", at(state, "d/chain")), 0);
+    const char *const dbs[] = {"dl", "d/chain", "file:d/chain"};
+    const char *const outs[] = {"target.db", "target.db-wal", "./d/../target.db-journal"};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        int status = run_cli(
+            state, ARGS("run", "--input", "in.txt", "--db", dbs[i], "--output", outs[i], "--quiet"),
+            DEVNULL, &err);
+        expect_status(status, 64, err);
+        if (strstr(err, "is the database") == NULL)
+            fail_msg("the message does not say the output is the database: %s", err);
+        free(err);
+        expect_absent(at(state, "target.db"));
+    }
+}
+
+/* Standard output opened on the database (1<>ev.db): the copy written there would destroy
+ * it, so the run is refused (64) before anything is touched; with --quiet nothing is written
+ * to standard output and the run goes ahead. */
+static void test_output_stdout_is_the_database(void **state) {
+    const char *db = precious_db(state, "ev.db");
+    const char *const suffixes[] = {"", "-wal"};
+    char *err = NULL;
+    testutil_write_file(at(state, "in.txt"), "new\n", 4);
+    exec_sql(db, "PRAGMA journal_mode=WAL");
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char *name = testutil_format("ev.db%s", suffixes[i]);
+        int fd = open(at(state, name), O_RDWR | O_CREAT, 0600), status;
+        struct stat before, after;
+        assert_true(fd >= 0);
+        assert_int_equal(fstat(fd, &before), 0);
+        status =
+            run_cli(state, ARGS("run", "--input", "in.txt", "--db", "ev.db", "--output", "o.json"),
+                    fd, &err);
+        assert_int_equal(fstat(fd, &after), 0);
+        close(fd);
+        expect_status(status, 64, err);
+        if (strstr(err, "standard output") == NULL || strstr(err, "is the database") == NULL)
+            fail_msg("the message does not say standard output is the database: %s", err);
+        free(err);
+        assert_int_equal((long long)after.st_size, (long long)before.st_size);
+        expect_absent(at(state, "o.json"));
+        free(name);
+    }
+    assert_int_equal(count_rows(db), 1);
+    {
+        int fd = open(db, O_RDWR);
+        assert_true(fd >= 0);
+        expect_status(run_cli(state,
+                              ARGS("run", "--input", "in.txt", "--db", "ev.db", "--output",
+                                   "o.json", "--quiet"),
+                              fd, NULL),
+                      0, "");
+        close(fd);
+    }
+    assert_int_equal(count_rows(db), 2);
+}
+
 /* ---- item 12: --plot checked before the sweep; long output names ---- */
 
 /* A --plot path that cannot be written fails before the first run: nothing is measured,
@@ -438,6 +530,9 @@ static const struct CMUnitTest tests[] = {
     T(test_output_missing_folders_refused),
     T(test_output_linked_db_companions_refused),
     T(test_output_plot_is_the_database),
+    T(test_output_uri_query_read_as_sqlite_does),
+    T(test_output_dangling_db_link_refused),
+    T(test_output_stdout_is_the_database),
     T(test_output_plot_path_checked_first),
     T(test_output_long_names_written),
     T(test_output_closed_std_fds),
