@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static _Thread_local char last_error[512];
 
@@ -69,4 +70,9 @@ void sqlpool__format(char *buf, size_t len, const char *fmt, ...) {
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): analyzer FP, va_start is above */
     (void)vsnprintf(buf, len, fmt, ap);
     va_end(ap);
+}
+
+void sqlpool__assert_fail(const char *what, const char *file, int line) {
+    (void)fprintf(stderr, "sqlpool: internal check failed: %s (%s:%d)\n", what, file, line);
+    abort();
 }

@@ -12,6 +12,20 @@
 #define SQLPOOL__PRINTF(f, a)
 #endif
 
+/* Checked builds: the pool's books are verified after every change of a connection's state,
+ * and every *_locked helper asserts that the calling thread holds the pool lock. On when the
+ * build defines SQLPOOL_CHECK_BOOKS (CMake does for builds with tests) or lacks NDEBUG (Debug
+ * builds); off in release builds and in the library the benchmarks link (SQLPOOL_NO_CHECKS),
+ * where the hot path pays nothing for them. */
+#if !defined(SQLPOOL_NO_CHECKS) && (defined(SQLPOOL_CHECK_BOOKS) || !defined(NDEBUG))
+#define SQLPOOL__CHECKED 1
+#define SQLPOOL__ASSERT(x) ((x) ? (void)0 : sqlpool__assert_fail(#x, __FILE__, __LINE__))
+#else
+#define SQLPOOL__ASSERT(x) ((void)0)
+#endif
+/* error.c: print the failed check and abort. */
+_Noreturn void sqlpool__assert_fail(const char *what, const char *file, int line);
+
 /* error.c: record the calling thread's last failure message (see sqlpool_errmsg) and return
  * code, so callers can write `return sqlpool__fail(SQLPOOL_EINVAL, "...")`. */
 int sqlpool__fail(int code, const char *fmt, ...) SQLPOOL__PRINTF(2, 3);

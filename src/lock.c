@@ -31,3 +31,10 @@ void sqlpool__lock_contended(sqlpool__lock *l) {
         if (atomic_exchange_explicit(&l->held, 1, memory_order_acquire) == 0) return;
     }
 }
+
+/* The address of a thread-local byte: distinct for every live thread, and never 0. */
+static _Thread_local char thread_tag;
+
+uintptr_t sqlpool__thread_id(void) {
+    return (uintptr_t)&thread_tag;
+}
