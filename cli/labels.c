@@ -8,10 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/vfs.h> /* fstatfs */
+#endif
 
 #define IN_BUFFER (1 << 16)
 /* The longest line read: 64 MiB (a label that long is surely not one). */
 #define LINE_MAX_BYTES (64 << 20)
+
+/* 0 for a file on a filesystem whose st_size is not what a read gives: /proc says 0 and
+ * gives more, sysfs says 4096 and gives what it has (as do debugfs, tracefs, securityfs,
+ * configfs and cgroup files). Its modification time is still held to. */
+static int size_is_length(int fd) {
+#ifdef __linux__
+    static const unsigned long pseudo[] = {
+        0x9fa0UL /* proc */,           0x62656572UL /* sysfs */,
+        0x64626720UL /* debugfs */,    0x74726163UL /* tracefs */,
+        0x73636673UL /* securityfs */, 0x62656570UL /* configfs */,
+        0x27e0ebUL /* cgroup */,       0x63677270UL /* cgroup2 */};
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0) return 1;
+    for (size_t i = 0; i < sizeof pseudo / sizeof pseudo[0]; i++)
+        if ((unsigned long)fs.f_type == pseudo[i]) return 0;
+#else
+    (void)fd;
+#endif
+    return 1;
+}
 
 int labels_open(label_reader *r, const char *path, char *err, size_t errlen) {
     struct stat sb;
@@ -29,6 +52,7 @@ int labels_open(label_reader *r, const char *path, char *err, size_t errlen) {
     }
     if (S_ISREG(sb.st_mode)) { /* a pipe or a device has no size to hold it to */
         r->regular = 1;
+        r->sized = size_is_length(fileno(r->file));
         r->size = (long long)sb.st_size;
         r->mtime = sb.st_mtim;
     }
@@ -139,10 +163,10 @@ static int check_unchanged(label_reader *r, char *err, size_t errlen) {
                        strerror(errno));
         return EXIT_IOERR;
     }
-    if ((long long)sb.st_size != r->size)
+    if (r->sized && (long long)sb.st_size != r->size)
         (void)snprintf(err, errlen, "input '%s' changed while it was read: from %lld to %lld bytes",
                        r->path, r->size, (long long)sb.st_size);
-    else if (r->bytes_read != r->size && r->size != 0) /* /proc files say 0 and give more */
+    else if (r->sized && r->bytes_read != r->size)
         (void)snprintf(err, errlen,
                        "input '%s' changed while it was read: %lld bytes read of its %lld", r->path,
                        r->bytes_read, r->size);

@@ -18,8 +18,9 @@ typedef struct label_reader {
     int after_cr; /* that line ended in \r: a \n right after it belongs to it */
     long lineno;  /* 1-based number of the line last read */
     /* A regular file's size and modification time when opened, and the bytes read since:
-     * at the end they must still agree, or the file changed while it was read. */
-    int regular;
+     * at the end they must still agree, or the file changed while it was read. The size only
+     * counts where it is the content's length (sized), not on /proc or /sys. */
+    int regular, sized;
     long long size, bytes_read;
     struct timespec mtime;
 } label_reader;
