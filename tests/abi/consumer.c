@@ -9,6 +9,7 @@
 #include "sqlpool.h"
 #include "v1.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -102,6 +103,17 @@ static void check_pointers(void) {
     sqlpool_close(pool);
 }
 
+/* 0.1.0's sqlpool_stats (it ended at wait_max) through the _sized call: its fields
+ * written, nothing past them. */
+static void check_v1_stats_size(sqlpool *pool) {
+    stats_box sb;
+    const size_t v1 = offsetof(sqlpool_stats, wait_max) + sizeof sb.st.wait_max;
+    memset(&sb, CANARY, sizeof sb);
+    CHECK_INT(sqlpool_stats_get_sized(pool, &sb.st, v1), SQLPOOL_OK);
+    CHECK_INT(sb.st.created, 1);
+    CHECK(all_canary((const unsigned char *)&sb + v1, sizeof sb - v1));
+}
+
 /* Sizes no library takes: smaller than 0.1.0's structs, or NULL pointers. Nothing written. */
 static void check_bad_sizes(sqlpool *pool) {
     config_box cb;
@@ -118,7 +130,10 @@ static void check_bad_sizes(sqlpool *pool) {
     CHECK(strstr(sqlpool_errmsg(), "size") != NULL);
     CHECK_INT(sqlpool_open_sized(&cb.cfg, 8, &other), SQLPOOL_EINVAL);
     memset(&sb, CANARY, sizeof sb);
-    CHECK_INT(sqlpool_stats_get_sized(pool, &sb.st, sizeof sb.st - 8), SQLPOOL_EINVAL);
+    /* 0.1.0's stats ended at wait_max: a size short of it, or ending inside a later field */
+    CHECK_INT(sqlpool_stats_get_sized(pool, &sb.st, offsetof(sqlpool_stats, wait_max)),
+              SQLPOOL_EINVAL);
+    CHECK_INT(sqlpool_stats_get_sized(pool, &sb.st, sizeof sb.st - 4), SQLPOOL_EINVAL);
     CHECK_INT(sqlpool_stats_get_sized(pool, &sb.st, 16), SQLPOOL_EINVAL);
     CHECK_INT(sqlpool_stats_get_sized(NULL, &sb.st, sizeof sb.st), SQLPOOL_EINVAL);
     CHECK(all_canary(&sb, sizeof sb));
@@ -208,6 +223,7 @@ int main(int argc, char **argv) {
         CHECK(strstr(json, "abi_test_extra") == NULL);
 
     check_bad_sizes(pool);
+    check_v1_stats_size(pool);
     check_larger_sizes(pool, extra);
     sqlpool_close(pool);
     check_pointers();

@@ -2,13 +2,15 @@
  * A binary built against 0.1.0's sqlpool.h called sqlpool_config_init, sqlpool_open and
  * sqlpool_stats_get as functions of the library. This file does the same: with
  * SQLPOOL__V1_ENTRY_POINTS the header declares those exported functions rather than its inline
- * wrappers (the structs are 0.1.0's, which this header's still are). Each must keep to
- * 0.1.0's sizes, whatever the library's structs have grown to.
+ * wrappers. 0.1.0's sqlpool_config is this header's; its sqlpool_stats ended at wait_max
+ * (closed_shrink and closed_close_idle came in 0.2.0). Each must keep to 0.1.0's sizes,
+ * whatever the library's structs have grown to.
  */
 #define SQLPOOL__V1_ENTRY_POINTS
 #include "sqlpool.h"
 #include "v1.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,9 +51,12 @@ int abi_v1_failures(void) {
     sqlpool_release(conn);
     memset(&sb, CANARY, sizeof sb);
     sqlpool_stats_get(pool, &sb.st);
-    if (!intact(sb.after, sizeof sb.after)) n += failed("stats_get wrote past 0.1.0's struct");
-    if (sb.st.created != 1 || sb.st.idle != 1 || sb.st.max_idle != 4 ||
-        sb.st.closed_close_idle != 0)
+    {
+        size_t v1_end = offsetof(sqlpool_stats, wait_max) + sizeof sb.st.wait_max;
+        if (!intact((const unsigned char *)&sb + v1_end, sizeof sb - v1_end))
+            n += failed("stats_get wrote past 0.1.0's struct (which ended at wait_max)");
+    }
+    if (sb.st.created != 1 || sb.st.idle != 1 || sb.st.max_idle != 4 || sb.st.wait_max != 0.0)
         n += failed("stats_get gave the pool's counters");
     sqlpool_close(pool);
     return n;
