@@ -1,5 +1,5 @@
-/* backend.c: which backend serves a db string. */
-#include "backend.h"
+/* backend.c: which backend serves a db string, and what callers may ask about it. */
+#include "pool_internal.h"
 #include "dsn.h"
 
 const sqlpool__backend *sqlpool__backend_for(const char *db) {
@@ -8,4 +8,24 @@ const sqlpool__backend *sqlpool__backend_for(const char *db) {
 #endif
     (void)db;
     return &sqlpool__sqlite_backend;
+}
+
+int sqlpool_has_postgresql(void) {
+#ifdef SQLPOOL_HAVE_PG
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+const char *sqlpool_backend(sqlpool *pool) {
+    return pool != NULL ? pool->backend->name : "";
+}
+
+const char *sqlpool_db_backend(const char *db) {
+    return db != NULL && sqlpool__dsn_is_pg(db) ? "postgresql" : "sqlite";
+}
+
+size_t sqlpool_db_mask(const char *db, char *out, size_t len) {
+    return sqlpool__dsn_mask(db, out, len);
 }

@@ -11,7 +11,7 @@
 #include "sqlpool.h"
 
 typedef struct sqlpool__backend {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgresql": sqlpool_backend() */
 
     /* Per-pool set-up from the caller's config, during sqlpool_open(): the backend copies
      * what it keeps (cfg and its strings belong to the caller). *state is the backend's own.
@@ -35,15 +35,8 @@ typedef struct sqlpool__backend {
      * SQLPOOL_EBROKEN and err. */
     int (*ping)(void *handle, char *err, size_t errlen);
 
-    /* A cached prepared statement for sql (see sqlpool_conn_prepare). SQLPOOL_OK, or
-     * SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) with err. */
-    int (*prepare)(void *handle, const char *sql, void **stmt, char *err, size_t errlen);
-
     /* Fill *out; SQLPOOL_OK when healthy, SQLPOOL_EBROKEN when not. */
     int (*health)(void *handle, sqlpool_health *out);
-
-    /* The native handle exposed to callers (sqlite3 *), or NULL. */
-    void *(*native)(void *handle);
 
     void (*close)(void *handle);
 
@@ -52,10 +45,22 @@ typedef struct sqlpool__backend {
      * there is nothing to look at. */
     int (*check)(void *handle);
 
-    /* PostgreSQL: run sql with text parameters through the statement cache (or unnamed);
-     * *result is a PGresult the caller clears. NULL for SQLite. */
+    /* Capabilities: each of the four below is NULL when the backend has no such thing; the
+     * sqlpool_conn_* calls (conn_api.c) ask them, never which backend it is. */
+
+    /* A cached prepared statement for sql (see sqlpool_conn_prepare). SQLPOOL_OK, or
+     * SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) with err. SQLite only. */
+    int (*prepare)(void *handle, const char *sql, void **stmt, char *err, size_t errlen);
+
+    /* Run sql with text parameters through the statement cache (or unnamed); *result is a
+     * PGresult the caller clears. PostgreSQL only. */
     int (*exec)(void *handle, const char *sql, int nparams, const char *const *values,
                 void **result, char *err, size_t errlen);
+
+    /* The native handle exposed to callers: a sqlite3 * (sqlpool_conn_sqlite), or a PGconn *
+     * (sqlpool_conn_pg). Each backend has one of the two. */
+    void *(*sqlite_db)(void *handle);
+    void *(*pg_conn)(void *handle);
 } sqlpool__backend;
 
 extern const sqlpool__backend sqlpool__sqlite_backend;

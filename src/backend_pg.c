@@ -563,14 +563,6 @@ static int pg_health(void *handle, sqlpool_health *out) {
     return SQLPOOL_OK;
 }
 
-static int pg_prepare(void *handle, const char *sql, void **stmt, char *err, size_t errlen) {
-    (void)handle;
-    (void)sql;
-    *stmt = NULL;
-    sqlpool__format(err, errlen, "sqlpool_conn_prepare is for SQLite; use sqlpool_conn_pg_exec");
-    return SQLPOOL_ENOTSUP;
-}
-
 static void *pg_native(void *handle) {
     return ((pg_conn_h *)handle)->pg;
 }
@@ -586,9 +578,10 @@ const sqlpool__backend sqlpool__pg_backend = {
     .connect = pg_connect,
     .reset = pg_reset,
     .ping = pg_ping,
-    .prepare = pg_prepare,
+    .prepare = NULL, /* sqlpool_conn_pg_exec prepares */
     .health = pg_health,
-    .native = pg_native,
+    .sqlite_db = NULL,
+    .pg_conn = pg_native,
     .close = pg_close,
     .check = pg_check,
     .exec = pg_exec,

@@ -31,8 +31,9 @@ _Noreturn void sqlpool__assert_fail(const char *what, const char *file, int line
 int sqlpool__fail(int code, const char *fmt, ...) SQLPOOL__PRINTF(2, 3);
 void sqlpool__clear_error(void);
 
-/* pool.c: sqlpool_open() and sqlpool_stats_get() on the library's full-size structs (abi.c
- * maps the caller's, of whatever version, onto these). cfg has passed sqlpool__config_check. */
+/* lifecycle.c, stats.c: sqlpool_open() and sqlpool_stats_get() on the library's full-size
+ * structs (abi.c maps the caller's, of whatever version, onto these). cfg has passed
+ * sqlpool__config_check. */
 int sqlpool__open(const sqlpool_config *cfg, sqlpool **out);
 void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out);
 

@@ -1,22 +1,14 @@
 /*
  * maintain.c: keeping the pool in shape: idle connections beyond min_idle closed after
  * idle_timeout, connections retired after max_lifetime, idle ones pinged every
- * keepalive_interval, leak warnings after leak_threshold, and min_idle kept ready. A pass does
- * its bookkeeping under the pool lock and its I/O (close, ping, connect) outside it.
- *
- * The maintenance thread runs a pass every quarter of the shortest interval configured (at
- * most every 30 s), and at once when a closed connection leaves fewer than min_idle. With a
- * caller's clock (config.clock) there is no thread: the caller drives passes with
- * sqlpool_maintain().
+ * keepalive_interval, leak warnings after leak_threshold, and min_idle kept ready; and the
+ * caller's own sqlpool_shrink(), sqlpool_close_idle() and sqlpool_maintain(). A pass does its
+ * bookkeeping under the pool lock and its I/O (close, ping, connect) outside it. The thread
+ * that runs passes is in maint_thread.c.
  */
-#include "pool_internal.h"
+#include "maintain.h"
 
-#include <assert.h>
 #include <math.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #define LEAKS_PER_PASS 16
 
@@ -25,17 +17,6 @@ typedef struct leak {
     int line;
     double held;
 } leak;
-
-static void lock(sqlpool *pool) {
-    sqlpool__lock_acquire(&pool->lock);
-}
-static void unlock(sqlpool *pool) {
-    sqlpool__unlock(pool);
-}
-
-static unsigned gen_of(const sqlpool_conn *c) {
-    return atomic_load_explicit(&c->word, memory_order_relaxed) >> 2;
-}
 
 /* ---- one pass ---- */
 
@@ -50,38 +31,34 @@ static int idle_due(const sqlpool *pool, const sqlpool_conn *c, double now) {
     return 0;
 }
 
-/* Take the idle connections that are due out of the idle list, oldest first. */
+/* Take the idle connections that are due out of the idle list, oldest first: HELD for a
+ * keepalive into *check, or CLOSED into *retire. */
 static void collect_idle_locked(sqlpool *pool, double now, sqlpool_conn **retire,
                                 sqlpool_conn **check) {
-    assert(sqlpool__lock_held(&pool->lock));
     sqlpool_conn *c = pool->idle_tail;
+    SQLPOOL__ASSERT_LOCKED(pool);
     while (c != NULL) {
         sqlpool_conn *newer = c->prev;
         int due = idle_due(pool, c, now);
-        if (due != 0) {
-            sqlpool__idle_remove_locked(pool, c);
-            if (due < 0) {
-                atomic_store_explicit(&c->word, gen_of(c) << 2 | CONN_HELD, memory_order_relaxed);
-                pool->held++;
-                c->next = *check;
-                *check = c;
-            } else {
-                sqlpool__retire_locked(pool, c, due - 1);
-                c->next = *retire;
-                *retire = c;
-            }
+        if (due < 0) {
+            sqlpool__books_move(pool, c, BOOK_IDLE, BOOK_HELD, 0);
+            c->next = *check;
+            *check = c;
+        } else if (due > 0) {
+            sqlpool__books_move(pool, c, BOOK_IDLE, BOOK_CLOSED, due - 1);
+            c->next = *retire;
+            *retire = c;
         }
         c = newer;
     }
 }
 
 static int collect_leaks_locked(sqlpool *pool, double now, leak *leaks) {
-    assert(sqlpool__lock_held(&pool->lock));
     int n = 0;
+    SQLPOOL__ASSERT_LOCKED(pool);
     if (pool->cfg.leak_threshold <= 0) return 0;
     for (sqlpool_conn *c = pool->all; c != NULL && n < LEAKS_PER_PASS; c = c->all_next) {
-        unsigned word = atomic_load_explicit(&c->word, memory_order_relaxed);
-        if ((word & 3u) != CONN_BORROWED || c->leak_warned ||
+        if (sqlpool__conn_state(c) != CONN_BORROWED || c->leak_warned ||
             now - c->acquired_at < pool->cfg.leak_threshold)
             continue;
         c->leak_warned = 1;
@@ -93,27 +70,18 @@ static int collect_leaks_locked(sqlpool *pool, double now, leak *leaks) {
     return n;
 }
 
-/* Reserve turns to connect for the connections min_idle lacks. */
+/* Reserve turns to connect (NONE -> CONNECTING) for the connections min_idle lacks. */
 static int reserve_refill_locked(sqlpool *pool) {
-    assert(sqlpool__lock_held(&pool->lock));
     const sqlpool_config *cfg = &pool->cfg;
     int want = cfg->min_idle < cfg->max_idle ? cfg->min_idle : cfg->max_idle;
     int n = 0;
+    SQLPOOL__ASSERT_LOCKED(pool);
     want -= pool->idle + pool->held + pool->connecting;
-    while (n < want && pool->connecting < cfg->max_connecting &&
-           (cfg->max_open == 0 || pool->open + pool->connecting < cfg->max_open)) {
-        pool->connecting++;
+    while (n < want && sqlpool__can_connect_locked(pool)) {
+        sqlpool__books_move(pool, NULL, BOOK_NONE, BOOK_CONNECTING, 0);
         n++;
     }
     return n;
-}
-
-static void close_list(sqlpool *pool, sqlpool_conn *list) {
-    while (list != NULL) {
-        sqlpool_conn *next = list->next;
-        sqlpool__close_conn(pool, list);
-        list = next;
-    }
 }
 
 /* Ping a held idle connection and put it back where it was (the old end), or close it. */
@@ -123,50 +91,46 @@ static void keepalive(sqlpool *pool, sqlpool_conn *c) {
     int ok = pool->backend->ping(c->handle, err, sizeof err) == SQLPOOL_OK, pooled = 0;
     double now = sqlpool__now(pool);
 
-    lock(pool);
-    pool->held--;
+    sqlpool__pool_lock(pool);
     if (ok && !pool->closing) {
         c->checked_at = now;
-        wake = sqlpool__offer_locked(pool, c, now, 1, &pooled);
+        wake = sqlpool__offer_locked(pool, c, BOOK_HELD, now, 1, &pooled);
     }
     if (!pooled) {
-        sqlpool__retire_locked(pool, c,
-                               ok ? (pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE) : CLOSE_BROKEN);
+        sqlpool__books_move(pool, c, BOOK_HELD, BOOK_CLOSED,
+                            ok ? (pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE) : CLOSE_BROKEN);
         wake = sqlpool__grant_locked(pool);
     }
-    unlock(pool);
+    sqlpool__pool_unlock(pool);
     sqlpool__wake_all(wake);
     if (!ok) SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "keepalive_failed reason=%s", err);
     if (!pooled) sqlpool__close_conn(pool, c);
 }
 
-/* Open one connection for min_idle and offer it. Returns 0 when the connect failed. */
+/* Open one connection for min_idle (a turn reserved) and offer it. Returns 0 when the
+ * connect failed. */
 static int refill_one(sqlpool *pool) {
     sqlpool_conn *c;
     sqlpool__waiter *wake = NULL;
     double now = sqlpool__now(pool);
     int rc = sqlpool__open_conn(pool, &c, now, INFINITY), pooled = 0;
 
-    lock(pool);
-    pool->connecting--;
+    sqlpool__pool_lock(pool);
     if (rc != SQLPOOL_OK) {
-        pool->connect_failures++;
-        pool->last_connect_rc = rc;
-        sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
-                        sqlpool_errmsg());
+        sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
+        sqlpool__note_connect_failure_locked(pool, rc);
     } else {
-        pool->created++;
-        pool->open++;
-        sqlpool__all_add_locked(pool, c);
-        wake = sqlpool__offer_locked(pool, c, now, 0, &pooled);
-        if (!pooled) sqlpool__retire_locked(pool, c, pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE);
+        wake = sqlpool__offer_locked(pool, c, BOOK_CONNECTING, now, 0, &pooled);
+        if (!pooled) /* opened and closed at once: counted as both */
+            sqlpool__books_move(pool, c, BOOK_CONNECTING, BOOK_CLOSED,
+                                pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE);
     }
     /* Our turn to connect is over: pass it on (after the waiter offered the connection). */
     if (wake != NULL)
         wake->next = sqlpool__grant_locked(pool);
     else
         wake = sqlpool__grant_locked(pool);
-    unlock(pool);
+    sqlpool__pool_unlock(pool);
     sqlpool__wake_all(wake);
     if (rc != SQLPOOL_OK) {
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "refill_failed error=%s", sqlpool_errmsg());
@@ -184,6 +148,16 @@ static void report_leaks(sqlpool *pool, const leak *leaks, int n) {
                      pool->cfg.leak_threshold);
 }
 
+/* Empty the per-processor caches onto the idle list (what is beyond max_idle closed). */
+static void drain_slots(sqlpool *pool) {
+    sqlpool_conn *retire = NULL;
+    if (pool->nslots == 0) return;
+    sqlpool__pool_lock(pool);
+    sqlpool__slots_drain_locked(pool, &retire);
+    sqlpool__pool_unlock(pool);
+    sqlpool__close_list(pool, retire);
+}
+
 void sqlpool__maintain_pass(sqlpool *pool) {
     sqlpool_conn *retire = NULL, *check = NULL;
     sqlpool__waiter *wake;
@@ -191,10 +165,10 @@ void sqlpool__maintain_pass(sqlpool *pool) {
     int nleaks, refill;
     double now = sqlpool__now(pool);
 
-    sqlpool__drain_slots(pool); /* what sits in them is idle too */
-    lock(pool);
+    drain_slots(pool); /* what sits in them is idle too */
+    sqlpool__pool_lock(pool);
     if (pool->closing) {
-        unlock(pool);
+        sqlpool__pool_unlock(pool);
         return;
     }
     collect_idle_locked(pool, now, &retire, &check);
@@ -202,10 +176,10 @@ void sqlpool__maintain_pass(sqlpool *pool) {
     wake = sqlpool__grant_locked(pool);
     nleaks = collect_leaks_locked(pool, now, leaks);
     refill = reserve_refill_locked(pool);
-    unlock(pool);
+    sqlpool__pool_unlock(pool);
 
     sqlpool__wake_all(wake);
-    close_list(pool, retire);
+    sqlpool__close_list(pool, retire);
     while (check != NULL) {
         sqlpool_conn *next = check->next;
         keepalive(pool, check);
@@ -217,94 +191,60 @@ void sqlpool__maintain_pass(sqlpool *pool) {
         if (!refill_one(pool)) break;
     }
     if (refill > 0) { /* a connect failed: give back the turns not taken */
-        lock(pool);
-        pool->connecting -= refill;
+        sqlpool__pool_lock(pool);
+        while (refill-- > 0)
+            sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
         wake = sqlpool__grant_locked(pool);
-        unlock(pool);
+        sqlpool__pool_unlock(pool);
         sqlpool__wake_all(wake);
     }
 }
 
-/* ---- the thread ---- */
+/* ---- the caller's own ---- */
 
-static double period(const sqlpool_config *cfg) {
-    const double intervals[] = {cfg->idle_timeout, cfg->max_lifetime, cfg->keepalive_interval,
-                                cfg->leak_threshold};
-    double p = 30.0;
-    for (size_t i = 0; i < sizeof intervals / sizeof intervals[0]; i++)
-        if (intervals[i] > 0 && intervals[i] / 4 < p) p = intervals[i] / 4;
-    if (cfg->min_idle > 0 && p > 1.0) p = 1.0;
-    return p < 0.005 ? 0.005 : p;
-}
-
-static int needs_thread(const sqlpool_config *cfg) {
-    return cfg->clock == NULL &&
-           (cfg->min_idle > 0 || cfg->idle_timeout > 0 || cfg->max_lifetime > 0 ||
-            cfg->keepalive_interval > 0 || cfg->leak_threshold > 0);
-}
-
-static void wait_period(sqlpool *pool, double seconds) {
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)seconds;
-    ts.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
+/* Close idle connections, the longest idle first, until target remain; counted as reason. */
+static int close_idle_down_to(sqlpool *pool, int target, int reason) {
+    sqlpool_conn *taken = NULL;
+    sqlpool__waiter *wake;
+    int n = 0;
+    drain_slots(pool);
+    sqlpool__pool_lock(pool);
+    /* The tail is the longest idle: keep the `target` most recently used. */
+    while (pool->idle > target) {
+        sqlpool_conn *c = pool->idle_tail;
+        sqlpool__books_move(pool, c, BOOK_IDLE, BOOK_CLOSED, reason);
+        c->next = taken;
+        taken = c;
+        n++;
     }
-    (void)pthread_cond_timedwait(&pool->maint_cv, &pool->maint_mu, &ts);
+    wake = sqlpool__grant_locked(pool); /* throughput mode: threads may wait meanwhile */
+    sqlpool__pool_unlock(pool);
+    sqlpool__wake_all(wake);
+    sqlpool__close_list(pool, taken);
+    if (n > 0)
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "%s closed=%d target=%d",
+                     reason == CLOSE_SHRINK ? "pool_shrink" : "pool_close_idle", n, target);
+    return n;
 }
 
-static void *maintenance_main(void *arg) {
-    sqlpool *pool = arg;
-    double p = period(&pool->cfg);
-    if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
-    while (!pool->maint_stop) {
-        if (!pool->maint_kicked) wait_period(pool, p);
-        if (pool->maint_stop) break;
-        pool->maint_kicked = 0;
-        if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
-        sqlpool__maintain_pass(pool);
-        if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
-    }
-    if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
-    return NULL;
+int sqlpool_shrink(sqlpool *pool, int target) {
+    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    if (target < 0)
+        return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
+    return close_idle_down_to(pool, target, CLOSE_SHRINK);
 }
 
-int sqlpool__maintenance_start(sqlpool *pool) {
-    sigset_t all, old;
-    int rc;
-    if (!needs_thread(&pool->cfg)) return SQLPOOL_OK;
-    /* The thread takes no signals: they belong to the application's threads. */
-    (void)sigfillset(&all);
-    if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0) abort();
-    rc = pthread_create(&pool->maint_thread, NULL, maintenance_main, pool);
-    if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0) abort();
-    if (rc != 0)
-        return sqlpool__fail(SQLPOOL_ENOMEM, "cannot start the maintenance thread: %s",
-                             strerror(rc));
-    if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
-    pool->maint_started = 1;
-    if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
+void sqlpool_close_idle(sqlpool *pool) {
+    if (pool != NULL) (void)close_idle_down_to(pool, 0, CLOSE_CLOSE_IDLE);
+}
+
+int sqlpool_maintain(sqlpool *pool) {
+    int closing;
+    if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    sqlpool__pool_lock(pool);
+    closing = pool->closing;
+    sqlpool__pool_unlock(pool);
+    if (closing) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+    sqlpool__maintain_pass(pool);
     return SQLPOOL_OK;
-}
-
-void sqlpool__maintenance_kick(sqlpool *pool) {
-    if (pool->cfg.min_idle == 0) return;
-    if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
-    if (pool->maint_started && !pool->maint_stop) {
-        pool->maint_kicked = 1;
-        if (pthread_cond_signal(&pool->maint_cv) != 0) abort();
-    }
-    if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
-}
-
-void sqlpool__maintenance_stop(sqlpool *pool) {
-    int started;
-    if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
-    started = pool->maint_started;
-    pool->maint_stop = 1;
-    if (pthread_cond_signal(&pool->maint_cv) != 0) abort();
-    if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
-    if (started && pthread_join(pool->maint_thread, NULL) != 0) abort();
 }

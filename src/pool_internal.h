@@ -1,7 +1,27 @@
 /*
- * pool_internal.h: the pool's and the connection's layout, shared by the pool core (pool.c)
- * and its maintenance (maintain.c); the stats formatter (stats_format.c) reads only cfg. Every
- * field is either set once at open, under the pool lock (said next to it), or atomic.
+ * pool_internal.h: the pool's and the connection's layout, shared by the pool core's files
+ * (each names the one concept it holds: books.c, slots.c, waiter.c, conn_life.c, release.c,
+ * acquire.c, maintain.c, lifecycle.c, ...); the stats formatter (stats_format.c) reads only
+ * cfg. Fields are grouped by who guards them, said at each group.
+ *
+ * The files are layered; each calls only the ones below it (nm -u on the objects shows it):
+ *   lifecycle.c         open and close
+ *   maint_thread.c      the maintenance thread
+ *   maintain.c          a maintenance pass, shrink, close_idle
+ *   stats.c             sqlpool_stats_get
+ *   acquire.c           acquire, try_acquire, with
+ *   release.c           release, discard; a connection out of a per-processor slot
+ *   conn_api.c          the sqlpool_conn_* calls, through the backend table's capabilities
+ *   conn_life.c         connect with retry, open, close, retire
+ *   settle.c            the end of a closing pool: who frees it
+ *   waiter.c            the queue of waiting threads, hand-off, sleeping and waking
+ *   slots.c             the per-processor caches, under the lock
+ *   books.c, books.h    every change of a connection's state, and the invariant check
+ *   conn.h              the state word, handles and generations, a connection's age
+ *   clock.c             the pool's clocks and timed waits
+ *   lock.c, lock.h      the pool lock
+ * below them the helpers: backend*.c, stmt_cache.c, dsn.c, backoff.c, histogram.c,
+ * error.c, log.c, alloc.c, cpu.c.
  */
 #ifndef SQLPOOL_POOL_INTERNAL_H
 #define SQLPOOL_POOL_INTERNAL_H
@@ -13,8 +33,10 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
-/* A connection's state, the low two bits of its state word. */
+/* A connection's state, the low two bits of its state word. A connection in a per-processor
+ * slot is CONN_IDLE (the books call it slotted, see books.h). */
 enum { CONN_IDLE = 0, CONN_BORROWED = 1, CONN_HELD = 2, CONN_CLOSED = 3 };
 
 /* Why a connection was closed; indexes sqlpool.closed_by. SHRINK and CLOSE_IDLE: by the
@@ -45,40 +67,57 @@ enum {
 #define SQLPOOL__LINE 128u
 
 struct sqlpool_conn {
-    sqlpool *pool;             /* set once */
-    void *handle;              /* the backend's connection; owned by whoever holds the connection */
-    atomic_uint word;          /* generation << 2 | state; written under the lock, read anywhere */
-    sqlpool_conn *prev, *next; /* idle list (or spare list); under lock */
-    sqlpool_conn *all_prev, *all_next; /* every open connection; under lock */
-    double created_at, expires_at;     /* pool clock; set before the connection is shared */
-    double released_at, checked_at;    /* last release, last check; under lock */
-    double acquired_at;                /* under lock */
-    const char *acquired_file;         /* under lock */
-    int acquired_line;                 /* under lock */
-    int leak_warned;                   /* under lock */
-    int native_used;                   /* the borrower took the native handle; the borrower's own */
+    /* Set once, when the struct is made. */
+    sqlpool *pool;
+
+    /* Atomic: generation << 2 | state. Written under the pool lock, except by the
+     * per-processor slots' lock-free take and put (slots.h); read anywhere. */
+    atomic_uint word;
+
+    /* The holder's own (whoever has the connection: its borrower, the thread opening or
+     * closing it, maintenance while it checks it): */
+    void *handle;                  /* the backend's connection */
+    int native_used;               /* the borrower took the native handle */
+    double created_at, expires_at; /* pool clock; set before the connection is shared */
+
+    /* Under the pool lock (released_at also by a release filling a slot, before the
+     * connection is published there): */
+    sqlpool_conn *prev, *next;         /* idle list (or spare list, or a private list) */
+    sqlpool_conn *all_prev, *all_next; /* every open connection */
+    double released_at, checked_at;    /* last release, last check */
+    double acquired_at;                /* leak tracking: when and where borrowed */
+    const char *acquired_file;
+    int acquired_line;
+    int leak_warned;
 };
 
-/* A thread waiting in acquire. Lives on its stack; queued under the pool lock. */
+/* A thread waiting in acquire (or sqlpool_close() waiting for borrowers). Lives on its
+ * stack. */
 typedef struct sqlpool__waiter {
-    struct sqlpool__waiter *prev, *next; /* under pool lock */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    unsigned delivered; /* signals delivered; under mu */
-    unsigned sent;      /* signals decided on, each delivered after the unlock; under pool lock */
+    /* Under the pool lock: */
+    struct sqlpool__waiter *prev, *next; /* the queue (next also chains a list to wake) */
+    unsigned sent;                       /* signals decided on, each delivered after the unlock */
     /* The outcome, written under the pool lock before signaling: */
     sqlpool_conn *conn; /* a connection handed over */
-    int grant;          /* a turn to connect (open and connecting already counted) */
+    int grant;          /* a turn to connect (connecting already counted) */
     int closed;         /* the pool is closing */
-    double since;       /* when the wait began (precise clock) */
     double mono_since;  /* when it queued, on the system's clock: throughput mode's window */
-    double waited;      /* how long, when it timed out */
+
+    /* Under mu: */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned delivered; /* signals delivered */
+
+    /* The waiting thread's own: */
+    double since;  /* when the wait began (precise clock) */
+    double waited; /* how long, when it timed out */
     const char *file;
     int line;
 } sqlpool__waiter;
 
 /* Throughput mode's per-processor cache: one idle connection a thread released on that
- * processor, for the next thread there to take without the pool lock (see pool.c). */
+ * processor, for the next thread there to take without the pool lock (see slots.h).
+ * Every field atomic. */
 typedef struct sqlpool__slot {
     _Alignas(SQLPOOL__LINE) _Atomic(sqlpool_conn *) conn;
     atomic_llong taken;  /* acquires served from this slot */
@@ -87,41 +126,32 @@ typedef struct sqlpool__slot {
 
 struct sqlpool {
     sqlpool__lock lock;
-    const sqlpool__backend *backend; /* set once */
-    void *backend_state;             /* set once */
-    sqlpool_config cfg;              /* a copy, read-only after open */
-    char *db_copy;                   /* cfg.db, then cfg.name, in one block */
 
-    /* Everything below is under lock. */
-    sqlpool_conn *idle_head, *idle_tail; /* head: most recently released */
-    int idle;
-    sqlpool_conn *all;   /* every open connection */
-    sqlpool_conn *spare; /* structs of closed connections, for reuse */
-    sqlpool__waiter *wait_head, *wait_tail;
-    int waiting;
-    /* Throughput mode (cfg.barge_window > 0) only: when wait_head's window ends (it queued,
-     * plus barge_window, on the system's monotonic clock), and whether it will look
-     * at the idle list by itself before long (it is awake, or sleeps with a timer): if not, the
-     * unlock that leaves a connection idle while it waits nudges it. */
-    double head_until; /* until when newcomers may overtake the first waiter */
-    int head_awake;
-
-    /* Per-processor caches, throughput mode only (nslots 0 otherwise; set once). A connection
-     * in a slot is idle (state CONN_IDLE) but still counted in in_use, so that a release and
-     * an acquire through a slot need not take the lock. slots_off is set (under the lock)
-     * once the first waiter has waited barge_window, and when the pool closes: then every
-     * release and acquire takes the lock, and the slots are emptied onto the idle list. */
+    /* Set once, during sqlpool_open(); read-only after. */
+    const sqlpool__backend *backend;
+    void *backend_state;
+    sqlpool_config cfg; /* a copy */
+    char *db_copy;      /* cfg.db, then cfg.name, in one block */
+    /* Per-processor caches, throughput mode only (nslots 0 otherwise). A connection in a
+     * slot is idle (state CONN_IDLE) but counted in in_use, so that a release and an acquire
+     * through a slot need not take the lock. */
     sqlpool__slot *slots;
     int nslots;
+
+    /* Atomic: slots_off is set (under the lock) once the first waiter has waited
+     * barge_window, and when the pool closes: then every release and acquire takes the lock,
+     * and the slots are emptied onto the idle list. Cleared under the lock. */
     atomic_int slots_off;
-    int open;         /* idle + borrowed + held */
-    int connecting;   /* connects in progress (they count towards max_open too) */
-    int held;         /* taken by maintenance for a check */
-    int waiters_live; /* threads inside a wait, queued or leaving: they may touch the pool */
-    int in_use, peak_in_use;
-    int closing;             /* sqlpool_close() has begun */
-    int orphaned;            /* sqlpool_close() has returned: the last release frees the pool */
-    sqlpool__waiter *closer; /* sqlpool_close() waiting for borrowed connections */
+
+    /* Under the pool lock. The books (books.h keeps them; its check says how they agree): */
+    sqlpool_conn *idle_head, *idle_tail; /* head: most recently released */
+    int idle;                            /* the idle list's length */
+    sqlpool_conn *all;                   /* every open connection */
+    int open;                            /* its length: idle + in_use + held */
+    int in_use;                          /* borrowed, or idle in a slot */
+    int held;                            /* taken by maintenance for a check */
+    int connecting;                      /* connects in progress (they count towards max_open) */
+    int peak_in_use;
     long long created, reused, acquires, wait_count, timeouts;
     long long connect_retries, connect_failures;
     long long closed_by[CLOSE_REASONS];
@@ -129,52 +159,65 @@ struct sqlpool {
     sqlpool__histogram waits;
     char last_connect_error[256];
     int last_connect_rc; /* the SQLPOOL_E* code of that error: what sqlpool_open() returns */
+    sqlpool_conn *spare; /* structs of closed connections, for reuse */
+    /* Under the pool lock. The waiters (waiter.c): */
+    sqlpool__waiter *wait_head, *wait_tail;
+    int waiting;      /* the queue's length */
+    int waiters_live; /* threads inside a wait, queued or leaving: they may touch the pool */
+    /* Throughput mode (cfg.barge_window > 0) only: when wait_head's window ends (it queued,
+     * plus barge_window, on the system's monotonic clock), and whether it will look at the
+     * idle list by itself before long (it is awake, or sleeps with a timer): if not, the
+     * unlock that leaves a connection idle while it waits nudges it. */
+    double head_until; /* until when newcomers may overtake the first waiter */
+    int head_awake;
+    /* Under the pool lock. Closing (settle.c): */
+    int closing;             /* sqlpool_close() has begun */
+    int orphaned;            /* sqlpool_close() has returned: the last release frees the pool */
+    sqlpool__waiter *closer; /* sqlpool_close() waiting for borrowed connections */
 
-    /* The maintenance thread. */
-    pthread_t maint_thread;
-    int maint_started; /* set before the thread starts, read after it stops */
+    /* Under maint_mu. The maintenance thread (maint_thread.c): */
     pthread_mutex_t maint_mu;
     pthread_cond_t maint_cv;
-    int maint_stop;   /* under maint_mu */
-    int maint_kicked; /* under maint_mu */
+    pthread_t maint_thread; /* written before maint_started is set, read after it stops */
+    int maint_started;
+    int maint_stop;
+    int maint_kicked;
 };
 
-/* pool.c: the clocks (config.clock when set). Coarse is for the hot path (idle ages). */
-double sqlpool__now(sqlpool *pool);
-double sqlpool__now_coarse(sqlpool *pool);
+/* The clocks (config.clock when set), inline for the acquire/release path. Coarse is a few
+ * milliseconds coarse and several times cheaper: for idle ages and lifetimes. sqlpool__mono:
+ * the system's monotonic clock, whatever config.clock says (throughput mode's window, timed
+ * waits). */
+static inline double sqlpool__system_clock(clockid_t id) {
+    struct timespec ts;
+    (void)clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+static inline double sqlpool__now(sqlpool *pool) {
+    if (pool->cfg.clock != NULL) return pool->cfg.clock(pool->cfg.clock_ctx);
+    return sqlpool__system_clock(CLOCK_MONOTONIC);
+}
+static inline double sqlpool__now_coarse(sqlpool *pool) {
+    if (pool->cfg.clock != NULL) return pool->cfg.clock(pool->cfg.clock_ctx);
+#ifdef CLOCK_MONOTONIC_COARSE
+    return sqlpool__system_clock(CLOCK_MONOTONIC_COARSE);
+#else
+    return sqlpool__system_clock(CLOCK_MONOTONIC);
+#endif
+}
+static inline double sqlpool__mono(void) {
+    return sqlpool__system_clock(CLOCK_MONOTONIC);
+}
 
-/* pool.c: open one connection, with retry (while the deadline, on the pool clock, leaves
- * room and the pool is not closing), into a struct of the pool's. */
-int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double deadline);
-/* pool.c: close a connection's handle and recycle its struct. Outside the lock. */
-void sqlpool__close_conn(sqlpool *pool, sqlpool_conn *conn);
-/* pool.c: take an open connection out of the pool's books (open--, all list, counters). */
-void sqlpool__retire_locked(sqlpool *pool, sqlpool_conn *conn, int reason);
-/* pool.c: give a connection nobody holds to the oldest waiter, or to the idle list.
- * Returns the waiter to wake, or NULL; sets *pooled to 0 when neither would take it (then the
- * caller retires it). */
-sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *conn, double now, int old,
-                                       int *pooled);
-/* pool.c: the lists. "old": back to the idle list's stale end, keeping its released_at. */
-void sqlpool__idle_remove_locked(sqlpool *pool, sqlpool_conn *conn);
-void sqlpool__all_add_locked(sqlpool *pool, sqlpool_conn *conn);
+/* clock.c: */
+/* Only +INFINITY means "no deadline"; -INFINITY is a deadline long past, like any other. */
+int sqlpool__no_deadline(double t);
+/* A condition variable on the monotonic clock, and an absolute time on it so many seconds
+ * from now (capped, so a far deadline does not overflow time_t). */
 void sqlpool__cond_init_monotonic(pthread_cond_t *cv);
-/* pool.c: release the pool lock; in throughput mode, first nudge a sleeping first waiter
- * when a connection sits idle (see head_awake). */
-void sqlpool__unlock(sqlpool *pool);
-/* pool.c: hand free capacity to waiters as turns to connect; returns a list (via next) of
- * waiters to wake. */
-sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool);
-/* pool.c: wake the waiters of a list built by the functions above. After unlocking. */
-void sqlpool__wake_all(sqlpool__waiter *list);
+void sqlpool__deadline_timespec(double seconds_from_now, struct timespec *ts);
 
-/* pool.c: empty the per-processor caches onto the idle list (for maintenance). */
-void sqlpool__drain_slots(sqlpool *pool);
-
-/* maintain.c */
-int sqlpool__maintenance_start(sqlpool *pool);
-void sqlpool__maintenance_stop(sqlpool *pool);
-void sqlpool__maintenance_kick(sqlpool *pool);
-void sqlpool__maintain_pass(sqlpool *pool);
+/* In *_locked helpers: the calling thread holds the pool lock (checked builds). */
+#define SQLPOOL__ASSERT_LOCKED(pool) SQLPOOL__ASSERT(sqlpool__lock_held(&(pool)->lock))
 
 #endif

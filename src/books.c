@@ -1,0 +1,50 @@
+/*
+ * books.c: the check that the pool's books agree, run after every move (books.h) in checked
+ * builds, as SQLite's sqlite3PcachePageSanity() is: it walks the lists, so it costs O(open)
+ * per move, which a test build can afford and a release build never pays.
+ */
+#include "books.h"
+
+#ifndef SQLPOOL__CHECKED
+void sqlpool__books_check_locked(sqlpool *pool) {
+    (void)pool; /* never called: books.h calls it in checked builds only */
+}
+#else
+void sqlpool__books_check_locked(sqlpool *pool) {
+    const sqlpool_config *cfg = &pool->cfg;
+    long long closed = 0;
+    int idle = 0, open = 0, held = 0, borrowed = 0, waiting = 0;
+    SQLPOOL__ASSERT_LOCKED(pool);
+    for (const sqlpool_conn *c = pool->idle_head; c != NULL; c = c->next) {
+        SQLPOOL__ASSERT(sqlpool__conn_state(c) == CONN_IDLE);
+        SQLPOOL__ASSERT(c->next != NULL ? c->next->prev == c : pool->idle_tail == c);
+        idle++;
+    }
+    for (const sqlpool_conn *c = pool->all; c != NULL; c = c->all_next) {
+        unsigned state = sqlpool__conn_state(c);
+        SQLPOOL__ASSERT(state != CONN_CLOSED);
+        SQLPOOL__ASSERT(c->all_next == NULL || c->all_next->all_prev == c);
+        held += state == CONN_HELD;
+        /* Racy against the slots' lock-free moves, which stay within in_use. */
+        borrowed += state == CONN_BORROWED;
+        open++;
+    }
+    for (const sqlpool__waiter *w = pool->wait_head; w != NULL; w = w->next) {
+        SQLPOOL__ASSERT(w->next != NULL ? w->next->prev == w : pool->wait_tail == w);
+        waiting++;
+    }
+    for (int r = 0; r < CLOSE_REASONS; r++)
+        closed += pool->closed_by[r];
+    SQLPOOL__ASSERT(idle == pool->idle);
+    SQLPOOL__ASSERT(open == pool->open);
+    SQLPOOL__ASSERT(held == pool->held);
+    SQLPOOL__ASSERT(waiting == pool->waiting);
+    SQLPOOL__ASSERT(pool->created - closed == pool->open);
+    SQLPOOL__ASSERT(pool->idle + pool->in_use + pool->held == pool->open);
+    SQLPOOL__ASSERT(borrowed <= pool->in_use);
+    SQLPOOL__ASSERT(sqlpool__slotted(pool) <= pool->in_use);
+    SQLPOOL__ASSERT(pool->connecting >= 0 && pool->connecting <= cfg->max_connecting);
+    SQLPOOL__ASSERT(cfg->max_open == 0 || pool->open + pool->connecting <= cfg->max_open);
+    SQLPOOL__ASSERT((pool->wait_head == NULL) == (pool->waiting == 0));
+}
+#endif

@@ -1,0 +1,220 @@
+/*
+ * conn_life.c: connect with retry, open, close. The backend's connect, close and the retry
+ * waits all run outside the pool lock; only the books' moves and the struct recycling take
+ * it.
+ */
+#include "conn_life.h"
+#include "alloc.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- structs ---- */
+
+static sqlpool_conn *new_conn_struct(sqlpool *pool) {
+    sqlpool_conn *c;
+    sqlpool__pool_lock(pool);
+    c = pool->spare;
+    if (c != NULL) pool->spare = c->next;
+    sqlpool__pool_unlock(pool);
+    if (c == NULL) {
+        size_t size = (sizeof *c + SQLPOOL__CONN_ALIGN - 1) & ~(size_t)(SQLPOOL__CONN_ALIGN - 1);
+        c = sqlpool__aligned_alloc(SQLPOOL__CONN_ALIGN, size);
+        if (c == NULL) return NULL;
+        memset(c, 0, sizeof *c);
+        atomic_init(&c->word, CONN_CLOSED);
+        c->pool = pool;
+    }
+    c->prev = c->next = NULL;
+    c->handle = NULL;
+    return c;
+}
+
+void sqlpool__spare_push_locked(sqlpool *pool, sqlpool_conn *c) {
+    SQLPOOL__ASSERT_LOCKED(pool);
+    c->next = pool->spare;
+    pool->spare = c;
+}
+
+static void recycle_conn_struct(sqlpool *pool, sqlpool_conn *c) {
+    sqlpool__pool_lock(pool);
+    sqlpool__spare_push_locked(pool, c);
+    sqlpool__pool_unlock(pool);
+}
+
+void sqlpool__close_conn(sqlpool *pool, sqlpool_conn *c) {
+    pool->backend->close(c->handle);
+    c->handle = NULL;
+    recycle_conn_struct(pool, c);
+}
+
+void sqlpool__close_list(sqlpool *pool, sqlpool_conn *list) {
+    while (list != NULL) {
+        sqlpool_conn *next = list->next;
+        sqlpool__close_conn(pool, list);
+        list = next;
+    }
+}
+
+/* ---- connecting ---- */
+
+/* The wait before a connect retry, cut short by sqlpool_close(): in slices, looking at
+ * pool->closing between them. Returns 1 when the pool began to close. */
+static int retry_sleep(sqlpool *pool, double seconds) {
+    for (;;) {
+        int closing;
+        double slice = seconds < 0.05 ? seconds : 0.05;
+        sqlpool__sleep(slice);
+        seconds -= slice;
+        sqlpool__pool_lock(pool);
+        closing = pool->closing;
+        sqlpool__pool_unlock(pool);
+        if (closing) return 1;
+        if (seconds <= 0) return 0;
+    }
+}
+
+/* Connect, retrying errors that can pass, while the deadline (pool clock; INFINITY for none)
+ * leaves room for the next wait and the pool is not closing. */
+static int connect_with_retry(sqlpool *pool, void **handle, double deadline) {
+    const sqlpool_config *cfg = &pool->cfg;
+    char err[256];
+
+    for (int attempt = 0;; attempt++) {
+        int retriable = 0, rc;
+        double wait;
+        err[0] = '\0';
+        if (cfg->before_connect != NULL && cfg->before_connect(cfg->before_connect_ctx) != 0) {
+            rc = SQLPOOL_ECONNECT; /* injected: a failure that can pass */
+            retriable = 1;
+            sqlpool__format(err, sizeof err, "connect failed (injected by before_connect)");
+        } else {
+            rc = pool->backend->connect(pool->backend_state, handle, &retriable, err, sizeof err);
+        }
+        if (rc == SQLPOOL_OK) return SQLPOOL_OK;
+        if (!retriable) return sqlpool__fail(rc, "%s", err);
+        if (attempt >= cfg->max_retries)
+            return sqlpool__fail(SQLPOOL_EBUSY, "failed after %d retries: %s", cfg->max_retries,
+                                 err);
+        wait = sqlpool__backoff_delay(cfg->retry_backoff, attempt);
+        if (!sqlpool__no_deadline(deadline) && sqlpool__now(pool) + wait >= deadline)
+            return sqlpool__fail(SQLPOOL_ETIMEDOUT,
+                                 "timed out connecting: retry %d would come after the deadline: %s",
+                                 attempt + 1, err);
+        SQLPOOL__LOG(cfg, SQLPOOL_LOG_WARNING, "connect_retry attempt=%d wait_ms=%.1f error=%s",
+                     attempt + 1, wait * 1e3, err);
+        sqlpool__pool_lock(pool);
+        pool->connect_retries++;
+        sqlpool__pool_unlock(pool);
+        if (retry_sleep(pool, wait)) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+    }
+}
+
+/* The connection's expiry: max_lifetime less up to 2.5%, so a batch does not expire at once. */
+static double expiry(const sqlpool *pool, double now) {
+    double life = pool->cfg.max_lifetime;
+    if (life <= 0) return INFINITY;
+    return now + life * (1.0 - 0.025 * sqlpool__random_unit());
+}
+
+int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double deadline) {
+    sqlpool_conn *c = new_conn_struct(pool);
+    int rc;
+    *out = NULL;
+    if (c == NULL) {
+        (void)sqlpool__fail(SQLPOOL_ENOMEM, "out of memory opening a connection");
+        return SQLPOOL_ENOMEM; /* spelled out: the analyzer cannot see what sqlpool__fail returns */
+    }
+    rc = connect_with_retry(pool, &c->handle, deadline);
+    if (rc != SQLPOOL_OK) {
+        recycle_conn_struct(pool, c);
+        return rc;
+    }
+    c->created_at = c->released_at = c->checked_at = now;
+    c->expires_at = expiry(pool, now);
+    *out = c;
+    return SQLPOOL_OK;
+}
+
+void sqlpool__note_connect_failure_locked(sqlpool *pool, int rc) {
+    SQLPOOL__ASSERT_LOCKED(pool);
+    pool->connect_failures++;
+    pool->last_connect_rc = rc;
+    sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
+                    sqlpool_errmsg());
+}
+
+/* ---- closing what a caller holds ---- */
+
+void sqlpool__close_lent_handle(sqlpool *pool, sqlpool_conn *c) {
+    pool->backend->close(c->handle);
+    c->handle = NULL;
+    sqlpool__maintenance_kick(pool);
+}
+
+void sqlpool__retire_lent_locked(sqlpool *pool, sqlpool_conn *c, int from, int reason) {
+    SQLPOOL__ASSERT_LOCKED(pool);
+    sqlpool__books_move(pool, c, from, BOOK_CLOSED, reason);
+    sqlpool__spare_push_locked(pool, c);
+}
+
+int sqlpool__retire_lent(sqlpool *pool, sqlpool_conn *c, int from, int reason) {
+    sqlpool__waiter *wake;
+    sqlpool__settlement st;
+    sqlpool__close_lent_handle(pool, c);
+    sqlpool__pool_lock(pool);
+    sqlpool__retire_lent_locked(pool, c, from, reason);
+    wake = sqlpool__grant_locked(pool);
+    st = sqlpool__settle_locked(pool);
+    sqlpool__pool_unlock(pool);
+    sqlpool__wake_all(wake);
+    sqlpool__settle(pool, st);
+    return st.closer != NULL || st.free_pool; /* 1: the pool may be gone */
+}
+
+/* ---- a connection for a caller with a turn ---- */
+
+int sqlpool__connect_for(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file,
+                         int line) {
+    sqlpool_conn *c = NULL;
+    sqlpool__waiter *wake;
+    sqlpool__settlement st;
+    long long created, reused;
+    double now = sqlpool__now_coarse(pool);
+    int rc = sqlpool__open_conn(pool, &c, now, deadline);
+
+    if (rc == SQLPOOL_OK) {
+        sqlpool__pool_lock(pool);
+        if (!pool->closing) {
+            sqlpool__books_lend(pool, c, BOOK_CONNECTING, now, file, line);
+            pool->acquires++;
+            created = pool->created;
+            reused = pool->reused;
+            wake = sqlpool__grant_locked(pool); /* our turn is over: the next waiter's */
+            sqlpool__pool_unlock(pool);
+            sqlpool__wake_all(wake);
+            SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_create total=%lld reused=%lld",
+                         created, reused);
+            *out = sqlpool__handle_of(c);
+            return SQLPOOL_OK;
+        }
+        sqlpool__pool_unlock(pool);
+        pool->backend->close(c->handle); /* opened too late: the pool is closing */
+        rc = sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+    } else {
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s", sqlpool_errmsg());
+    }
+    sqlpool__pool_lock(pool);
+    sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
+    if (c != NULL) sqlpool__spare_push_locked(pool, c);
+    if (rc != SQLPOOL_ECLOSED) {
+        sqlpool__note_connect_failure_locked(pool, rc);
+        if (rc == SQLPOOL_ETIMEDOUT) pool->timeouts++; /* the acquire's deadline came first */
+    }
+    wake = sqlpool__grant_locked(pool); /* the turn passes on */
+    st = sqlpool__settle_locked(pool);
+    sqlpool__pool_unlock(pool);
+    sqlpool__wake_all(wake);
+    sqlpool__settle(pool, st);
+    return rc;
+}

@@ -1,0 +1,119 @@
+/*
+ * release.c: a borrowed connection given back (sqlpool_release, sqlpool_discard): reset by
+ * the backend outside the lock, then into this processor's slot (throughput mode), to the
+ * first waiter, onto the idle list, or closed.
+ */
+#include "release.h"
+
+#include <assert.h>
+
+void sqlpool__unslot(sqlpool *pool, sqlpool_conn *c) {
+    sqlpool__waiter *wake = NULL;
+    double now = sqlpool__now_coarse(pool);
+    int pooled = 0, reason = CLOSE_POOL;
+    int due = sqlpool__needs_check(pool, c, now);
+    if (sqlpool__expired(c, now)) {
+        (void)sqlpool__retire_lent(pool, c, BOOK_SLOTTED, CLOSE_LIFETIME);
+        return;
+    }
+    sqlpool__pool_lock(pool);
+    if (!pool->closing) {
+        if (pool->wait_head != NULL && !due) {
+            wake = sqlpool__offer_locked(pool, c, BOOK_SLOTTED, now, 0, &pooled);
+        } else if (pool->idle < pool->cfg.max_idle || due) {
+            sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_IDLE, 0); /* keeps its released_at */
+            pooled = 1;
+        }
+        reason = CLOSE_MAX_IDLE;
+    }
+    sqlpool__pool_unlock(pool);
+    sqlpool__wake_all(wake);
+    if (!pooled) (void)sqlpool__retire_lent(pool, c, BOOK_SLOTTED, reason);
+}
+
+/* Throughput mode, once waiters are served again: a connection left idle for newcomers that
+ * none took goes to the next waiters too. Returns the waiters to wake. */
+static sqlpool__waiter *hand_parked_locked(sqlpool *pool, double now) {
+    sqlpool__waiter *list = NULL;
+    sqlpool_conn *c;
+    SQLPOOL__ASSERT_LOCKED(pool);
+    while ((c = pool->idle_head) != NULL && pool->wait_head != NULL) {
+        sqlpool__waiter *w;
+        int pooled;
+        w = sqlpool__offer_locked(pool, c, BOOK_IDLE, now, 0, &pooled);
+        assert(w != NULL); /* there was a waiter to take it */
+        w->next = list;
+        list = w;
+    }
+    return list;
+}
+
+static void give_back(sqlpool_conn *handle, int broken) {
+    sqlpool_conn *c = sqlpool__borrowed(handle), *back;
+    sqlpool *pool;
+    sqlpool__waiter *wake = NULL;
+    char err[256];
+    double now;
+    int pooled = 0, reason;
+
+    if (c == NULL) {
+        (void)sqlpool__misuse(handle, broken ? "discard" : "release");
+        return;
+    }
+    pool = c->pool;
+    err[0] = '\0';
+    if (!broken && pool->backend->reset(c->handle, c->native_used) != SQLPOOL_OK) broken = 1;
+    if (!broken && pool->cfg.ping_on_release &&
+        pool->backend->ping(c->handle, err, sizeof err) != SQLPOOL_OK)
+        broken = 1;
+    now = sqlpool__now_coarse(pool);
+    if (pool->nslots > 0 && !broken && !sqlpool__expired(c, now) &&
+        sqlpool__slot_put(pool, c, now, &back)) {
+        if (back != NULL) sqlpool__unslot(pool, back);
+        return;
+    }
+
+    sqlpool__pool_lock(pool);
+    if (!broken && !sqlpool__expired(c, now) && !pool->closing) {
+        /* The common case, inline: back on the idle list. With threads waiting, only in
+         * throughput mode: left for the next thread to ask, which saves a wake-up; the first
+         * waiter looks at it by itself before long (sqlpool__pool_unlock() nudges it). */
+        if ((pool->wait_head == NULL && pool->idle < pool->cfg.max_idle) ||
+            (pool->wait_head != NULL && pool->idle == 0 && sqlpool__may_barge_locked(pool))) {
+            c->released_at = now;
+            sqlpool__books_move(pool, c, BOOK_BORROWED, BOOK_IDLE, 0);
+            sqlpool__pool_unlock(pool);
+            return;
+        }
+        wake = sqlpool__offer_locked(pool, c, BOOK_BORROWED, now, 0, &pooled);
+        if (pooled && wake != NULL && pool->cfg.barge_window > 0)
+            wake->next = hand_parked_locked(pool, now);
+    }
+    reason = broken                     ? CLOSE_BROKEN
+             : pool->closing            ? CLOSE_POOL
+             : sqlpool__expired(c, now) ? CLOSE_LIFETIME
+                                        : CLOSE_MAX_IDLE;
+    sqlpool__pool_unlock(pool);
+
+    sqlpool__wake_all(wake);
+    if (pooled) return;
+    if (broken)
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "pool_discard reason=%s",
+                     err[0] ? err : "broken");
+    (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, reason);
+}
+
+void sqlpool_release(sqlpool_conn *conn) {
+    if (conn != NULL) give_back(conn, 0);
+}
+
+void sqlpool_discard(sqlpool_conn *conn) {
+    if (conn != NULL) give_back(conn, 1);
+}
+
+void sqlpool_release_ptr(sqlpool_conn **conn) {
+    if (conn != NULL && *conn != NULL) {
+        sqlpool_release(*conn);
+        *conn = NULL;
+    }
+}

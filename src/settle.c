@@ -1,0 +1,41 @@
+/* settle.c: the end of a closing pool: who frees it (see settle.h). */
+#include "settle.h"
+#include "alloc.h"
+
+int sqlpool__drained_locked(const sqlpool *pool) {
+    SQLPOOL__ASSERT_LOCKED(pool);
+    return pool->in_use == 0 && pool->connecting == 0 && pool->held == 0 && pool->waiters_live == 0;
+}
+
+sqlpool__settlement sqlpool__settle_locked(sqlpool *pool) {
+    sqlpool__settlement st = {NULL, 0};
+    SQLPOOL__ASSERT_LOCKED(pool);
+    if (!pool->closing || !sqlpool__drained_locked(pool)) return st;
+    if (pool->closer != NULL) {
+        st.closer = pool->closer;
+        pool->closer = NULL;
+    } else if (pool->orphaned) {
+        st.free_pool = 1;
+    }
+    return st;
+}
+
+void sqlpool__settle(sqlpool *pool, sqlpool__settlement st) {
+    if (st.closer != NULL) sqlpool__waiter_signal(st.closer);
+    if (st.free_pool) sqlpool__free_pool(pool);
+}
+
+void sqlpool__free_pool(sqlpool *pool) {
+    sqlpool_conn *c = pool->spare;
+    while (c != NULL) {
+        sqlpool_conn *next = c->next;
+        sqlpool__aligned_free(c);
+        c = next;
+    }
+    pool->backend->pool_fini(pool->backend_state);
+    if (pool->slots != NULL) sqlpool__aligned_free(pool->slots);
+    (void)pthread_mutex_destroy(&pool->maint_mu);
+    (void)pthread_cond_destroy(&pool->maint_cv);
+    sqlpool__free(pool->db_copy);
+    sqlpool__free(pool);
+}
