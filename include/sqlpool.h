@@ -1,5 +1,6 @@
 /*
- * sqlpool.h: the public contract of libsqlpool, a thread-safe connection pool for SQLite.
+ * sqlpool.h: the public contract of libsqlpool, a thread-safe connection pool for SQLite and
+ * PostgreSQL.
  *
  * Everything declared here is public and stable within a major version; nothing else is.
  *
@@ -354,9 +355,13 @@ static inline double sqlpool__deadline(double deadline) {
     sqlpool_acquire_at((pool), (out), sqlpool__deadline(deadline), __FILE__, __LINE__)
 
 /*
- * Borrow an idle connection without ever waiting or connecting: SQLPOOL_OK, or SQLPOOL_EAGAIN
- * when none is idle (or threads are already waiting, who come first), SQLPOOL_ECLOSED,
- * SQLPOOL_EINVAL. Thread-safe.
+ * Borrow an idle connection without ever waiting, connecting or a round trip to the server:
+ * only one that needs no check first (idle no longer than validation_bypass, within its
+ * lifetime; PostgreSQL's look at the socket, which does not block, still applies). One due a
+ * check is left for the next sqlpool_acquire() or maintenance. SQLPOOL_OK, or SQLPOOL_EAGAIN
+ * when none such is idle (or threads are already waiting, who come first), SQLPOOL_ECLOSED,
+ * SQLPOOL_EINVAL. With validation_bypass 0 every idle connection is due a check, so this
+ * returns SQLPOOL_EAGAIN. Thread-safe.
  */
 SQLPOOL_API int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out);
 

@@ -3,6 +3,10 @@
  * sqlpool_with): this processor's slot (throughput mode), else the most recently released
  * idle connection (checked first when due), else another processor's slot, else a new
  * connection if there is room, else a place in the queue of waiters.
+ *
+ * sqlpool_try_acquire never waits and does no blocking I/O: it takes only an idle connection
+ * that needs no round trip before it is handed out (the backend's non-blocking check is
+ * fine); one due a ping, or past its lifetime, is left for the next acquire or maintenance.
  */
 #include "release.h"
 
@@ -60,6 +64,17 @@ static int check_idle(sqlpool *pool, sqlpool_conn *c, double now, int check) {
                                 sqlpool__expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN)
                ? -1
                : 0;
+}
+
+/* The idle connection an acquire may take: the most recently released; for try_acquire,
+ * the most recently released that needs no round trip first. */
+static sqlpool_conn *idle_pick_locked(sqlpool *pool, double now, int try_only) {
+    sqlpool_conn *c = pool->idle_head;
+    SQLPOOL__ASSERT_LOCKED(pool);
+    if (try_only)
+        while (c != NULL && sqlpool__needs_check(pool, c, now))
+            c = c->next;
+    return c;
 }
 
 /* Leave the wait, under the lock: the last step of a waiter that touches the pool. */
@@ -183,13 +198,13 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
 }
 
 /* This processor's slot (throughput mode): a connection borrowed from it, or NULL. One due a
- * check goes back to the books, for the lock's path below to check. */
-static sqlpool_conn *from_slot(sqlpool *pool, double now) {
+ * check goes back to the books, for the lock's path below to check (try_acquire: to skip). */
+static sqlpool_conn *from_slot(sqlpool *pool, double now, int try_only) {
     sqlpool__slot *s = NULL;
     sqlpool_conn *c = sqlpool__slot_take(pool, &s);
     if (c == NULL) return NULL;
     if (sqlpool__needs_check(pool, c, now)) {
-        sqlpool__unslot(pool, c);
+        sqlpool__unslot(pool, c, !try_only);
         return NULL;
     }
     return sqlpool__slot_lend(pool, s, c);
@@ -204,7 +219,7 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         long long created, reused;
         int check;
 
-        if (pool->nslots > 0 && (c = from_slot(pool, now)) != NULL) {
+        if (pool->nslots > 0 && (c = from_slot(pool, now, try_only)) != NULL) {
             *out = sqlpool__handle_of(c);
             return SQLPOOL_OK;
         }
@@ -215,14 +230,14 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
         }
         /* An idle connection, unless that would overtake a waiter (throughput mode allows it
          * for a while). */
-        if ((c = pool->idle_head) != NULL &&
+        if ((c = idle_pick_locked(pool, now, try_only)) != NULL &&
             (pool->wait_head == NULL || sqlpool__may_barge_locked(pool))) {
             check = take_idle_locked(pool, c, now, file, line);
             if (!check) count_reuse_locked(pool, 1);
             created = pool->created;
             reused = pool->reused;
             sqlpool__pool_unlock(pool);
-            if (check) {
+            if (check) { /* try_acquire: the backend's non-blocking check only */
                 int ok = check_idle(pool, c, now, check);
                 if (ok < 0) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
                 if (ok == 0) continue;
@@ -244,13 +259,13 @@ static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const cha
             *out = sqlpool__handle_of(c);
             return SQLPOOL_OK;
         }
+        if (try_only) { /* what is idle needs a round trip first: left for others */
+            sqlpool__pool_unlock(pool);
+            return sqlpool__fail(SQLPOOL_EAGAIN, "no idle connection");
+        }
         if (pool->idle_head != NULL && pool->wait_head == NULL) { /* due a check, unslotted */
             sqlpool__pool_unlock(pool);
             continue;
-        }
-        if (try_only) {
-            sqlpool__pool_unlock(pool);
-            return sqlpool__fail(SQLPOOL_EAGAIN, "no idle connection");
         }
         if (pool->wait_head == NULL && sqlpool__can_connect_locked(pool)) {
             sqlpool__books_move(pool, NULL, BOOK_NONE, BOOK_CONNECTING, 0);

@@ -7,12 +7,12 @@
 
 #include <assert.h>
 
-void sqlpool__unslot(sqlpool *pool, sqlpool_conn *c) {
+void sqlpool__unslot(sqlpool *pool, sqlpool_conn *c, int may_close) {
     sqlpool__waiter *wake = NULL;
     double now = sqlpool__now_coarse(pool);
     int pooled = 0, reason = CLOSE_POOL;
     int due = sqlpool__needs_check(pool, c, now);
-    if (sqlpool__expired(c, now)) {
+    if (sqlpool__expired(c, now) && may_close) {
         (void)sqlpool__retire_lent(pool, c, BOOK_SLOTTED, CLOSE_LIFETIME);
         return;
     }
@@ -21,7 +21,8 @@ void sqlpool__unslot(sqlpool *pool, sqlpool_conn *c) {
         if (pool->wait_head != NULL && !due) {
             wake = sqlpool__offer_locked(pool, c, BOOK_SLOTTED, now, 0, &pooled);
         } else if (pool->idle < pool->cfg.max_idle || due) {
-            sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_IDLE, 0); /* keeps its released_at */
+            /* Keeps its released_at; due includes expired (with may_close 0). */
+            sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_IDLE, 0);
             pooled = 1;
         }
         reason = CLOSE_MAX_IDLE;
@@ -69,7 +70,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
     now = sqlpool__now_coarse(pool);
     if (pool->nslots > 0 && !broken && !sqlpool__expired(c, now) &&
         sqlpool__slot_put(pool, c, now, &back)) {
-        if (back != NULL) sqlpool__unslot(pool, back);
+        if (back != NULL) sqlpool__unslot(pool, back, 1);
         return;
     }
 

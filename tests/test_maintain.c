@@ -341,6 +341,51 @@ static void test_maintain_validation_bypass_skips_ping(void **state) {
     fixture_fini(&fx);
 }
 
+/* sqlpool_try_acquire does no round trip: a connection due a check is left idle for the next
+ * acquire (or maintenance), and one that needs none is handed out. Failing reads stand in for
+ * a check that would block: a ping through them fails, and closes its connection. */
+static void test_maintain_try_acquire_leaves_checks_to_acquire(void **state) {
+    fixture fx;
+    sqlpool_conn *old, *fresh, *conn, *other;
+    sqlite3 *fresh_db;
+    sqlpool_stats st;
+    int rc;
+    (void)state;
+
+    fixture_init(&fx, 1);
+    fx.cfg.validation_bypass = 0.5;
+    fixture_open(&fx);
+    old = testutil_acquire(fx.pool);
+    fresh = testutil_acquire(fx.pool);
+    fresh_db = sqlpool_conn_sqlite(fresh);
+    sqlpool_release(old); /* at 1000: due a check after 1000.5 */
+    fx.clock.now += 1.0;
+    sqlpool_release(fresh); /* at 1001 */
+    testvfs_fail_reads(1);
+
+    conn = NULL;
+    assert_int_equal(sqlpool_try_acquire(fx.pool, &conn), SQLPOOL_OK);
+    assert_ptr_equal(sqlpool_conn_sqlite(conn), fresh_db);
+    other = (sqlpool_conn *)&fx;
+    assert_int_equal(sqlpool_try_acquire(fx.pool, &other), SQLPOOL_EAGAIN);
+    assert_null(other);
+    st = testutil_stats(fx.pool);
+    if (st.closed != 0 || st.idle != 1 || st.in_use != 1)
+        fail_msg("try_acquire checked the due connection: closed %lld, idle %d, in use %d",
+                 st.closed, st.idle, st.in_use);
+
+    /* sqlpool_acquire does check it: broken, closed; the replacement cannot read either. */
+    other = (sqlpool_conn *)&fx;
+    rc = sqlpool_acquire(fx.pool, &other);
+    assert_int_not_equal(rc, SQLPOOL_OK);
+    assert_null(other);
+    st = testutil_stats(fx.pool);
+    assert_int_equal(st.closed_broken, 1);
+    testvfs_fail_reads(0);
+    sqlpool_release(conn);
+    fixture_fini(&fx);
+}
+
 static void test_maintain_validation_replaces_deleted_file(void **state) {
     fixture fx;
     sqlpool_conn *conn;
@@ -608,6 +653,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_maintain_keepalive_closes_broken),
     cmocka_unit_test(test_maintain_keepalive_keeps_healthy),
     cmocka_unit_test(test_maintain_validation_bypass_skips_ping),
+    cmocka_unit_test(test_maintain_try_acquire_leaves_checks_to_acquire),
     cmocka_unit_test(test_maintain_validation_replaces_deleted_file),
     cmocka_unit_test(test_maintain_leak_warning),
     cmocka_unit_test(test_maintain_thread_closes_idle),

@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -644,6 +645,47 @@ static void test_pg_terminated_backend_replaced(void **state) {
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.created, 2);
     assert_stats_consistent(&st);
+    sqlpool_close(pool);
+}
+
+/* sqlpool_try_acquire never waits on the server: with the connection's backend stopped
+ * (SIGSTOP) and the connection due a check, it returns at once, leaving the check (a round
+ * trip that would wait up to connect_timeout) to the next acquire. */
+static void test_pg_try_acquire_no_round_trip(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn, *other = NULL;
+    sqlpool_stats st;
+    pid_t pid;
+    double took;
+    int rc;
+    (void)state;
+
+    pg_config(&cfg, NULL);
+    cfg.validation_bypass = 0.05;
+    cfg.connect_timeout = 3.0;
+    pool = open_pool(&cfg);
+    conn = testutil_acquire(pool);
+    pid = (pid_t)PQbackendPID(pg_of(conn));
+    sqlpool_release(conn);
+    sleep_s(0.1); /* idle longer than validation_bypass: due a check */
+
+    if (kill(pid, SIGSTOP) != 0) fail_msg("cannot stop backend %d", (int)pid);
+    took = now_s();
+    rc = sqlpool_try_acquire(pool, &other);
+    took = now_s() - took;
+    (void)kill(pid, SIGCONT); /* before any assertion can leave the backend stopped */
+    if (rc == SQLPOOL_OK) sqlpool_release(other);
+    assert_int_equal(rc, SQLPOOL_EAGAIN);
+    if (took > 0.5) fail_msg("try_acquire took %.3f s with the backend stopped", took);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed, 0);
+    assert_int_equal(st.idle, 1);
+
+    conn = testutil_acquire(pool); /* checked now, with the backend running again */
+    assert_int_equal(PQbackendPID(pg_of(conn)), (int)pid);
+    assert_works(conn);
+    sqlpool_release(conn);
     sqlpool_close(pool);
 }
 
@@ -1534,6 +1576,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_reset_query_discard_all),
     cmocka_unit_test(test_pg_server_restart_discards_stale),
     cmocka_unit_test(test_pg_terminated_backend_replaced),
+    cmocka_unit_test(test_pg_try_acquire_no_round_trip),
     cmocka_unit_test(test_pg_server_down_at_start_retries),
     cmocka_unit_test(test_pg_wrong_password_fails_fast),
     cmocka_unit_test(test_pg_unknown_database_fails_fast),
