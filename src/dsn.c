@@ -71,12 +71,12 @@ static int hex_digit(char c) {
 
 static int secret_keyword(const char *k, size_t n);
 
-/* A URI query keyword is percent-decoded by libpq before it is looked up: so here too. */
-static int secret_uri_keyword(const char *k, size_t n) {
-    char key[32];
+/* A URI query keyword is percent-decoded by libpq before it is looked up: so here too. The
+ * decoded length, or 0 when longer than any keyword. */
+static size_t uri_keyword(const char *k, size_t n, char key[32]) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (o + 1 >= sizeof key) return 0; /* longer than any keyword */
+        if (o + 1 >= 32) return 0; /* longer than any keyword */
         if (k[i] == '%' && i + 2 < n && hex_digit(k[i + 1]) >= 0 && hex_digit(k[i + 2]) >= 0) {
             key[o++] = (char)(hex_digit(k[i + 1]) * 16 + hex_digit(k[i + 2]));
             i += 2;
@@ -84,7 +84,19 @@ static int secret_uri_keyword(const char *k, size_t n) {
             key[o++] = k[i];
         }
     }
-    return secret_keyword(key, o);
+    return o;
+}
+
+static int secret_uri_keyword(const char *k, size_t n) {
+    char key[32];
+    size_t o = uri_keyword(k, n, key);
+    return o == 0 && n > 0 ? 0 : secret_keyword(key, o);
+}
+
+static int known_uri_keyword(const char *k, size_t n) {
+    char key[32];
+    size_t o = uri_keyword(k, n, key);
+    return o > 0 && known_keyword(key, o);
 }
 
 /* password= and sslpassword=, and any keyword libpq may not know (its value could be a
@@ -136,6 +148,7 @@ static void mask_uri(sink *s, const char *db) {
      * reads as the password, never less). */
     size_t ulen = strcspn(auth, "@/"), alen;
     const char *at = auth[ulen] == '@' ? auth + ulen : NULL, *q, *p;
+    int after_secret = 0;
 
     if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
         for (const char *c = at; c < auth + strcspn(auth, "/"); c++)
@@ -164,12 +177,22 @@ static void mask_uri(sink *s, const char *db) {
     for (p = q + 1; *p;) {
         size_t plen = strcspn(p, "&"); /* libpq ends a value only at '&': '#' is data */
         const char *eq = memchr(p, '=', plen);
-        if (eq != NULL && secret_uri_keyword(p, (size_t)(eq - p))) {
-            put(s, p, (size_t)(eq - p) + 1);
+        size_t klen = eq != NULL ? (size_t)(eq - p) : plen;
+        int secret = secret_uri_keyword(p, klen);
+        /* After a secret, a raw '&' may have been meant inside it (for %26): an unknown name
+         * that follows may be its rest, so it is masked too. */
+        if (after_secret && secret && !known_uri_keyword(p, klen))
             puts_(s, "***");
-        } else {
-            put(s, p, plen);
+        else
+            put(s, p, klen);
+        if (eq != NULL) {
+            put(s, "=", 1);
+            if (secret)
+                puts_(s, "***");
+            else
+                put(s, eq + 1, plen - klen - 1);
         }
+        after_secret |= secret;
         p += plen;
         if (*p == '\0') break;
         put(s, p, 1);
@@ -228,11 +251,56 @@ static int plain_name(const char *name) {
     return 1;
 }
 
+/* 1 when the query key k[0..n), percent-decoded as libpq decodes it, is name. */
+static int uri_key_is(const char *k, size_t n, const char *name) {
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++, o++) {
+        char c = k[i];
+        if (c == '%' && i + 2 < n && hex_digit(k[i + 1]) >= 0 && hex_digit(k[i + 2]) >= 0) {
+            c = (char)(hex_digit(k[i + 1]) * 16 + hex_digit(k[i + 2]));
+            i += 2;
+        }
+        if (name[o] != c) return 0;
+    }
+    return name[o] == '\0';
+}
+
+/* The '?' that starts a URI's query, past the user info as mask_uri reads it (to the last '@'
+ * before the first '/' when it holds a password), or NULL. */
+static const char *uri_query(const char *db) {
+    const char *auth = strstr(db, "://") + 3, *end = auth + strcspn(auth, "/");
+    size_t ulen = strcspn(auth, "@/");
+    const char *at = auth[ulen] == '@' ? auth + ulen : NULL;
+    if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
+        for (const char *c = at; c < end; c++)
+            if (*c == '@') at = c;
+    return strchr(at != NULL ? at : auth, '?');
+}
+
+/* In a URI a '&' typed inside a password (where %26 belongs) ends it there, so the piece after
+ * it may be the password's rest: once a password (or any secret keyword) has come in the
+ * query, no later name is shown. */
+static int uri_option_shown(const char *db, const char *name) {
+    const char *p = uri_query(db);
+    int after_secret = 0;
+    if (p == NULL) return 0;
+    for (p++; *p != '\0';) {
+        size_t plen = strcspn(p, "&");
+        const char *eq = memchr(p, '=', plen);
+        size_t klen = eq != NULL ? (size_t)(eq - p) : plen;
+        if (uri_key_is(p, klen, name)) return !after_secret;
+        if (secret_uri_keyword(p, klen)) after_secret = 1;
+        p += plen;
+        if (*p == '&') p++;
+    }
+    return 0; /* not a keyword of the query: not what libpq named */
+}
+
 int sqlpool__dsn_option_shown(const char *db, const char *name) {
     const char *p = db;
     int after_bare_secret = 0;
     if (db == NULL || name == NULL || !plain_name(name)) return 0;
-    if (is_uri(db)) return 1; /* '&' ends every query value: a keyword is no value's piece */
+    if (is_uri(db)) return uri_option_shown(db, name);
     while (*p) {
         const char *k, *kend, *v;
         while (isspace((unsigned char)*p))

@@ -848,6 +848,8 @@ static void expect_bad_option(const char *db, const char *shown, const char *con
 static void test_pg_invalid_option_named(void **state) {
     static const char *const value[] = {"hunter2", "s3cret", NULL};
     static const char *const tail[] = {"\"b\"", "hunter2", NULL};
+    static const char *const uri_tail[] = {"Xy9", "Secr", "tail", NULL};
+    static const char *const uri_secret[] = {"Secr", "tail", NULL};
     (void)state;
 
     expect_bad_option("host=127.0.0.1 password=s3cret dbname=x passwrd=hunter2",
@@ -857,6 +859,14 @@ static void test_pg_invalid_option_named(void **state) {
     /* password=a b=hunter2: the user may have meant the password "a b=hunter2". */
     expect_bad_option("host=127.0.0.1 password=a b=hunter2", "invalid connection option \"***\"",
                       tail);
+    /* In a URI, a raw '&' in a password (for %26) ends it: "Xy9" may be its rest. */
+    expect_bad_option("postgresql:///db?host=127.0.0.1&password=Secr&Xy9=tail",
+                      "invalid URI query parameter", uri_tail);
+    expect_bad_option("postgresql:///db?host=127.0.0.1&sslpassword=Secr&Xy9=tail",
+                      "invalid URI query parameter", uri_tail);
+    /* Before any password, an unknown name is shown (decoded, as libpq names it). */
+    expect_bad_option("postgresql:///db?host=127.0.0.1&%58y9=tail&password=Secr",
+                      "invalid URI query parameter: \"Xy9\"", uri_secret);
 }
 
 /* ---- what release does ---- */
@@ -1161,6 +1171,9 @@ static void test_pg_mask_unknown_option_values(void **state) {
     expect_mask("host=h password=a b=hunter2", "host=h password=*** b=***");
     expect_mask("postgresql://h/db?passwrd=hunter2&sslmode=require&ssl=true",
                 "postgresql://h/db?passwrd=***&sslmode=require&ssl=true");
+    /* A raw '&' inside a URI password ends it: the unknown names after it are masked. */
+    expect_mask("postgresql://h/db?password=Secr&Xy9=tail&sslmode=require&rest",
+                "postgresql://h/db?password=***&***=***&sslmode=require&***");
     expect_mask(" host=h  application_name=x ", " host=h  application_name=x ");
 }
 
