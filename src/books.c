@@ -5,6 +5,12 @@
  */
 #include "books.h"
 
+#ifdef SQLPOOL__CHECKED
+const int sqlpool__books_checked = 1;
+#else
+const int sqlpool__books_checked = 0;
+#endif
+
 #ifndef SQLPOOL__CHECKED
 void sqlpool__books_check_locked(sqlpool *pool) {
     (void)pool; /* never called: books.h calls it in checked builds only */

@@ -41,6 +41,8 @@ enum {
 /* books.c: that the books agree (see above); aborts, naming the check, when not. Under the
  * lock, in checked builds. */
 void sqlpool__books_check_locked(sqlpool *pool);
+/* books.c: 1 when the library was built checked (for the tests that look inside). */
+extern const int sqlpool__books_checked;
 
 /* Connections idle in the per-processor slots: counted in in_use, though not borrowed. A
  * racy count when slots are in use without the lock (for stats and messages). */

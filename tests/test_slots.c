@@ -3,17 +3,20 @@
  * in a slot, and the next acquire take it from there, without the pool lock; the connection
  * must stay on the books (counted, checked, expired, closed) as if it had gone through the
  * idle list. Time is driven by a test clock (config.clock), so there is no maintenance thread
- * and sqlpool_maintain() runs its pass. Two tests look inside the pool (pool_internal.h): the
- * slots are invisible through the public API, by design.
+ * and sqlpool_maintain() runs its pass. Three tests look inside the pool (books.h, and through
+ * it pool_internal.h): the slots are invisible through the public API, by design, and so is
+ * the books' check of checked builds, which one test shows catching a miscount.
  */
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier): CPU affinity */
-#include "pool_internal.h"
+#include "books.h"
 #include "testutil.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct fixture {
@@ -111,6 +114,48 @@ static void test_slots_release_goes_to_a_slot(void **state) {
         taken += atomic_load(&pool->slots[i].taken);
     assert_int_equal(taken, 1);
     sqlpool_release(again);
+    sqlpool_close(pool);
+    fixture_free(fx);
+}
+
+/* Test builds check the books after every change of a connection's state: a count that
+ * disagrees with its list aborts at the next move, naming the check. In a child, whose abort
+ * the parent reads. */
+static void test_slots_books_check_catches_a_miscount(void **state) {
+    fixture *fx = fixture_new();
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    char out[512] = "";
+    int fds[2], status = 0;
+    ssize_t n, got = 0;
+    pid_t child;
+    (void)state;
+
+    if (!sqlpool__books_checked) {
+        fixture_free(fx);
+        skip(); /* a build configured with -DSQLPOOL_CHECK_BOOKS=OFF */
+    }
+    fx->cfg.barge_window = 0; /* no slots: the release takes the lock, and moves on the books */
+    pool = open_pool(fx);
+    conn = testutil_acquire(pool);
+    assert_int_equal(pipe(fds), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        (void)dup2(fds[1], 2);
+        pool->idle++; /* the idle list stays empty */
+        sqlpool_release(conn);
+        _exit(0);
+    }
+    (void)close(fds[1]);
+    while ((n = read(fds[0], out + got, sizeof out - 1 - (size_t)got)) > 0)
+        got += n;
+    (void)close(fds[0]);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+        fail_msg("the miscount went unnoticed (status %d): %s", status, out);
+    assert_non_null(strstr(out, "internal check failed: idle == pool->idle"));
+    sqlpool_release(conn);
     sqlpool_close(pool);
     fixture_free(fx);
 }
@@ -347,6 +392,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_slots_closed_with_the_pool),
     cmocka_unit_test(test_slots_other_processors_slot_is_found),
     cmocka_unit_test(test_slots_expired_in_other_slot_not_handed_out),
+    cmocka_unit_test(test_slots_books_check_catches_a_miscount),
 };
 
 SQLPOOL_TEST_MAIN(tests)
