@@ -29,9 +29,17 @@ static bench_metrics *metrics;
 
 /* Set by the SIGINT handler; the main thread copies it into each run's stop flag. */
 static volatile sig_atomic_t interrupted;
+/* Set until the first clients start: before then there is nothing to report, and the connect
+ * check or the table's set-up may wait out a busy database (--timeout, each retry), so SIGINT
+ * ends the program at once, by the signal, as it would without a handler. */
+static volatile sig_atomic_t nothing_measured = 1;
 
 static void on_sigint(int sig) {
-    (void)sig;
+    if (nothing_measured) {
+        (void)signal(sig, SIG_DFL); /* both async-signal-safe */
+        (void)raise(sig);
+        return;
+    }
     interrupted = 1;
 }
 
@@ -327,7 +335,7 @@ static int check_connect(bench_run *r) {
     sqlpool_conn *conn = NULL;
     int rc = sqlpool_acquire(r->pool, &conn);
     if (rc != SQLPOOL_OK) {
-        commands_error("%s", sqlpool_errmsg());
+        commands_error("%s", logger_errmsg());
         return commands_exit_for(rc);
     }
     sqlpool_release(conn);
@@ -368,7 +376,7 @@ static int run_once(const bench_options *o, const bench_backend *b, const char *
     res->mode = mode;
     pool_config(&r, res, &cfg);
     if ((rc = sqlpool_open(&cfg, &r.pool)) != SQLPOOL_OK) {
-        commands_error("cannot open a pool: %s", sqlpool_errmsg());
+        commands_error("cannot open a pool: %s", logger_errmsg());
         return commands_exit_for(rc);
     }
     if ((status = check_connect(&r)) != 0) {
@@ -381,6 +389,7 @@ static int run_once(const bench_options *o, const bench_backend *b, const char *
         return EXIT_UNAVAILABLE;
     }
     bench_pause_init(&r);
+    nothing_measured = 0;
     if (mode == BENCH_POOLED) bench_metrics_set_pool(metrics, r.pool);
     status = measure_and_verify(&r, res);
     bench_metrics_set_pool(metrics, NULL); /* before the close: no request uses it after */

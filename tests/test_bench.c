@@ -1,6 +1,7 @@
 /* test_bench.c: `sqlpool bench` on SQLite: its flags, its counts, its modes, SIGINT. */
 #include "benchutil.h"
 
+#include <sqlite3.h>
 #include <sys/resource.h>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -383,6 +384,29 @@ static void test_bench_sigint_cuts_think_time(void **state) {
     if (took > 2.0) fail_msg("SIGINT took %.1f s to end a run in a 20 s think time", took);
 }
 
+/* SIGINT while the connect check waits out a locked database (before anything is measured)
+ * ends the program at once, by the signal, not after --timeout. */
+static void test_bench_sigint_during_connect_check(void **state) {
+    sqlite3 *lock = NULL;
+    struct timespec t0;
+    double took;
+    pid_t pid;
+    int status;
+    assert_int_equal(sqlite3_open(DB(state), &lock), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(lock, "CREATE TABLE t(x); BEGIN EXCLUSIVE", NULL, NULL, NULL),
+                     SQLITE_OK);
+    pid = bench_spawn(DIR(state), ARGS("--db", DB(state), "--duration", "1", "--timeout", "20",
+                                       "--retries", "0", "--json"));
+    bench_sleep_ms(1000);
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(kill(pid, SIGINT), 0);
+    status = bench_wait(pid);
+    took = seconds_since(&t0);
+    sqlite3_close(lock);
+    assert_int_equal(status, 128 + SIGINT);
+    if (took > 2.0) fail_msg("SIGINT took %.1f s to end the connect check", took);
+}
+
 /* Run the CLI with args, its address space capped at limit bytes; *out and *err get its
  * output (caller frees). Returns its exit status. */
 static int run_capped(const char *dir, const char *const *args, rlim_t limit, char **out,
@@ -473,6 +497,7 @@ static const struct CMUnitTest tests[] = {
     T(test_bench_run_errors_are_counted_not_printed),
     T(test_bench_think_time_ends_at_deadline),
     T(test_bench_sigint_cuts_think_time),
+    T(test_bench_sigint_during_connect_check),
     T(test_bench_think_time_only_between_transactions),
     T(test_bench_thread_limit_is_exit_71),
 };
