@@ -335,7 +335,7 @@ static int check_connect(bench_run *r) {
     sqlpool_conn *conn = NULL;
     int rc = sqlpool_acquire(r->pool, &conn);
     if (rc != SQLPOOL_OK) {
-        commands_error("%s", sqlpool_errmsg());
+        commands_error("%s", logger_errmsg());
         return commands_exit_for(rc);
     }
     sqlpool_release(conn);
@@ -376,7 +376,7 @@ static int run_once(const bench_options *o, const bench_backend *b, const char *
     res->mode = mode;
     pool_config(&r, res, &cfg);
     if ((rc = sqlpool_open(&cfg, &r.pool)) != SQLPOOL_OK) {
-        commands_error("cannot open a pool: %s", sqlpool_errmsg());
+        commands_error("cannot open a pool: %s", logger_errmsg());
         return commands_exit_for(rc);
     }
     if ((status = check_connect(&r)) != 0) {

@@ -6,6 +6,7 @@
  * only ever terminates a backend of this bench.
  */
 #include "bench_backend.h"
+#include "logger.h"
 
 #include <libpq-fe.h>
 #include <math.h>
@@ -171,7 +172,7 @@ static int pool_exec(bench_run *r, const char *sql, long long *count, char *err,
     PGresult *res;
     int ok;
     if (sqlpool_acquire(r->pool, &conn) != SQLPOOL_OK) {
-        (void)snprintf(err, errlen, "%s", sqlpool_errmsg());
+        (void)snprintf(err, errlen, "%s", logger_errmsg());
         return -1;
     }
     res = PQexec(sqlpool_conn_pg(conn), sql);

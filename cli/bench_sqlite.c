@@ -9,6 +9,7 @@
 #include "bench_backend.h"
 #include "commands.h"
 #include "exitcodes.h"
+#include "logger.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -140,7 +141,7 @@ static int pool_exec(bench_run *r, const char *sql, long long *count, char *err,
     char *msg = NULL;
     int rc = sqlpool_acquire(r->pool, &conn);
     if (rc != SQLPOOL_OK) {
-        (void)snprintf(err, errlen, "%s", sqlpool_errmsg());
+        (void)snprintf(err, errlen, "%s", logger_errmsg());
         return -1;
     }
     if (count == NULL) {

@@ -9,6 +9,7 @@
 #include "exitcodes.h"
 #include "health_files.h"
 #include "jsonout.h"
+#include "logger.h"
 #include "report.h"
 
 #include <jansson.h>
@@ -63,7 +64,7 @@ static int check(const cli_options *opts, const health_files *files) {
     cfg.readonly = 1; /* nor switch it to WAL */
     rc = sqlpool_open(&cfg, &pool);
     if (rc == SQLPOOL_EINVAL) {
-        commands_error("%s", sqlpool_errmsg());
+        commands_error("%s", logger_errmsg());
         return EXIT_USAGE;
     }
     if (rc == SQLPOOL_OK) rc = sqlpool_acquire(pool, &conn);

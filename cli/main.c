@@ -81,9 +81,10 @@ static int print_version(void) {
 /* sqlpool bench has its own flags and parser. */
 static int main_bench(int argc, char **argv) {
     bench_options opts;
-    char err[512];
+    char err[512], raw[512];
     if (bench_options_parse(argc, argv, &opts, err, sizeof err) != 0) {
-        commands_error("%s (see 'sqlpool bench --help')", err);
+        logger_unescape(err, raw, sizeof raw); /* escaped once, by commands_error */
+        commands_error("%s (see 'sqlpool bench --help')", raw);
         return EXIT_USAGE;
     }
     if (opts.help) {
@@ -110,14 +111,15 @@ static void open_std_fds(void) {
 
 int main(int argc, char **argv) {
     cli_options opts;
-    char err[512];
+    char err[512], raw[512];
 
     open_std_fds();
 
     if (argc > 1 && strcmp(argv[1], "bench") == 0) return main_bench(argc, argv);
 
     if (options_parse(argc, argv, &opts, err, sizeof err) != 0) {
-        commands_error("%s (see 'sqlpool --help')", err);
+        logger_unescape(err, raw, sizeof raw); /* escaped once, by commands_error */
+        commands_error("%s (see 'sqlpool --help')", raw);
         return EXIT_USAGE;
     }
     if (opts.help) {

@@ -105,6 +105,7 @@ static void defaults(cli_options *o) {
 int options_usage_error(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): analyzer FP, va_start is above */
     (void)vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return EXIT_USAGE;
@@ -113,10 +114,13 @@ int options_usage_error(char *err, size_t errlen, const char *fmt, ...) {
 const char *options_shown(const char *text, char *buf, size_t len) {
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p && o + 8 < len; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
-        else
-            buf[o++] = (char)*p;
+        /* One character at a time (a C1 control is two bytes), escaped as log lines are. */
+        char one[3] = {(char)p[0], 0, 0}, piece[8];
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) one[1] = (char)*++p;
+        logger_escape_controls(one, piece, sizeof piece);
+        if (o + strlen(piece) + 4 >= len) break;
+        memcpy(buf + o, piece, strlen(piece));
+        o += strlen(piece);
         if (o > 80) {
             o += (size_t)snprintf(buf + o, len - o, "...");
             break;

@@ -30,8 +30,9 @@ int options_usage_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* A user's value made safe to echo on one line: control bytes escaped, long ones cut.
- * Returns buf. */
+/* A user's value made safe to echo on one line: escaped as logger_escape_controls does
+ * (so every user's text in a parser's message is escaped: logger_unescape gives it back
+ * before commands_error escapes the line once), long ones cut. Returns buf. */
 const char *options_shown(const char *text, char *buf, size_t len);
 
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. Exposed for

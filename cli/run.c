@@ -59,7 +59,7 @@ static int rows_end(run_ctx *r) {
 static int acquire(sqlpool *pool, sqlpool_conn **conn) {
     int rc = sqlpool_acquire(pool, conn);
     if (rc == SQLPOOL_OK) return 0;
-    commands_error("%s", sqlpool_errmsg());
+    commands_error("%s", logger_errmsg());
     return commands_exit_for(rc);
 }
 
@@ -112,7 +112,9 @@ static int second_pass(run_ctx *r) {
     if (sqlpool_conn_health(conn, &health) == SQLPOOL_OK) {
         sqlpool_release(conn);
     } else {
-        logger_printf(SQLPOOL_LOG_WARNING, "health status=unhealthy error=%s", health.error);
+        char why[sizeof health.error]; /* the library's words, escaped again in the line */
+        logger_unescape(health.error, why, sizeof why);
+        logger_printf(SQLPOOL_LOG_WARNING, "health status=unhealthy error=%s", why);
         sqlpool_discard(conn); /* a connection that failed its check is not pooled */
     }
     sqlpool_close_idle(r->pool);
@@ -129,7 +131,7 @@ static long long delete_rows(run_ctx *r, char *why, size_t whylen) {
     (void)snprintf(sql, sizeof sql, "DELETE FROM events WHERE id > %lld AND id <= %lld", r->base_id,
                    r->last_id);
     if (sqlpool_acquire(r->pool, &conn) != SQLPOOL_OK) {
-        (void)snprintf(why, whylen, "%s", sqlpool_errmsg());
+        (void)snprintf(why, whylen, "%s", logger_errmsg());
         return -1;
     }
     n = r->backend->exec(conn, sql, why, whylen);
@@ -170,7 +172,7 @@ static int simulate(run_ctx *r) {
     commands_pool_config(r->opts, &cfg);
     cfg.ping_on_release = 1;
     if ((rc = sqlpool_open(&cfg, &r->pool)) != SQLPOOL_OK) {
-        commands_error("%s", sqlpool_errmsg());
+        commands_error("%s", logger_errmsg());
         return commands_exit_for(rc);
     }
     /* NULL only for a backend the CLI was built without, which sqlpool_open refuses too. */

@@ -25,8 +25,8 @@ int sqlpool_conn_health(sqlpool_conn *conn, sqlpool_health *out) {
         char raw[sizeof out->error]; /* it may name the file: escaped, as messages are */
         memcpy(raw, out->error, sizeof raw);
         sqlpool__escape_controls(raw, out->error, sizeof out->error);
+        return sqlpool__fail(SQLPOOL_EBROKEN, "health check failed: %s", raw); /* escapes it */
     }
-    return sqlpool__fail(SQLPOOL_EBROKEN, "health check failed: %s", out->error);
 }
 
 sqlite3 *sqlpool_conn_sqlite(sqlpool_conn *conn) {

@@ -141,7 +141,7 @@ void sqlpool__note_connect_failure_locked(sqlpool *pool, int rc) {
     pool->connect_failures++;
     pool->last_connect_rc = rc;
     sqlpool__format(pool->last_connect_error, sizeof pool->last_connect_error, "%s",
-                    sqlpool_errmsg());
+                    sqlpool__errmsg_raw());
 }
 
 /* ---- closing what a caller holds ---- */
@@ -202,7 +202,8 @@ int sqlpool__connect_for(sqlpool *pool, sqlpool_conn **out, double deadline, con
         pool->backend->close(c->handle); /* opened too late: the pool is closing */
         rc = sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     } else {
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s", sqlpool_errmsg());
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "connect_failed error=%s",
+                     sqlpool__errmsg_raw());
     }
     sqlpool__pool_lock(pool);
     sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);

@@ -4,8 +4,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static _Thread_local char last_error[512];
+/* The same message before escaping, for the library's own messages and log lines that quote
+ * it (escaped once, where they are written: escaping an escaped text would double its
+ * backslashes). */
+static _Thread_local char last_raw[sizeof last_error];
 
 const char *sqlpool_strerror(int code) {
     switch (code) {
@@ -28,16 +33,34 @@ const char *sqlpool_errmsg(void) {
     return last_error;
 }
 
-void sqlpool__clear_error(void) {
-    last_error[0] = '\0';
+const char *sqlpool__errmsg_raw(void) {
+    return last_raw;
 }
 
+void sqlpool__clear_error(void) {
+    last_error[0] = '\0';
+    last_raw[0] = '\0';
+}
+
+/* One way to read each escape: a backslash is \\, a C0 control or DEL \xHH, a C1 control
+ * in UTF-8 (0xc2 0x80..0x9f, U+0080..U+009F: a terminal's CSI is U+009B) \u00HH. */
 void sqlpool__escape_controls(const char *text, char *out, size_t len) {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     if (len == 0) return;
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p >= 0x20 && *p != 0x7f) {
+        if (*p == '\\') {
+            if (o + 2 >= len) break;
+            out[o++] = '\\';
+            out[o++] = '\\';
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            if (o + 6 >= len) break;
+            p++;
+            (void)memcpy(out + o, "\\u00", 4);
+            o += 4;
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        } else if (*p >= 0x20 && *p != 0x7f) {
             if (o + 1 >= len) break;
             out[o++] = (char)*p;
         } else {
@@ -60,6 +83,7 @@ int sqlpool__fail(int code, const char *fmt, ...) {
     va_end(ap);
     /* Arguments may be the previous message (sqlpool_errmsg()): escape from a copy. */
     sqlpool__escape_controls(raw, last_error, sizeof last_error);
+    memcpy(last_raw, raw, sizeof last_raw);
     return code;
 }
 

@@ -64,10 +64,14 @@ int sqlpool__cpu(void);
 int sqlpool__cpus(void);
 
 /* error.c: copy text to out with every control byte (below 0x20, and DEL) written as \xHH,
- * so a message or log line built from a path or a server's words stays one line and cannot
- * drive a terminal. Truncates on an escape's boundary; out is always terminated (len > 0).
+ * a C1 control in UTF-8 (U+0080..U+009F) as \u00HH and a backslash as \\, so a message or
+ * log line built from a path or a server's words stays one line, cannot drive a terminal, and
+ * reads back one way. Truncates on an escape's boundary; out is always terminated (len > 0).
  * out and text must not overlap. */
 void sqlpool__escape_controls(const char *text, char *out, size_t len);
+/* sqlpool_errmsg() before escaping: what the library's own messages and log lines quote (they
+ * escape it once more as a whole). Thread-local, as sqlpool_errmsg() is. */
+const char *sqlpool__errmsg_raw(void);
 
 /* A snprintf that never fails to terminate and ignores truncation, for messages. */
 void sqlpool__format(char *buf, size_t len, const char *fmt, ...) SQLPOOL__PRINTF(3, 4);

@@ -133,7 +133,8 @@ static int refill_one(sqlpool *pool) {
     sqlpool__pool_unlock(pool);
     sqlpool__wake_all(wake);
     if (rc != SQLPOOL_OK) {
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "refill_failed error=%s", sqlpool_errmsg());
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "refill_failed error=%s",
+                     sqlpool__errmsg_raw());
         return 0;
     }
     if (!pooled) sqlpool__close_conn(pool, c);

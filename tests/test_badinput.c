@@ -800,6 +800,19 @@ static const row rows[] = {
      .status = 1,
      .needle = "in.fifo' is not a database file: it is a FIFO",
      .timeout = 5},
+    /* Escapes that read one way: a backslash is \\, a C1 control in UTF-8 \u00HH, in the
+     * CLI's own words and in the library's it passes on, escaped once. */
+    {.name = "input_path_backslash_c1",
+     .args = {RUN, "--input", "@no\\x0a\xc2\x9bsuch.txt", OUT, DB},
+     .status = 66,
+     .needle = "no\\\\x0a\\u009bsuch.txt': No such file or directory",
+     .flags = SEED},
+    {.name = "db_path_backslash_c1",
+     DATA("a\n"),
+     .args = {RUN, IN, OUT, "--db", "@new\\x0a\xc2\x9b/events.db"},
+     .status = 69,
+     .needle = "new\\\\x0a\\u009b/events.db': folder",
+     .needle2 = "new\\\\x0a\\u009b' does not exist"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -2070,6 +2083,12 @@ static void test_badinput_output_is_target_of_dangling_db_link(void **state) {
 static void test_badinput_health_db_fifo_by_uri(void **state) {
     health_row(state, "health_db_fifo_by_uri");
 }
+static void test_badinput_input_path_backslash_c1(void **state) {
+    run_row(state, "input_path_backslash_c1");
+}
+static void test_badinput_db_path_backslash_c1(void **state) {
+    run_row(state, "db_path_backslash_c1");
+}
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
@@ -2319,6 +2338,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_output_is_target_of_dangling_db_link, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_health_db_fifo_by_uri, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_input_path_backslash_c1, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_db_path_backslash_c1, setup_ctx, teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };

@@ -654,6 +654,33 @@ static void test_cli_db_in_missing_folder(void **state) {
     expect_absent(tmp_path(state, "nowhere"));
 }
 
+/* Each escape reads one way in what the CLI writes: a backslash in a path is \\ and a C1
+ * control in UTF-8 (U+009B, a terminal's CSI) \u009b, in its own lines (run_start) and in the
+ * library's words it passes on (the error line, connect_failed), escaped once: the text
+ * "\x0a" in a name never reads as a newline, and is never escaped twice. */
+static void test_cli_escapes_backslash_and_c1_once(void **state) {
+    const char *in = tmp_path(state, "in\\x1b\xc2\x9b.txt");
+    const char *db = tmp_path(state, "new\\x0a\xc2\x9b/events.db");
+    run_result r;
+    int logged = 0;
+    testutil_write_file(in, "a\n", 2);
+    r = run(state, ARGS("--input", in, "--output", tmp_path(state, "out.json"), "--db", db,
+                        "--log-level", "info"));
+    expect_status(r, 69);
+    expect_one_error_line(r.err, "new\\\\x0a\\u009b/events.db'",
+                          "new\\\\x0a\\u009b' does not exist");
+    expect_contains(r.err, "input=");
+    expect_contains(r.err, "/in\\\\x1b\\u009b.txt");
+    if (strstr(r.err, "\xc2\x9b") != NULL || strstr(r.err, "\\\\\\\\") != NULL ||
+        strstr(r.err, "\\\\u009b") != NULL)
+        fail_msg("raw or twice-escaped text on stderr: %s", r.err);
+    for (const char *p = r.err; (p = strstr(p, "connect_failed")) != NULL; p++) {
+        const char *name = strstr(p, "new\\\\x0a\\u009b/events.db"), *eol = strchr(p, '\n');
+        logged += name != NULL && (eol == NULL || name < eol);
+    }
+    if (logged == 0) fail_msg("no connect_failed line names the database: %s", r.err);
+}
+
 static void test_cli_db_is_folder(void **state) {
     const char *db = tmp_path(state, "dbdir");
     assert_int_equal(mkdir(db, 0777), 0);
@@ -1226,6 +1253,7 @@ static const struct CMUnitTest tests[] = {
     T(test_cli_output_is_folder),
     T(test_cli_db_is_text_file),
     T(test_cli_db_in_missing_folder),
+    T(test_cli_escapes_backslash_and_c1_once),
     T(test_cli_db_is_folder),
     T(test_cli_failed_run_inserts_nothing),
     T(test_cli_help),

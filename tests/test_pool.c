@@ -688,6 +688,36 @@ static void test_pool_close_idle_and_shrink_reasons(void **state) {
     sqlpool_close(pool);
 }
 
+/* Escapes read one way: a backslash in a path is written \\, so a path holding the text
+ * "\x0a" never reads as an escaped newline; a C1 control in UTF-8 (U+009B, a terminal's CSI)
+ * is written \u009b; other UTF-8 passes as it is. In errors, log lines and health alike. */
+static void test_pool_escapes_backslash_and_c1(void **state) {
+    static const char db[] = "/nonexistent-dir/a\\x0ab\xc2\x9b[31mc\xc3\xa9\n.db";
+    static const char want[] = "/nonexistent-dir/a\\\\x0ab\\u009b[31mc\xc3\xa9\\x0a.db";
+    sqlpool_config cfg;
+    sqlpool *pool = (sqlpool *)&pool;
+    testutil_log log;
+    int logged = 0;
+    (void)state;
+
+    memset(&log, 0, sizeof log);
+    sqlpool_config_init(&cfg);
+    cfg.db = db;
+    cfg.min_idle = 1;
+    cfg.connect_timeout = 0.05;
+    cfg.log = testutil_log_sink;
+    cfg.log_ctx = &log;
+    cfg.log_level = SQLPOOL_LOG_DEBUG;
+    assert_int_not_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    if (strstr(sqlpool_errmsg(), want) == NULL || strstr(sqlpool_errmsg(), "\xc2\x9b") != NULL)
+        fail_msg("errmsg '%s' does not show the path as '%s'", sqlpool_errmsg(), want);
+    for (int i = 0; i < log.count; i++) {
+        if (strstr(log.lines[i], "\xc2\x9b") != NULL) fail_msg("raw CSI logged: %s", log.lines[i]);
+        logged += strstr(log.lines[i], want) != NULL;
+    }
+    if (logged == 0) fail_msg("no log line shows the path as '%s'", want);
+}
+
 /* The health error names the file with its control bytes escaped, as messages do. */
 static void test_pool_health_error_escapes_path(void **state) {
     char *dir = testutil_tmpdir();
@@ -707,7 +737,9 @@ static void test_pool_health_error_escapes_path(void **state) {
     assert_int_equal(h.healthy, 0);
     if (strpbrk(h.error, "\n\x1b") != NULL || strstr(h.error, "new\\x0aline\\x1b[2J.db") == NULL)
         fail_msg("health error '%s' does not escape the path", h.error);
-    if (strpbrk(sqlpool_errmsg(), "\n\x1b") != NULL) fail_msg("errmsg '%s'", sqlpool_errmsg());
+    if (strpbrk(sqlpool_errmsg(), "\n\x1b") != NULL ||
+        strstr(sqlpool_errmsg(), "new\\x0aline") == NULL)
+        fail_msg("errmsg '%s' does not escape the path once", sqlpool_errmsg());
     sqlpool_discard(conn);
     sqlpool_close(pool);
     testutil_rmtree(dir);
@@ -736,6 +768,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pool_acquire_until_infinity_waits),
     cmocka_unit_test(test_pool_close_idle_and_shrink_reasons),
     cmocka_unit_test(test_pool_health_error_escapes_path),
+    cmocka_unit_test(test_pool_escapes_backslash_and_c1),
 };
 
 SQLPOOL_TEST_MAIN(tests)
