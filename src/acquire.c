@@ -47,8 +47,8 @@ static int usable(sqlpool *pool, sqlpool_conn *c, int ping) {
 
 /* Under the lock: take c off the idle list for the caller. Returns the check it needs before
  * it is handed out: 0 none, 1 the backend's cheap one, 2 a ping too. */
-static int take_idle_locked(sqlpool *pool, sqlpool_conn *c, double now, const char *file,
-                            int line) {
+static SQLPOOL__HOT_INLINE int take_idle_locked(sqlpool *pool, sqlpool_conn *c, double now,
+                                                const char *file, int line) {
     int check;
     SQLPOOL__ASSERT_LOCKED(pool);
     sqlpool__books_lend(pool, c, BOOK_IDLE, now, file, line);
@@ -210,8 +210,10 @@ static sqlpool_conn *from_slot(sqlpool *pool, double now, int try_only) {
     return sqlpool__slot_lend(pool, s, c);
 }
 
-static int acquire(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file, int line,
-                   int try_only) {
+/* Inlined into each entry point, so that try_only is a constant: try_acquire's look past
+ * connections due a check costs sqlpool_acquire() nothing. */
+static SQLPOOL__HOT_INLINE int acquire(sqlpool *pool, sqlpool_conn **out, double deadline,
+                                       const char *file, int line, int try_only) {
     double since = -1; /* when this acquire started waiting: read outside the lock */
     for (;;) {
         double now = sqlpool__now_coarse(pool);

@@ -121,8 +121,8 @@ static inline int sqlpool__books_lent(int state) {
 
 /* Move c (NULL for NONE <-> CONNECTING) from one state to another; reason: the CLOSE_* of a
  * move to CLOSED (else ignored). Under the lock, except BORROWED <-> SLOTTED. */
-static inline void sqlpool__books_move(sqlpool *pool, sqlpool_conn *c, int from, int to,
-                                       int reason) {
+static SQLPOOL__HOT_INLINE void sqlpool__books_move(sqlpool *pool, sqlpool_conn *c, int from,
+                                                    int to, int reason) {
     int lent_both = sqlpool__books_lent(from) && sqlpool__books_lent(to);
     /* No connection in NONE and CONNECTING (the states are constants: this folds away). */
     unsigned gen = to != BOOK_NONE && to != BOOK_CONNECTING ? sqlpool__conn_gen(c) : 0;
@@ -182,8 +182,8 @@ static inline void sqlpool__books_move(sqlpool *pool, sqlpool_conn *c, int from,
 }
 
 /* A move to BORROWED for a new borrower: also notes when and where, for leak warnings. */
-static inline void sqlpool__books_lend(sqlpool *pool, sqlpool_conn *c, int from, double now,
-                                       const char *file, int line) {
+static SQLPOOL__HOT_INLINE void sqlpool__books_lend(sqlpool *pool, sqlpool_conn *c, int from,
+                                                    double now, const char *file, int line) {
     sqlpool__books_move(pool, c, from, BOOK_BORROWED, 0);
     c->acquired_at = now;
     c->acquired_file = file;

@@ -9,6 +9,15 @@
 
 #include <stdint.h>
 
+/* For the few helpers of the acquire/release path that must be inlined whatever the
+ * compiler's size heuristics say: sqlpool__books_move() with constant states folds to a few
+ * stores, where a call would test both states at run time. */
+#if defined(__GNUC__)
+#define SQLPOOL__HOT_INLINE inline __attribute__((always_inline))
+#else
+#define SQLPOOL__HOT_INLINE inline
+#endif
+
 static inline unsigned sqlpool__state_of(unsigned word) {
     return word & 3u;
 }
