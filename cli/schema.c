@@ -59,10 +59,44 @@ static const char *text_or_empty(sqlite3_stmt *st, int col) {
 
 /* Each check: 0 when fine, 1 with why set when refused, -1 when a query failed. */
 
+/* Before 3.37 (no pragma_table_list, no STRICT tables) the kind comes from sqlite_master: a
+ * view, or a table whose CREATE is VIRTUAL, or one whose options after the last ')' say
+ * WITHOUT ROWID. (A WITHOUT ROWID table also has a primary key index, which check_indexes
+ * refuses, should a comment there hide the words.) */
+static int check_kind_master(sqlite3 *db, char *why) {
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT type, sql FROM main.sqlite_master WHERE type IN ('table', "
+                           "'view') AND name = 'events' COLLATE NOCASE",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = text_or_empty(st, 0), *sql = text_or_empty(st, 1);
+        const char *options = strrchr(sql, ')');
+        rc = 1;
+        if (strcmp(type, "view") == 0)
+            (void)snprintf(why, WHY, "events is a view, not a table");
+        else if (sqlite3_strnicmp(sql, "CREATE VIRTUAL TABLE", 20) == 0)
+            (void)snprintf(why, WHY, "events is a virtual table, not an ordinary one");
+        else if (options != NULL && has_word(options, "WITHOUT") && has_word(options, "ROWID"))
+            (void)snprintf(why, WHY, "it is WITHOUT ROWID, so id cannot be its rowid");
+        else
+            rc = 0;
+    } else {
+        (void)snprintf(why, WHY, "events is not a table of the main schema");
+        rc = 1;
+    }
+    (void)sqlite3_finalize(st);
+    return rc;
+}
+
 /* A table with a rowid; *strict set for the label's check. */
 static int check_kind(sqlite3 *db, int *strict, char *why) {
     sqlite3_stmt *st = NULL;
     int rc;
+    *strict = 0;
+    if (sqlite3_libversion_number() < 3037000) return check_kind_master(db, why);
     if (sqlite3_prepare_v2(db,
                            "SELECT type, wr, strict FROM pragma_table_list WHERE schema = 'main' "
                            "AND name = 'events' COLLATE NOCASE",

@@ -1144,6 +1144,48 @@ static void test_cli_refused_label_is_bad_data(void **state) {
     assert_int_equal(count_events(db), 0);
 }
 
+/* On SQLite 3.34 (the oldest supported, simulated by a preloaded shim: no pragma_table_list,
+ * which came in 3.37) a user's events table is still checked, from sqlite_master: a fitting
+ * one is written to, a view, a WITHOUT ROWID table and a virtual one are refused by name. */
+static void test_cli_foreign_schema_on_sqlite_3_34(void **state) {
+#ifdef SQLPOOL_OLDSQLITE_PATH
+    static const struct {
+        const char *ddl, *why;
+    } refused[] = {
+        {"CREATE TABLE t (id INTEGER PRIMARY KEY, label TEXT NOT NULL);"
+         "CREATE VIEW events AS SELECT * FROM t",
+         "events is a view, not a table"},
+        {"CREATE TABLE events (id INTEGER PRIMARY KEY, label TEXT NOT NULL) WITHOUT ROWID",
+         "it is WITHOUT ROWID"},
+        {"CREATE VIRTUAL TABLE events USING fts5(id, label)", "events is a virtual table"},
+    };
+    const char *in = tmp_path(state, "in.txt");
+    const char *db = tmp_path(state, "fits.db");
+    run_result r;
+    testutil_write_file(in, "007\n", 4);
+    exec_sql(db, "CREATE TABLE events (id INTEGER PRIMARY KEY, label VARCHAR(9) NOT NULL, "
+                 "note TEXT NOT NULL DEFAULT '')");
+    assert_int_equal(setenv("LD_PRELOAD", SQLPOOL_OLDSQLITE_PATH, 1), 0);
+    r = run(state,
+            ARGS("--input", in, "--output", tmp_path(state, "s.json"), "--db", db, "--quiet"));
+    expect_status(r, 0);
+    assert_int_equal(count_events(db), 1);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char *name = testutil_format("old%zu.db", i);
+        const char *path = tmp_path(state, name);
+        free(name);
+        exec_sql(path, refused[i].ddl);
+        expect_failure(
+            run(state, ARGS("--input", in, "--output", tmp_path(state, "s.json"), "--db", path)),
+            65, "cannot give back the labels exactly", refused[i].why);
+    }
+    (void)unsetenv("LD_PRELOAD");
+#else
+    (void)state;
+    skip(); /* a sanitizer build preloads nothing */
+#endif
+}
+
 /* Python's json.dumps(ensure_ascii=True) escapes DEL as \u007f. */
 static void test_cli_del_escaped_like_python(void **state) {
     const char *in = tmp_path(state, "del.txt");
@@ -1273,6 +1315,7 @@ static const struct CMUnitTest tests[] = {
     T(test_cli_output_is_the_database),
     T(test_cli_signal_removes_temp_file),
     T(test_cli_refused_label_is_bad_data),
+    T(test_cli_foreign_schema_on_sqlite_3_34),
     T(test_cli_del_escaped_like_python),
     T(test_cli_health_keeps_journal_mode),
     T(test_cli_health_not_a_database),
