@@ -1186,6 +1186,82 @@ static void test_cli_foreign_schema_on_sqlite_3_34(void **state) {
 #endif
 }
 
+/* A copy of the CLI at path (mode 0755), folders made. */
+static void copy_cli(const char *path) {
+    size_t len;
+    char *bin = testutil_read_file(SQLPOOL_CLI_PATH, &len), *dir = testutil_format("%s", path);
+    for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = '\0';
+        (void)mkdir(dir, 0755);
+        *p = '/';
+    }
+    assert_non_null(bin);
+    testutil_write_file(path, bin, len);
+    assert_int_equal(chmod(path, 0755), 0);
+    free(bin);
+    free(dir);
+}
+
+/* Run the program at prog as `run --quiet --output out.json` (no --input) in cwd; its exit
+ * status, and the summary's text (or "") in *summary (kept for teardown). */
+static int run_program_default_input(void **state, const char *prog, const char *cwd,
+                                     char **summary) {
+    const char *out = tmp_path(state, "elsewhere/out.json");
+    pid_t pid;
+    int status;
+    (void)unlink(out);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null < 0 || chdir(cwd) != 0) _exit(127);
+        (void)dup2(null, 0);
+        (void)dup2(null, 1);
+        (void)dup2(null, 2);
+        execl(prog, prog, "run", "--quiet", "--output", out, (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    *summary = testutil_read_file(out, NULL);
+    if (*summary == NULL) *summary = testutil_format("%s", "");
+    keep(state, *summary);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Without --input, the sample beside the program (<bin>/../share/sqlpool) is read only by an
+ * installed program (in a folder named as the configured bin folder) and only when no one
+ * else can have put it there: a build in <tmp>/build never reads <tmp>/share/sqlpool, which
+ * any local user could make; an install in <tmp>/p reads its own, unless a folder on the way
+ * is writable by anyone. */
+static void test_cli_sample_beside_program_only_when_installed(void **state) {
+    const char *elsewhere = tmp_path(state, "elsewhere");
+    const char *build = tmp_path(state, "build/sqlpool"), *inst = tmp_path(state, "p/bin/sqlpool");
+    const char *planted = tmp_path(state, "share/sqlpool/sample_input.txt");
+    const char *own = tmp_path(state, "p/share/sqlpool/sample_input.txt");
+    char *summary;
+    assert_int_equal(mkdir(elsewhere, 0755), 0);
+    copy_cli(build);
+    copy_cli(inst);
+    copy_cli(planted); /* makes the folders; the content is set next */
+    copy_cli(own);
+    testutil_write_file(planted, "planted_label\n", 14);
+    testutil_write_file(own, "installed_label\n", 16);
+    assert_int_equal(chmod(planted, 0644), 0);
+    assert_int_equal(chmod(own, 0644), 0);
+
+    (void)run_program_default_input(state, build, elsewhere, &summary);
+    if (strstr(summary, "planted_label") != NULL) fail_msg("a build read %s", planted);
+
+    assert_int_equal(run_program_default_input(state, inst, elsewhere, &summary), 0);
+    expect_contains(summary, "installed_label");
+
+    assert_int_equal(chmod(tmp_path(state, "p/share/sqlpool"), 0777), 0);
+    (void)run_program_default_input(state, inst, elsewhere, &summary);
+    if (strstr(summary, "installed_label") != NULL)
+        fail_msg("the sample was read from a folder anyone may write to");
+    assert_int_equal(chmod(tmp_path(state, "p/share/sqlpool"), 0755), 0);
+}
+
 /* Python's json.dumps(ensure_ascii=True) escapes DEL as \u007f. */
 static void test_cli_del_escaped_like_python(void **state) {
     const char *in = tmp_path(state, "del.txt");
@@ -1315,6 +1391,7 @@ static const struct CMUnitTest tests[] = {
     T(test_cli_output_is_the_database),
     T(test_cli_signal_removes_temp_file),
     T(test_cli_refused_label_is_bad_data),
+    T(test_cli_sample_beside_program_only_when_installed),
     T(test_cli_foreign_schema_on_sqlite_3_34),
     T(test_cli_del_escaped_like_python),
     T(test_cli_health_keeps_journal_mode),
