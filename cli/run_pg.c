@@ -163,7 +163,9 @@ static const char *const shape_sql =
     "ORDER BY rulename LIMIT 1), "
     "(SELECT attname FROM pg_attribute o WHERE o.attrelid = c.oid AND o.attnum > 0 AND NOT "
     "o.attisdropped AND o.attname NOT IN ('id', 'label') AND o.attnotnull AND NOT o.atthasdef "
-    "AND o.attidentity = '' AND o.attgenerated = '' ORDER BY o.attnum LIMIT 1) "
+    "AND o.attidentity = '' AND o.attgenerated = '' ORDER BY o.attnum LIMIT 1), "
+    "(SELECT h.inhrelid::regclass::text FROM pg_inherits h WHERE h.inhparent = c.oid "
+    "ORDER BY 1 LIMIT 1) "
     "FROM pg_class c "
     "LEFT JOIN pg_attribute i ON i.attrelid = c.oid AND i.attname = 'id' AND NOT i.attisdropped "
     "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = i.attnum "
@@ -179,7 +181,8 @@ enum {
     S_LABEL_GEN,
     S_TRIGGER,
     S_RULE,
-    S_OTHER
+    S_OTHER,
+    S_CHILD
 };
 
 /* The first difference that keeps events from giving back exactly what is written, in why;
@@ -187,8 +190,18 @@ enum {
 static int shape_differs(const PGresult *res, char *why, size_t len) {
     const char *kind = PQgetvalue(res, 0, S_KIND), *id = PQgetvalue(res, 0, S_ID_TYPE);
     const char *label = PQgetvalue(res, 0, S_LABEL_TYPE);
-    if (strcmp(kind, "r") != 0 && strcmp(kind, "p") != 0)
+    /* The triggers and rules checked are events' own: its partitions' and children's are not. */
+    if (strcmp(kind, "p") == 0)
+        (void)snprintf(why, len,
+                       "events is partitioned, and its partitions' triggers and rules could "
+                       "change or drop the rows written");
+    else if (strcmp(kind, "r") != 0)
         (void)snprintf(why, len, "events is not a table (relkind '%s')", kind);
+    else if (!PQgetisnull(res, 0, S_CHILD))
+        (void)snprintf(why, len,
+                       "it has the inheritance child '%s', whose rows the run would count and "
+                       "whose triggers this check does not see",
+                       PQgetvalue(res, 0, S_CHILD));
     else if (PQgetisnull(res, 0, S_ID_TYPE) || PQgetisnull(res, 0, S_LABEL_TYPE))
         (void)snprintf(why, len, "it has no column %s",
                        PQgetisnull(res, 0, S_ID_TYPE) ? "id" : "label");
@@ -249,8 +262,9 @@ static int check_events(run_ctx *r, PGconn *pg) {
                   "locking table events");
 }
 
-/* After the COPY: every new row has an id above the old max(id), or the undo's range would
- * miss some (a sequence set back below the table's ids). 0, or an exit status. */
+/* After the COPY: every row COPY counted is there with an id above the old max(id), or the
+ * undo's range would miss some (a sequence set back below the table's ids, or a trigger or
+ * rule the shape check missed). 0, or an exit status. */
 static int check_new_ids(run_ctx *r, PGconn *pg) {
     char sql[96];
     long long above = 0;
@@ -259,8 +273,8 @@ static int check_new_ids(run_ctx *r, PGconn *pg) {
     if ((status = fetch_id(r, pg, sql, &above)) != 0) return status;
     if (above == r->inserted) return 0;
     commands_error("table events in '%s' cannot give back the labels exactly: %lld of the %lld new "
-                   "rows got an id at or below %lld, the largest before the run (is the sequence "
-                   "of id behind the table?)",
+                   "rows are not above id %lld, the largest before the run (a trigger or rule "
+                   "dropped or diverted them, or the sequence of id is behind the table)",
                    r->db_shown, r->inserted - above, r->inserted, r->base_id);
     return EXIT_DATAERR;
 }
