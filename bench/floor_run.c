@@ -326,6 +326,8 @@ static void write_tail(out *o, long long pool_size) {
                 {"closed_pool", 0},
                 {"closed_shrink", 0},
                 {"closed_close_idle", 1},
+                {"discarded_by_hook", 0},
+                {"closed_evicted", 0},
                 {"discarded", 0},
                 {"connect_retries", 0},
                 {"connect_failures", 0},

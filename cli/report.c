@@ -37,6 +37,8 @@ json_t *report_stats(const sqlpool_stats *st) {
           put_int(o, "closed_pool", st->closed_pool) ||
           put_int(o, "closed_shrink", st->closed_shrink) ||
           put_int(o, "closed_close_idle", st->closed_close_idle) ||
+          put_int(o, "discarded_by_hook", st->discarded_by_hook) ||
+          put_int(o, "closed_evicted", st->closed_evicted) ||
           put_int(o, "discarded", st->discarded) ||
           put_int(o, "connect_retries", st->connect_retries) ||
           put_int(o, "connect_failures", st->connect_failures) ||

@@ -50,6 +50,15 @@ extern "C" {
 #define SQLPOOL_ENOTSUP (-8)   /* the operation is not supported by this backend or build */
 #define SQLPOOL_ETIMEDOUT (-9) /* no connection became available before the deadline */
 #define SQLPOOL_EAGAIN (-10)   /* no idle connection right now (sqlpool_try_acquire) */
+#define SQLPOOL_EDEADLK                                                                            \
+    (-11) /* the calling thread holds a connection of this pool and would                          \
+             wait for another (config.nested_acquire SQLPOOL_NESTED_FAIL) */
+
+/* What an acquire does when its thread already holds a connection of the same pool and would
+ * have to wait (config.nested_acquire). */
+#define SQLPOOL_NESTED_WARN 0  /* log a warning naming the file:line of both acquires, and wait */
+#define SQLPOOL_NESTED_FAIL 1  /* fail at once with SQLPOOL_EDEADLK */
+#define SQLPOOL_NESTED_ALLOW 2 /* wait, silently */
 
 /* Log levels passed to a sqlpool_log_fn; a message is emitted when level <= log_level. */
 #define SQLPOOL_LOG_ERROR 0   /* a connect that failed for good, a misuse caught */
@@ -70,6 +79,12 @@ typedef struct pg_result PGresult;        /* libpq's result */
  * the duration of the call. ctx is the config's log_ctx.
  */
 typedef void (*sqlpool_log_fn)(void *ctx, int level, const char *msg);
+
+/* A function of a connection: what sqlpool_with() calls (its return value is
+ * sqlpool_with()'s; SQLPOOL_EBROKEN also discards the connection), and the connection hooks
+ * of sqlpool_config (on_connect, on_acquire, on_release: 0 accepts the connection). ctx is the
+ * caller's. */
+typedef int (*sqlpool_fn)(sqlpool_conn *conn, void *ctx);
 
 /*
  * How to build a pool. Always start from sqlpool_config_init(): fields added in later
@@ -194,6 +209,45 @@ typedef struct sqlpool_config {
      * leak_threshold is set, validation_bypass is 0, the backend checks every borrow
      * (PostgreSQL), or info-level logging is on, which all need the lock's bookkeeping. */
     double barge_window;
+
+    /* 0.2.0: setting up each connection, checkout and checkin hooks, nested acquires. */
+    /* SQL run on every new connection, after the pool's own set-up and before the connection
+     * is first handed out: one or more statements separated by ';', e.g. "PRAGMA
+     * foreign_keys=ON; PRAGMA synchronous=NORMAL" or "SET application_name='billing'". A
+     * statement that fails closes that connection, and the acquire (or sqlpool_open() with
+     * min_idle) fails with SQLPOOL_ECONNECT, sqlpool_errmsg() naming the statement; a busy
+     * SQLite database during set-up is retried like a busy connect. Statement caching starts
+     * after set-up, so set-up never invalidates a cached statement. Copied by sqlpool_open().
+     * Default NULL: none. */
+    const char *init_sql;
+    /* Called once per new connection, after init_sql, outside the pool lock, on whichever
+     * thread connects (the maintenance thread's min_idle refills too): to register SQLite
+     * functions, collations or extensions once per connection. Non-zero closes that
+     * connection and fails the acquire with SQLPOOL_ECONNECT, the errmsg naming the hook.
+     * The hook may call sqlpool_stats_get() but must not acquire from or close the pool.
+     * Default NULL. */
+    sqlpool_fn on_connect;
+    void *on_connect_ctx; /* passed to on_connect */
+    /* Called before any connection is handed out, a new one included, outside the pool lock,
+     * on the acquiring thread. Non-zero discards the connection (stats.discarded_by_hook) and
+     * the acquire takes or opens another, within its deadline. Default NULL. */
+    sqlpool_fn on_acquire;
+    void *on_acquire_ctx; /* passed to on_acquire */
+    /* Called by sqlpool_release() before the pool's own reset, outside the pool lock, on the
+     * releasing thread: to undo session state a borrower changed. Non-zero closes the
+     * connection instead of pooling it (stats.discarded_by_hook). Not called by
+     * sqlpool_discard(). Default NULL. */
+    sqlpool_fn on_release;
+    void *on_release_ctx; /* passed to on_release */
+    /* An acquire by a thread that already holds a connection of this pool, when it would have
+     * to wait (the pool is at max_open), is the classic self-deadlock once every connection
+     * is held that way. Checked only when about to wait, so acquires that need not wait pay
+     * nothing: SQLPOOL_NESTED_WARN (the default), SQLPOOL_NESTED_FAIL or
+     * SQLPOOL_NESTED_ALLOW. */
+    int nested_acquire;
+    /* Must be 0, as sqlpool_config_init() leaves it: keeps the struct free of tail padding,
+     * so that each version's size tells its fields apart (see "Growing structs"). */
+    int reserved0;
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     /* Only in the ABI test's second library (tests/abi/): a field "a later version" appended,
@@ -216,7 +270,7 @@ typedef struct sqlpool_stats {
     int waiting;                /* threads waiting in sqlpool_acquire() now */
     int max_open;               /* the configured cap (0: none) */
     long long closed;           /* connections closed, for any reason; the sum of these and of
-                                 * closed_shrink and closed_close_idle (at the end): */
+                                 * the reasons at the end (closed_shrink ... closed_evicted): */
     long long closed_idle;      /*   idle longer than idle_timeout */
     long long closed_lifetime;  /*   older than max_lifetime */
     long long closed_broken;    /*   failed a check, or discarded by the caller */
@@ -238,6 +292,9 @@ typedef struct sqlpool_stats {
     /* Two more reasons of closed (appended here, so the fields above keep their offsets): */
     long long closed_shrink;     /*   closed by sqlpool_shrink() */
     long long closed_close_idle; /*   closed by sqlpool_close_idle() */
+    /* 0.2.0, two more reasons of closed: */
+    long long discarded_by_hook; /*   on_acquire or on_release returned non-zero */
+    long long closed_evicted;    /*   retired by sqlpool_evict() */
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     long long abi_test_extra; /* only in the ABI test's second library: config.abi_test_extra */
@@ -368,10 +425,6 @@ SQLPOOL_API int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out);
 /* The pool's monotonic clock, in seconds (config.clock, or the system's), for deadlines;
  * 0 for NULL. Thread-safe. */
 SQLPOOL_API double sqlpool_clock(sqlpool *pool);
-
-/* What sqlpool_with() calls: the borrowed connection and the caller's ctx. Its return value
- * is sqlpool_with()'s; SQLPOOL_EBROKEN also discards the connection. */
-typedef int (*sqlpool_fn)(sqlpool_conn *conn, void *ctx);
 
 /*
  * Scoped use: acquire, call fn(conn, ctx), release, and return what fn returned; a

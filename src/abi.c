@@ -21,24 +21,32 @@ typedef struct later_field {
     { offsetof(type, member), sizeof(((type *)0)->member) }
 #define END(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
 
-/* 0.1.0's structs ended with these fields; smaller sizes are no version's. (0.1.0's stats
- * ended at wait_max: closed_shrink and closed_close_idle came in 0.2.0.) */
+/* 0.1.0's structs ended with these fields; smaller sizes are no version's. */
 #define CONFIG_V1 END(sqlpool_config, barge_window)
 #define STATS_V1 END(sqlpool_stats, wait_max)
-#define STATS_0_2 FIELD(sqlpool_stats, closed_shrink), FIELD(sqlpool_stats, closed_close_idle),
+/* 0.2.0's fields. */
+#define CONFIG_0_2                                                                                 \
+    FIELD(sqlpool_config, init_sql), FIELD(sqlpool_config, on_connect),                            \
+        FIELD(sqlpool_config, on_connect_ctx), FIELD(sqlpool_config, on_acquire),                  \
+        FIELD(sqlpool_config, on_acquire_ctx), FIELD(sqlpool_config, on_release),                  \
+        FIELD(sqlpool_config, on_release_ctx), FIELD(sqlpool_config, nested_acquire),              \
+        FIELD(sqlpool_config, reserved0),
+#define STATS_0_2                                                                                  \
+    FIELD(sqlpool_stats, closed_shrink), FIELD(sqlpool_stats, closed_close_idle),                  \
+        FIELD(sqlpool_stats, discarded_by_hook), FIELD(sqlpool_stats, closed_evicted),
 
 /* Append a new field of sqlpool_config or sqlpool_stats to its list here (before the {0, 0}
  * that ends it) and name it in CONFIG_END or STATS_END. */
 #ifdef SQLPOOL_ABI_TEST_EXTRA /* the ABI test's second library: one field more in each */
-#define CONFIG_LATER FIELD(sqlpool_config, abi_test_extra),
+#define CONFIG_LATER CONFIG_0_2 FIELD(sqlpool_config, abi_test_extra),
 #define CONFIG_END END(sqlpool_config, abi_test_extra)
 #define STATS_LATER STATS_0_2 FIELD(sqlpool_stats, abi_test_extra),
 #define STATS_END END(sqlpool_stats, abi_test_extra)
 #else
-#define CONFIG_LATER
-#define CONFIG_END CONFIG_V1
+#define CONFIG_LATER CONFIG_0_2
+#define CONFIG_END END(sqlpool_config, reserved0)
 #define STATS_LATER STATS_0_2
-#define STATS_END END(sqlpool_stats, closed_close_idle)
+#define STATS_END END(sqlpool_stats, closed_evicted)
 #endif
 
 static const later_field config_later[] = {CONFIG_LATER{0, 0}};

@@ -57,6 +57,11 @@ int sqlpool__config_check(const sqlpool_config *cfg) {
     if (cfg->retry_backoff > SQLPOOL__MAX_WAIT)
         return sqlpool__fail(SQLPOOL_EINVAL, "retry_backoff must be at most %.0f seconds",
                              SQLPOOL__MAX_WAIT);
+    if (cfg->nested_acquire < SQLPOOL_NESTED_WARN || cfg->nested_acquire > SQLPOOL_NESTED_ALLOW)
+        return sqlpool__fail(SQLPOOL_EINVAL,
+                             "nested_acquire must be SQLPOOL_NESTED_WARN, _FAIL or _ALLOW, got %d",
+                             cfg->nested_acquire);
+    if (cfg->reserved0 != 0) return sqlpool__fail(SQLPOOL_EINVAL, "reserved0 must be 0");
     if (cfg->max_connecting < 1)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_connecting must be at least 1, got %d",
                              cfg->max_connecting);

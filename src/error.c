@@ -25,6 +25,7 @@ const char *sqlpool_strerror(int code) {
     case SQLPOOL_ENOTSUP: return "not supported";
     case SQLPOOL_ETIMEDOUT: return "timed out waiting for a connection";
     case SQLPOOL_EAGAIN: return "no connection available now";
+    case SQLPOOL_EDEADLK: return "would wait while holding a connection of the same pool";
     default: return "unknown error";
     }
 }

@@ -40,7 +40,8 @@
 enum { CONN_IDLE = 0, CONN_BORROWED = 1, CONN_HELD = 2, CONN_CLOSED = 3 };
 
 /* Why a connection was closed; indexes sqlpool.closed_by. SHRINK and CLOSE_IDLE: by the
- * caller's sqlpool_shrink() and sqlpool_close_idle(). */
+ * caller's sqlpool_shrink() and sqlpool_close_idle(); HOOK: on_acquire or on_release refused
+ * it; EVICTED: retired by sqlpool_evict(). */
 enum {
     CLOSE_IDLE,
     CLOSE_LIFETIME,
@@ -49,6 +50,8 @@ enum {
     CLOSE_POOL,
     CLOSE_SHRINK,
     CLOSE_CLOSE_IDLE,
+    CLOSE_HOOK,
+    CLOSE_EVICTED,
     CLOSE_REASONS
 };
 

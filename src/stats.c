@@ -36,6 +36,8 @@ void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {
     out->closed_pool = pool->closed_by[CLOSE_POOL];
     out->closed_shrink = pool->closed_by[CLOSE_SHRINK];
     out->closed_close_idle = pool->closed_by[CLOSE_CLOSE_IDLE];
+    out->discarded_by_hook = pool->closed_by[CLOSE_HOOK];
+    out->closed_evicted = pool->closed_by[CLOSE_EVICTED];
     for (int r = 0; r < CLOSE_REASONS; r++)
         closed += pool->closed_by[r];
     out->closed = closed;

@@ -106,6 +106,8 @@ static void write_json(writer *w, const char *name, const sqlpool_stats *st) {
     json_int(w, "closed_pool", st->closed_pool);
     json_int(w, "closed_shrink", st->closed_shrink);
     json_int(w, "closed_close_idle", st->closed_close_idle);
+    json_int(w, "discarded_by_hook", st->discarded_by_hook);
+    json_int(w, "closed_evicted", st->closed_evicted);
     json_int(w, "discarded", st->discarded);
     json_int(w, "connect_retries", st->connect_retries);
     json_int(w, "connect_failures", st->connect_failures);
@@ -209,6 +211,8 @@ static void write_sqlpool(writer *w, const char *pool, const sqlpool_stats *st) 
     sample_int(w, closed, pool, "reason", "pool", st->closed_pool);
     sample_int(w, closed, pool, "reason", "shrink", st->closed_shrink);
     sample_int(w, closed, pool, "reason", "close_idle", st->closed_close_idle);
+    sample_int(w, closed, pool, "reason", "hook", st->discarded_by_hook);
+    sample_int(w, closed, pool, "reason", "evicted", st->closed_evicted);
     single(w, pool, "sqlpool_connect_retries_total", "counter",
            "Connect attempts repeated after an error that could pass.", st->connect_retries);
     single(w, pool, "sqlpool_connect_failures_total", "counter",

@@ -82,6 +82,8 @@ static size_t stats_fields(const sqlpool_stats *st, field *f) {
         {"closed_pool", 0, st->closed_pool, 0},
         {"closed_shrink", 0, st->closed_shrink, 0},
         {"closed_close_idle", 0, st->closed_close_idle, 0},
+        {"discarded_by_hook", 0, st->discarded_by_hook, 0},
+        {"closed_evicted", 0, st->closed_evicted, 0},
         {"discarded", 0, st->discarded, 0},
         {"connect_retries", 0, st->connect_retries, 0},
         {"connect_failures", 0, st->connect_failures, 0},
@@ -383,13 +385,15 @@ static void test_format_prometheus_matches_stats(void **state) {
     expect(p, "sqlpool_connections_closed_total", "reason", "shrink", (double)st.closed_shrink);
     expect(p, "sqlpool_connections_closed_total", "reason", "close_idle",
            (double)st.closed_close_idle);
+    expect(p, "sqlpool_connections_closed_total", "reason", "hook", (double)st.discarded_by_hook);
+    expect(p, "sqlpool_connections_closed_total", "reason", "evicted", (double)st.closed_evicted);
     expect(p, "sqlpool_connect_retries_total", NULL, NULL, (double)st.connect_retries);
     expect(p, "sqlpool_connect_failures_total", NULL, NULL, (double)st.connect_failures);
     expect(p, "sqlpool_acquire_waits_total", NULL, NULL, (double)st.wait_count);
     expect(p, "sqlpool_connections_connecting", NULL, NULL, st.connecting);
     expect(p, "sqlpool_connections_used_peak", NULL, NULL, st.peak_in_use);
     expect(p, "sqlpool_acquire_wait_max_seconds", NULL, NULL, st.wait_max);
-    assert_int_equal(p->n, 27); /* nothing else */
+    assert_int_equal(p->n, 29); /* nothing else */
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.closed_shrink, 1);
     assert_int_equal(st.closed_close_idle, 1);

@@ -105,9 +105,9 @@ static void test_metrics_serves_while_running(void **state) {
     if (strstr(body, "db_client_connection_count") == NULL)
         fail_msg("/metrics has no db_client_connection_count:\n%s", body);
     /* Every close reason is exported, the manual ones (close_idle, shrink) apart from max_idle. */
-    for (int i = 0; i < 7; i++) {
-        static const char *const reasons[] = {"idle", "lifetime", "broken",    "max_idle",
-                                              "pool", "shrink",   "close_idle"};
+    for (int i = 0; i < 9; i++) {
+        static const char *const reasons[] = {"idle",   "lifetime",   "broken", "max_idle", "pool",
+                                              "shrink", "close_idle", "hook",   "evicted"};
         char *want = testutil_format("sqlpool_connections_closed_total{pool_name=\"sqlpool\","
                                      "reason=\"%s\"}",
                                      reasons[i]);

@@ -372,6 +372,7 @@ static void test_pool_strerror_codes(void **state) {
         {SQLPOOL_ENOTSUP, "not supported"},
         {SQLPOOL_ETIMEDOUT, "timed out waiting for a connection"},
         {SQLPOOL_EAGAIN, "no connection available now"},
+        {SQLPOOL_EDEADLK, "would wait while holding a connection of the same pool"},
     };
     size_t n = sizeof known / sizeof known[0];
     (void)state;
@@ -382,7 +383,7 @@ static void test_pool_strerror_codes(void **state) {
             assert_string_not_equal(sqlpool_strerror(known[i].code),
                                     sqlpool_strerror(known[j].code));
     }
-    assert_string_equal(sqlpool_strerror(-11), "unknown error");
+    assert_string_equal(sqlpool_strerror(-12), "unknown error");
     assert_string_equal(sqlpool_strerror(1), "unknown error");
     assert_string_equal(sqlpool_strerror(-1000000), "unknown error");
     assert_string_equal(sqlpool_version(), SQLPOOL_VERSION);
