@@ -475,6 +475,36 @@ SQLPOOL_API void sqlpool_close_idle(sqlpool *pool);
  */
 SQLPOOL_API int sqlpool_shrink(sqlpool *pool, int target);
 
+/*
+ * Change the caps of an open pool: max_open (0: no cap) and max_idle (>= 1), as in
+ * sqlpool_config. Growing max_open serves waiting acquires at once; shrinking closes idle
+ * connections beyond the new caps now (counted in stats.closed_max_idle) and borrowed ones when
+ * they come back, never taking one from its borrower; stats.max_open and max_idle report the
+ * new caps. min_idle stays within the new caps. Returns SQLPOOL_OK, SQLPOOL_EINVAL
+ * (nothing changed) for a NULL pool or a value out of range, or SQLPOOL_ECLOSED when the pool
+ * is closing. Thread-safe.
+ */
+SQLPOOL_API int sqlpool_resize(sqlpool *pool, int max_open, int max_idle);
+
+/*
+ * Retire every connection open now: idle ones are closed at once, borrowed ones when they are
+ * released; acquires from now on get connections opened after this call (counted in
+ * stats.closed_evicted). For credential rotation (after sqlpool_set_db()), a schema change, or
+ * after a failover. NULL is a no-op. Thread-safe.
+ */
+SQLPOOL_API void sqlpool_evict(sqlpool *pool);
+
+/*
+ * New connections of the pool use db from now on: a database string of the same backend as
+ * the pool's (a PostgreSQL password rotation, another host); connections already open keep
+ * theirs (follow with sqlpool_evict() to replace them). db is copied; its password never
+ * appears in messages. Returns SQLPOOL_OK, SQLPOOL_EINVAL (nothing changed) for a NULL pool or
+ * db, an empty one or one of another backend (or an in-memory SQLite pool, whose database
+ * lives with the pool), SQLPOOL_ECLOSED when the pool is closing, or SQLPOOL_ENOMEM.
+ * Thread-safe.
+ */
+SQLPOOL_API int sqlpool_set_db(sqlpool *pool, const char *db);
+
 /* Copy the pool's counters into the first size bytes of *out: one consistent snapshot.
  * Returns SQLPOOL_OK, or SQLPOOL_EINVAL (nothing written) for a NULL pool or out or a size as
  * above. Thread-safe. */

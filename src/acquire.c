@@ -61,7 +61,7 @@ static SQLPOOL__HOT_INLINE int take_idle_locked(sqlpool *pool, sqlpool_conn *c, 
 static int check_idle(sqlpool *pool, sqlpool_conn *c, double now, int check) {
     if (!sqlpool__expired(c, now) && usable(pool, c, check == 2)) return 1;
     return sqlpool__retire_lent(pool, c, BOOK_BORROWED,
-                                sqlpool__expired(c, now) ? CLOSE_LIFETIME : CLOSE_BROKEN)
+                                sqlpool__expired(c, now) ? sqlpool__expiry_reason(c) : CLOSE_BROKEN)
                ? -1
                : 0;
 }
@@ -90,7 +90,7 @@ static void describe_locked(sqlpool *pool, char *state, size_t len) {
     char cap[24] = " (no cap)";
     int in_slots = sqlpool__slotted(pool);
     SQLPOOL__ASSERT_LOCKED(pool);
-    if (pool->cfg.max_open > 0) sqlpool__format(cap, sizeof cap, "/%d", pool->cfg.max_open);
+    if (pool->max_open > 0) sqlpool__format(cap, sizeof cap, "/%d", pool->max_open);
     sqlpool__format(state, len,
                     "open %d%s, in use %d, idle %d, waiting %d, connecting %d; last "
                     "connect error: %s",
@@ -143,7 +143,7 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
                 sqlpool__close_lent_handle(pool, c);
                 sqlpool__pool_lock(pool);
                 sqlpool__retire_lent_locked(pool, c, BOOK_BORROWED,
-                                            sqlpool__expired(c, now) ? CLOSE_LIFETIME
+                                            sqlpool__expired(c, now) ? sqlpool__expiry_reason(c)
                                                                      : CLOSE_BROKEN);
                 c = NULL;
                 if (pool->closing) {

@@ -40,6 +40,13 @@ typedef struct sqlpool__backend {
 
     void (*close)(void *handle);
 
+    /* sqlpool_set_db(): the db string connects use from now on, one this backend serves
+     * (checked by the caller). Copied; a connect running meanwhile on another thread keeps
+     * the one it started with (each connect copies it under the backend's own lock). Not
+     * under the pool lock. SQLPOOL_OK, or SQLPOOL_EINVAL / SQLPOOL_ENOMEM with err (never
+     * showing a password), nothing changed. */
+    int (*set_db)(void *state, const char *db, char *err, size_t errlen);
+
     /* On every borrow, without a round trip: SQLPOOL_OK, or SQLPOOL_EBROKEN when the
      * connection is already known dead (PostgreSQL: the server closed the socket). NULL when
      * there is nothing to look at. */

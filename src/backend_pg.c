@@ -19,13 +19,15 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 typedef struct pg_state {
-    char *db;                   /* the db string as given */
+    char *db; /* as given; under mu (sqlpool_set_db) */
+    pthread_mutex_t mu;
     char *reset_query;          /* run on every release, or NULL */
     double timeout;             /* seconds, for connects and the pool's own round trips */
     int unnamed;                /* never prepare named statements (pgbouncer in transaction mode) */
@@ -234,6 +236,7 @@ static int drops_statements(const char *sql) {
 
 static void state_free(pg_state *st) {
     if (st == NULL) return;
+    (void)pthread_mutex_destroy(&st->mu);
     sqlpool__free(st->db);
     sqlpool__free(st->reset_query);
     sqlpool__free(st);
@@ -288,27 +291,35 @@ static void parse_error_masked(const char *db, const char *why, char *out, size_
     quoted_masked(why, out, len);
 }
 
-static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
-    pg_state *st = sqlpool__calloc(1, sizeof *st);
+/* Refuse a malformed db string, with libpq's own words (masked). */
+static int db_parses(const char *db, char *err, size_t errlen) {
     char *why = NULL;
-    PQconninfoOption *opts;
-
-    *state = NULL;
-    if (st == NULL) return SQLPOOL_ENOMEM;
-    /* Refuse a malformed db string now, with libpq's own words. */
-    opts = PQconninfoParse(cfg->db, &why);
+    PQconninfoOption *opts = PQconninfoParse(db, &why);
     if (opts == NULL) {
         char masked[512], reason[256];
-        (void)sqlpool__dsn_mask(cfg->db, masked, sizeof masked);
-        parse_error_masked(cfg->db, why ? why : "out of memory", reason, sizeof reason);
+        (void)sqlpool__dsn_mask(db, masked, sizeof masked);
+        parse_error_masked(db, why ? why : "out of memory", reason, sizeof reason);
         int rc = why != NULL ? SQLPOOL_EINVAL : SQLPOOL_ENOMEM;
         sqlpool__format(err, errlen, "invalid PostgreSQL connection string '%s': %s", masked,
                         reason);
         PQfreemem(why);
-        state_free(st);
         return rc;
     }
     PQconninfoFree(opts);
+    return SQLPOOL_OK;
+}
+
+static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
+    pg_state *st = sqlpool__calloc(1, sizeof *st);
+    int rc;
+
+    *state = NULL;
+    if (st == NULL) return SQLPOOL_ENOMEM;
+    if (pthread_mutex_init(&st->mu, NULL) != 0) abort();
+    if ((rc = db_parses(cfg->db, err, errlen)) != SQLPOOL_OK) {
+        state_free(st);
+        return rc;
+    }
     st->db = sqlpool__strdup(cfg->db);
     st->reset_query = cfg->pg_reset_query ? sqlpool__strdup(cfg->pg_reset_query) : NULL;
     st->timeout = cfg->connect_timeout > 0 ? cfg->connect_timeout : 5.0;
@@ -331,11 +342,39 @@ static void pg_pool_fini(void *state) {
 /* ---- connecting ---- */
 
 /* Start connecting: our keepalive defaults first, so the db string overrides them. */
-static PGconn *start(const pg_state *st) {
+static PGconn *start(pg_state *st) {
     const char *const kw[] = {"keepalives",       "keepalives_idle", "keepalives_interval",
                               "keepalives_count", "dbname",          NULL};
-    const char *const val[] = {"1", "30", "10", "3", st->db, NULL};
-    return PQconnectStartParams(kw, val, 1);
+    const char *val[] = {"1", "30", "10", "3", NULL, NULL};
+    char *db;
+    PGconn *pg;
+    /* A copy taken under mu (sqlpool_set_db() frees the string it replaces); not libpq's
+     * call under it, which may resolve a host name. */
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    db = sqlpool__strdup(st->db);
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    if (db == NULL) return NULL;
+    val[4] = db;
+    pg = PQconnectStartParams(kw, val, 1);
+    sqlpool__free(db);
+    return pg;
+}
+
+static int pg_set_db(void *state, const char *db, char *err, size_t errlen) {
+    pg_state *st = state;
+    char *copy, *old;
+    int rc = db_parses(db, err, errlen);
+    if (rc != SQLPOOL_OK) return rc;
+    if ((copy = sqlpool__strdup(db)) == NULL) {
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
+    }
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    old = st->db;
+    st->db = copy;
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    sqlpool__free(old);
+    return SQLPOOL_OK;
 }
 
 /* Drive the handshake to its end under the deadline: 0 connected, -1 failed. */
@@ -371,7 +410,7 @@ static void conn_free(pg_conn_h *c) {
 }
 
 static int pg_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
-    const pg_state *st = state;
+    pg_state *st = state;
     pg_conn_h *c = sqlpool__calloc(1, sizeof *c);
     char why[256] = "";
 
@@ -576,6 +615,7 @@ const sqlpool__backend sqlpool__pg_backend = {
     .pool_init = pg_pool_init,
     .pool_fini = pg_pool_fini,
     .connect = pg_connect,
+    .set_db = pg_set_db,
     .reset = pg_reset,
     .ping = pg_ping,
     .prepare = NULL, /* sqlpool_conn_pg_exec prepares */

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@
 #include <unistd.h>
 
 typedef struct sqlite_state {
-    char *path; /* what sqlite3_open_v2 is given */
+    char *path; /* what sqlite3_open_v2 is given; under mu (sqlpool_set_db swaps it) */
+    pthread_mutex_t mu;
     char *vfs;  /* NULL for the default */
     int memory; /* 1 for a pool-private in-memory database */
     int busy_ms;
@@ -58,6 +60,7 @@ static int retriable_code(int rc) {
 static void state_free(sqlite_state *st) {
     if (st == NULL) return;
     if (st->keeper != NULL) (void)sqlite3_close_v2(st->keeper);
+    (void)pthread_mutex_destroy(&st->mu);
     sqlpool__free(st->path);
     sqlpool__free(st->vfs);
     sqlpool__free(st);
@@ -87,6 +90,7 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
 
     *state = NULL;
     if (st == NULL) return SQLPOOL_ENOMEM;
+    if (pthread_mutex_init(&st->mu, NULL) != 0) abort();
     st->readonly = cfg->readonly != 0;
     st->flags = st->readonly ? readonly_flags : cfg->create ? open_flags : nocreate_flags;
     st->stmt_cache_size = cfg->stmt_cache_size;
@@ -265,13 +269,19 @@ static int code_for_open_failure(int rc) {
 }
 
 static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
-    sqlite_state *st = state;
+    sqlite_state *shared = state, snap, *st = &snap;
     sqlite_conn *c = sqlpool__calloc(1, sizeof *c);
     int rc;
 
     *handle = NULL;
     *retriable = 0;
-    if (c == NULL) {
+    /* This connect's own copy of the path: sqlpool_set_db() may swap it meanwhile. */
+    if (pthread_mutex_lock(&shared->mu) != 0) abort();
+    snap = *shared;
+    snap.path = c != NULL ? sqlpool__strdup(shared->path) : NULL;
+    if (pthread_mutex_unlock(&shared->mu) != 0) abort();
+    if (c == NULL || snap.path == NULL) {
+        sqlpool__free(c);
         sqlpool__format(err, errlen, "out of memory");
         return SQLPOOL_ENOMEM;
     }
@@ -286,9 +296,32 @@ static int sqlite_connect(void *state, void **handle, int *retriable, char *err,
         else
             describe_open_failure(st, c->db, rc, err, errlen);
         conn_free(c);
+        sqlpool__free(snap.path);
         return code_for_open_failure(rc);
     }
+    sqlpool__free(snap.path);
     *handle = c;
+    return SQLPOOL_OK;
+}
+
+static int sqlite_set_db(void *state, const char *db, char *err, size_t errlen) {
+    sqlite_state *st = state;
+    char *path, *old;
+    if (st->memory || strcmp(db, ":memory:") == 0) {
+        sqlpool__format(err, errlen,
+                        "an in-memory database cannot be changed or swapped in: it lives "
+                        "with its pool");
+        return SQLPOOL_EINVAL;
+    }
+    if ((path = sqlpool__strdup(db)) == NULL) {
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
+    }
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    old = st->path;
+    st->path = path;
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    sqlpool__free(old);
     return SQLPOOL_OK;
 }
 
@@ -392,6 +425,7 @@ const sqlpool__backend sqlpool__sqlite_backend = {
     .pool_init = sqlite_pool_init,
     .pool_fini = sqlite_pool_fini,
     .connect = sqlite_connect,
+    .set_db = sqlite_set_db,
     .reset = sqlite_reset,
     .ping = sqlite_ping,
     .prepare = sqlite_prepare,

@@ -50,7 +50,9 @@ void sqlpool__books_check_locked(sqlpool *pool) {
     SQLPOOL__ASSERT(borrowed <= pool->in_use);
     SQLPOOL__ASSERT(sqlpool__slotted(pool) <= pool->in_use);
     SQLPOOL__ASSERT(pool->connecting >= 0 && pool->connecting <= cfg->max_connecting);
-    SQLPOOL__ASSERT(cfg->max_open == 0 || pool->open + pool->connecting <= cfg->max_open);
+    /* Above max_open only as far as a resize left it (no connect is granted there). */
+    SQLPOOL__ASSERT(pool->max_open == 0 || pool->open + pool->connecting <= pool->max_open ||
+                    pool->open + pool->connecting <= pool->resize_peak);
     SQLPOOL__ASSERT((pool->wait_head == NULL) == (pool->waiting == 0));
 }
 #endif

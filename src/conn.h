@@ -60,9 +60,19 @@ static inline int sqlpool__misuse(sqlpool_conn *handle, const char *what) {
     return sqlpool__fail(SQLPOOL_EMISUSE, "%s on a connection that was already released", what);
 }
 
-/* Past its lifetime (expires_at: max_lifetime less a little jitter, see conn_life.c). */
+/* Opened before the pool's last sqlpool_evict() (resize.c). A relaxed load: an evict racing
+ * with this look is seen by the next one (at the latest the connection's next release). */
+static inline int sqlpool__evicted(const sqlpool_conn *c) {
+    return c->epoch != atomic_load_explicit(&c->pool->epoch, memory_order_relaxed);
+}
+/* Past its lifetime (expires_at: max_lifetime less a little jitter, see conn_life.c), or
+ * evicted. */
 static inline int sqlpool__expired(const sqlpool_conn *c, double now) {
-    return now >= c->expires_at;
+    return now >= c->expires_at || sqlpool__evicted(c);
+}
+/* The close reason of an expired connection. */
+static inline int sqlpool__expiry_reason(const sqlpool_conn *c) {
+    return sqlpool__evicted(c) ? CLOSE_EVICTED : CLOSE_LIFETIME;
 }
 
 /* Whether an idle connection must be checked (or retired) before it is handed out: past its

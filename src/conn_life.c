@@ -125,6 +125,9 @@ int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double dea
         (void)sqlpool__fail(SQLPOOL_ENOMEM, "out of memory opening a connection");
         return SQLPOOL_ENOMEM; /* spelled out: the analyzer cannot see what sqlpool__fail returns */
     }
+    /* The epoch before the connect: one evicted meanwhile is retired when next seen. Acquire,
+     * pairing with sqlpool_evict()'s release: a db string set before that evict is used. */
+    c->epoch = atomic_load_explicit(&pool->epoch, memory_order_acquire);
     rc = connect_with_retry(pool, &c->handle, deadline);
     if (rc != SQLPOOL_OK) {
         recycle_conn_struct(pool, c);

@@ -45,6 +45,10 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     const char *name = cfg->name != NULL ? cfg->name : "sqlpool";
     size_t dblen = strlen(cfg->db), namelen = strlen(name);
     pool->cfg = *cfg;
+    /* The caps sqlpool_resize() changes (resize.c); min_idle within them. */
+    pool->max_open = cfg->max_open;
+    pool->max_idle = cfg->max_idle;
+    pool->min_idle = sqlpool__min_idle_within(cfg->min_idle, cfg->max_open, cfg->max_idle);
     /* One block for both strings: db, then name. */
     pool->db_copy = sqlpool__malloc(dblen + 1 + namelen + 1);
     if (pool->db_copy == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory");

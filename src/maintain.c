@@ -23,8 +23,8 @@ typedef struct leak {
 /* What an idle connection is due: 0 nothing, else a CLOSE_* reason + 1, or -1 a keepalive. */
 static int idle_due(const sqlpool *pool, const sqlpool_conn *c, double now) {
     const sqlpool_config *cfg = &pool->cfg;
-    if (now >= c->expires_at) return CLOSE_LIFETIME + 1;
-    if (cfg->idle_timeout > 0 && pool->idle > cfg->min_idle &&
+    if (sqlpool__expired(c, now)) return sqlpool__expiry_reason(c) + 1;
+    if (cfg->idle_timeout > 0 && pool->idle > pool->min_idle &&
         now - c->released_at >= cfg->idle_timeout)
         return CLOSE_IDLE + 1;
     if (cfg->keepalive_interval > 0 && now - c->checked_at >= cfg->keepalive_interval) return -1;
@@ -72,8 +72,7 @@ static int collect_leaks_locked(sqlpool *pool, double now, leak *leaks) {
 
 /* Reserve turns to connect (NONE -> CONNECTING) for the connections min_idle lacks. */
 static int reserve_refill_locked(sqlpool *pool) {
-    const sqlpool_config *cfg = &pool->cfg;
-    int want = cfg->min_idle < cfg->max_idle ? cfg->min_idle : cfg->max_idle;
+    int want = pool->min_idle; /* within the caps (resize.c) */
     int n = 0;
     SQLPOOL__ASSERT_LOCKED(pool);
     want -= pool->idle + pool->held + pool->connecting;
@@ -98,7 +97,10 @@ static void keepalive(sqlpool *pool, sqlpool_conn *c) {
     }
     if (!pooled) {
         sqlpool__books_move(pool, c, BOOK_HELD, BOOK_CLOSED,
-                            ok ? (pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE) : CLOSE_BROKEN);
+                            !ok                   ? CLOSE_BROKEN
+                            : pool->closing       ? CLOSE_POOL
+                            : sqlpool__evicted(c) ? CLOSE_EVICTED /* during its check */
+                                                  : CLOSE_MAX_IDLE);
         wake = sqlpool__grant_locked(pool);
     }
     sqlpool__pool_unlock(pool);
@@ -123,7 +125,9 @@ static int refill_one(sqlpool *pool) {
         wake = sqlpool__offer_locked(pool, c, BOOK_CONNECTING, now, 0, &pooled);
         if (!pooled) /* opened and closed at once: counted as both */
             sqlpool__books_move(pool, c, BOOK_CONNECTING, BOOK_CLOSED,
-                                pool->closing ? CLOSE_POOL : CLOSE_MAX_IDLE);
+                                pool->closing         ? CLOSE_POOL
+                                : sqlpool__evicted(c) ? CLOSE_EVICTED
+                                                      : CLOSE_MAX_IDLE);
     }
     /* Our turn to connect is over: pass it on (after the waiter offered the connection). */
     if (wake != NULL)

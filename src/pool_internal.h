@@ -9,6 +9,7 @@
  *   maint_thread.c      the maintenance thread
  *   maintain.c          a maintenance pass, shrink, close_idle
  *   stats.c             sqlpool_stats_get
+ *   resize.c            resize, evict, set_db: runtime changes
  *   acquire.c           acquire, try_acquire, with
  *   release.c           release, discard; a connection out of a per-processor slot
  *   conn_api.c          the sqlpool_conn_* calls, through the backend table's capabilities
@@ -82,6 +83,7 @@ struct sqlpool_conn {
     void *handle;                  /* the backend's connection */
     int native_used;               /* the borrower took the native handle */
     double created_at, expires_at; /* pool clock; set before the connection is shared */
+    unsigned epoch;                /* the pool's epoch when its connect began (evict) */
 
     /* Under the pool lock (released_at also by a release filling a slot, before the
      * connection is published there): */
@@ -135,6 +137,13 @@ struct sqlpool {
     void *backend_state;
     sqlpool_config cfg; /* a copy */
     char *db_copy;      /* cfg.db, then cfg.name, in one block */
+    /* Atomic: bumped under the lock by sqlpool_evict(); a connection opened under an older
+     * one is retired wherever it is next seen (sqlpool__expired(), conn.h). Read-mostly. */
+    atomic_uint epoch;
+    /* Atomic: set under the lock by a sqlpool_resize() that left more connections open than
+     * max_open; releases then skip the slots and take the lock (which closes the excess),
+     * until one finds the pool back within the cap and clears it (under the lock). */
+    atomic_int over_cap;
     /* Per-processor caches, throughput mode only (nslots 0 otherwise). A connection in a
      * slot is idle (state CONN_IDLE) but counted in in_use, so that a release and an acquire
      * through a slot need not take the lock. */
@@ -154,6 +163,12 @@ struct sqlpool {
     int in_use;                          /* borrowed, or idle in a slot */
     int held;                            /* taken by maintenance for a check */
     int connecting;                      /* connects in progress (they count towards max_open) */
+    /* The caps, from cfg and changed by sqlpool_resize() (resize.c): every reader holds the
+     * lock (cfg.max_open/max_idle/min_idle are what the pool was opened with). min_idle is
+     * cfg.min_idle within the caps. resize_peak: open + connecting when a resize last left
+     * them above max_open (the books check allows that much until they come down). */
+    int max_open, max_idle, min_idle;
+    int resize_peak;
     int peak_in_use;
     long long created, reused, acquires, wait_count, timeouts;
     long long connect_retries, connect_failures;

@@ -13,19 +13,19 @@ void sqlpool__unslot(sqlpool *pool, sqlpool_conn *c, int may_close) {
     int pooled = 0, reason = CLOSE_POOL;
     int due = sqlpool__needs_check(pool, c, now);
     if (sqlpool__expired(c, now) && may_close) {
-        (void)sqlpool__retire_lent(pool, c, BOOK_SLOTTED, CLOSE_LIFETIME);
+        (void)sqlpool__retire_lent(pool, c, BOOK_SLOTTED, sqlpool__expiry_reason(c));
         return;
     }
     sqlpool__pool_lock(pool);
     if (!pool->closing) {
         if (pool->wait_head != NULL && !due) {
             wake = sqlpool__offer_locked(pool, c, BOOK_SLOTTED, now, 0, &pooled);
-        } else if (pool->idle < pool->cfg.max_idle || due) {
+        } else if ((pool->idle < pool->max_idle && !sqlpool__over_cap_locked(pool)) || due) {
             /* Keeps its released_at; due includes expired (with may_close 0). */
             sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_IDLE, 0);
             pooled = 1;
         }
-        reason = CLOSE_MAX_IDLE;
+        reason = sqlpool__evicted(c) ? CLOSE_EVICTED : CLOSE_MAX_IDLE;
     }
     sqlpool__pool_unlock(pool);
     sqlpool__wake_all(wake);
@@ -38,7 +38,8 @@ static sqlpool__waiter *hand_parked_locked(sqlpool *pool, double now) {
     sqlpool__waiter *list = NULL;
     sqlpool_conn *c;
     SQLPOOL__ASSERT_LOCKED(pool);
-    while ((c = pool->idle_head) != NULL && pool->wait_head != NULL) {
+    while ((c = pool->idle_head) != NULL && pool->wait_head != NULL &&
+           !sqlpool__over_cap_locked(pool) && !sqlpool__evicted(c)) {
         sqlpool__waiter *w;
         int pooled;
         w = sqlpool__offer_locked(pool, c, BOOK_IDLE, now, 0, &pooled);
@@ -68,19 +69,25 @@ static void give_back(sqlpool_conn *handle, int broken) {
         pool->backend->ping(c->handle, err, sizeof err) != SQLPOOL_OK)
         broken = 1;
     now = sqlpool__now_coarse(pool);
+    /* over_cap: a resize left too many open, so the lock's path below closes this one. */
     if (pool->nslots > 0 && !broken && !sqlpool__expired(c, now) &&
+        !atomic_load_explicit(&pool->over_cap, memory_order_relaxed) &&
         sqlpool__slot_put(pool, c, now, &back)) {
         if (back != NULL) sqlpool__unslot(pool, back, 1);
         return;
     }
 
     sqlpool__pool_lock(pool);
+    if (atomic_load_explicit(&pool->over_cap, memory_order_relaxed) &&
+        !sqlpool__over_cap_locked(pool))
+        atomic_store_explicit(&pool->over_cap, 0, memory_order_relaxed); /* back within it */
     if (!broken && !sqlpool__expired(c, now) && !pool->closing) {
         /* The common case, inline: back on the idle list. With threads waiting, only in
          * throughput mode: left for the next thread to ask, which saves a wake-up; the first
          * waiter looks at it by itself before long (sqlpool__pool_unlock() nudges it). */
-        if ((pool->wait_head == NULL && pool->idle < pool->cfg.max_idle) ||
-            (pool->wait_head != NULL && pool->idle == 0 && sqlpool__may_barge_locked(pool))) {
+        if (((pool->wait_head == NULL && pool->idle < pool->max_idle) ||
+             (pool->wait_head != NULL && pool->idle == 0 && sqlpool__may_barge_locked(pool))) &&
+            !sqlpool__over_cap_locked(pool)) {
             c->released_at = now;
             sqlpool__books_move(pool, c, BOOK_BORROWED, BOOK_IDLE, 0);
             sqlpool__pool_unlock(pool);
@@ -92,7 +99,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
     }
     reason = broken                     ? CLOSE_BROKEN
              : pool->closing            ? CLOSE_POOL
-             : sqlpool__expired(c, now) ? CLOSE_LIFETIME
+             : sqlpool__expired(c, now) ? sqlpool__expiry_reason(c)
                                         : CLOSE_MAX_IDLE;
     sqlpool__pool_unlock(pool);
 

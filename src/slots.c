@@ -10,7 +10,7 @@ void sqlpool__slots_drain_locked(sqlpool *pool, sqlpool_conn **retire) {
         if (atomic_load_explicit(&pool->slots[i].conn, memory_order_relaxed) == NULL) continue;
         c = atomic_exchange_explicit(&pool->slots[i].conn, NULL, memory_order_seq_cst);
         if (c == NULL) continue;
-        if (retire == NULL || (pool->idle < pool->cfg.max_idle && !pool->closing)) {
+        if (retire == NULL || (pool->idle < pool->max_idle && !pool->closing)) {
             sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_IDLE, 0); /* keeps released_at */
         } else {
             sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_CLOSED,

@@ -22,13 +22,13 @@ void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {
     out->created = pool->created;
     out->reused = pool->reused + taken;
     out->idle = pool->idle + in_slots;
-    out->max_idle = pool->cfg.max_idle;
+    out->max_idle = pool->max_idle; /* the current caps (sqlpool_resize) */
     out->in_use = pool->in_use - in_slots;
     out->peak_in_use = pool->peak_in_use;
     out->open = pool->open;
     out->connecting = pool->connecting;
     out->waiting = pool->waiting;
-    out->max_open = pool->cfg.max_open;
+    out->max_open = pool->max_open;
     out->closed_idle = pool->closed_by[CLOSE_IDLE];
     out->closed_lifetime = pool->closed_by[CLOSE_LIFETIME];
     out->closed_broken = pool->closed_by[CLOSE_BROKEN];

@@ -77,6 +77,8 @@ void sqlpool__waiter_wait_delivered(sqlpool__waiter *w, unsigned n) {
 }
 
 void sqlpool__maintenance_kick(sqlpool *pool) {
+    /* cfg's, not the current min_idle: read without the lock (a kick when a resize has made
+     * it 0 only costs the thread a pass). */
     if (pool->cfg.min_idle == 0) return;
     if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
     if (pool->maint_started && !pool->maint_stop) {
@@ -167,10 +169,9 @@ double sqlpool__head_timer_locked(sqlpool *pool, sqlpool__waiter *w) {
 /* ---- hand-off (under the lock) ---- */
 
 int sqlpool__can_connect_locked(const sqlpool *pool) {
-    const sqlpool_config *cfg = &pool->cfg;
     SQLPOOL__ASSERT_LOCKED(pool);
-    return pool->connecting < cfg->max_connecting &&
-           (cfg->max_open == 0 || pool->open + pool->connecting < cfg->max_open);
+    return pool->connecting < pool->cfg.max_connecting &&
+           (pool->max_open == 0 || pool->open + pool->connecting < pool->max_open);
 }
 
 sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool) {
@@ -193,6 +194,10 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, int from,
     sqlpool__waiter *w = pool->wait_head;
     SQLPOOL__ASSERT_LOCKED(pool);
     *pooled = 1;
+    if (sqlpool__over_cap_locked(pool) || sqlpool__evicted(c)) {
+        *pooled = 0;
+        return NULL;
+    }
     if (w != NULL) {
         sqlpool__queue_remove_locked(pool, w);
         sqlpool__books_lend(pool, c, from, now, w->file, w->line);
@@ -202,7 +207,7 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, int from,
         w->sent++;
         return w;
     }
-    if (pool->idle < pool->cfg.max_idle && !pool->closing) {
+    if (pool->idle < pool->max_idle && !pool->closing) {
         if (!old) c->released_at = now;
         sqlpool__books_move(pool, c, from, old ? BOOK_IDLE_OLD : BOOK_IDLE, 0);
         return NULL;

@@ -62,17 +62,29 @@ double sqlpool__head_timer_locked(sqlpool *pool, sqlpool__waiter *w);
 
 /* Is there room for one more connect (max_connecting, max_open)? */
 int sqlpool__can_connect_locked(const sqlpool *pool);
+/* More open (or connecting) than max_open, as a sqlpool_resize() down may leave the pool: a
+ * connection given back is closed rather than pooled or handed on. */
+static inline int sqlpool__over_cap_locked(const sqlpool *pool) {
+    SQLPOOL__ASSERT_LOCKED(pool);
+    return pool->max_open > 0 && pool->open + pool->connecting > pool->max_open;
+}
 /* Hand free capacity to waiters as turns to connect (NONE -> CONNECTING); returns a list
  * (via next) of waiters to wake. */
 sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool);
 /* Give c, which nobody holds (in state `from`: CONNECTING just opened, BORROWED given back,
  * SLOTTED, HELD back from a check, IDLE), to the oldest waiter, or to the idle list (its
  * stale end when old; else its recent end, released now). Returns the waiter to wake, or
- * NULL; sets *pooled to 0 when neither would take it: c is then still in `from`, and the
- * caller closes it. */
+ * NULL; sets *pooled to 0 when neither would take it (or the pool is over max_open, or c
+ * was evicted): c is then still in `from`, and the caller closes it. */
 sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, int from, double now,
                                        int old, int *pooled);
 
+/* min_idle within the caps: at most max_idle, and max_open when there is one. */
+static inline int sqlpool__min_idle_within(int min_idle, int max_open, int max_idle) {
+    if (min_idle > max_idle) min_idle = max_idle;
+    if (max_open > 0 && min_idle > max_open) min_idle = max_open;
+    return min_idle;
+}
 /* Wake the maintenance thread for a pass now (it refills min_idle). */
 void sqlpool__maintenance_kick(sqlpool *pool);
 

@@ -1589,6 +1589,98 @@ static void test_pg_cli_health_exit_codes(void **state) {
     free(wrong);
 }
 
+/* ---- runtime changes: set_db + evict (issue 13) ---- */
+
+/* A superuser connection (SQLPOOL_TEST_PG_ADMIN) for roles and passwords. */
+static void admin_exec(const char *sql) {
+    PGconn *pg = PQconnectdb(env_or_fail("SQLPOOL_TEST_PG_ADMIN"));
+    if (PQstatus(pg) != CONNECTION_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(pg));
+        PQfinish(pg);
+        fail_msg("admin connection: %s", msg);
+    }
+    pq_ok(pg, sql);
+    PQfinish(pg);
+}
+
+static char *url_as(const char *user, const char *password) {
+    pg_parts p = url_parts();
+    return testutil_format("postgresql://%s:%s@%s:%s/%s", user, password, p.host, p.port, p.dbname);
+}
+
+static void current_user_is(sqlpool_conn *conn, const char *want) {
+    PGresult *r = PQexec(pg_of(conn), "SELECT current_user");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), want);
+    PQclear(r);
+}
+
+/* Credential rotation: a pool of role sqlpool_rot_a moves, with set_db + evict, to role
+ * sqlpool_rot_b's password (over TCP the cluster asks scram passwords); the borrowed
+ * connection of role a keeps working until released, then closes, and none of role a is left
+ * on the server. Then b's password changes on the server: evict alone cannot reconnect (the
+ * pool's string is stale), set_db with the new password can. */
+static void test_pg_set_db_evict_rotates_password(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *old, *conn;
+    sqlpool_stats st;
+    char *url_a = url_as("sqlpool_rot_a", "rot-a-1"), *url_b = url_as("sqlpool_rot_b", "rot-b-1");
+    char *url_b2 = url_as("sqlpool_rot_b", "rot-b-2");
+    int rc;
+    (void)state;
+
+    admin_exec("DROP ROLE IF EXISTS sqlpool_rot_a");
+    admin_exec("DROP ROLE IF EXISTS sqlpool_rot_b");
+    admin_exec("CREATE ROLE sqlpool_rot_a LOGIN PASSWORD 'rot-a-1'");
+    admin_exec("CREATE ROLE sqlpool_rot_b LOGIN PASSWORD 'rot-b-1'");
+    pg_config(&cfg, url_a);
+    cfg.max_open = 4;
+    cfg.acquire_timeout = 5.0;
+    cfg.connect_timeout = 2.0;
+    pool = open_pool(&cfg);
+    old = testutil_acquire(pool);
+    current_user_is(old, "sqlpool_rot_a");
+    conn = testutil_acquire(pool);
+    sqlpool_release(conn); /* one idle, one borrowed */
+
+    assert_int_equal(sqlpool_set_db(pool, url_b), SQLPOOL_OK);
+    sqlpool_evict(pool);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_evicted, 1);
+    conn = testutil_acquire(pool);
+    current_user_is(conn, "sqlpool_rot_b");
+    sqlpool_release(conn);
+    current_user_is(old, "sqlpool_rot_a"); /* the borrower's keeps working */
+    sqlpool_release(old);
+    assert_int_equal(testutil_stats(pool).closed_evicted, 2);
+    assert_int_equal(side_wait_count("SELECT count(*) FROM pg_stat_activity WHERE usename = $1",
+                                     "sqlpool_rot_a", 0, 5.0),
+                     0);
+
+    admin_exec("ALTER ROLE sqlpool_rot_b PASSWORD 'rot-b-2'");
+    sqlpool_evict(pool);
+    rc = sqlpool_acquire(pool, &conn);
+    assert_int_equal(rc, SQLPOOL_ECONNECT);
+    assert_null(strstr(sqlpool_errmsg(), "rot-b-1"));
+    /* A malformed string is refused, its password unseen, and nothing changes. */
+    assert_int_equal(sqlpool_set_db(pool, "postgresql://sqlpool_rot_b:rot-b-9@[bad"),
+                     SQLPOOL_EINVAL);
+    assert_null(strstr(sqlpool_errmsg(), "rot-b-9"));
+    assert_int_equal(sqlpool_set_db(pool, "/tmp/some.db"), SQLPOOL_EINVAL); /* SQLite's */
+    assert_int_equal(sqlpool_set_db(pool, url_b2), SQLPOOL_OK);
+    conn = testutil_acquire(pool);
+    current_user_is(conn, "sqlpool_rot_b");
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    admin_exec("DROP ROLE IF EXISTS sqlpool_rot_a");
+    admin_exec("DROP ROLE IF EXISTS sqlpool_rot_b");
+    free(url_a);
+    free(url_b);
+    free(url_b2);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_acquire_creates_then_reuses),
     cmocka_unit_test(test_pg_idle_capped_at_max_idle),
@@ -1623,6 +1715,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_cli_bad_input_inserts_nothing),
     cmocka_unit_test(test_pg_cli_foreign_events_refused),
     cmocka_unit_test(test_pg_cli_health_exit_codes),
+    cmocka_unit_test(test_pg_set_db_evict_rotates_password),
 };
 
 SQLPOOL_TEST_MAIN(tests)
