@@ -320,6 +320,7 @@ static void pool_config(const bench_run *r, const bench_result *res, sqlpool_con
     cfg->connect_timeout = r->opts->timeout;
     cfg->acquire_timeout = r->opts->acquire_timeout;
     cfg->barge_window = r->opts->barge_window;
+    cfg->init_sql = r->opts->init_sql;
     cfg->log = bench_log;
     cfg->log_level = r->opts->log_level;
     cfg->before_connect = r->opts->fail_connect > 0 ? before_connect : NULL;

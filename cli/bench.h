@@ -45,6 +45,7 @@ typedef struct bench_options {
     int nsweep;
     int json;                    /* --json */
     const char *plot;            /* --plot FILE.svg, or NULL */
+    const char *init_sql;        /* --init-sql SQL for pooled connections, or NULL */
     const char *metrics_listen;  /* --metrics-listen HOST:PORT, or NULL; parsed into: */
     unsigned char metrics_ip[4]; /*   the IPv4 address, network order */
     int metrics_port;            /*   0 to 65535 (0: any free port) */

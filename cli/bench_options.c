@@ -52,6 +52,8 @@ const char bench_usage_text[] =
     "                       the IPv4 address A, port P (0: a free one, printed on stderr)\n"
     "                       while the pooled runs go on; e.g. 127.0.0.1:9187\n"
     "  --log-level LEVEL    debug, info, warning or error (default: error)\n"
+    "  --init-sql SQL       statements run on every new pooled connection before its first\n"
+    "                       use (config.init_sql); one that fails is exit 69\n"
     "  --help               show this help and exit\n"
     "  --version            show the version and exit\n"
     "\n"
@@ -95,6 +97,7 @@ typedef enum {
     F_PLOT,
     F_METRICS_LISTEN,
     F_LOG_LEVEL,
+    F_INIT_SQL,
     F_HELP,
     F_VERSION,
     NFLAGS
@@ -106,7 +109,7 @@ static const char *const names[NFLAGS] = {
     "timeout",   "retries",      "workload",        "think-time",
     "mode",      "fail-connect", "kill-every",      "sweep",
     "json",      "plot",         "metrics-listen",  "log-level",
-    "help",      "version"};
+    "init-sql",  "help",         "version"};
 
 static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
                      size_t errlen) {
@@ -186,6 +189,7 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     switch (f) {
     case F_DB: o->db = value; break;
     case F_PLOT: o->plot = value; break;
+    case F_INIT_SQL: o->init_sql = value; break;
     case F_CLIENTS:
         rc = parse_int(f, value, 1, MAX_CLIENTS, &n, err, errlen);
         o->clients = (int)n;

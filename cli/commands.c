@@ -13,6 +13,7 @@ void commands_pool_config(const cli_options *opts, sqlpool_config *cfg) {
     cfg->max_idle = opts->pool_size;
     cfg->max_retries = opts->retries;
     cfg->connect_timeout = opts->timeout;
+    cfg->init_sql = opts->init_sql;
     cfg->log = logger_sink;
     cfg->log_level = opts->log_level;
 }

@@ -40,6 +40,8 @@ static int print_health(const char *status, const char *key, const char *value) 
 static int open_failure_status(const char *db, int rc) {
     const char *msg = sqlpool_errmsg();
     if (rc == SQLPOOL_EBROKEN) return HEALTH_BAD;
+    /* Connected, but --init-sql failed on it: the database is there. */
+    if (rc == SQLPOOL_ECONNECT && strncmp(msg, "init_sql ", 9) == 0) return HEALTH_BAD;
     if (strcmp(sqlpool_db_backend(db), "sqlite") == 0)
         return rc == SQLPOOL_EBUSY ? HEALTH_BAD : HEALTH_UNREACHABLE;
     /* A server that answered with an error (bad password, unknown database) is there. */

@@ -41,6 +41,7 @@ static const flag_spec flags[] = {
     {"timeout", KIND_TIMEOUT, CMDS_ALL}, {"retries", KIND_RETRIES, CMDS_ALL},
     {"quiet", KIND_FLAG, CMDS_RUN},      {"log-level", KIND_LEVEL, CMDS_ALL},
     {"help", KIND_FLAG, CMDS_ALL},       {"version", KIND_FLAG, CMDS_ALL},
+    {"init-sql", KIND_STRING, CMDS_ALL},
 };
 #define NFLAGS (sizeof flags / sizeof flags[0])
 
@@ -145,6 +146,8 @@ static int set_value(const flag_spec *f, const char *value, cli_options *o, char
             o->input_given = 1;
         } else if (strcmp(f->name, "output") == 0) {
             o->output = value;
+        } else if (strcmp(f->name, "init-sql") == 0) {
+            o->init_sql = value;
         } else {
             o->db = value;
         }

@@ -8,17 +8,18 @@ typedef enum { CMD_RUN, CMD_HEALTH } cli_command;
 
 typedef struct cli_options {
     cli_command command;
-    const char *input;  /* --input, default data/sample_input.txt */
-    int input_given;    /* --input was given (else main.c may pick the installed sample) */
-    const char *output; /* --output, default data/output_summary.json */
-    const char *db;     /* --db, default :memory: */
-    int pool_size;      /* --pool-size, default 5 */
-    double timeout;     /* --timeout seconds, default 5.0 */
-    int retries;        /* --retries, default 3 */
-    int quiet;          /* --quiet: no copy of the JSON on stdout */
-    int log_level;      /* --log-level, default info */
-    int help;           /* --help */
-    int version;        /* --version */
+    const char *input;    /* --input, default data/sample_input.txt */
+    int input_given;      /* --input was given (else main.c may pick the installed sample) */
+    const char *output;   /* --output, default data/output_summary.json */
+    const char *db;       /* --db, default :memory: */
+    const char *init_sql; /* --init-sql: run on every new connection (config.init_sql) */
+    int pool_size;        /* --pool-size, default 5 */
+    double timeout;       /* --timeout seconds, default 5.0 */
+    int retries;          /* --retries, default 3 */
+    int quiet;            /* --quiet: no copy of the JSON on stdout */
+    int log_level;        /* --log-level, default info */
+    int help;             /* --help */
+    int version;          /* --version */
 } cli_options;
 
 /* Parse argv. Returns 0, or EXIT_USAGE with a one-line message in err. */

@@ -28,12 +28,12 @@ _sqlpool() {
     fi
 
     local run_opts="--input --output --db --pool-size --timeout --retries --quiet
-        --log-level --help --version"
-    local health_opts="--db --timeout --retries --log-level --help --version"
+        --log-level --init-sql --help --version"
+    local health_opts="--db --timeout --retries --log-level --init-sql --help --version"
     local bench_opts="--db --clients --duration --transactions --pool-size --max-open
         --acquire-timeout --barge-window --timeout --retries --workload --think-time --mode
-        --fail-connect --kill-every --sweep --json --plot --metrics-listen --log-level --help
-        --version"
+        --fail-connect --kill-every --sweep --json --plot --metrics-listen --log-level
+        --init-sql --help --version"
 
     case $prev in
     --log-level)
@@ -66,8 +66,8 @@ _sqlpool() {
         ;;
     --pool-size | --timeout | --retries | --clients | --duration | --transactions | \
         --max-open | --acquire-timeout | --barge-window | --think-time | --fail-connect | --kill-every | \
-        --metrics-listen)
-        return # a number (or ADDRESS:PORT): nothing to offer
+        --metrics-listen | --init-sql)
+        return # a number (or ADDRESS:PORT, or SQL): nothing to offer
         ;;
     esac
 

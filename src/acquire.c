@@ -288,12 +288,47 @@ static SQLPOOL__HOT_INLINE int acquire(sqlpool *pool, sqlpool_conn **out, double
     }
 }
 
+/* With config.on_acquire: each connection an acquire would hand out (from a slot, the idle
+ * list, a waiter's hand-off or a new one) goes to the hook first, after the take and outside
+ * the lock; one it refuses is closed (CLOSE_HOOK) and the acquire goes on, within the same
+ * deadline (try_acquire: until nothing is idle). Out of line: the pool without the hook pays
+ * one test. */
+static __attribute__((noinline)) int acquire_hooked(sqlpool *pool, sqlpool_conn **out,
+                                                    double deadline, const char *file, int line,
+                                                    int try_only) {
+    const sqlpool_config *cfg = &pool->cfg;
+    int refused = 0;
+    if (deadline == SQLPOOL_DEADLINE_DEFAULT) /* one deadline for every attempt (the coarse
+                                               * clock: a few ms early at worst, and cheap) */
+        deadline =
+            cfg->acquire_timeout > 0 ? sqlpool__now_coarse(pool) + cfg->acquire_timeout : INFINITY;
+    for (;;) {
+        sqlpool_conn *c, *handle;
+        int rc = try_only ? acquire(pool, out, 0, file, line, 1)
+                          : acquire(pool, out, deadline, file, line, 0);
+        if (rc != SQLPOOL_OK) return rc;
+        if (cfg->on_acquire(*out, cfg->on_acquire_ctx) == 0) return SQLPOOL_OK;
+        handle = *out;
+        *out = NULL;
+        refused++;
+        if (handle == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "no connection"); /* (never) */
+        if ((c = sqlpool__borrowed(handle)) == NULL) /* the hook released it: a misuse */
+            return sqlpool__misuse(handle, "on_acquire refusing");
+        if (sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK))
+            return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
+        if (!try_only && !sqlpool__no_deadline(deadline) && sqlpool__now(pool) >= deadline)
+            return sqlpool__fail(SQLPOOL_ETIMEDOUT, "timed out: on_acquire refused %d connection%s",
+                                 refused, refused == 1 ? "" : "s");
+    }
+}
+
 int sqlpool_acquire_at(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file,
                        int line) {
     if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
     *out = NULL;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
     if (isnan(deadline)) return sqlpool__fail(SQLPOOL_EINVAL, "the deadline is not a number");
+    if (pool->cfg.on_acquire != NULL) return acquire_hooked(pool, out, deadline, file, line, 0);
     return acquire(pool, out, deadline, file, line, 0);
 }
 
@@ -310,6 +345,7 @@ int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out) {
     if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
     *out = NULL;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    if (pool->cfg.on_acquire != NULL) return acquire_hooked(pool, out, 0, NULL, 0, 1);
     return acquire(pool, out, 0, NULL, 0, 1);
 }
 

@@ -40,6 +40,13 @@ typedef struct sqlpool__backend {
 
     void (*close)(void *handle);
 
+    /* Run the caller's set-up statements (config.init_sql: one or more, separated by ';') on
+     * a connection just opened, before the pool caches any statement of the caller's, under
+     * the backend's connect deadline. SQLPOOL_OK, or an error with err naming the statement
+     * that failed; *retriable is set to 1 when it failed as busy (another attempt may
+     * succeed). */
+    int (*setup)(void *handle, const char *sql, int *retriable, char *err, size_t errlen);
+
     /* sqlpool_set_db(): the db string connects use from now on, one this backend serves
      * (checked by the caller). Copied; a connect running meanwhile on another thread keeps
      * the one it started with (each connect copies it under the backend's own lock). Not

@@ -143,7 +143,8 @@ static void notice_receiver(void *arg, const PGresult *r) {
 /* Wait, within timeout seconds, for what was just sent: flush it, then read every result.
  * Returns the last result (caller clears it) or NULL with err set. The connection is in
  * non-blocking mode meanwhile, so even the flush cannot outlive the deadline. */
-static PGresult *await_last(PGconn *pg, int sent, double timeout, char *err, size_t errlen) {
+static PGresult *await_last(PGconn *pg, int sent, double timeout, int *nresults, char *err,
+                            size_t errlen) {
     double deadline = mono() + timeout;
     PGresult *last = NULL, *r;
     int flushed;
@@ -169,6 +170,7 @@ static PGresult *await_last(PGconn *pg, int sent, double timeout, char *err, siz
             }
         }
         if ((r = PQgetResult(pg)) == NULL) break;
+        if (nresults != NULL) ++*nresults;
         PQclear(last);
         last = r;
     }
@@ -186,13 +188,13 @@ done:
 static PGresult *exec_deadline(PGconn *pg, const char *sql, double timeout, char *err,
                                size_t errlen) {
     (void)PQsetnonblocking(pg, 1);
-    return await_last(pg, PQsendQuery(pg, sql), timeout, err, errlen);
+    return await_last(pg, PQsendQuery(pg, sql), timeout, NULL, err, errlen);
 }
 
 static PGresult *prepare_deadline(PGconn *pg, const char *name, const char *sql, int nparams,
                                   double timeout, char *err, size_t errlen) {
     (void)PQsetnonblocking(pg, 1);
-    return await_last(pg, PQsendPrepare(pg, name, sql, nparams, NULL), timeout, err, errlen);
+    return await_last(pg, PQsendPrepare(pg, name, sql, nparams, NULL), timeout, NULL, err, errlen);
 }
 
 /* Run a statement the pool needs to succeed; 0 when it did. */
@@ -436,6 +438,54 @@ static int pg_connect(void *state, void **handle, int *retriable, char *err, siz
     return SQLPOOL_OK;
 }
 
+/* config.init_sql in one simple-query round trip under the connect deadline: the server
+ * runs the statements in order and stops at the first that fails, whose result is the last.
+ * It parses the whole string first, so a syntax error fails before any runs: its position
+ * names the statement then (the text between the ';' around it); else the results before
+ * the failure count which one it was. */
+static int pg_setup(void *handle, const char *sql, int *retriable, char *err, size_t errlen) {
+    pg_conn_h *c = handle;
+    char why[256] = "";
+    int n = 0, ok;
+    PGresult *r;
+    ExecStatusType s;
+    const char *pos;
+
+    *retriable = 0;
+    (void)PQsetnonblocking(c->pg, 1);
+    r = await_last(c->pg, PQsendQuery(c->pg, sql), c->st->timeout, &n, why, sizeof why);
+    s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
+    if (ok) {
+        PQclear(r);
+        return SQLPOOL_OK;
+    }
+    if (r == NULL) {
+        c->broken = 1;
+        sqlpool__format(err, errlen, "init_sql failed: %s", why);
+        return SQLPOOL_ECONNECT;
+    }
+    pos = PQresultErrorMessage(r);
+    pg_message(NULL, pos != NULL && pos[0] ? pos : PQresStatus(s), why, sizeof why);
+    pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+    if (pos != NULL && atoi(pos) >= 1 && (size_t)atoi(pos) <= strlen(sql)) {
+        size_t at = (size_t)atoi(pos) - 1, from = at, to;
+        while (from > 0 && sql[from - 1] != ';')
+            from--;
+        while (isspace((unsigned char)sql[from]))
+            from++;
+        to = from + strcspn(sql + from, ";");
+        while (to > from && isspace((unsigned char)sql[to - 1]))
+            to--;
+        sqlpool__format(err, errlen, "init_sql statement (%.*s) failed: %s",
+                        (int)(to - from > 120 ? 120 : to - from), sql + from, why);
+    } else {
+        sqlpool__format(err, errlen, "init_sql statement %d failed: %s", n, why);
+    }
+    PQclear(r);
+    return SQLPOOL_ECONNECT;
+}
+
 /* ---- statements ---- */
 
 static void forget_statements(pg_conn_h *c) {
@@ -623,6 +673,7 @@ const sqlpool__backend sqlpool__pg_backend = {
     .sqlite_db = NULL,
     .pg_conn = pg_native,
     .close = pg_close,
+    .setup = pg_setup,
     .check = pg_check,
     .exec = pg_exec,
 };

@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "stmt_cache.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -325,6 +326,46 @@ static int sqlite_set_db(void *state, const char *db, char *err, size_t errlen) 
     return SQLPOOL_OK;
 }
 
+/* config.init_sql, statement by statement (as sqlite3_exec runs them), so that a failure can
+ * name which one: "init_sql statement 2 (PRAGMA x=1) failed: ...". A busy database is
+ * retriable, as in a connect; the busy timeout has already waited. */
+static int sqlite_setup(void *handle, const char *sql, int *retriable, char *err, size_t errlen) {
+    sqlite_conn *c = handle;
+    const char *next = sql;
+    *retriable = 0;
+    for (int n = 1; next != NULL && *next != '\0'; n++) {
+        sqlite3_stmt *stmt = NULL;
+        const char *tail = NULL, *start;
+        size_t len;
+        int rc;
+        while (isspace((unsigned char)*next) || *next == ';')
+            next++;
+        start = next;
+        rc = sqlite3_prepare_v2(c->db, next, -1, &stmt, &tail);
+        if (rc == SQLITE_OK && stmt == NULL) break; /* only comments or blanks left */
+        if (rc == SQLITE_OK) {
+            while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+            }
+            if (rc == SQLITE_DONE) rc = SQLITE_OK;
+        }
+        if (rc != SQLITE_OK) {
+            /* A statement that did not compile: up to the next ';' (where SQLite stopped
+             * reading it is no guide). */
+            len = stmt != NULL && tail > start ? (size_t)(tail - start) : strcspn(start, ";");
+            while (len > 0 && (start[len - 1] == ';' || isspace((unsigned char)start[len - 1])))
+                len--;
+            *retriable = retriable_code(rc);
+            sqlpool__format(err, errlen, "init_sql statement %d (%.*s) failed: %s", n,
+                            (int)(len > 120 ? 120 : len), start, sqlite3_errmsg(c->db));
+            (void)sqlite3_finalize(stmt);
+            return (rc & 0xff) == SQLITE_NOMEM ? SQLPOOL_ENOMEM : SQLPOOL_ECONNECT;
+        }
+        (void)sqlite3_finalize(stmt);
+        next = tail;
+    }
+    return SQLPOOL_OK;
+}
+
 /* A transaction is open, or a statement still holds a read or write lock. */
 static int holds_transaction(sqlite3 *db) {
     return !sqlite3_get_autocommit(db) || sqlite3_txn_state(db, NULL) != SQLITE_TXN_NONE;
@@ -433,6 +474,7 @@ const sqlpool__backend sqlpool__sqlite_backend = {
     .sqlite_db = sqlite_native,
     .pg_conn = NULL,
     .close = sqlite_close,
+    .setup = sqlite_setup,
     .check = NULL,
     .exec = NULL,
 };

@@ -74,10 +74,38 @@ static int retry_sleep(sqlpool *pool, double seconds) {
     }
 }
 
-/* Connect, retrying errors that can pass, while the deadline (pool clock; INFINITY for none)
- * leaves room for the next wait and the pool is not closing. */
-static int connect_with_retry(sqlpool *pool, void **handle, double deadline) {
+/* The caller's set-up of a connection just opened: config.init_sql, then on_connect (outside
+ * the lock, on this thread). For on_connect the connection looks borrowed, with a handle of
+ * its own that the books' lend later makes stale (a generation of its own; the books count
+ * it as connecting meanwhile). Returns SQLPOOL_OK, or an error with err set; *retriable as
+ * the backend's connect sets it. */
+static int set_up(sqlpool *pool, sqlpool_conn *c, int *retriable, char *err, size_t errlen) {
     const sqlpool_config *cfg = &pool->cfg;
+    int rc;
+    if (cfg->init_sql != NULL && cfg->init_sql[0] != '\0') {
+        rc = pool->backend->setup(c->handle, cfg->init_sql, retriable, err, errlen);
+        if (rc != SQLPOOL_OK) return rc;
+    }
+    if (cfg->on_connect != NULL) {
+        unsigned gen = sqlpool__conn_gen(c) + 1;
+        sqlpool__set_word(c, gen, CONN_BORROWED);
+        rc = cfg->on_connect(sqlpool__handle_of(c), cfg->on_connect_ctx);
+        sqlpool__set_word(c, gen, CONN_CLOSED);
+        c->native_used = 0; /* what the hook did is the connection's set-up, not a borrow's */
+        if (rc != 0) {
+            *retriable = 0;
+            sqlpool__format(err, errlen, "on_connect returned %d", rc);
+            return SQLPOOL_ECONNECT;
+        }
+    }
+    return SQLPOOL_OK;
+}
+
+/* Connect and set up, retrying errors that can pass, while the deadline (pool clock; INFINITY
+ * for none) leaves room for the next wait and the pool is not closing. */
+static int connect_with_retry(sqlpool *pool, sqlpool_conn *c, double deadline) {
+    const sqlpool_config *cfg = &pool->cfg;
+    void **handle = &c->handle;
     char err[256];
 
     for (int attempt = 0;; attempt++) {
@@ -90,6 +118,11 @@ static int connect_with_retry(sqlpool *pool, void **handle, double deadline) {
             sqlpool__format(err, sizeof err, "connect failed (injected by before_connect)");
         } else {
             rc = pool->backend->connect(pool->backend_state, handle, &retriable, err, sizeof err);
+            if (rc == SQLPOOL_OK &&
+                (rc = set_up(pool, c, &retriable, err, sizeof err)) != SQLPOOL_OK) {
+                pool->backend->close(*handle);
+                *handle = NULL;
+            }
         }
         if (rc == SQLPOOL_OK) return SQLPOOL_OK;
         if (!retriable) return sqlpool__fail(rc, "%s", err);
@@ -128,7 +161,7 @@ int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double dea
     /* The epoch before the connect: one evicted meanwhile is retired when next seen. Acquire,
      * pairing with sqlpool_evict()'s release: a db string set before that evict is used. */
     c->epoch = atomic_load_explicit(&pool->epoch, memory_order_acquire);
-    rc = connect_with_retry(pool, &c->handle, deadline);
+    rc = connect_with_retry(pool, c, deadline);
     if (rc != SQLPOOL_OK) {
         recycle_conn_struct(pool, c);
         return rc;

@@ -44,18 +44,23 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     int rc;
     const char *name = cfg->name != NULL ? cfg->name : "sqlpool";
     size_t dblen = strlen(cfg->db), namelen = strlen(name);
+    size_t sqllen = cfg->init_sql != NULL ? strlen(cfg->init_sql) + 1 : 0;
     pool->cfg = *cfg;
     /* The caps sqlpool_resize() changes (resize.c); min_idle within them. */
     pool->max_open = cfg->max_open;
     pool->max_idle = cfg->max_idle;
     pool->min_idle = sqlpool__min_idle_within(cfg->min_idle, cfg->max_open, cfg->max_idle);
-    /* One block for both strings: db, then name. */
-    pool->db_copy = sqlpool__malloc(dblen + 1 + namelen + 1);
+    /* One block for the strings: db, name, then init_sql (when set). */
+    pool->db_copy = sqlpool__malloc(dblen + 1 + namelen + 1 + sqllen);
     if (pool->db_copy == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory");
     memcpy(pool->db_copy, cfg->db, dblen + 1);
     memcpy(pool->db_copy + dblen + 1, name, namelen + 1);
     pool->cfg.db = pool->db_copy;
     pool->cfg.name = pool->db_copy + dblen + 1;
+    if (sqllen > 0) {
+        memcpy(pool->db_copy + dblen + 1 + namelen + 1, cfg->init_sql, sqllen);
+        pool->cfg.init_sql = pool->db_copy + dblen + 1 + namelen + 1;
+    }
     pool->cfg.sqlite_vfs = NULL; /* not copied: resolved by the backend in pool_init */
     pool->backend = sqlpool__backend_for(cfg->db);
     rc = pool->backend->pool_init(cfg, &pool->backend_state, err, sizeof err);

@@ -64,6 +64,13 @@ static void give_back(sqlpool_conn *handle, int broken) {
     }
     pool = c->pool;
     err[0] = '\0';
+    if (!broken && pool->cfg.on_release != NULL &&
+        pool->cfg.on_release(handle, pool->cfg.on_release_ctx) != 0) {
+        if (sqlpool__borrowed(handle) != c) return; /* it released the connection itself */
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_discard reason=on_release refused");
+        (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK);
+        return;
+    }
     if (!broken && pool->backend->reset(c->handle, c->native_used) != SQLPOOL_OK) broken = 1;
     if (!broken && pool->cfg.ping_on_release &&
         pool->backend->ping(c->handle, err, sizeof err) != SQLPOOL_OK)

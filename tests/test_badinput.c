@@ -102,6 +102,7 @@ static void setup_db_folder(ctx *c);
 static void setup_db_corrupt(ctx *c);
 static void setup_db_locked(ctx *c);
 static void setup_db_wal(ctx *c);
+static void setup_seed_wal(ctx *c);
 static void setup_seed_only(ctx *c);
 static void setup_dangling_db_link(ctx *c);
 
@@ -813,6 +814,19 @@ static const row rows[] = {
      .status = 69,
      .needle = "new\\\\x0a\\u009b/events.db': folder",
      .needle2 = "new\\\\x0a\\u009b' does not exist"},
+    /* A set-up statement that fails (issue 13, item 1): no row written, the statement named. */
+    {.name = "init_sql_syntax_error",
+     DATA("a\n"),
+     .setup = setup_seed_wal,
+     .args = {RUN, IN, OUT, DB, "--init-sql", "PRAGMA foreign_keys=ON; SELEC 1"},
+     .status = 69,
+     .needle = "init_sql statement 2 (SELEC 1) failed",
+     .needle2 = "syntax error"},
+    {.name = "health_init_sql_syntax_error",
+     .setup = setup_seed_only,
+     .args = {"health", "--db", "@events.db", "--init-sql", "SELEC 1"},
+     .status = 1,
+     .needle = "init_sql statement 1 (SELEC 1) failed: near \"SELEC\": syntax error"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -978,6 +992,12 @@ static void setup_db_wal(ctx *c) {
  * sees the file itself unchanged, byte for byte. */
 static void setup_seed_only(ctx *c) {
     seed_db(at(c, "events.db"));
+}
+
+/* @events.db seeded and in WAL mode already, so that a run's own set-up changes nothing. */
+static void setup_seed_wal(ctx *c) {
+    seed_db(at(c, "events.db"));
+    exec_sql(at(c, "events.db"), "PRAGMA journal_mode=WAL");
 }
 
 /* @dl, a link to target.db, which does not exist: SQLite would make it. */
@@ -2089,6 +2109,12 @@ static void test_badinput_input_path_backslash_c1(void **state) {
 static void test_badinput_db_path_backslash_c1(void **state) {
     run_row(state, "db_path_backslash_c1");
 }
+static void test_badinput_init_sql_syntax_error(void **state) {
+    run_row(state, "init_sql_syntax_error");
+}
+static void test_badinput_health_init_sql_syntax_error(void **state) {
+    health_row(state, "health_init_sql_syntax_error");
+}
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
@@ -2340,6 +2366,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_health_db_fifo_by_uri, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_input_path_backslash_c1, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_db_path_backslash_c1, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_init_sql_syntax_error, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_init_sql_syntax_error, setup_ctx,
+                                    teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };

@@ -1681,7 +1681,100 @@ static void test_pg_set_db_evict_rotates_password(void **state) {
     free(url_b2);
 }
 
+/* ---- set-up on connect (issue 13) ---- */
+
+static int pg_connects;
+static int pg_on_connect(sqlpool_conn *conn, void *ctx) {
+    (void)ctx;
+    pg_connects++;
+    /* The hook's connection is usable: set-up of its own, after init_sql. */
+    exec_expect(conn, "SET search_path = pg_catalog", 0, NULL, PGRES_COMMAND_OK);
+    return PQbackendPID(pg_of(conn)) > 0 ? 0 : 1;
+}
+
+/* Query one text value on conn. */
+static char *query_text(sqlpool_conn *conn, const char *sql) {
+    PGresult *r = NULL;
+    char *v;
+    int rc = sqlpool_conn_pg_exec(conn, sql, 0, NULL, &r);
+    if (rc != SQLPOOL_OK || PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %d %s %s", sql, rc, sqlpool_errmsg(), r ? PQresultErrorMessage(r) : "");
+    v = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+static void test_pg_init_sql_sets_up_each_connection(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *a, *b;
+    char *v;
+    (void)state;
+    pg_config(&cfg, NULL);
+    cfg.init_sql = "SET application_name='sqlpool_h12'; SET statement_timeout='5s'";
+    cfg.on_connect = pg_on_connect;
+    cfg.min_idle = 1;
+    pg_connects = 0;
+    pool = open_pool(&cfg);
+    assert_int_equal(pg_connects, 1);
+    a = testutil_acquire(pool);
+    b = testutil_acquire(pool); /* a new one */
+    assert_int_equal(pg_connects, 2);
+    for (int i = 0; i < 2; i++) {
+        sqlpool_conn *c = i == 0 ? a : b;
+        v = query_text(c, "SHOW application_name");
+        assert_string_equal(v, "sqlpool_h12");
+        free(v);
+        v = query_text(c, "SHOW statement_timeout");
+        assert_string_equal(v, "5s");
+        free(v);
+        v = query_text(c, "SELECT application_name FROM pg_stat_activity WHERE pid = "
+                          "pg_backend_pid()");
+        assert_string_equal(v, "sqlpool_h12");
+        free(v);
+        v = query_text(c, "SHOW search_path");
+        assert_string_equal(v, "pg_catalog");
+        free(v);
+    }
+    sqlpool_release(a);
+    sqlpool_release(b);
+    sqlpool_close(pool);
+}
+
+static void test_pg_init_sql_failure_names_statement(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *conn = NULL;
+    sqlpool_stats st;
+    (void)state;
+    pg_config(&cfg, NULL);
+    cfg.init_sql = "SET application_name='x'; SELEC 1; SET statement_timeout='1s'";
+    pool = open_pool(&cfg);
+    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_ECONNECT);
+    assert_null(conn);
+    /* A syntax error: the server parses the whole string first; the position names it. */
+    if (strstr(sqlpool_errmsg(), "init_sql statement (SELEC 1) failed") == NULL ||
+        strstr(sqlpool_errmsg(), "syntax error") == NULL)
+        fail_msg("errmsg: %s", sqlpool_errmsg());
+    st = testutil_stats(pool);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(st.connecting, 0);
+    sqlpool_close(pool);
+
+    /* A statement that fails as it runs: the second, after the first ran. */
+    cfg.init_sql = "SET application_name='x'; SET statement_timeout='soon'";
+    pool = open_pool(&cfg);
+    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_ECONNECT);
+    if (strstr(sqlpool_errmsg(), "init_sql statement 2 failed") == NULL ||
+        strstr(sqlpool_errmsg(), "statement_timeout") == NULL)
+        fail_msg("errmsg: %s", sqlpool_errmsg());
+    assert_int_equal(testutil_stats(pool).open, 0);
+    sqlpool_close(pool);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_pg_init_sql_sets_up_each_connection),
+    cmocka_unit_test(test_pg_init_sql_failure_names_statement),
     cmocka_unit_test(test_pg_acquire_creates_then_reuses),
     cmocka_unit_test(test_pg_idle_capped_at_max_idle),
     cmocka_unit_test(test_pg_close_idle_drains),
