@@ -199,7 +199,8 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
 
 /* This processor's slot (throughput mode): a connection borrowed from it, or NULL. One due a
  * check goes back to the books, for the lock's path below to check (try_acquire: to skip). */
-static sqlpool_conn *from_slot(sqlpool *pool, double now, int try_only) {
+static sqlpool_conn *from_slot(sqlpool *pool, double now, int try_only, const char *file,
+                               int line) {
     sqlpool__slot *s = NULL;
     sqlpool_conn *c = sqlpool__slot_take(pool, &s);
     if (c == NULL) return NULL;
@@ -207,7 +208,47 @@ static sqlpool_conn *from_slot(sqlpool *pool, double now, int try_only) {
         sqlpool__unslot(pool, c, !try_only);
         return NULL;
     }
-    return sqlpool__slot_lend(pool, s, c);
+    return sqlpool__slot_lend(pool, s, c, file, line);
+}
+
+/* A nested acquire (config.nested_acquire): the earlier borrow by this thread, if any. */
+typedef struct nested_site {
+    const char *file;
+    int line;
+    int found;
+} nested_site;
+
+/* Only on the way to a wait (the fast path never looks): does the calling thread hold one of
+ * the pool's connections? Under the lock; the walk is O(open). */
+static void held_here_locked(sqlpool *pool, nested_site *site) {
+    uintptr_t me = sqlpool__thread_id();
+    SQLPOOL__ASSERT_LOCKED(pool);
+    for (const sqlpool_conn *c = pool->all; c != NULL; c = c->all_next) {
+        if (sqlpool__conn_state(c) != CONN_BORROWED ||
+            atomic_load_explicit(&c->borrower, memory_order_relaxed) != me)
+            continue;
+        /* Ours: its borrow's fields were written by this thread. */
+        site->file = c->acquired_file;
+        site->line = c->acquired_line;
+        site->found = 1;
+        return;
+    }
+}
+
+/* The thread would wait for a connection while it holds one: warn (naming both acquires), or
+ * fail with SQLPOOL_EDEADLK. Outside the lock. */
+static int report_nested(sqlpool *pool, const nested_site *held, const char *file, int line) {
+    const char *hf = held->file != NULL ? held->file : "?", *nf = file != NULL ? file : "?";
+    if (pool->cfg.nested_acquire == SQLPOOL_NESTED_FAIL)
+        return sqlpool__fail(SQLPOOL_EDEADLK,
+                             "nested acquire at %s:%d would wait while this thread holds a "
+                             "connection of the pool acquired at %s:%d",
+                             nf, line, hf, held->line);
+    SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING,
+                 "nested_acquire at %s:%d waits while this thread holds a connection acquired "
+                 "at %s:%d (a deadlock once the pool is full)",
+                 nf, line, hf, held->line);
+    return SQLPOOL_OK;
 }
 
 /* Inlined into each entry point, so that try_only is a constant: try_acquire's look past
@@ -215,13 +256,14 @@ static sqlpool_conn *from_slot(sqlpool *pool, double now, int try_only) {
 static SQLPOOL__HOT_INLINE int acquire(sqlpool *pool, sqlpool_conn **out, double deadline,
                                        const char *file, int line, int try_only) {
     double since = -1; /* when this acquire started waiting: read outside the lock */
+    int rc;
     for (;;) {
         double now = sqlpool__now_coarse(pool);
         sqlpool_conn *c = NULL;
         long long created, reused;
         int check;
 
-        if (pool->nslots > 0 && (c = from_slot(pool, now, try_only)) != NULL) {
+        if (pool->nslots > 0 && (c = from_slot(pool, now, try_only, file, line)) != NULL) {
             *out = sqlpool__handle_of(c);
             return SQLPOOL_OK;
         }
@@ -254,7 +296,7 @@ static SQLPOOL__HOT_INLINE int acquire(sqlpool *pool, sqlpool_conn **out, double
             *out = sqlpool__handle_of(c);
             return SQLPOOL_OK;
         }
-        if (pool->nslots > 0 && (c = sqlpool__slots_steal_locked(pool, now)) != NULL) {
+        if (pool->nslots > 0 && (c = sqlpool__slots_steal_locked(pool, now, file, line)) != NULL) {
             /* Idle in another processor's slot: better than a new connection or a wait (the
              * slots are on only while newcomers may overtake waiters). */
             sqlpool__pool_unlock(pool);
@@ -280,7 +322,11 @@ static SQLPOOL__HOT_INLINE int acquire(sqlpool *pool, sqlpool_conn **out, double
             return sqlpool__connect_for(pool, out, deadline, file, line);
         }
         if (since < 0) { /* must wait: read the (caller's) clock outside the lock, then retry */
+            nested_site site = {NULL, 0, 0};
+            if (pool->cfg.nested_acquire != SQLPOOL_NESTED_ALLOW) held_here_locked(pool, &site);
             sqlpool__pool_unlock(pool);
+            if (site.found && (rc = report_nested(pool, &site, file, line)) != SQLPOOL_OK)
+                return rc;
             since = sqlpool__now(pool);
             continue;
         }
@@ -328,6 +374,7 @@ int sqlpool_acquire_at(sqlpool *pool, sqlpool_conn **out, double deadline, const
     *out = NULL;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
     if (isnan(deadline)) return sqlpool__fail(SQLPOOL_EINVAL, "the deadline is not a number");
+    sqlpool__fork_check(pool);
     if (pool->cfg.on_acquire != NULL) return acquire_hooked(pool, out, deadline, file, line, 0);
     return acquire(pool, out, deadline, file, line, 0);
 }
@@ -345,6 +392,7 @@ int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out) {
     if (out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "out is NULL");
     *out = NULL;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    sqlpool__fork_check(pool);
     if (pool->cfg.on_acquire != NULL) return acquire_hooked(pool, out, 0, NULL, 0, 1);
     return acquire(pool, out, 0, NULL, 0, 1);
 }

@@ -10,6 +10,20 @@ const sqlpool__backend *sqlpool__backend_for(const char *db) {
     return &sqlpool__sqlite_backend;
 }
 
+void sqlpool__backends_atfork(int phase) {
+    const sqlpool__backend *all[] = {
+        &sqlpool__sqlite_backend,
+#ifdef SQLPOOL_HAVE_PG
+        &sqlpool__pg_backend,
+#endif
+    };
+    size_t n = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < n; i++) {
+        const sqlpool__backend *b = all[phase == SQLPOOL__FORK_PREPARE ? i : n - 1 - i];
+        if (b->atfork != NULL) b->atfork(phase);
+    }
+}
+
 int sqlpool_has_postgresql(void) {
 #ifdef SQLPOOL_HAVE_PG
     return 1;

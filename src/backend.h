@@ -40,6 +40,15 @@ typedef struct sqlpool__backend {
 
     void (*close)(void *handle);
 
+    /* In the child of a fork(): let go of a connection the parent still uses, without a
+     * message to the server or a library call that could touch the parent's state (fork.c).
+     * PostgreSQL closes its socket quietly; SQLite leaks the sqlite3 * and its descriptors. */
+    void (*abandon)(void *handle);
+    /* Around every fork() (fork.c), once per backend, not per pool: SQLPOOL__FORK_PREPARE
+     * takes the library's own process-wide locks, so no other thread holds one frozen in the
+     * child; SQLPOOL__FORK_PARENT and SQLPOOL__FORK_CHILD release them. NULL: none. */
+    void (*atfork)(int phase);
+
     /* Run the caller's set-up statements (config.init_sql: one or more, separated by ';') on
      * a connection just opened, before the pool caches any statement of the caller's, under
      * the backend's connect deadline. SQLPOOL_OK, or an error with err naming the statement
@@ -81,6 +90,10 @@ extern const sqlpool__backend sqlpool__sqlite_backend;
 #ifdef SQLPOOL_HAVE_PG
 extern const sqlpool__backend sqlpool__pg_backend;
 #endif
+
+enum { SQLPOOL__FORK_PREPARE, SQLPOOL__FORK_PARENT, SQLPOOL__FORK_CHILD };
+/* backend.c: each built backend's atfork, in table order (prepare) or reversed. */
+void sqlpool__backends_atfork(int phase);
 
 /* The backend that serves a db string. */
 const sqlpool__backend *sqlpool__backend_for(const char *db);

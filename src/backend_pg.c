@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct pg_state {
     char *db; /* as given; under mu (sqlpool_set_db) */
@@ -660,6 +662,25 @@ static void pg_close(void *handle) {
     conn_free(handle);
 }
 
+/* The child of a fork(): /dev/null over the socket first, so that PQfinish's Terminate (and
+ * a TLS close) go nowhere, and closing frees a descriptor of the child's own, never the
+ * socket's number under a libpq that still uses it. */
+static void pg_abandon(void *handle) {
+    pg_conn_h *c = handle;
+    int fd = c->pg != NULL ? PQsocket(c->pg) : -1;
+    if (fd >= 0) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null < 0 || dup2(null, fd) < 0) {
+            /* Cannot silence it: leak the connection rather than speak on the parent's
+             * socket. */
+            if (null >= 0) (void)close(null);
+            return;
+        }
+        (void)close(null);
+    }
+    conn_free(c);
+}
+
 const sqlpool__backend sqlpool__pg_backend = {
     .name = "postgresql",
     .pool_init = pg_pool_init,
@@ -673,6 +694,7 @@ const sqlpool__backend sqlpool__pg_backend = {
     .sqlite_db = NULL,
     .pg_conn = pg_native,
     .close = pg_close,
+    .abandon = pg_abandon,
     .setup = pg_setup,
     .check = pg_check,
     .exec = pg_exec,

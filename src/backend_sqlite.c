@@ -461,6 +461,39 @@ static void sqlite_close(void *handle) {
     conn_free(handle);
 }
 
+/* The child of a fork(): SQLite forbids using a connection across fork(), closing included
+ * (its close would release the parent's locks as seen by this process, and may take
+ * SQLite's own mutexes in a state the fork froze). Leaked: the sqlite3 *, its statements and
+ * its file descriptors stay until the child exits (documented in docs/threading.md). */
+static void sqlite_abandon(void *handle) {
+    (void)handle;
+}
+
+/* SQLite's process-wide mutexes, outermost first (the order SQLite nests them in: the
+ * open/main mutexes around the unix VFS's, the allocator's innermost). A thread inside SQLite
+ * at the fork (say, in sqlite3_malloc with memory statistics on) would leave one locked
+ * forever in the child; holding them all across the fork leaves the child's copy free. They
+ * are SQLite's fast (non-recursive) mutexes, so the forking thread may release them in the
+ * child. The PRNG's is left out: SQLite takes the main mutex inside it. */
+static const int fork_mutexes[] = {SQLITE_MUTEX_STATIC_OPEN, SQLITE_MUTEX_STATIC_MAIN,
+                                   SQLITE_MUTEX_STATIC_VFS1, SQLITE_MUTEX_STATIC_VFS2,
+                                   SQLITE_MUTEX_STATIC_VFS3, SQLITE_MUTEX_STATIC_LRU,
+                                   SQLITE_MUTEX_STATIC_PMEM, SQLITE_MUTEX_STATIC_MEM};
+
+static void sqlite_atfork(int phase) {
+    const size_t n = sizeof fork_mutexes / sizeof fork_mutexes[0];
+    for (size_t i = 0; i < n; i++) {
+        int id = fork_mutexes[phase == SQLPOOL__FORK_PREPARE ? i : n - 1 - i];
+        /* Static: the same one every time; NULL when SQLite was built without mutexes. */
+        sqlite3_mutex *m = sqlite3_mutex_alloc(id);
+        if (m == NULL) continue;
+        if (phase == SQLPOOL__FORK_PREPARE)
+            sqlite3_mutex_enter(m);
+        else
+            sqlite3_mutex_leave(m);
+    }
+}
+
 const sqlpool__backend sqlpool__sqlite_backend = {
     .name = "sqlite",
     .pool_init = sqlite_pool_init,
@@ -474,6 +507,8 @@ const sqlpool__backend sqlpool__sqlite_backend = {
     .sqlite_db = sqlite_native,
     .pg_conn = NULL,
     .close = sqlite_close,
+    .abandon = sqlite_abandon,
+    .atfork = sqlite_atfork,
     .setup = sqlite_setup,
     .check = NULL,
     .exec = NULL,

@@ -11,6 +11,30 @@ const int sqlpool__books_checked = 1;
 const int sqlpool__books_checked = 0;
 #endif
 
+#include <string.h>
+
+void sqlpool__books_restart_locked(sqlpool *pool) {
+    SQLPOOL__ASSERT_LOCKED(pool);
+    pool->idle_head = pool->idle_tail = NULL;
+    pool->all = NULL;
+    pool->idle = pool->open = pool->in_use = pool->held = pool->connecting = 0;
+    pool->peak_in_use = 0;
+    pool->created = pool->reused = pool->acquires = pool->wait_count = pool->timeouts = 0;
+    pool->connect_retries = pool->connect_failures = 0;
+    memset(pool->closed_by, 0, sizeof pool->closed_by);
+    pool->wait_seconds = 0;
+    memset(&pool->waits, 0, sizeof pool->waits);
+    for (int i = 0; i < pool->nslots; i++) {
+        atomic_store_explicit(&pool->slots[i].conn, NULL, memory_order_relaxed);
+        atomic_store_explicit(&pool->slots[i].taken, 0, memory_order_relaxed);
+        atomic_store_explicit(&pool->slots[i].inflight, 0, memory_order_relaxed);
+    }
+    atomic_store_explicit(&pool->slots_off, 0, memory_order_relaxed);
+#ifdef SQLPOOL__CHECKED
+    sqlpool__books_check_locked(pool);
+#endif
+}
+
 #ifndef SQLPOOL__CHECKED
 void sqlpool__books_check_locked(sqlpool *pool) {
     (void)pool; /* never called: books.h calls it in checked builds only */

@@ -41,6 +41,10 @@ enum {
 /* books.c: that the books agree (see above); aborts, naming the check, when not. Under the
  * lock, in checked builds. */
 void sqlpool__books_check_locked(sqlpool *pool);
+/* books.c: the books start over, empty, with every counter at zero (the child of a fork,
+ * fork.c): the caller has taken every connection off them (the lists are dropped as they
+ * are). Under the lock. */
+void sqlpool__books_restart_locked(sqlpool *pool);
 /* books.c: 1 when the library was built checked (for the tests that look inside). */
 extern const int sqlpool__books_checked;
 
@@ -185,6 +189,7 @@ static SQLPOOL__HOT_INLINE void sqlpool__books_move(sqlpool *pool, sqlpool_conn 
 static SQLPOOL__HOT_INLINE void sqlpool__books_lend(sqlpool *pool, sqlpool_conn *c, int from,
                                                     double now, const char *file, int line) {
     sqlpool__books_move(pool, c, from, BOOK_BORROWED, 0);
+    atomic_store_explicit(&c->borrower, sqlpool__thread_id(), memory_order_relaxed);
     c->acquired_at = now;
     c->acquired_file = file;
     c->acquired_line = line;

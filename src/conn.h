@@ -5,6 +5,7 @@
 #ifndef SQLPOOL_CONN_H
 #define SQLPOOL_CONN_H
 
+#include "fork.h"
 #include "pool_internal.h"
 
 #include <stdint.h>
@@ -40,11 +41,14 @@ static inline sqlpool_conn *sqlpool__handle_of(sqlpool_conn *c) {
     return (sqlpool_conn *)((uintptr_t)c | (sqlpool__conn_gen(c) & SQLPOOL__GEN_MASK));
 }
 
-/* The connection behind a handle, when the handle's borrow is the current one; else NULL. */
+/* The connection behind a handle, when the handle's borrow is the current one (and of this
+ * process: see fork.h); else NULL. */
 static inline sqlpool_conn *sqlpool__borrowed(sqlpool_conn *handle) {
     uintptr_t u = (uintptr_t)handle;
     sqlpool_conn *c = (sqlpool_conn *)(u & ~(uintptr_t)SQLPOOL__GEN_MASK);
-    unsigned word = atomic_load_explicit(&c->word, memory_order_relaxed);
+    unsigned word;
+    sqlpool__fork_check(c->pool); /* in a fork's child, a handle from before is stale */
+    word = atomic_load_explicit(&c->word, memory_order_relaxed);
     if (sqlpool__state_of(word) != CONN_BORROWED ||
         (sqlpool__gen_of(word) & SQLPOOL__GEN_MASK) != (u & SQLPOOL__GEN_MASK))
         return NULL;

@@ -7,6 +7,7 @@
 #include "maintain.h"
 #include "alloc.h"
 #include "dsn.h"
+#include "fork.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,6 +74,9 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     atomic_init(&pool->slots_off, 0);
     atomic_init(&pool->lock.held, 0);
     atomic_init(&pool->lock.owner, 0);
+    atomic_init(&pool->fork_gen,
+                atomic_load_explicit(&sqlpool__fork_generation, memory_order_relaxed));
+    pool->maint_restart = sqlpool__maintenance_start;
     if (slots_wanted(pool)) slots_init(pool);
     return SQLPOOL_OK;
 }
@@ -114,6 +118,7 @@ int sqlpool__open(const sqlpool_config *cfg, sqlpool **out) {
         sqlpool_close(pool);
         return rc;
     }
+    sqlpool__fork_register(pool);
     *out = pool;
     return SQLPOOL_OK;
 }
@@ -166,6 +171,8 @@ void sqlpool_close(sqlpool *pool) {
     sqlpool_conn *idle = NULL, *retire = NULL;
     int n = 0;
     if (pool == NULL) return;
+    sqlpool__fork_check(pool); /* the child of a fork: close what is its own */
+    sqlpool__fork_unregister(pool);
 
     if (pool->nslots > 0) {
         /* Closing first, so that no change of first waiter turns the slots back on; then

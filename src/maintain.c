@@ -234,18 +234,22 @@ static int close_idle_down_to(sqlpool *pool, int target, int reason) {
 
 int sqlpool_shrink(sqlpool *pool, int target) {
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    sqlpool__fork_check(pool);
     if (target < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
     return close_idle_down_to(pool, target, CLOSE_SHRINK);
 }
 
 void sqlpool_close_idle(sqlpool *pool) {
-    if (pool != NULL) (void)close_idle_down_to(pool, 0, CLOSE_CLOSE_IDLE);
+    if (pool == NULL) return;
+    sqlpool__fork_check(pool);
+    (void)close_idle_down_to(pool, 0, CLOSE_CLOSE_IDLE);
 }
 
 int sqlpool_maintain(sqlpool *pool) {
     int closing;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    sqlpool__fork_check(pool);
     sqlpool__pool_lock(pool);
     closing = pool->closing;
     sqlpool__pool_unlock(pool);

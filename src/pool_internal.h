@@ -17,6 +17,8 @@
  *   settle.c            the end of a closing pool: who frees it
  *   waiter.c            the queue of waiting threads, hand-off, sleeping and waking
  *   slots.c             the per-processor caches, under the lock
+ *   fork.c, fork.h      after fork(): the registry of pools, the atfork handlers, the child's
+ *                       new start (the maintenance thread through maint_restart, a pointer)
  *   books.c, books.h    every change of a connection's state, and the invariant check
  *   conn.h              the state word, handles and generations, a connection's age
  *   clock.c             the pool's clocks and timed waits
@@ -34,6 +36,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 
 /* A connection's state, the low two bits of its state word. A connection in a per-processor
@@ -94,6 +97,9 @@ struct sqlpool_conn {
     const char *acquired_file;
     int acquired_line;
     int leak_warned;
+    /* Atomic (relaxed): the borrower's thread (sqlpool__thread_id()), written when lent, read
+     * under the lock by an acquire about to wait (nested_acquire: does it hold one?). */
+    atomic_uintptr_t borrower;
 };
 
 /* A thread waiting in acquire (or sqlpool_close() waiting for borrowers). Lives on its
@@ -118,6 +124,7 @@ typedef struct sqlpool__waiter {
     double waited; /* how long, when it timed out */
     const char *file;
     int line;
+    uintptr_t thread; /* sqlpool__thread_id(): the borrower of what it is handed */
 } sqlpool__waiter;
 
 /* Throughput mode's per-processor cache: one idle connection a thread released on that
@@ -200,6 +207,17 @@ struct sqlpool {
     int maint_started;
     int maint_stop;
     int maint_kicked;
+    int maint_inherited; /* the child of a fork(): the parent ran the thread (fork.c) */
+
+    /* Atomic: the fork generation (fork.h) the pool's books belong to; compared on entry to
+     * the public calls, and caught up under the lock by the child's new start (fork.c). */
+    atomic_uint fork_gen;
+    /* Set once, before the pool is registered: starts the maintenance thread in a child
+     * (sqlpool__maintenance_start; a pointer, since fork.c sits below maint_thread.c). */
+    int (*maint_restart)(sqlpool *pool);
+    /* Under the registry's mutex (fork.c): the list of open pools. */
+    sqlpool *fork_prev, *fork_next;
+    int registered;
 };
 
 /* The clocks (config.clock when set), inline for the acquire/release path. Coarse is a few

@@ -39,7 +39,7 @@ void sqlpool__slots_shut(sqlpool *pool) {
             (void)sched_yield();
 }
 
-sqlpool_conn *sqlpool__slots_steal_locked(sqlpool *pool, double now) {
+sqlpool_conn *sqlpool__slots_steal_locked(sqlpool *pool, double now, const char *file, int line) {
     SQLPOOL__ASSERT_LOCKED(pool);
     if (atomic_load_explicit(&pool->slots_off, memory_order_relaxed)) return NULL;
     for (int i = 0; i < pool->nslots; i++) {
@@ -52,7 +52,7 @@ sqlpool_conn *sqlpool__slots_steal_locked(sqlpool *pool, double now) {
             sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_IDLE, 0);
             continue;
         }
-        return sqlpool__slot_lend(pool, s, c);
+        return sqlpool__slot_lend(pool, s, c, file, line);
     }
     return NULL;
 }

@@ -31,12 +31,17 @@ void sqlpool__slots_stop_locked(sqlpool *pool);
  * and its last touch of the pool; then the caller, under the lock, empties them. */
 void sqlpool__slots_shut(sqlpool *pool);
 /* Under the lock, when nothing is idle: take a connection from any slot (while they are on),
- * borrowed. Those due a check go to the idle list, where acquire checks them. NULL if none. */
-sqlpool_conn *sqlpool__slots_steal_locked(sqlpool *pool, double now);
+ * borrowed (at file:line). Those due a check go to the idle list, where acquire checks them.
+ * NULL if none. */
+sqlpool_conn *sqlpool__slots_steal_locked(sqlpool *pool, double now, const char *file, int line);
 
-/* A connection just taken out of slot s, borrowed by the taker. */
-static inline sqlpool_conn *sqlpool__slot_lend(sqlpool *pool, sqlpool__slot *s, sqlpool_conn *c) {
+/* A connection just taken out of slot s, borrowed by the taker (at file:line). */
+static inline sqlpool_conn *sqlpool__slot_lend(sqlpool *pool, sqlpool__slot *s, sqlpool_conn *c,
+                                               const char *file, int line) {
     sqlpool__books_move(pool, c, BOOK_SLOTTED, BOOK_BORROWED, 0);
+    atomic_store_explicit(&c->borrower, sqlpool__thread_id(), memory_order_relaxed);
+    c->acquired_file = file; /* for a nested acquire's warning (its owner reads it) */
+    c->acquired_line = line;
     c->native_used = 0;
     atomic_fetch_add_explicit(&s->taken, 1, memory_order_relaxed);
     return c;

@@ -11,6 +11,7 @@ void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {
     long long closed = 0, taken = 0;
     int in_slots;
     if (pool == NULL || out == NULL) return;
+    sqlpool__fork_check(pool);
     memset(out, 0, sizeof *out);
     sqlpool__pool_lock(pool);
     in_slots = sqlpool__slotted(pool);

@@ -35,6 +35,7 @@ void sqlpool__waiter_init(sqlpool__waiter *w, double since, const char *file, in
     w->since = since;
     w->file = file;
     w->line = line;
+    w->thread = sqlpool__thread_id();
     if (pthread_mutex_init(&w->mu, NULL) != 0) abort();
     sqlpool__cond_init_monotonic(&w->cv);
 }
@@ -201,6 +202,7 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, int from,
     if (w != NULL) {
         sqlpool__queue_remove_locked(pool, w);
         sqlpool__books_lend(pool, c, from, now, w->file, w->line);
+        atomic_store_explicit(&c->borrower, w->thread, memory_order_relaxed); /* for w */
         pool->reused++;
         pool->acquires++;
         w->conn = c;

@@ -20,10 +20,12 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1772,6 +1774,185 @@ static void test_pg_init_sql_failure_names_statement(void **state) {
     sqlpool_close(pool);
 }
 
+/* ---- fork (issue 13; the SQLite cases are in test_fork.c) ---- */
+
+/* ThreadSanitizer refuses by default to start a thread in the child of a multi-threaded
+ * fork (die_after_fork), which is what a pool's new start there does (its maintenance
+ * thread); with it allowed, the fork tests run clean under TSan. Read by TSan only. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) {
+    return "die_after_fork=0";
+}
+
+/* The child's exit status, or -1 when it ran past timeout seconds (then it is killed). */
+static int fork_wait_child(pid_t pid, double timeout) {
+    double end = now_s() + timeout;
+    int status = 0;
+    for (;;) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid) break;
+        if (got < 0) fail_msg("waitpid failed");
+        if (now_s() > end) {
+            (void)kill(pid, SIGKILL);
+            (void)waitpid(pid, &status, 0);
+            return -1;
+        }
+        sleep_s(0.002);
+    }
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+/* SELECT pg_backend_pid() and this process's pid as a marker: the backend's pid, or -1 when
+ * the marker came back wrong (a result meant for the other process) or the query failed. */
+static long fork_backend_of(sqlpool_conn *conn) {
+    char marker[32];
+    const char *values[1] = {marker};
+    PGresult *r = NULL;
+    long backend = -1;
+    (void)snprintf(marker, sizeof marker, "%ld", (long)getpid());
+    if (sqlpool_conn_pg_exec(conn, "SELECT pg_backend_pid(), $1::text", 1, values, &r) !=
+        SQLPOOL_OK)
+        return -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+        strcmp(PQgetvalue(r, 0, 1), marker) == 0)
+        backend = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return backend;
+}
+
+enum { FORK_NPARENT = 3 };
+
+static int fork_is_parents(long backend, const long *parents) {
+    for (int k = 0; k < FORK_NPARENT; k++)
+        if (backend == parents[k]) return 1;
+    return 0;
+}
+
+/* In the child: 1,000 borrows, never on a parent's backend, each answer the child's own; a
+ * close within a second. The exit code. */
+static int fork_child_uses_pool(sqlpool *pool, const long *parents) {
+    double t0;
+    for (int i = 0; i < 1000; i++) {
+        sqlpool_conn *conn = NULL;
+        long backend;
+        if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 11;
+        backend = fork_backend_of(conn);
+        if (backend < 0) return 12;
+        if (fork_is_parents(backend, parents)) return 13;
+        sqlpool_release(conn);
+    }
+    t0 = now_s();
+    sqlpool_close(pool);
+    return now_s() - t0 > 1.0 ? 14 : 0;
+}
+
+static void test_pg_fork_child_gets_its_own_backends(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    sqlpool_conn *held[FORK_NPARENT];
+    long parents[FORK_NPARENT];
+    pid_t pid;
+    (void)state;
+    pg_config(&cfg, NULL);
+    cfg.max_open = FORK_NPARENT;
+    cfg.max_idle = FORK_NPARENT;
+    cfg.min_idle = 1; /* a maintenance thread, which the child must have anew */
+    pool = open_pool(&cfg);
+    for (int k = 0; k < FORK_NPARENT; k++) {
+        held[k] = testutil_acquire(pool);
+        parents[k] = fork_backend_of(held[k]);
+        assert_true(parents[k] > 0);
+    }
+    for (int k = 0; k < FORK_NPARENT; k++)
+        sqlpool_release(held[k]);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(fork_child_uses_pool(pool, parents));
+    for (int i = 0; i < 1000; i++) { /* meanwhile, the parent on its own backends */
+        sqlpool_conn *conn = testutil_acquire(pool);
+        long backend = fork_backend_of(conn);
+        if (!fork_is_parents(backend, parents))
+            fail_msg("round %d: the parent got backend %ld (or a result not its own)", i, backend);
+        sqlpool_release(conn);
+    }
+    assert_int_equal(fork_wait_child(pid, 10), 0);
+    /* After the child's exit too: the same backends (no Terminate reached them). */
+    for (int k = 0; k < FORK_NPARENT; k++)
+        held[k] = testutil_acquire(pool);
+    for (int k = 0; k < FORK_NPARENT; k++) {
+        long backend = fork_backend_of(held[k]);
+        if (!fork_is_parents(backend, parents))
+            fail_msg("after the child: backend %ld is not one of the parent's", backend);
+    }
+    for (int k = 0; k < FORK_NPARENT; k++)
+        sqlpool_release(held[k]);
+    assert_int_equal(testutil_stats(pool).created, FORK_NPARENT);
+    sqlpool_close(pool);
+}
+
+typedef struct fork_hammer {
+    sqlpool *pool;
+    atomic_int stop;
+    atomic_long cycles, errors;
+} fork_hammer;
+
+static void *fork_hammer_main(void *arg) {
+    fork_hammer *h = arg;
+    while (!atomic_load(&h->stop)) {
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(h->pool, &conn) != SQLPOOL_OK) {
+            atomic_fetch_add(&h->errors, 1);
+            continue;
+        }
+        if (fork_backend_of(conn) < 0) atomic_fetch_add(&h->errors, 1);
+        sqlpool_release(conn);
+        atomic_fetch_add(&h->cycles, 1);
+    }
+    return NULL;
+}
+
+static int fork_child_after_hammer(sqlpool *pool) {
+    for (int i = 0; i < 100; i++) {
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 21;
+        if (fork_backend_of(conn) < 0) return 22;
+        sqlpool_release(conn);
+    }
+    sqlpool_close(pool);
+    return 0;
+}
+
+static void test_pg_fork_while_threads_hammer(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool;
+    fork_hammer h;
+    pthread_t threads[8];
+    (void)state;
+    pg_config(&cfg, NULL);
+    cfg.max_open = 4;
+    cfg.acquire_timeout = 5;
+    pool = open_pool(&cfg);
+    memset(&h, 0, sizeof h);
+    h.pool = pool;
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, fork_hammer_main, &h), 0);
+    for (int round = 0; round < 3; round++) {
+        long before = atomic_load(&h.cycles);
+        pid_t pid;
+        while (atomic_load(&h.cycles) < before + 100)
+            sleep_s(0.001);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) _exit(fork_child_after_hammer(pool));
+        assert_int_equal(fork_wait_child(pid, 10), 0);
+    }
+    atomic_store(&h.stop, 1);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    assert_int_equal(atomic_load(&h.errors), 0);
+    sqlpool_close(pool);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_init_sql_sets_up_each_connection),
     cmocka_unit_test(test_pg_init_sql_failure_names_statement),
@@ -1808,6 +1989,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_cli_bad_input_inserts_nothing),
     cmocka_unit_test(test_pg_cli_foreign_events_refused),
     cmocka_unit_test(test_pg_cli_health_exit_codes),
+    cmocka_unit_test(test_pg_fork_child_gets_its_own_backends),
+    cmocka_unit_test(test_pg_fork_while_threads_hammer),
     cmocka_unit_test(test_pg_set_db_evict_rotates_password),
 };
 

@@ -1,0 +1,274 @@
+/*
+ * test_fork.c: a pool used in the child of a fork() (SQLite; the PostgreSQL cases are in
+ * test_pg.c): the child never touches a connection it inherited, gets its own, and closes
+ * promptly; the parent goes on with its own; a fork while 8 threads hammer the pool leaves a
+ * child that can use it.
+ *
+ * The child reports through its exit status (cmocka's assertions belong to the parent): 0 is
+ * success, each failure its own code. The parent waits at most 10 s, then kills it.
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ThreadSanitizer refuses by default to start a thread in the child of a multi-threaded
+ * fork (die_after_fork), which is what a pool's new start there does (its maintenance
+ * thread); with it allowed, these tests run clean under TSan. Read by TSan only. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) {
+    return "die_after_fork=0";
+}
+
+static void nap_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The child's exit status, or -1 when it ran past timeout seconds (then it is killed). */
+static int wait_child(pid_t pid, double timeout) {
+    double end = now_s() + timeout;
+    int status = 0;
+    for (;;) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+        if (got == pid) break;
+        if (got < 0) fail_msg("waitpid: %s", strerror(errno));
+        if (now_s() > end) {
+            (void)kill(pid, SIGKILL);
+            (void)waitpid(pid, &status, 0);
+            return -1;
+        }
+        nap_ms(2);
+    }
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+static sqlpool *open_file_pool_checked(const char *dir, int max_open, int min_idle, double barge,
+                                       double bypass) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    char *path = testutil_format("%s/fork.db", dir);
+    sqlpool_config_init(&cfg);
+    cfg.db = path;
+    cfg.max_open = max_open;
+    cfg.max_idle = max_open;
+    cfg.min_idle = min_idle;
+    cfg.acquire_timeout = 5;
+    cfg.barge_window = barge;
+    cfg.validation_bypass = bypass;
+    if (sqlpool_open(&cfg, &pool) != SQLPOOL_OK) fail_msg("open: %s", sqlpool_errmsg());
+    free(path);
+    return pool;
+}
+
+static sqlpool *open_file_pool(const char *dir, int max_open, int min_idle, double barge) {
+    return open_file_pool_checked(dir, max_open, min_idle, barge, 0.5);
+}
+
+/* SELECT the process's own pid on a borrowed connection: 1 when it came back. */
+static int selects_own_pid(sqlpool_conn *conn) {
+    sqlite3_stmt *stmt = NULL;
+    long long want = (long long)getpid();
+    int ok;
+    if (sqlpool_conn_prepare(conn, "SELECT ?1", &stmt) != SQLPOOL_OK) return 0;
+    (void)sqlite3_bind_int64(stmt, 1, want);
+    ok = sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int64(stmt, 0) == want;
+    (void)sqlite3_reset(stmt);
+    return ok;
+}
+
+enum { NPARENT = 3 };
+
+/* In the child: 1,000 borrows, none of an inherited sqlite3 *, each query answering the
+ * child's pid; a stale handle refused; a close within a second. Returns the exit code. */
+static int child_uses_pool(sqlpool *pool, sqlite3 *const *inherited, sqlpool_conn *stale) {
+    sqlpool_stats st;
+    double t0;
+    sqlpool_release(stale); /* the forking thread's own borrow: refused, touching nothing */
+    if (strstr(sqlpool_errmsg(), "already released") == NULL) return 10;
+    for (int i = 0; i < 1000; i++) {
+        sqlpool_conn *conn = NULL;
+        sqlite3 *db;
+        if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 11;
+        db = sqlpool_conn_sqlite(conn);
+        for (int k = 0; k < NPARENT; k++)
+            if (db == inherited[k]) return 12; /* the parent's connection */
+        if (!selects_own_pid(conn)) return 13;
+        sqlpool_release(conn);
+    }
+    sqlpool_stats_get(pool, &st);
+    if (st.in_use != 0 || st.open < 1 || st.open > 4) return 14;
+    t0 = now_s();
+    sqlpool_close(pool);
+    if (now_s() - t0 > 1.0) return 15;
+    return 0;
+}
+
+static void test_fork_child_gets_its_own_connections(void **state) {
+    char *dir = testutil_tmpdir();
+    sqlpool *pool = open_file_pool(dir, 4, 2, 0); /* min_idle: a maintenance thread */
+    sqlpool_conn *held[NPARENT], *stale;
+    sqlite3 *dbs[NPARENT];
+    pid_t pid;
+    int code;
+    (void)state;
+    for (int k = 0; k < NPARENT; k++) {
+        held[k] = testutil_acquire(pool);
+        dbs[k] = sqlpool_conn_sqlite(held[k]);
+    }
+    for (int k = 1; k < NPARENT; k++)
+        sqlpool_release(held[k]);
+    stale = held[0]; /* borrowed across the fork */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(child_uses_pool(pool, dbs, stale));
+    /* Meanwhile the parent goes on with its own connections. */
+    for (int i = 0; i < 1000; i++) {
+        sqlpool_conn *conn = testutil_acquire(pool);
+        assert_true(selects_own_pid(conn));
+        sqlpool_release(conn);
+    }
+    code = wait_child(pid, 10);
+    assert_int_equal(code, 0);
+    assert_true(selects_own_pid(stale)); /* the parent's borrow still works */
+    sqlpool_release(stale);
+    {
+        sqlpool_stats st = testutil_stats(pool);
+        assert_int_equal(st.in_use, 0);
+        assert_int_equal(st.connect_failures, 0);
+    }
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
+/* ---- a fork while threads hammer the pool ---- */
+
+typedef struct hammer {
+    sqlpool *pool;
+    atomic_int stop;
+    atomic_long cycles, errors;
+} hammer;
+
+static void *hammer_main(void *arg) {
+    hammer *h = arg;
+    while (!atomic_load(&h->stop)) {
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(h->pool, &conn) != SQLPOOL_OK) {
+            atomic_fetch_add(&h->errors, 1);
+            continue;
+        }
+        /* The pool's own locks and books, not SQLite's: a fork while another thread runs a
+         * statement on the file can leave SQLite's per-file state (its mutex) held in the
+         * child (docs/threading.md, limits), which no pool can repair. */
+        if (conn == NULL) atomic_fetch_add(&h->errors, 1);
+        sqlpool_release(conn);
+        atomic_fetch_add(&h->cycles, 1);
+    }
+    return NULL;
+}
+
+static int child_after_hammer(sqlpool *pool) {
+    double t0;
+    for (int i = 0; i < 200; i++) {
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 20;
+        if (!selects_own_pid(conn)) return 21;
+        sqlpool_release(conn);
+    }
+    t0 = now_s();
+    sqlpool_close(pool);
+    return now_s() - t0 > 1.0 ? 22 : 0;
+}
+
+static void hammer_and_fork(double barge) {
+    char *dir = testutil_tmpdir();
+    /* No refill connects and no pings in the parent while the threads run. */
+    sqlpool *pool = open_file_pool_checked(dir, 4, 0, barge, 3600);
+    hammer h = {.pool = pool};
+    pthread_t threads[8];
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, hammer_main, &h), 0);
+    /* Every connect done (a connect is SQLite work on the file: see hammer_main). */
+    for (sqlpool_stats st = testutil_stats(pool); st.open < 4 || st.connecting > 0;
+         st = testutil_stats(pool))
+        nap_ms(1);
+    for (int round = 0; round < 5; round++) {
+        long before = atomic_load(&h.cycles);
+        pid_t pid;
+        while (atomic_load(&h.cycles) < before + 200)
+            nap_ms(1);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) _exit(child_after_hammer(pool));
+        assert_int_equal(wait_child(pid, 10), 0);
+    }
+    atomic_store(&h.stop, 1);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    assert_int_equal(atomic_load(&h.errors), 0);
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
+static void test_fork_while_threads_hammer(void **state) {
+    (void)state;
+    hammer_and_fork(0);
+}
+
+static void test_fork_while_threads_hammer_throughput_mode(void **state) {
+    (void)state;
+    hammer_and_fork(0.001); /* the per-processor slots too */
+}
+
+/* A child that never calls the pool before closing it: close returns at once, and the
+ * parent's pool (and its maintenance thread) is untouched. */
+static void test_fork_child_close_is_prompt(void **state) {
+    char *dir = testutil_tmpdir();
+    sqlpool *pool = open_file_pool(dir, 2, 2, 0);
+    sqlpool_conn *conn;
+    pid_t pid;
+    (void)state;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        double t0 = now_s();
+        sqlpool_close(pool);
+        _exit(now_s() - t0 > 1.0 ? 30 : 0);
+    }
+    assert_int_equal(wait_child(pid, 10), 0);
+    conn = testutil_acquire(pool);
+    assert_true(selects_own_pid(conn));
+    sqlpool_release(conn);
+    assert_int_equal(testutil_stats(pool).created, 2);
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_fork_child_gets_its_own_connections),
+    cmocka_unit_test(test_fork_while_threads_hammer),
+    cmocka_unit_test(test_fork_while_threads_hammer_throughput_mode),
+    cmocka_unit_test(test_fork_child_close_is_prompt),
+};
+
+SQLPOOL_TEST_MAIN(tests)
