@@ -38,6 +38,7 @@ int sqlpool_resize(sqlpool *pool, int max_open, int max_idle) {
     int closed, over, open;
 
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    sqlpool__fork_check(pool);
     if (max_open < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_open must not be negative, got %d", max_open);
     if (max_idle < 1)
@@ -76,6 +77,7 @@ void sqlpool_evict(sqlpool *pool) {
     int n = 0;
 
     if (pool == NULL) return;
+    sqlpool__fork_check(pool);
     sqlpool__pool_lock(pool);
     if (pool->closing) {
         sqlpool__pool_unlock(pool);
@@ -107,6 +109,7 @@ int sqlpool_set_db(sqlpool *pool, const char *db) {
     int closing, rc;
 
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
+    sqlpool__fork_check(pool);
     if (db == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "db is NULL");
     if (db[0] == '\0') return sqlpool__fail(SQLPOOL_EINVAL, "db is empty");
     if ((!sqlpool_has_postgresql() && sqlpool__dsn_is_pg(db)) ||

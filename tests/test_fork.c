@@ -9,6 +9,7 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -264,11 +265,71 @@ static void test_fork_child_close_is_prompt(void **state) {
     free(dir);
 }
 
+/* Descriptors of this process open on a path ending in name (SQLite's own, for the file). */
+static int fds_on(const char *name) {
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+    if (d == NULL) return -1;
+    while ((e = readdir(d)) != NULL) {
+        char link[300], target[4096];
+        ssize_t len;
+        (void)snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        len = readlink(link, target, sizeof target - 1);
+        if (len <= 0) continue;
+        target[len] = '\0';
+        if (len >= (ssize_t)strlen(name) && strcmp(target + len - strlen(name), name) == 0) n++;
+    }
+    (void)closedir(d);
+    return n;
+}
+
+/* The child's first call is sqlpool_resize(), then sqlpool_evict(): neither touches the
+ * parent's connections (a shrink would otherwise close an inherited idle one, and SQLite its
+ * descriptor; an evict, all of them), and the child's pool works after them. */
+static int child_resizes_first(sqlpool *pool) {
+    sqlpool_stats st;
+    sqlpool_conn *conn = NULL;
+    int before = fds_on("/fork.db");
+    if (before < 2) return 44; /* the parent's two connections' descriptors */
+    if (sqlpool_resize(pool, 1, 1) != SQLPOOL_OK) return 40;
+    sqlpool_evict(pool);
+    if (fds_on("/fork.db") != before) return 45; /* an inherited connection was closed */
+    sqlpool_stats_get(pool, &st);
+    if (st.closed_max_idle != 0 || st.closed_evicted != 0 || st.open != 0) return 41;
+    if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 42;
+    if (!selects_own_pid(conn)) return 43;
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    return 0;
+}
+
+static void test_fork_child_runtime_changes_touch_nothing_inherited(void **state) {
+    char *dir = testutil_tmpdir();
+    sqlpool *pool = open_file_pool(dir, 3, 0, 0);
+    sqlpool_conn *a, *b;
+    pid_t pid;
+    (void)state;
+    a = testutil_acquire(pool);
+    b = testutil_acquire(pool);
+    sqlpool_release(a);
+    sqlpool_release(b); /* two idle: a shrink to max_idle 1 would close one */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(child_resizes_first(pool));
+    assert_int_equal(wait_child(pid, 10), 0);
+    assert_int_equal(testutil_stats(pool).idle, 2); /* the parent's, untouched */
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fork_child_gets_its_own_connections),
     cmocka_unit_test(test_fork_while_threads_hammer),
     cmocka_unit_test(test_fork_while_threads_hammer_throughput_mode),
     cmocka_unit_test(test_fork_child_close_is_prompt),
+    cmocka_unit_test(test_fork_child_runtime_changes_touch_nothing_inherited),
 };
 
 SQLPOOL_TEST_MAIN(tests)
