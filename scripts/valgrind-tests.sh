@@ -30,7 +30,7 @@ run() { # name command...
 run sqlpool-run "$build/sqlpool" run --input data/sample_input.txt --output "$out/summary.json" \
     --quiet --log-level error
 for area in pool retry health memory release options labels maintain stmt slots \
-            histogram oom plot cli; do
+            histogram oom plot cli nested; do
     [ -x "$build/tests/test_$area" ] || continue
     run "test_$area" "$build/tests/test_$area"
 done
