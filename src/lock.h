@@ -44,8 +44,12 @@ typedef struct sqlpool__lock {
 
 /* The slow path: spin on a plain load, then yield, then nap. */
 void sqlpool__lock_contended(sqlpool__lock *l);
-/* lock.c: a number unique to the calling thread while it lives (never 0). */
-uintptr_t sqlpool__thread_id(void);
+/* lock.c: a thread-local byte; its address is a number unique to the calling thread while
+ * it lives (never 0). Inline: every borrow records its borrower (nested_acquire). */
+extern _Thread_local char sqlpool__thread_tag;
+static inline uintptr_t sqlpool__thread_id(void) {
+    return (uintptr_t)&sqlpool__thread_tag;
+}
 
 static inline void sqlpool__lock_acquire(sqlpool__lock *l) {
     if (SQLPOOL__SINGLE_THREADED()) {
