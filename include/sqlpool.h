@@ -216,16 +216,20 @@ typedef struct sqlpool_config {
      * foreign_keys=ON; PRAGMA synchronous=NORMAL" or "SET application_name='billing'". A
      * statement that fails closes that connection, and the acquire (or sqlpool_open() with
      * min_idle) fails with SQLPOOL_ECONNECT, sqlpool_errmsg() naming the statement; a busy
-     * SQLite database during set-up is retried like a busy connect. Statement caching starts
-     * after set-up, so set-up never invalidates a cached statement. Copied by sqlpool_open().
-     * Default NULL: none. */
+     * SQLite database during set-up is retried like a busy connect. Set-up that leaves a
+     * transaction open ("BEGIN" without its "COMMIT") fails the same way. Statement caching
+     * starts after set-up, so set-up never invalidates a cached statement. On PostgreSQL a
+     * pg_reset_query of "DISCARD ALL" undoes its SETs at the first release. Copied by
+     * sqlpool_open(). Default NULL: none. */
     const char *init_sql;
     /* Called once per new connection, after init_sql, outside the pool lock, on whichever
      * thread connects (the maintenance thread's min_idle refills too): to register SQLite
      * functions, collations or extensions once per connection. Non-zero closes that
      * connection and fails the acquire with SQLPOOL_ECONNECT, the errmsg naming the hook.
-     * The hook may call sqlpool_stats_get() but must not acquire from or close the pool.
-     * Default NULL. */
+     * The hook may use the connection and call sqlpool_stats_get(), but must not acquire from
+     * or close the pool; giving back the connection it was handed (sqlpool_release() or
+     * sqlpool_discard() inside any of these hooks) is refused as misuse (SQLPOOL_EMISUSE,
+     * logged) and the pool carries on with it. Default NULL. */
     sqlpool_fn on_connect;
     void *on_connect_ctx; /* passed to on_connect */
     /* Called before any connection is handed out, a new one included, outside the pool lock,

@@ -353,7 +353,8 @@ static __attribute__((noinline)) int acquire_hooked(sqlpool *pool, sqlpool_conn 
         int rc = try_only ? acquire(pool, out, 0, file, line, 1)
                           : acquire(pool, out, deadline, file, line, 0);
         if (rc != SQLPOOL_OK) return rc;
-        if (cfg->on_acquire(*out, cfg->on_acquire_ctx) == 0) return SQLPOOL_OK;
+        if (sqlpool__call_hook(cfg->on_acquire, sqlpool__borrowed(*out), cfg->on_acquire_ctx) == 0)
+            return SQLPOOL_OK;
         handle = *out;
         *out = NULL;
         refused++;

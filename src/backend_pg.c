@@ -445,6 +445,20 @@ static int pg_connect(void *state, void **handle, int *retriable, char *err, siz
  * It parses the whole string first, so a syntax error fails before any runs: its position
  * names the statement then (the text between the ';' around it); else the results before
  * the failure count which one it was. */
+/* The byte offset of character n of s: PostgreSQL counts an error's position in characters,
+ * which in UTF-8 (the client encoding of nearly every connection) may be several bytes each;
+ * in other encodings taken as bytes. strlen(s) past the end. */
+static size_t char_offset(PGconn *pg, const char *s, size_t n) {
+    size_t i = 0;
+    if (strcmp(pg_encoding_to_char(PQclientEncoding(pg)), "UTF8") != 0) {
+        size_t len = strlen(s);
+        return n < len ? n : len;
+    }
+    for (; s[i] != '\0'; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80 && n-- == 0) return i;
+    return i;
+}
+
 static int pg_setup(void *handle, const char *sql, int *retriable, char *err, size_t errlen) {
     pg_conn_h *c = handle;
     char why[256] = "";
@@ -460,7 +474,9 @@ static int pg_setup(void *handle, const char *sql, int *retriable, char *err, si
     ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
     if (ok) {
         PQclear(r);
-        return SQLPOOL_OK;
+        if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) return SQLPOOL_OK;
+        sqlpool__format(err, errlen, "init_sql left a transaction open");
+        return SQLPOOL_ECONNECT;
     }
     if (r == NULL) {
         c->broken = 1;
@@ -470,8 +486,9 @@ static int pg_setup(void *handle, const char *sql, int *retriable, char *err, si
     pos = PQresultErrorMessage(r);
     pg_message(NULL, pos != NULL && pos[0] ? pos : PQresStatus(s), why, sizeof why);
     pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-    if (pos != NULL && atoi(pos) >= 1 && (size_t)atoi(pos) <= strlen(sql)) {
-        size_t at = (size_t)atoi(pos) - 1, from = at, to;
+    if (pos != NULL && atoi(pos) >= 1 &&
+        char_offset(c->pg, sql, (size_t)atoi(pos) - 1) < strlen(sql)) {
+        size_t at = char_offset(c->pg, sql, (size_t)atoi(pos) - 1), from = at, to;
         while (from > 0 && sql[from - 1] != ';')
             from--;
         while (isspace((unsigned char)sql[from]))

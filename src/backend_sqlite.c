@@ -363,6 +363,10 @@ static int sqlite_setup(void *handle, const char *sql, int *retriable, char *err
         (void)sqlite3_finalize(stmt);
         next = tail;
     }
+    if (!sqlite3_get_autocommit(c->db)) { /* a BEGIN without its COMMIT */
+        sqlpool__format(err, errlen, "init_sql left a transaction open");
+        return SQLPOOL_ECONNECT;
+    }
     return SQLPOOL_OK;
 }
 

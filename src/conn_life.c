@@ -74,6 +74,23 @@ static int retry_sleep(sqlpool *pool, double seconds) {
     }
 }
 
+/* The connection whose hook runs on this thread (hooks do not nest: a hook must not acquire
+ * from its pool). */
+static _Thread_local const sqlpool_conn *hook_conn;
+
+int sqlpool__call_hook(sqlpool_fn fn, sqlpool_conn *c, void *ctx) {
+    const sqlpool_conn *outer = hook_conn;
+    int rc;
+    hook_conn = c;
+    rc = fn(sqlpool__handle_of(c), ctx);
+    hook_conn = outer;
+    return rc;
+}
+
+int sqlpool__in_hook(const sqlpool_conn *c) {
+    return c != NULL && c == hook_conn;
+}
+
 /* The caller's set-up of a connection just opened: config.init_sql, then on_connect (outside
  * the lock, on this thread). For on_connect the connection looks borrowed, with a handle of
  * its own that the books' lend later makes stale (a generation of its own; the books count
@@ -89,7 +106,7 @@ static int set_up(sqlpool *pool, sqlpool_conn *c, int *retriable, char *err, siz
     if (cfg->on_connect != NULL) {
         unsigned gen = sqlpool__conn_gen(c) + 1;
         sqlpool__set_word(c, gen, CONN_BORROWED);
-        rc = cfg->on_connect(sqlpool__handle_of(c), cfg->on_connect_ctx);
+        rc = sqlpool__call_hook(cfg->on_connect, c, cfg->on_connect_ctx);
         sqlpool__set_word(c, gen, CONN_CLOSED);
         c->native_used = 0; /* what the hook did is the connection's set-up, not a borrow's */
         if (rc != 0) {

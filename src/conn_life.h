@@ -19,6 +19,12 @@ void sqlpool__spare_push_locked(sqlpool *pool, sqlpool_conn *c);
 /* Under the lock: a connect failed (not because the pool closes); remember why. */
 void sqlpool__note_connect_failure_locked(sqlpool *pool, int rc);
 
+/* Call a connection hook of the config (on_connect, on_acquire, on_release) on c: while it
+ * runs, sqlpool__in_hook(c) is true on this thread, so that a release or discard of c by the
+ * hook itself is refused as misuse instead of closing the connection under its caller. */
+int sqlpool__call_hook(sqlpool_fn fn, sqlpool_conn *c, void *ctx);
+int sqlpool__in_hook(const sqlpool_conn *c);
+
 /* Close a connection the caller holds (from BORROWED, or SLOTTED out of a slot): the handle
  * first, while the caller still counts in in_use so that a closing pool cannot be freed under
  * it; then, under the lock, off the books (its struct kept for reuse), the room it leaves

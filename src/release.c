@@ -62,11 +62,19 @@ static void give_back(sqlpool_conn *handle, int broken) {
         (void)sqlpool__misuse(handle, broken ? "discard" : "release");
         return;
     }
+    if (sqlpool__in_hook(c)) {
+        /* In its own hook the connection is in the middle of its set-up, an acquire or this
+         * very release: the hook may use it, not give it back. */
+        const char *what = broken ? "discard" : "release";
+        SQLPOOL__LOG(&c->pool->cfg, SQLPOOL_LOG_ERROR,
+                     "conn_misuse %s of a connection inside its own hook", what);
+        (void)sqlpool__fail(SQLPOOL_EMISUSE, "%s of a connection inside its own hook", what);
+        return;
+    }
     pool = c->pool;
     err[0] = '\0';
     if (!broken && pool->cfg.on_release != NULL &&
-        pool->cfg.on_release(handle, pool->cfg.on_release_ctx) != 0) {
-        if (sqlpool__borrowed(handle) != c) return; /* it released the connection itself */
+        sqlpool__call_hook(pool->cfg.on_release, c, pool->cfg.on_release_ctx) != 0) {
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_discard reason=on_release refused");
         (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK);
         return;

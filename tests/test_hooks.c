@@ -226,6 +226,67 @@ static void test_hooks_on_connect_refusal_closes(void **state) {
     fixture_fini(&fx);
 }
 
+/* Hooks that give back the very connection they were handed: refused as misuse, and the
+ * pool's set-up, acquire or release goes on with it (once, with the books right). */
+static int releasing_hook(sqlpool_conn *conn, void *ctx) {
+    int *calls = ctx;
+    (*calls)++;
+    if (*calls % 2 == 0)
+        sqlpool_discard(conn);
+    else
+        sqlpool_release(conn);
+    return 0;
+}
+
+static void test_hooks_giving_back_inside_a_hook_refused(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_conn *conn;
+    sqlpool_stats st;
+    int connects = 0, acquires = 0, releases = 0;
+    (void)state;
+    sqlpool_config_init(&cfg);
+    cfg.on_connect = releasing_hook;
+    cfg.on_connect_ctx = &connects;
+    cfg.on_acquire = releasing_hook;
+    cfg.on_acquire_ctx = &acquires;
+    cfg.on_release = releasing_hook;
+    cfg.on_release_ctx = &releases;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    for (int i = 0; i < 4; i++) {
+        conn = testutil_acquire(pool);
+        assert_int_equal(testutil_query_int(conn, "SELECT 7"), 7);
+        sqlpool_release(conn); /* on_release gives it back itself: refused, released once */
+    }
+    assert_int_equal(connects, 1);
+    assert_int_equal(acquires, 4);
+    assert_int_equal(releases, 4);
+    st = testutil_stats(pool);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.open, 1);
+    assert_int_equal(st.idle, 1);
+    assert_int_equal(st.in_use, 0);
+    assert_int_equal(st.closed, 0);
+    sqlpool_close(pool);
+}
+
+/* init_sql that leaves a transaction open would hand its first borrower a connection inside
+ * it: refused like a failing statement. */
+static void test_hooks_init_sql_left_in_a_transaction_refused(void **state) {
+    fixture fx;
+    sqlpool_conn *conn = NULL;
+    (void)state;
+    fixture_init(&fx);
+    fx.cfg.init_sql = "PRAGMA foreign_keys=ON; BEGIN; PRAGMA cache_size=-1234";
+    assert_int_equal(fixture_open(&fx), SQLPOOL_OK);
+    assert_int_equal(sqlpool_acquire(fx.pool, &conn), SQLPOOL_ECONNECT);
+    assert_null(conn);
+    if (strstr(sqlpool_errmsg(), "init_sql left a transaction open") == NULL)
+        fail_msg("errmsg: %s", sqlpool_errmsg());
+    assert_int_equal(testutil_stats(fx.pool).open, 0);
+    fixture_fini(&fx);
+}
+
 /* PRAGMA foreign_keys and sqlite3_create_function expire a connection's prepared statements:
  * done once, at connect, before the cache holds any of the caller's, they never do. */
 static void test_hooks_cache_not_invalidated(void **state) {
@@ -502,6 +563,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_hooks_on_release_refusal_closes),
     cmocka_unit_test(test_hooks_calling_stats_do_not_deadlock),
     cmocka_unit_test(test_hooks_busy_init_sql_retried),
+    cmocka_unit_test(test_hooks_giving_back_inside_a_hook_refused),
+    cmocka_unit_test(test_hooks_init_sql_left_in_a_transaction_refused),
 };
 
 SQLPOOL_TEST_MAIN(tests)

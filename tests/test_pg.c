@@ -1772,6 +1772,25 @@ static void test_pg_init_sql_failure_names_statement(void **state) {
         fail_msg("errmsg: %s", sqlpool_errmsg());
     assert_int_equal(testutil_stats(pool).open, 0);
     sqlpool_close(pool);
+
+    /* The server counts the error's position in characters: after multi-byte ones, the
+     * statement named is still the one at fault. */
+    cfg.init_sql = "SELECT '\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9'; "
+                   "SET application_name='x'; SELEC 1; SELECT 2";
+    pool = open_pool(&cfg);
+    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_ECONNECT);
+    if (strstr(sqlpool_errmsg(), "init_sql statement (SELEC 1) failed") == NULL)
+        fail_msg("errmsg: %s", sqlpool_errmsg());
+    sqlpool_close(pool);
+
+    /* A transaction left open by init_sql is refused. */
+    cfg.init_sql = "BEGIN; SET LOCAL statement_timeout='1s'";
+    pool = open_pool(&cfg);
+    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_ECONNECT);
+    if (strstr(sqlpool_errmsg(), "init_sql left a transaction open") == NULL)
+        fail_msg("errmsg: %s", sqlpool_errmsg());
+    assert_int_equal(testutil_stats(pool).open, 0);
+    sqlpool_close(pool);
 }
 
 /* ---- fork (issue 13; the SQLite cases are in test_fork.c) ---- */
