@@ -353,12 +353,11 @@ static __attribute__((noinline)) int acquire_hooked(sqlpool *pool, sqlpool_conn 
         int rc = try_only ? acquire(pool, out, 0, file, line, 1)
                           : acquire(pool, out, deadline, file, line, 0);
         if (rc != SQLPOOL_OK) return rc;
-        if (sqlpool__call_hook(cfg->on_acquire, sqlpool__borrowed(*out), cfg->on_acquire_ctx) == 0)
-            return SQLPOOL_OK;
-        handle = *out;
+        if ((handle = *out) == NULL || (c = sqlpool__borrowed(handle)) == NULL)
+            return sqlpool__fail(SQLPOOL_EINVAL, "no connection"); /* (never) */
+        if (sqlpool__call_hook(cfg->on_acquire, c, cfg->on_acquire_ctx) == 0) return SQLPOOL_OK;
         *out = NULL;
         refused++;
-        if (handle == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "no connection"); /* (never) */
         if ((c = sqlpool__borrowed(handle)) == NULL) /* the hook released it: a misuse */
             return sqlpool__misuse(handle, "on_acquire refusing");
         if (sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK))
