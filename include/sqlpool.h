@@ -10,6 +10,12 @@
  * SQLITE_OPEN_NOMUTEX. Hand a borrowed connection to another thread only with your own
  * synchronisation (a happens-before edge), and never use it from two threads at once.
  *
+ * fork(): in the child, a pool's first call abandons the parent's connections (no message to
+ * a server, no SQLite call on them; handles borrowed before the fork are stale there) and
+ * serves the child with connections of its own. A SQLite database file that had connections
+ * open at the fork cannot be opened safely in the child and is refused (SQLPOOL_ECONNECT):
+ * call sqlpool_close_idle() with nothing borrowed before forking, or open pools after it.
+ *
  * Errors: calls return int; SQLPOOL_OK is 0 and failures are negative SQLPOOL_E* codes.
  * The detail of the last failure on the calling thread (the SQLite message, the attempts
  * made) is in sqlpool_errmsg(), which is thread-local and so safe to read from any thread.

@@ -42,7 +42,90 @@ typedef struct sqlite_state {
 typedef struct sqlite_conn {
     sqlite3 *db;
     sqlpool__stmt_cache cache;
+    int file; /* an entry of the open files below (-1: none, an in-memory database) */
 } sqlite_conn;
+
+/*
+ * The database files this process has connections open to, for fork(): SQLite keeps one
+ * record per open file for the whole process, with the locks its connections hold. A child
+ * inherits that record but not the locks (POSIX locks are per process), and the inherited
+ * connections are abandoned, never closed (SQLite forbids closing them there), so the record
+ * stays: a connection the child opened to the same file would believe the locks taken and
+ * take none, and the parent could checkpoint and delete the WAL under the child's writes. So
+ * in a child, a file that had connections open at the fork is refused. Under files_mu (held
+ * across a fork by sqlite_atfork).
+ */
+typedef struct open_file {
+    dev_t dev;
+    ino_t ino;
+    int open;      /* connections open to it in this process */
+    int inherited; /* this process is a fork's child, and it had connections open then */
+} open_file;
+static pthread_mutex_t files_mu = PTHREAD_MUTEX_INITIALIZER;
+static open_file *files;
+static int nfiles, files_cap;
+
+/* Count a new connection to db's main file; -1 for an in-memory one, or out of memory (then
+ * it is simply not tracked). *inherited: the file was open when this child was forked. */
+static int file_track(sqlite3 *db, int *inherited) {
+    const char *name = sqlite3_db_filename(db, "main");
+    struct stat sb;
+    int i, at = -1;
+    *inherited = 0;
+    if (name == NULL || name[0] == '\0' || stat(name, &sb) != 0) return -1;
+    if (pthread_mutex_lock(&files_mu) != 0) abort();
+    for (i = 0; i < nfiles; i++) {
+        if (files[i].dev == sb.st_dev && files[i].ino == sb.st_ino) at = i;
+        if (at < 0 && files[i].open == 0 && !files[i].inherited) at = i; /* a free entry */
+    }
+    if (at >= 0 && (files[at].dev != sb.st_dev || files[at].ino != sb.st_ino)) {
+        files[at].dev = sb.st_dev; /* reuse the free entry */
+        files[at].ino = sb.st_ino;
+        files[at].inherited = 0;
+    }
+    if (at < 0 && nfiles == files_cap) {
+        int cap = files_cap ? files_cap * 2 : 8;
+        /* libc, not the pool allocator: the table outlives every pool (and allocator) */
+        open_file *grown = realloc(files, (size_t)cap * sizeof *grown);
+        if (grown != NULL) {
+            files = grown;
+            files_cap = cap;
+        }
+    }
+    if (at < 0 && nfiles < files_cap) {
+        at = nfiles++;
+        files[at].dev = sb.st_dev;
+        files[at].ino = sb.st_ino;
+        files[at].open = files[at].inherited = 0;
+    }
+    if (at >= 0) {
+        files[at].open++;
+        *inherited = files[at].inherited;
+    }
+    if (pthread_mutex_unlock(&files_mu) != 0) abort();
+    return at;
+}
+
+/* Before opening path: 1 when it names a file refused in this fork's child (file_track() checks
+ * again after the open, for "file:" URIs, which are not looked at here: such a refused open
+ * costs SQLite one descriptor, which it keeps while the inherited record lives). */
+static int file_inherited(const char *path) {
+    struct stat sb;
+    int hit = 0;
+    if (strncmp(path, "file:", 5) == 0 || stat(path, &sb) != 0) return 0;
+    if (pthread_mutex_lock(&files_mu) != 0) abort();
+    for (int i = 0; i < nfiles && !hit; i++)
+        hit = files[i].inherited && files[i].dev == sb.st_dev && files[i].ino == sb.st_ino;
+    if (pthread_mutex_unlock(&files_mu) != 0) abort();
+    return hit;
+}
+
+static void file_untrack(int at) {
+    if (at < 0) return;
+    if (pthread_mutex_lock(&files_mu) != 0) abort();
+    files[at].open--;
+    if (pthread_mutex_unlock(&files_mu) != 0) abort();
+}
 
 static const int open_flags =
     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
@@ -224,6 +307,7 @@ static int query_one(sqlite_conn *c, const char *sql, char *text, size_t textlen
 
 static void conn_free(sqlite_conn *c) {
     sqlite3_stmt *stmt;
+    file_untrack(c->file);
     sqlpool__stmt_cache_fini(&c->cache);
     /* Statements a caller left behind would keep the handle alive as a zombie: finalize them,
      * but only after sqlite3_close has disconnected the virtual tables (it does so even when it
@@ -272,7 +356,7 @@ static int code_for_open_failure(int rc) {
 static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
     sqlite_state *shared = state, snap, *st = &snap;
     sqlite_conn *c = sqlpool__calloc(1, sizeof *c);
-    int rc;
+    int rc, inherited;
 
     *handle = NULL;
     *retriable = 0;
@@ -286,7 +370,24 @@ static int sqlite_connect(void *state, void **handle, int *retriable, char *err,
         sqlpool__format(err, errlen, "out of memory");
         return SQLPOOL_ENOMEM;
     }
-    rc = conn_open(st, c);
+    c->file = -1;
+    inherited = file_inherited(st->path);
+    rc = inherited ? SQLITE_OK : conn_open(st, c);
+    if (rc == SQLITE_OK) {
+        if (!inherited) c->file = file_track(c->db, &inherited);
+        if (inherited) {
+            /* This new connection is the child's own: closing it is safe. */
+            sqlpool__format(err, errlen,
+                            "cannot open database '%s' in this process: it is a fork's child, "
+                            "and connections to that file were open when it was forked (SQLite "
+                            "would take no locks here); open the pool after fork(), or call "
+                            "sqlpool_close_idle() before it with none borrowed",
+                            st->path);
+            conn_free(c);
+            sqlpool__free(snap.path);
+            return SQLPOOL_ECONNECT;
+        }
+    }
     if (rc != SQLITE_OK) {
         *retriable = retriable_code(rc);
         if ((rc & 0xff) == SQLITE_NOMEM)
@@ -486,6 +587,7 @@ static const int fork_mutexes[] = {SQLITE_MUTEX_STATIC_OPEN, SQLITE_MUTEX_STATIC
 
 static void sqlite_atfork(int phase) {
     const size_t n = sizeof fork_mutexes / sizeof fork_mutexes[0];
+    if (phase == SQLPOOL__FORK_PREPARE && pthread_mutex_lock(&files_mu) != 0) abort();
     for (size_t i = 0; i < n; i++) {
         int id = fork_mutexes[phase == SQLPOOL__FORK_PREPARE ? i : n - 1 - i];
         /* Static: the same one every time; NULL when SQLite was built without mutexes. */
@@ -495,6 +597,12 @@ static void sqlite_atfork(int phase) {
             sqlite3_mutex_enter(m);
         else
             sqlite3_mutex_leave(m);
+    }
+    if (phase == SQLPOOL__FORK_PARENT && pthread_mutex_unlock(&files_mu) != 0) abort();
+    if (phase == SQLPOOL__FORK_CHILD) {
+        for (int i = 0; i < nfiles; i++)
+            if (files[i].open > 0) files[i].inherited = 1; /* abandoned, never closed here */
+        if (pthread_mutex_init(&files_mu, NULL) != 0) abort();
     }
 }
 

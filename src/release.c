@@ -79,6 +79,10 @@ static void give_back(sqlpool_conn *handle, int broken) {
         (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK);
         return;
     }
+    /* No longer this thread's: an acquire of this thread about to wait must not find it its
+     * own while another thread takes it out of a slot (this thread sees its own store, or a
+     * later one; never its older id). */
+    atomic_store_explicit(&c->borrower, 0, memory_order_relaxed);
     if (!broken && pool->backend->reset(c->handle, c->native_used) != SQLPOOL_OK) broken = 1;
     if (!broken && pool->cfg.ping_on_release &&
         pool->backend->ping(c->handle, err, sizeof err) != SQLPOOL_OK)

@@ -2,7 +2,11 @@
  * test_fork.c: a pool used in the child of a fork() (SQLite; the PostgreSQL cases are in
  * test_pg.c): the child never touches a connection it inherited, gets its own, and closes
  * promptly; the parent goes on with its own; a fork while 8 threads hammer the pool leaves a
- * child that can use it.
+ * child that can use it. A database file that had connections open at the fork is refused
+ * in the child (SQLite's per-file lock records are inherited without the locks: the child
+ * would write without them, and the parent could delete the WAL under its writes); one with
+ * none open then (sqlpool_close_idle() before the fork) serves the child, with every row it
+ * writes kept.
  *
  * The child reports through its exit status (cmocka's assertions belong to the parent): 0 is
  * success, each failure its own code. The parent waits at most 10 s, then kills it.
@@ -65,9 +69,9 @@ static sqlpool *open_file_pool_checked(const char *dir, int max_open, int min_id
                                        double bypass) {
     sqlpool_config cfg;
     sqlpool *pool = NULL;
-    char *path = testutil_format("%s/fork.db", dir);
+    char *path = dir != NULL ? testutil_format("%s/fork.db", dir) : NULL;
     sqlpool_config_init(&cfg);
-    cfg.db = path;
+    cfg.db = path != NULL ? path : ":memory:"; /* dir NULL: an in-memory database */
     cfg.max_open = max_open;
     cfg.max_idle = max_open;
     cfg.min_idle = min_idle;
@@ -124,7 +128,8 @@ static int child_uses_pool(sqlpool *pool, sqlite3 *const *inherited, sqlpool_con
 
 static void test_fork_child_gets_its_own_connections(void **state) {
     char *dir = testutil_tmpdir();
-    sqlpool *pool = open_file_pool(dir, 4, 2, 0); /* min_idle: a maintenance thread */
+    /* In memory: no file whose locks the child could miss. min_idle: a maintenance thread. */
+    sqlpool *pool = open_file_pool(NULL, 4, 2, 0);
     sqlpool_conn *held[NPARENT], *stale;
     sqlite3 *dbs[NPARENT];
     pid_t pid;
@@ -201,8 +206,9 @@ static int child_after_hammer(sqlpool *pool) {
 
 static void hammer_and_fork(double barge) {
     char *dir = testutil_tmpdir();
-    /* No refill connects and no pings in the parent while the threads run. */
-    sqlpool *pool = open_file_pool_checked(dir, 4, 0, barge, 3600);
+    /* No refill connects and no pings in the parent while the threads run; in memory, since
+     * a file with connections open at the fork is refused in the child (see the top). */
+    sqlpool *pool = open_file_pool_checked(NULL, 4, 0, barge, 3600);
     hammer h = {.pool = pool};
     pthread_t threads[8];
     for (int i = 0; i < 8; i++)
@@ -297,9 +303,11 @@ static int child_resizes_first(sqlpool *pool) {
     if (fds_on("/fork.db") != before) return 45; /* an inherited connection was closed */
     sqlpool_stats_get(pool, &st);
     if (st.closed_max_idle != 0 || st.closed_evicted != 0 || st.open != 0) return 41;
-    if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 42;
-    if (!selects_own_pid(conn)) return 43;
-    sqlpool_release(conn);
+    /* The file had connections open at the fork: refused here, at once. */
+    if (sqlpool_acquire(pool, &conn) != SQLPOOL_ECONNECT || conn != NULL) return 42;
+    if (strstr(sqlpool_errmsg(), "connections to that file were open when it was forked") == NULL)
+        return 43;
+    if (fds_on("/fork.db") != before) return 46; /* and the refusal closed only its own */
     sqlpool_close(pool);
     return 0;
 }
@@ -324,7 +332,105 @@ static void test_fork_child_runtime_changes_touch_nothing_inherited(void **state
     free(dir);
 }
 
+/* The pre-fork server's pattern: the parent empties its pool (sqlpool_close_idle(), nothing
+ * borrowed) and forks; the child writes through the pool while the parent closes its own and
+ * exits; every row the child wrote is in the file afterwards (with SQLite's inherited lock
+ * records the parent's close would checkpoint and delete the WAL under the child). */
+static int child_writes(sqlpool *pool, int ready_fd) {
+    char c = 0;
+    for (int i = 0; i < 200; i++) {
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 50;
+        if (sqlite3_exec(sqlpool_conn_sqlite(conn), "INSERT INTO t VALUES (2)", NULL, NULL, NULL) !=
+            SQLITE_OK)
+            return 51;
+        sqlpool_release(conn);
+        if (i == 99) {
+            if (write(ready_fd, &c, 1) != 1) return 52; /* the parent closes its pool now */
+            nap_ms(200);
+        }
+    }
+    sqlpool_close(pool);
+    return 0;
+}
+
+static void test_fork_after_close_idle_child_keeps_its_rows(void **state) {
+    char *dir = testutil_tmpdir(), *path = testutil_format("%s/fork.db", dir);
+    sqlpool *pool = open_file_pool(dir, 2, 0, 0);
+    sqlpool_conn *conn = testutil_acquire(pool);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int fds[2];
+    char c;
+    pid_t pid;
+    (void)state;
+    assert_int_equal(sqlite3_exec(sqlpool_conn_sqlite(conn),
+                                  "CREATE TABLE t(x); INSERT INTO t "
+                                  "VALUES (1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlpool_release(conn);
+    sqlpool_close_idle(pool); /* no connection open at the fork */
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(child_writes(pool, fds[1]));
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    sqlpool_close(pool); /* the parent leaves while the child goes on writing */
+    assert_int_equal(wait_child(pid, 10), 0);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(x = 2) FROM t", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 201);
+    assert_int_equal(sqlite3_column_int(st, 1), 200);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    close(fds[0]);
+    close(fds[1]);
+    testutil_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* A file the parent's pool had connections open to is refused in the child, with a message
+ * that says what to do; the parent is unaffected. */
+static void test_fork_child_refuses_file_open_at_fork(void **state) {
+    char *dir = testutil_tmpdir();
+    sqlpool *pool = open_file_pool(dir, 2, 0, 0);
+    sqlpool_conn *conn = testutil_acquire(pool);
+    pid_t pid;
+    (void)state;
+    sqlpool_release(conn); /* one idle connection across the fork */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlpool_conn *mine = NULL;
+        sqlpool *other = NULL;
+        double t0 = now_s();
+        int rc = sqlpool_acquire(pool, &mine);
+        if (rc != SQLPOOL_ECONNECT || mine != NULL) _exit(60);
+        if (strstr(sqlpool_errmsg(), "sqlpool_close_idle() before it") == NULL) _exit(61);
+        if (now_s() - t0 > 1.0) _exit(62);
+        other = open_file_pool(dir, 1, 0, 0); /* a new pool on the same file: the same */
+        if (sqlpool_acquire(other, &mine) != SQLPOOL_ECONNECT) _exit(63);
+        sqlpool_close(other);
+        sqlpool_close(pool);
+        _exit(0);
+    }
+    assert_int_equal(wait_child(pid, 10), 0);
+    conn = testutil_acquire(pool);
+    assert_true(selects_own_pid(conn));
+    sqlpool_release(conn);
+    assert_int_equal(testutil_stats(pool).connect_failures, 0);
+    sqlpool_close(pool);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
 static const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_fork_after_close_idle_child_keeps_its_rows),
+    cmocka_unit_test(test_fork_child_refuses_file_open_at_fork),
     cmocka_unit_test(test_fork_child_gets_its_own_connections),
     cmocka_unit_test(test_fork_while_threads_hammer),
     cmocka_unit_test(test_fork_while_threads_hammer_throughput_mode),

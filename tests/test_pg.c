@@ -1947,6 +1947,13 @@ static void test_pg_fork_while_threads_hammer(void **state) {
     fork_hammer h;
     pthread_t threads[8];
     (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    /* GCC 12's AddressSanitizer does not hold its allocator's locks across fork(): with the
+     * other threads allocating (libpq, OpenSSL), the child hangs in its first malloc (seen in
+     * gdb: __sanitizer::SizeClassAllocator64::GetFromAllocator). The plain and TSan builds run
+     * this test; the single-threaded fork test above runs under ASan too. */
+    skip();
+#endif
     pg_config(&cfg, NULL);
     cfg.max_open = 4;
     cfg.acquire_timeout = 5;
