@@ -13,6 +13,7 @@
 #include "alloc.h"
 #include "dsn.h"
 #include "internal.h"
+#include "pg_wire.h"
 
 #include <libpq-fe.h>
 #include <ctype.h>
@@ -53,160 +54,24 @@ typedef struct pg_conn_h {
     int broken; /* a fatal error was seen on it */
 } pg_conn_h;
 
-/* ---- time ---- */
-
-static double mono(void) {
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Wait until the socket is ready for events, or the deadline passes: 1 ready, 0 timeout,
- * -1 error. */
-static int wait_socket(PGconn *pg, short events, double deadline) {
-    struct pollfd p;
-    p.fd = PQsocket(pg);
-    p.events = events;
-    if (p.fd < 0) return -1;
-    for (;;) {
-        double left = deadline - mono();
-        int ms, rc;
-        if (left <= 0) return 0;
-        ms = left > 3600 ? 3600000 : (int)ceil(left * 1000.0);
-        p.revents = 0;
-        rc = poll(&p, 1, ms);
-        if (rc > 0) return 1;
-        if (rc == 0 || errno == EINTR) continue; /* re-check the deadline */
-        return -1;
-    }
-}
-
-/* ---- errors ---- */
-
-/* libpq's message, on one line and without its trailing newline. */
-static void pg_message(PGconn *pg, const char *fallback, char *err, size_t errlen) {
-    const char *m = pg != NULL ? PQerrorMessage(pg) : NULL;
-    size_t n;
-    sqlpool__format(err, errlen, "%s", m != NULL && m[0] ? m : fallback);
-    for (char *p = err, *q = err;; p++) {
-        char ch = *p;
-        if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-        if (ch == ' ' && q > err && q[-1] == ' ') continue; /* one space, not several */
-        *q++ = ch;
-        if (ch == '\0') break;
-    }
-    n = strlen(err);
-    while (n > 0 && err[n - 1] == ' ')
-        err[--n] = '\0';
-}
-
-/* Failures that can pass: the server is starting, full, going down, or not there yet. */
-static int retriable_message(const char *msg) {
-    static const char *const passing[] = {
-        "Connection refused",
-        "the database system is starting up",
-        "the database system is shutting down",
-        "the database system is in recovery mode",
-        "the database system is not yet accepting connections",
-        "too many clients already",
-        "remaining connection slots are reserved",
-        "server closed the connection unexpectedly",
-        "timed out",
-        "Connection reset by peer",
-        "No route to host",
-    };
-    for (size_t i = 0; i < sizeof passing / sizeof passing[0]; i++)
-        if (strstr(msg, passing[i]) != NULL) return 1;
-    return 0;
-}
-
-/* A result says the connection itself is gone: SQLSTATE class 08, or the server's admin
- * shutdown / crash / cannot-connect-now (57P01-57P03). */
-static int fatal_result(const PGresult *r) {
-    const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    if (state == NULL) return 0;
-    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
-           strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
-}
-
 /* Errors the server sends while the connection is idle (a FATAL before it hangs up: admin
  * shutdown, pg_terminate_backend) reach libpq as notices: mark the connection broken, and keep
  * them off stderr. */
 static void notice_receiver(void *arg, const PGresult *r) {
     pg_conn_h *c = arg;
     const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
-    if (fatal_result(r) ||
+    if (sqlpool__pg_fatal_result(r) ||
         (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)))
         c->broken = 1;
 }
 
-/* ---- round trips under a deadline ---- */
-
-/* Wait, within timeout seconds, for what was just sent: flush it, then read every result.
- * Returns the last result (caller clears it) or NULL with err set. The connection is in
- * non-blocking mode meanwhile, so even the flush cannot outlive the deadline. */
-static PGresult *await_last(PGconn *pg, int sent, double timeout, int *nresults, char *err,
-                            size_t errlen) {
-    double deadline = mono() + timeout;
-    PGresult *last = NULL, *r;
-    int flushed;
-
-    if (!sent) {
-        pg_message(pg, "cannot send the query", err, errlen);
-        goto done;
-    }
-    while ((flushed = PQflush(pg)) == 1)
-        if (wait_socket(pg, POLLOUT, deadline) != 1) goto timeout;
-    if (flushed < 0) {
-        pg_message(pg, "cannot send the query", err, errlen);
-        goto done;
-    }
-    for (;;) {
-        while (PQisBusy(pg)) {
-            if (wait_socket(pg, POLLIN, deadline) != 1) goto timeout;
-            if (!PQconsumeInput(pg)) {
-                pg_message(pg, "connection lost", err, errlen);
-                PQclear(last);
-                last = NULL;
-                goto done;
-            }
-        }
-        if ((r = PQgetResult(pg)) == NULL) break;
-        if (nresults != NULL) ++*nresults;
-        PQclear(last);
-        last = r;
-    }
-    if (last == NULL) sqlpool__format(err, errlen, "no result");
-    goto done;
-timeout:
-    PQclear(last);
-    last = NULL;
-    sqlpool__format(err, errlen, "no answer within %.3f s", timeout);
-done:
-    (void)PQsetnonblocking(pg, 0); /* the borrower's own calls block, as libpq's do */
-    return last;
-}
-
-static PGresult *exec_deadline(PGconn *pg, const char *sql, double timeout, char *err,
-                               size_t errlen) {
-    (void)PQsetnonblocking(pg, 1);
-    return await_last(pg, PQsendQuery(pg, sql), timeout, NULL, err, errlen);
-}
-
-static PGresult *prepare_deadline(PGconn *pg, const char *name, const char *sql, int nparams,
-                                  double timeout, char *err, size_t errlen) {
-    (void)PQsetnonblocking(pg, 1);
-    return await_last(pg, PQsendPrepare(pg, name, sql, nparams, NULL), timeout, NULL, err, errlen);
-}
-
-/* Run a statement the pool needs to succeed; 0 when it did. */
 static int run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen) {
-    PGresult *r = exec_deadline(c->pg, sql, c->st->timeout, err, errlen);
+    PGresult *r = sqlpool__pg_exec_deadline(c->pg, sql, c->st->timeout, err, errlen);
     ExecStatusType s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
     if (r != NULL && !ok) {
-        pg_message(c->pg, PQresStatus(s), err, errlen);
-        if (fatal_result(r)) c->broken = 1;
+        sqlpool__pg_message(c->pg, PQresStatus(s), err, errlen);
+        if (sqlpool__pg_fatal_result(r)) c->broken = 1;
     }
     if (r == NULL) c->broken = 1; /* no answer: the connection is in an unknown state */
     PQclear(r);
@@ -388,16 +253,17 @@ static int handshake(PGconn *pg, double deadline, char *err, size_t errlen) {
         int ready;
         if (s == PGRES_POLLING_OK) return 0;
         if (s == PGRES_POLLING_FAILED) {
-            pg_message(pg, "connection failed", err, errlen);
+            sqlpool__pg_message(pg, "connection failed", err, errlen);
             return -1;
         }
-        ready = wait_socket(pg, s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+        ready =
+            sqlpool__pg_wait_socket(pg, s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
         if (ready == 0) {
             sqlpool__format(err, errlen, "connect timed out after the deadline");
             return -1;
         }
         if (ready < 0) {
-            pg_message(pg, "connection failed", err, errlen);
+            sqlpool__pg_message(pg, "connection failed", err, errlen);
             return -1;
         }
         s = PQconnectPoll(pg);
@@ -427,10 +293,10 @@ static int pg_connect(void *state, void **handle, int *retriable, char *err, siz
     }
     c->st = st;
     if (PQstatus(c->pg) == CONNECTION_BAD ||
-        handshake(c->pg, mono() + st->timeout, why, sizeof why) != 0 ||
+        handshake(c->pg, sqlpool__pg_mono() + st->timeout, why, sizeof why) != 0 ||
         run_ok(c, "SELECT 1", why, sizeof why) != 0) {
-        if (why[0] == '\0') pg_message(c->pg, "connection failed", why, sizeof why);
-        *retriable = retriable_message(why);
+        if (why[0] == '\0') sqlpool__pg_message(c->pg, "connection failed", why, sizeof why);
+        *retriable = sqlpool__pg_retriable_message(why);
         sqlpool__format(err, errlen, "%s", why);
         conn_free(c);
         return SQLPOOL_ECONNECT;
@@ -469,7 +335,7 @@ static int pg_setup(void *handle, const char *sql, int *retriable, char *err, si
 
     *retriable = 0;
     (void)PQsetnonblocking(c->pg, 1);
-    r = await_last(c->pg, PQsendQuery(c->pg, sql), c->st->timeout, &n, why, sizeof why);
+    r = sqlpool__pg_await_last(c->pg, PQsendQuery(c->pg, sql), c->st->timeout, &n, why, sizeof why);
     s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
     if (ok) {
@@ -484,7 +350,7 @@ static int pg_setup(void *handle, const char *sql, int *retriable, char *err, si
         return SQLPOOL_ECONNECT;
     }
     pos = PQresultErrorMessage(r);
-    pg_message(NULL, pos != NULL && pos[0] ? pos : PQresStatus(s), why, sizeof why);
+    sqlpool__pg_message(NULL, pos != NULL && pos[0] ? pos : PQresStatus(s), why, sizeof why);
     pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
     if (pos != NULL && atoi(pos) >= 1 &&
         char_offset(c->pg, sql, (size_t)atoi(pos) - 1) < strlen(sql)) {
@@ -555,10 +421,10 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, pg_stmt
     }
     s = &c->stmts[c->nstmts];
     sqlpool__format(s->name, sizeof s->name, "sqlpool_%llu", ++c->serial);
-    r = prepare_deadline(c->pg, s->name, sql, nparams, c->st->timeout, err, errlen);
+    r = sqlpool__pg_prepare_deadline(c->pg, s->name, sql, nparams, c->st->timeout, err, errlen);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        if (r != NULL) pg_message(c->pg, "cannot prepare", err, errlen);
-        if (r == NULL || fatal_result(r)) c->broken = 1;
+        if (r != NULL) sqlpool__pg_message(c->pg, "cannot prepare", err, errlen);
+        if (r == NULL || sqlpool__pg_fatal_result(r)) c->broken = 1;
         PQclear(r);
         sqlpool__free(copy);
         return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_EINVAL;
@@ -586,10 +452,10 @@ static int pg_exec(void *handle, const char *sql, int nparams, const char *const
     } else {
         r = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
     }
-    if (r == NULL || fatal_result(r)) c->broken = 1;
+    if (r == NULL || sqlpool__pg_fatal_result(r)) c->broken = 1;
     *result = r;
     if (r == NULL) {
-        pg_message(c->pg, "out of memory", err, errlen);
+        sqlpool__pg_message(c->pg, "out of memory", err, errlen);
         return SQLPOOL_EBROKEN;
     }
     return SQLPOOL_OK;
@@ -630,7 +496,7 @@ static int socket_alive(pg_conn_h *c) {
 static int pg_ping(void *handle, char *err, size_t errlen) {
     pg_conn_h *c = handle;
     if (socket_alive(c) != SQLPOOL_OK) {
-        pg_message(c->pg, "connection lost", err, errlen);
+        sqlpool__pg_message(c->pg, "connection lost", err, errlen);
         return SQLPOOL_EBROKEN;
     }
     return run_ok(c, "SELECT 1", err, errlen) == 0 ? SQLPOOL_OK : SQLPOOL_EBROKEN;

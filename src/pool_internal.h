@@ -23,8 +23,8 @@
  *   conn.h              the state word, handles and generations, a connection's age
  *   clock.c             the pool's clocks and timed waits
  *   lock.c, lock.h      the pool lock
- * below them the helpers: backend*.c, stmt_cache.c, dsn.c, backoff.c, histogram.c,
- * error.c, log.c, alloc.c, cpu.c.
+ * below them the helpers: backend*.c (pg_wire.c below backend_pg.c), stmt_cache.c, dsn.c,
+ * backoff.c, histogram.c, error.c, log.c, alloc.c, cpu.c.
  */
 #ifndef SQLPOOL_POOL_INTERNAL_H
 #define SQLPOOL_POOL_INTERNAL_H
