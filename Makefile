@@ -118,6 +118,9 @@ LINT_FILES  = $(wildcard src/*.c cli/*.c)
 .PHONY: lint
 lint: deps-test
 	cmake -S . -B $(LINT_BUILD) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DSQLPOOL_TESTS=OFF >/dev/null
+	@for f in $(wildcard src/*.c src/*.h); do n=$$(wc -l < $$f); [ $$n -le 700 ] || \
+	    { echo "lint: $$f has $$n lines; a library file stays under 700 (split it by concept)" >&2; \
+	      exit 1; }; done
 	run-clang-tidy -quiet -p $(LINT_BUILD) -j $(JOBS) $(addprefix $(CURDIR)/,$(LINT_FILES))
 	cppcheck --enable=warning,performance,portability --error-exitcode=1 --inline-suppr -q \
 	    -j $(JOBS) -I include -I src --suppress=missingIncludeSystem $(LINT_FILES)
