@@ -62,7 +62,12 @@ static void give_back(sqlpool_conn *handle, int broken) {
         (void)sqlpool__misuse(handle, broken ? "discard" : "release");
         return;
     }
-    if (sqlpool__in_hook(c)) {
+    pool = c->pool;
+    /* Only a pool with a connection hook can be inside one (the look at the thread-local is
+     * a call in a shared library: kept off the path of pools without hooks). */
+    if ((pool->cfg.on_connect != NULL || pool->cfg.on_acquire != NULL ||
+         pool->cfg.on_release != NULL) &&
+        sqlpool__in_hook(c)) {
         /* In its own hook the connection is in the middle of its set-up, an acquire or this
          * very release: the hook may use it, not give it back. */
         const char *what = broken ? "discard" : "release";
@@ -71,7 +76,6 @@ static void give_back(sqlpool_conn *handle, int broken) {
         (void)sqlpool__fail(SQLPOOL_EMISUSE, "%s of a connection inside its own hook", what);
         return;
     }
-    pool = c->pool;
     err[0] = '\0';
     if (!broken && pool->cfg.on_release != NULL &&
         sqlpool__call_hook(pool->cfg.on_release, c, pool->cfg.on_release_ctx) != 0) {
