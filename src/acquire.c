@@ -356,15 +356,17 @@ static __attribute__((noinline)) int acquire_hooked(sqlpool *pool, sqlpool_conn 
         if ((handle = *out) == NULL || (c = sqlpool__borrowed(handle)) == NULL)
             return sqlpool__fail(SQLPOOL_EINVAL, "no connection"); /* (never) */
         if (sqlpool__call_hook(cfg->on_acquire, c, cfg->on_acquire_ctx) == 0) return SQLPOOL_OK;
-        *out = NULL;
+        *out = NULL; /* refused (the hook cannot have given it back: see sqlpool__call_hook) */
         refused++;
-        if ((c = sqlpool__borrowed(handle)) == NULL) /* the hook released it: a misuse */
-            return sqlpool__misuse(handle, "on_acquire refusing");
         if (sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK))
             return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
-        if (!try_only && !sqlpool__no_deadline(deadline) && sqlpool__now(pool) >= deadline)
+        if (!try_only && !sqlpool__no_deadline(deadline) && sqlpool__now(pool) >= deadline) {
+            sqlpool__pool_lock(pool);
+            pool->timeouts++; /* an acquire that timed out, as any other */
+            sqlpool__pool_unlock(pool);
             return sqlpool__fail(SQLPOOL_ETIMEDOUT, "timed out: on_acquire refused %d connection%s",
                                  refused, refused == 1 ? "" : "s");
+        }
     }
 }
 
