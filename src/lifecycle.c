@@ -47,6 +47,7 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     size_t dblen = strlen(cfg->db), namelen = strlen(name);
     size_t sqllen = cfg->init_sql != NULL ? strlen(cfg->init_sql) + 1 : 0;
     pool->cfg = *cfg;
+    pool->any_hook = cfg->on_connect != NULL || cfg->on_acquire != NULL || cfg->on_release != NULL;
     /* The caps sqlpool_resize() changes (resize.c); min_idle within them. */
     pool->max_open = cfg->max_open;
     pool->max_idle = cfg->max_idle;

@@ -144,6 +144,7 @@ struct sqlpool {
     void *backend_state;
     sqlpool_config cfg; /* a copy */
     char *db_copy;      /* cfg.db, then cfg.name, in one block */
+    int any_hook;       /* cfg.on_connect, on_acquire or on_release set: releases look */
     /* Atomic: bumped under the lock by sqlpool_evict(); a connection opened under an older
      * one is retired wherever it is next seen (sqlpool__expired(), conn.h). Read-mostly. */
     atomic_uint epoch;

@@ -56,32 +56,32 @@ static void give_back(sqlpool_conn *handle, int broken) {
     sqlpool__waiter *wake = NULL;
     char err[256];
     double now;
-    int pooled = 0, reason;
+    int pooled = 0, over = 0, reason;
 
     if (c == NULL) {
         (void)sqlpool__misuse(handle, broken ? "discard" : "release");
         return;
     }
     pool = c->pool;
+    err[0] = '\0';
     /* Only a pool with a connection hook can be inside one (the look at the thread-local is
      * a call in a shared library: kept off the path of pools without hooks). */
-    if ((pool->cfg.on_connect != NULL || pool->cfg.on_acquire != NULL ||
-         pool->cfg.on_release != NULL) &&
-        sqlpool__in_hook(c)) {
-        /* In its own hook the connection is in the middle of its set-up, an acquire or this
-         * very release: the hook may use it, not give it back. */
-        const char *what = broken ? "discard" : "release";
-        SQLPOOL__LOG(&c->pool->cfg, SQLPOOL_LOG_ERROR,
-                     "conn_misuse %s of a connection inside its own hook", what);
-        (void)sqlpool__fail(SQLPOOL_EMISUSE, "%s of a connection inside its own hook", what);
-        return;
-    }
-    err[0] = '\0';
-    if (!broken && pool->cfg.on_release != NULL &&
-        sqlpool__call_hook(pool->cfg.on_release, c, pool->cfg.on_release_ctx) != 0) {
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_discard reason=on_release refused");
-        (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK);
-        return;
+    if (pool->any_hook) {
+        if (sqlpool__in_hook(c)) {
+            /* In its own hook the connection is in the middle of its set-up, an acquire or
+             * this very release: the hook may use it, not give it back. */
+            const char *what = broken ? "discard" : "release";
+            SQLPOOL__LOG(&c->pool->cfg, SQLPOOL_LOG_ERROR,
+                         "conn_misuse %s of a connection inside its own hook", what);
+            (void)sqlpool__fail(SQLPOOL_EMISUSE, "%s of a connection inside its own hook", what);
+            return;
+        }
+        if (!broken && pool->cfg.on_release != NULL &&
+            sqlpool__call_hook(pool->cfg.on_release, c, pool->cfg.on_release_ctx) != 0) {
+            SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_discard reason=on_release refused");
+            (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK);
+            return;
+        }
     }
     /* No longer this thread's: an acquire of this thread about to wait must not find it its
      * own while another thread takes it out of a slot (this thread sees its own store, or a
@@ -101,8 +101,10 @@ static void give_back(sqlpool_conn *handle, int broken) {
     }
 
     sqlpool__pool_lock(pool);
+    /* The flag is exact under the lock (resize sets it there): clear, the pool is within
+     * max_open and the test below is skipped. */
     if (atomic_load_explicit(&pool->over_cap, memory_order_relaxed) &&
-        !sqlpool__over_cap_locked(pool))
+        !(over = sqlpool__over_cap_locked(pool)))
         atomic_store_explicit(&pool->over_cap, 0, memory_order_relaxed); /* back within it */
     if (!broken && !sqlpool__expired(c, now) && !pool->closing) {
         /* The common case, inline: back on the idle list. With threads waiting, only in
@@ -110,7 +112,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
          * waiter looks at it by itself before long (sqlpool__pool_unlock() nudges it). */
         if (((pool->wait_head == NULL && pool->idle < pool->max_idle) ||
              (pool->wait_head != NULL && pool->idle == 0 && sqlpool__may_barge_locked(pool))) &&
-            !sqlpool__over_cap_locked(pool)) {
+            !over) {
             c->released_at = now;
             sqlpool__books_move(pool, c, BOOK_BORROWED, BOOK_IDLE, 0);
             sqlpool__pool_unlock(pool);
