@@ -255,9 +255,33 @@ typedef struct sqlpool_config {
      * nothing: SQLPOOL_NESTED_WARN (the default), SQLPOOL_NESTED_FAIL or
      * SQLPOOL_NESTED_ALLOW. */
     int nested_acquire;
-    /* Must be 0, as sqlpool_config_init() leaves it: keeps the struct free of tail padding,
-     * so that each version's size tells its fields apart (see "Growing structs"). */
-    int reserved0;
+    /* 0.3.0 (0.2.0's reserved0, which had to be 0): one writer, many readers, on a SQLite
+     * file database. Default 0: every connection reads and writes, as before.
+     * 1: the pool keeps at most one writer connection, served to sqlpool_acquire(),
+     * sqlpool_acquire_until(), sqlpool_try_acquire() and sqlpool_write() callers in the
+     * pool's waiting order with their deadlines, and reader connections for
+     * sqlpool_acquire_read() and its variants and sqlpool_read(), every one in WAL mode, the
+     * readers opened with "PRAGMA query_only=1" and an authorizer, so that a write prepared
+     * on a reader fails at once (sqlpool_conn_prepare(): SQLPOOL_EINVAL, "... is a write: a
+     * read connection cannot write; use sqlpool_acquire() or sqlpool_write()"; a native
+     * sqlite3_prepare_v2(): SQLITE_AUTH, "not authorized"). max_open, max_idle and min_idle
+     * are the readers' (max_open 0: no cap on them); the writer is one connection more, not
+     * counted in them (stats.max_open adds it). Threads of this process then never meet
+     * "database is locked": writes queue in the pool, and readers never block the writer in
+     * WAL. On PostgreSQL, on ":memory:" or a mode=memory URI (no WAL: readers would block the
+     * writer), and on a read-only pool (mode=ro, no writer to be had), sqlpool_open() fails with
+     * SQLPOOL_EINVAL saying so. */
+    int single_writer;
+    /* Bound on the SQLite WAL file, in bytes (file databases; both kinds of pool). SQLite's
+     * own checkpoints (passive, every 1000 pages) cannot reset the WAL while readers keep
+     * reading, so under a steady read load it grows without end; after a commit that leaves
+     * the WAL above this size, the committing connection runs a TRUNCATE checkpoint, which
+     * waits (up to the busy timeout, connect_timeout) for readers to move to the newest data,
+     * then empties the WAL. Counted in stats.checkpoints (and checkpoints_busy when it could
+     * not finish in time; the next commit over the limit tries again). A "PRAGMA
+     * wal_autocheckpoint" in init_sql replaces this bound with SQLite's own behaviour.
+     * Default 64 MiB (67108864); 0: no bound, SQLite's checkpoints only. Must be >= 0. */
+    long long wal_limit;
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     /* Only in the ABI test's second library (tests/abi/): a field "a later version" appended,
@@ -305,6 +329,11 @@ typedef struct sqlpool_stats {
     /* 0.2.0, two more reasons of closed: */
     long long discarded_by_hook; /*   on_acquire or on_release returned non-zero */
     long long closed_evicted;    /*   retired by sqlpool_evict() */
+    /* 0.3.0, the WAL bound (config.wal_limit; SQLite file databases, else 0): */
+    long long checkpoints;      /* TRUNCATE checkpoints run because the WAL passed wal_limit */
+    long long checkpoints_busy; /*   of which could not finish: readers held on past the busy
+                                 *   timeout (the WAL stays, tried again at the next commit) */
+    long long wal_peak;         /* the largest WAL seen after a commit, in bytes */
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     long long abi_test_extra; /* only in the ABI test's second library: config.abi_test_extra */
@@ -514,6 +543,73 @@ SQLPOOL_API void sqlpool_evict(sqlpool *pool);
  * Thread-safe.
  */
 SQLPOOL_API int sqlpool_set_db(sqlpool *pool, const char *db);
+
+/*
+ * One writer, many readers (config.single_writer). Code written once works with either kind
+ * of pool: without single_writer every connection is the same, and the read calls below act
+ * as their plain counterparts.
+ *
+ * sqlpool_acquire_read(), sqlpool_acquire_read_until(), sqlpool_acquire_read_at() and
+ * sqlpool_try_acquire_read(): as sqlpool_acquire() and its variants (same arguments, errors,
+ * deadlines and thread-safety), for a connection the caller only reads with. With
+ * single_writer a reader (which cannot write, see config.single_writer), waiting in the
+ * readers' own queue; without it, exactly sqlpool_acquire() and its variants. Release it with
+ * sqlpool_release() as any other.
+ */
+SQLPOOL_API int sqlpool_acquire_read(sqlpool *pool, sqlpool_conn **out);
+SQLPOOL_API int sqlpool_acquire_read_until(sqlpool *pool, sqlpool_conn **out, double deadline);
+SQLPOOL_API int sqlpool_acquire_read_at(sqlpool *pool, sqlpool_conn **out, double deadline,
+                                        const char *file, int line);
+SQLPOOL_API int sqlpool_try_acquire_read(sqlpool *pool, sqlpool_conn **out);
+/* sqlpool_acquire_read() and _until(), recording the caller's file and line (as
+ * sqlpool_acquire()); (sqlpool_acquire_read)(pool, out) calls the function itself. */
+#define sqlpool_acquire_read(pool, out)                                                            \
+    sqlpool_acquire_read_at((pool), (out), SQLPOOL_DEADLINE_DEFAULT, __FILE__, __LINE__)
+#define sqlpool_acquire_read_until(pool, out, deadline)                                            \
+    sqlpool_acquire_read_at((pool), (out), sqlpool__deadline(deadline), __FILE__, __LINE__)
+
+/*
+ * A write transaction in scope: borrow the writer (without single_writer, any connection, as
+ * sqlpool_acquire()), begin ("BEGIN IMMEDIATE" on SQLite, which takes the write lock at once,
+ * so that a database busy with another process's write waits out the busy timeout there and
+ * never fails in the middle of the transaction; "BEGIN" on PostgreSQL), call fn(conn, ctx),
+ * then commit when fn returned 0, or roll back when fn returned non-zero or the commit failed,
+ * and release (discard when fn returned SQLPOOL_EBROKEN or the connection failed).
+ * Returns 0 when the transaction committed; what fn returned when non-zero (rolled back); or
+ * the pool's error: the acquire's, SQLPOOL_EBUSY when BEGIN IMMEDIATE stayed busy through the
+ * busy timeout (fn not called), SQLPOOL_EBROKEN when BEGIN or COMMIT failed otherwise
+ * (sqlpool_errmsg() says which, with the database's message; rolled back). SQLPOOL_EINVAL for a
+ * NULL pool or fn. fn must not release conn, nor end the transaction itself. Thread-safe.
+ */
+SQLPOOL_API int sqlpool_write(sqlpool *pool, sqlpool_fn fn, void *ctx);
+
+/*
+ * A read transaction in scope: borrow a reader (sqlpool_acquire_read()), begin a transaction
+ * in which every statement sees one snapshot of the database ("BEGIN" on SQLite, the
+ * snapshot taken by the first read; "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" on
+ * PostgreSQL), call fn(conn, ctx), end the transaction and release. Returns what fn
+ * returned, or the pool's error as for sqlpool_write() (fn not called). Thread-safe.
+ */
+SQLPOOL_API int sqlpool_read(sqlpool *pool, sqlpool_fn fn, void *ctx);
+
+/* Lanes of a single_writer pool, for sqlpool_stats_get_lane_sized(). */
+#define SQLPOOL_LANE_WRITE 1 /* the writer and its waiters */
+#define SQLPOOL_LANE_READ 2  /* the readers and theirs */
+
+/* The counters of one lane of a single_writer pool, as sqlpool_stats_get_sized() gives the
+ * pool's (whose counts are the sum of both lanes'): acquires, waits, wait quantiles,
+ * timeouts, connections and caps of the writer or of the readers apart (the WAL fields are
+ * the pool's in both). Without single_writer, SQLPOOL_LANE_WRITE gives the whole pool's and
+ * SQLPOOL_LANE_READ fails. Returns SQLPOOL_OK, or SQLPOOL_EINVAL (nothing written) for a NULL
+ * pool or out, an unknown lane, or a size as above. Thread-safe. */
+SQLPOOL_API int sqlpool_stats_get_lane_sized(sqlpool *pool, int lane, sqlpool_stats *out,
+                                             size_t size);
+#ifndef SQLPOOL__V1_ENTRY_POINTS
+/* sqlpool_stats_get_lane_sized() for this header's sqlpool_stats. */
+static inline int sqlpool_stats_get_lane(sqlpool *pool, int lane, sqlpool_stats *out) {
+    return sqlpool_stats_get_lane_sized(pool, lane, out, sizeof *out);
+}
+#endif
 
 /* Copy the pool's counters into the first size bytes of *out: one consistent snapshot.
  * Returns SQLPOOL_OK, or SQLPOOL_EINVAL (nothing written) for a NULL pool or out or a size as

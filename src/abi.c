@@ -30,23 +30,28 @@ typedef struct later_field {
         FIELD(sqlpool_config, on_connect_ctx), FIELD(sqlpool_config, on_acquire),                  \
         FIELD(sqlpool_config, on_acquire_ctx), FIELD(sqlpool_config, on_release),                  \
         FIELD(sqlpool_config, on_release_ctx), FIELD(sqlpool_config, nested_acquire),              \
-        FIELD(sqlpool_config, reserved0),
+        FIELD(sqlpool_config, single_writer),
 #define STATS_0_2                                                                                  \
     FIELD(sqlpool_stats, closed_shrink), FIELD(sqlpool_stats, closed_close_idle),                  \
         FIELD(sqlpool_stats, discarded_by_hook), FIELD(sqlpool_stats, closed_evicted),
+/* 0.3.0's (config.single_writer took 0.2.0's reserved0, which had to be 0). */
+#define CONFIG_0_3 FIELD(sqlpool_config, wal_limit),
+#define STATS_0_3                                                                                  \
+    FIELD(sqlpool_stats, checkpoints), FIELD(sqlpool_stats, checkpoints_busy),                     \
+        FIELD(sqlpool_stats, wal_peak),
 
 /* Append a new field of sqlpool_config or sqlpool_stats to its list here (before the {0, 0}
  * that ends it) and name it in CONFIG_END or STATS_END. */
 #ifdef SQLPOOL_ABI_TEST_EXTRA /* the ABI test's second library: one field more in each */
-#define CONFIG_LATER CONFIG_0_2 FIELD(sqlpool_config, abi_test_extra),
+#define CONFIG_LATER CONFIG_0_2 CONFIG_0_3 FIELD(sqlpool_config, abi_test_extra),
 #define CONFIG_END END(sqlpool_config, abi_test_extra)
-#define STATS_LATER STATS_0_2 FIELD(sqlpool_stats, abi_test_extra),
+#define STATS_LATER STATS_0_2 STATS_0_3 FIELD(sqlpool_stats, abi_test_extra),
 #define STATS_END END(sqlpool_stats, abi_test_extra)
 #else
-#define CONFIG_LATER CONFIG_0_2
-#define CONFIG_END END(sqlpool_config, reserved0)
-#define STATS_LATER STATS_0_2
-#define STATS_END END(sqlpool_stats, closed_evicted)
+#define CONFIG_LATER CONFIG_0_2 CONFIG_0_3
+#define CONFIG_END END(sqlpool_config, wal_limit)
+#define STATS_LATER STATS_0_2 STATS_0_3
+#define STATS_END END(sqlpool_stats, wal_peak)
 #endif
 
 static const later_field config_later[] = {CONFIG_LATER{0, 0}};

@@ -25,6 +25,7 @@ void sqlpool__config_defaults(sqlpool_config *cfg) {
     cfg->close_timeout = 5.0;
     cfg->stmt_cache_size = 32;
     cfg->name = "sqlpool";
+    cfg->wal_limit = 64LL << 20;
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     cfg->abi_test_extra = 7;
 #endif
@@ -61,7 +62,12 @@ int sqlpool__config_check(const sqlpool_config *cfg) {
         return sqlpool__fail(SQLPOOL_EINVAL,
                              "nested_acquire must be SQLPOOL_NESTED_WARN, _FAIL or _ALLOW, got %d",
                              cfg->nested_acquire);
-    if (cfg->reserved0 != 0) return sqlpool__fail(SQLPOOL_EINVAL, "reserved0 must be 0");
+    if (cfg->single_writer != 0 && cfg->single_writer != 1)
+        return sqlpool__fail(SQLPOOL_EINVAL, "single_writer must be 0 or 1, got %d",
+                             cfg->single_writer);
+    if (cfg->wal_limit < 0)
+        return sqlpool__fail(SQLPOOL_EINVAL, "wal_limit must not be negative, got %lld",
+                             cfg->wal_limit);
     if (cfg->max_connecting < 1)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_connecting must be at least 1, got %d",
                              cfg->max_connecting);
