@@ -40,9 +40,9 @@ extern "C" {
  * SONAME (libsqlpool.so.0) changes with the major version only. 0.2.0 added the _sized
  * calls, by which sqlpool_config and sqlpool_stats can grow (see "Growing structs"). */
 #define SQLPOOL_VERSION_MAJOR 0 /* incompatible changes */
-#define SQLPOOL_VERSION_MINOR 2 /* additions */
+#define SQLPOOL_VERSION_MINOR 3 /* additions */
 #define SQLPOOL_VERSION_PATCH 0 /* fixes */
-#define SQLPOOL_VERSION "0.2.0" /* the three, as a string */
+#define SQLPOOL_VERSION "0.3.0" /* the three, as a string */
 
 /* Result codes. SQLPOOL_OK is 0; every error is negative. */
 #define SQLPOOL_OK 0
@@ -348,7 +348,7 @@ typedef struct sqlpool_health {
     char error[256];  /* what failed, when unhealthy; "" otherwise */
 } sqlpool_health;
 
-/* The library's version string, e.g. "0.2.0". Static; thread-safe. */
+/* The library's version string, e.g. "0.3.0". Static; thread-safe. */
 SQLPOOL_API const char *sqlpool_version(void);
 
 /*
