@@ -102,7 +102,7 @@ int sqlpool_open_sized(const sqlpool_config *cfg, size_t size, sqlpool **out) {
     sqlpool__config_defaults(&full); /* the fields the caller's struct lacks */
     memcpy(&full, cfg, size);
     if ((rc = sqlpool__config_check(&full)) != SQLPOOL_OK) return rc;
-    return sqlpool__open(&full, out);
+    return sqlpool__lanes_open(&full, out);
 }
 
 int sqlpool_stats_get_sized(sqlpool *pool, sqlpool_stats *out, size_t size) {
@@ -114,6 +114,34 @@ int sqlpool_stats_get_sized(sqlpool *pool, sqlpool_stats *out, size_t size) {
     sqlpool__stats_fill(pool, &full);
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     full.abi_test_extra = pool->cfg.abi_test_extra; /* cfg is read-only after open */
+#endif
+    memcpy(out, &full, size);
+    return SQLPOOL_OK;
+}
+
+int sqlpool_stats_get_lane_sized(sqlpool *pool, int lane, sqlpool_stats *out, size_t size) {
+    sqlpool_stats full, all;
+    sqlpool *of;
+    int rc;
+    if (pool == NULL || out == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool or out is NULL");
+    if (lane != SQLPOOL_LANE_WRITE && lane != SQLPOOL_LANE_READ)
+        return sqlpool__fail(SQLPOOL_EINVAL, "lane must be SQLPOOL_LANE_WRITE or _READ, got %d",
+                             lane);
+    rc = check_size("sqlpool_stats", size, STATS_V1, sizeof full, stats_later);
+    if (rc != SQLPOOL_OK) return rc;
+    if (pool->read_lane == NULL) { /* a plain pool: one lane, that writes */
+        if (lane == SQLPOOL_LANE_READ)
+            return sqlpool__fail(SQLPOOL_EINVAL, "no read lane: the pool is not single_writer");
+        return sqlpool_stats_get_sized(pool, out, size);
+    }
+    of = sqlpool__lane_of(pool, lane);
+    sqlpool__stats_fill_lane(of, &full);
+    sqlpool__stats_fill(pool, &all); /* one WAL for both lanes: the pool's figures */
+    full.checkpoints = all.checkpoints;
+    full.checkpoints_busy = all.checkpoints_busy;
+    full.wal_peak = all.wal_peak;
+#ifdef SQLPOOL_ABI_TEST_EXTRA
+    full.abi_test_extra = pool->cfg.abi_test_extra;
 #endif
     memcpy(out, &full, size);
     return SQLPOOL_OK;

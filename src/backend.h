@@ -84,6 +84,20 @@ typedef struct sqlpool__backend {
      * (sqlpool_conn_pg). Each backend has one of the two. */
     void *(*sqlite_db)(void *handle);
     void *(*pg_conn)(void *handle);
+
+    /* config.single_writer: make the pool's connections, from the first connect on, those of
+     * a lane (SQLPOOL__LANE_WRITE or _READ). SQLPOOL_OK, or SQLPOOL_EINVAL with err when the
+     * pool's database cannot have lanes (in memory, read-only). NULL: the backend has none
+     * (PostgreSQL). */
+    int (*set_lane)(void *state, int lane, char *err, size_t errlen);
+    /* sqlpool_write(), sqlpool_read() (txn.c): begin (SQLPOOL__TXN_BEGIN_WRITE, _READ), end
+     * (SQLPOOL__TXN_COMMIT) or undo (SQLPOOL__TXN_ROLLBACK: nothing to do when no
+     * transaction is open) a transaction. SQLPOOL_OK; SQLPOOL_EBUSY when the database stayed
+     * busy through the busy timeout; SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) otherwise, a COMMIT
+     * that rolled back included; err says which statement and why. */
+    int (*txn)(void *handle, int what, char *err, size_t errlen);
+    /* Add the backend's own counters to *out (SQLite: the WAL's). NULL: none. */
+    void (*stats)(void *state, sqlpool_stats *out);
 } sqlpool__backend;
 
 extern const sqlpool__backend sqlpool__sqlite_backend;
@@ -92,6 +106,19 @@ extern const sqlpool__backend sqlpool__pg_backend;
 #endif
 
 enum { SQLPOOL__FORK_PREPARE, SQLPOOL__FORK_PARENT, SQLPOOL__FORK_CHILD };
+enum {
+    SQLPOOL__TXN_BEGIN_WRITE,
+    SQLPOOL__TXN_BEGIN_READ,
+    SQLPOOL__TXN_COMMIT,
+    SQLPOOL__TXN_ROLLBACK
+};
+/* A pool's lane (lanes.c): a plain pool is LANE_NONE; a single_writer pool is two pools, its
+ * writer (LANE_WRITE) and its readers (LANE_READ). */
+enum {
+    SQLPOOL__LANE_NONE = 0,
+    SQLPOOL__LANE_WRITE = SQLPOOL_LANE_WRITE,
+    SQLPOOL__LANE_READ = SQLPOOL_LANE_READ
+};
 /* backend.c: each built backend's atfork, in table order (prepare) or reversed. */
 void sqlpool__backends_atfork(int phase);
 

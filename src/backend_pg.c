@@ -564,6 +564,31 @@ static void pg_abandon(void *handle) {
     conn_free(c);
 }
 
+/* Under the pool's own statement deadline, as reset's round trips. A COMMIT of a transaction
+ * that had failed answers "ROLLBACK": a failure here. */
+static int pg_txn(void *handle, int what, char *err, size_t errlen) {
+    static const char *const sql[] = {"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                                      "COMMIT", "ROLLBACK"};
+    pg_conn_h *c = handle;
+    PGresult *r;
+    int ok;
+    if (what == SQLPOOL__TXN_ROLLBACK && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        return SQLPOOL_OK;
+    r = sqlpool__pg_exec_deadline(c->pg, sql[what], c->st->timeout, err, errlen);
+    ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
+         (what != SQLPOOL__TXN_COMMIT || strcmp(PQcmdStatus(r), "COMMIT") == 0);
+    if (r != NULL && !ok) {
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            sqlpool__format(err, errlen, "COMMIT rolled back: the transaction had failed");
+        else
+            sqlpool__pg_message(c->pg, sql[what], err, errlen);
+        if (sqlpool__pg_fatal_result(r)) c->broken = 1;
+    }
+    if (r == NULL) c->broken = 1; /* no answer: the connection is in an unknown state */
+    PQclear(r);
+    return ok ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+}
+
 const sqlpool__backend sqlpool__pg_backend = {
     .name = "postgresql",
     .pool_init = pg_pool_init,
@@ -581,4 +606,5 @@ const sqlpool__backend sqlpool__pg_backend = {
     .setup = pg_setup,
     .check = pg_check,
     .exec = pg_exec,
+    .txn = pg_txn,
 };

@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "alloc.h"
 #include "internal.h"
+#include "sqlite_lane.h"
 #include "stmt_cache.h"
 
 #include <ctype.h>
@@ -32,10 +33,11 @@ typedef struct sqlite_state {
     char *vfs;  /* NULL for the default */
     int memory; /* 1 for a pool-private in-memory database */
     int busy_ms;
-    int flags;           /* sqlite3_open_v2 flags */
-    int readonly;        /* opened read-only: no journal mode change */
-    int stmt_cache_size; /* statements each connection keeps prepared */
-    sqlite3 *keeper;     /* holds the in-memory database open while the pool lives */
+    int flags;                /* sqlite3_open_v2 flags */
+    int readonly;             /* opened read-only: no journal mode change */
+    int stmt_cache_size;      /* statements each connection keeps prepared */
+    sqlite3 *keeper;          /* holds the in-memory database open while the pool lives */
+    sqlpool__sqlite_wal *wal; /* the lane and the WAL bound (sqlite_lane.h) */
 } sqlite_state;
 
 /* A connection: the backend's handle. */
@@ -43,6 +45,7 @@ typedef struct sqlite_conn {
     sqlite3 *db;
     sqlpool__stmt_cache cache;
     int file; /* an entry of the open files below (-1: none, an in-memory database) */
+    sqlpool__sqlite_hook hook; /* the WAL hook's (file databases) */
 } sqlite_conn;
 
 /*
@@ -147,6 +150,7 @@ static void state_free(sqlite_state *st) {
     (void)pthread_mutex_destroy(&st->mu);
     sqlpool__free(st->path);
     sqlpool__free(st->vfs);
+    sqlpool__free(st->wal);
     sqlpool__free(st);
 }
 
@@ -175,6 +179,11 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
     *state = NULL;
     if (st == NULL) return SQLPOOL_ENOMEM;
     if (pthread_mutex_init(&st->mu, NULL) != 0) abort();
+    if ((st->wal = sqlpool__malloc(sizeof *st->wal)) == NULL) {
+        state_free(st);
+        return SQLPOOL_ENOMEM;
+    }
+    sqlpool__sqlite_wal_init(st->wal, cfg->wal_limit);
     st->readonly = cfg->readonly != 0;
     st->flags = st->readonly ? readonly_flags : cfg->create ? open_flags : nocreate_flags;
     st->stmt_cache_size = cfg->stmt_cache_size;
@@ -321,8 +330,9 @@ static void conn_free(sqlite_conn *c) {
     sqlpool__free(c);
 }
 
-/* Open the database and apply the connection settings; SQLite's code. */
-static int conn_open(const sqlite_state *st, sqlite_conn *c) {
+/* Open the database and apply the connection settings; SQLite's code (*why: a message of
+ * the pool's own to give instead of SQLite's). */
+static int conn_open(const sqlite_state *st, sqlite_conn *c, const char **why) {
     int rc = sqlite3_open_v2(st->path, &c->db, st->memory ? open_flags : st->flags,
                              st->memory ? NULL : st->vfs);
     if (rc != SQLITE_OK) return rc;
@@ -336,6 +346,7 @@ static int conn_open(const sqlite_state *st, sqlite_conn *c) {
     if (!st->memory && !st->readonly) {
         rc = exec_simple(c->db, "PRAGMA journal_mode=WAL");
         if ((rc & 0xff) == SQLITE_READONLY) rc = SQLITE_OK;
+        if (rc == SQLITE_OK) rc = sqlpool__sqlite_lane_setup(c->db, &c->hook, st->wal, why);
     } else if (!st->memory) {
         rc = query_one(c, "PRAGMA schema_version", NULL, 0);
     }
@@ -356,6 +367,7 @@ static int code_for_open_failure(int rc) {
 static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
     sqlite_state *shared = state, snap, *st = &snap;
     sqlite_conn *c = sqlpool__calloc(1, sizeof *c);
+    const char *why = NULL;
     int rc, inherited;
 
     *handle = NULL;
@@ -372,7 +384,7 @@ static int sqlite_connect(void *state, void **handle, int *retriable, char *err,
     }
     c->file = -1;
     inherited = file_inherited(st->path);
-    rc = inherited ? SQLITE_OK : conn_open(st, c);
+    rc = inherited ? SQLITE_OK : conn_open(st, c, &why);
     if (rc == SQLITE_OK) {
         if (!inherited) c->file = file_track(c->db, &inherited);
         if (inherited) {
@@ -392,6 +404,8 @@ static int sqlite_connect(void *state, void **handle, int *retriable, char *err,
         *retriable = retriable_code(rc);
         if ((rc & 0xff) == SQLITE_NOMEM)
             sqlpool__format(err, errlen, "out of memory");
+        else if (why != NULL)
+            sqlpool__format(err, errlen, "database '%s': %s", st->path, why);
         else if (*retriable)
             sqlpool__format(err, errlen, "cannot open database '%s': %s", st->path,
                             c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -538,6 +552,13 @@ static int sqlite_prepare(void *handle, const char *sql, void **stmt, char *err,
         sqlpool__format(err, errlen, "the SQL text holds no statement");
         return SQLPOOL_EINVAL;
     }
+    if (sqlpool__sqlite_denied_write(c->db, rc, c->hook.wal)) {
+        sqlpool__format(err, errlen,
+                        "'%.60s' is a write: a read connection cannot write; use "
+                        "sqlpool_acquire() or sqlpool_write()",
+                        sql);
+        return SQLPOOL_EINVAL;
+    }
     sqlpool__format(err, errlen, "%s", sqlite3_errmsg(c->db));
     /* Bad SQL (a syntax error, a missing table) says nothing about the connection. */
     return (rc & 0xff) == SQLITE_ERROR ? SQLPOOL_EINVAL : SQLPOOL_EBROKEN;
@@ -606,6 +627,30 @@ static void sqlite_atfork(int phase) {
     }
 }
 
+static int sqlite_txn(void *handle, int what, char *err, size_t errlen) {
+    static const char *const sql[] = {"BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK"};
+    sqlite_conn *c = handle;
+    int rc;
+    if (what == SQLPOOL__TXN_ROLLBACK && sqlite3_get_autocommit(c->db)) return SQLPOOL_OK;
+    if ((rc = exec_simple(c->db, sql[what])) == SQLITE_OK) return SQLPOOL_OK;
+    sqlpool__format(err, errlen, "%s: %s", sql[what], sqlite3_errmsg(c->db));
+    return (rc & 0xff) == SQLITE_BUSY    ? SQLPOOL_EBUSY
+           : (rc & 0xff) == SQLITE_NOMEM ? SQLPOOL_ENOMEM
+                                         : SQLPOOL_EBROKEN;
+}
+
+/* The lane is set before the pool's first connect (lanes.c), so connects read it unlocked. */
+static int sqlite_set_lane(void *state, int lane, char *err, size_t errlen) {
+    sqlite_state *st = state;
+    int rc = sqlpool__sqlite_lane_check(st->path, st->memory, st->readonly, err, errlen);
+    if (rc == SQLPOOL_OK) st->wal->lane = lane;
+    return rc;
+}
+
+static void sqlite_stats(void *state, sqlpool_stats *out) {
+    sqlpool__sqlite_wal_stats(((sqlite_state *)state)->wal, out);
+}
+
 const sqlpool__backend sqlpool__sqlite_backend = {
     .name = "sqlite",
     .pool_init = sqlite_pool_init,
@@ -624,4 +669,7 @@ const sqlpool__backend sqlpool__sqlite_backend = {
     .setup = sqlite_setup,
     .check = NULL,
     .exec = NULL,
+    .set_lane = sqlite_set_lane,
+    .txn = sqlite_txn,
+    .stats = sqlite_stats,
 };

@@ -69,11 +69,15 @@ void sqlpool_histogram_record(sqlpool_histogram *h, double seconds) {
     sqlpool__hist_record(&h->h, seconds > 0 ? (uint64_t)(seconds * 1e9) : 0);
 }
 
-void sqlpool_histogram_merge(sqlpool_histogram *into, const sqlpool_histogram *from) {
+void sqlpool__hist_merge(sqlpool__histogram *into, const sqlpool__histogram *from) {
     for (int b = 0; b < SQLPOOL__HIST_BUCKETS; b++)
-        into->h.buckets[b] += from->h.buckets[b];
-    into->h.count += from->h.count;
-    if (from->h.max_ns > into->h.max_ns) into->h.max_ns = from->h.max_ns;
+        into->buckets[b] += from->buckets[b];
+    into->count += from->count;
+    if (from->max_ns > into->max_ns) into->max_ns = from->max_ns;
+}
+
+void sqlpool_histogram_merge(sqlpool_histogram *into, const sqlpool_histogram *from) {
+    sqlpool__hist_merge(&into->h, &from->h);
 }
 
 long long sqlpool_histogram_count(const sqlpool_histogram *h) {

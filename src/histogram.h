@@ -27,6 +27,9 @@ static inline void sqlpool__hist_record_zero(sqlpool__histogram *h) {
     h->count++;
 }
 
+/* Add every sample of from to into. */
+void sqlpool__hist_merge(sqlpool__histogram *into, const sqlpool__histogram *from);
+
 /* The value (ns) at quantile q in [0, 1]: the upper edge of the bucket holding it, capped at
  * the largest sample; 0 when empty. */
 uint64_t sqlpool__hist_quantile(const sqlpool__histogram *h, double q);

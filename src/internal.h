@@ -35,7 +35,14 @@ void sqlpool__clear_error(void);
  * structs (abi.c maps the caller's, of whatever version, onto these). cfg has passed
  * sqlpool__config_check. */
 int sqlpool__open(const sqlpool_config *cfg, sqlpool **out);
+/* lanes.c: sqlpool__open(), or with config.single_writer the writer and its read lane. */
+int sqlpool__lanes_open(const sqlpool_config *cfg, sqlpool **out);
+/* lanes.c: a pool's lane (SQLPOOL_LANE_WRITE: the pool itself; _READ: its read lane, NULL in
+ * a plain pool), or NULL for another lane. */
+sqlpool *sqlpool__lane_of(sqlpool *pool, int lane);
 void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out);
+/* stats.c: one lane's (the pool itself without its read lane). */
+void sqlpool__stats_fill_lane(sqlpool *pool, sqlpool_stats *out);
 
 /* log.c: format and emit one line when the config's log_level admits it. */
 void sqlpool__log(const sqlpool_config *cfg, int level, const char *fmt, ...) SQLPOOL__PRINTF(3, 4);

@@ -70,6 +70,14 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
         sqlpool__free(pool->db_copy);
         return sqlpool__fail(rc, "%s", err);
     }
+    if (cfg->single_writer != SQLPOOL__LANE_NONE) { /* a lane of a single_writer pool */
+        rc = pool->backend->set_lane(pool->backend_state, cfg->single_writer, err, sizeof err);
+        if (rc != SQLPOOL_OK) {
+            pool->backend->pool_fini(pool->backend_state);
+            sqlpool__free(pool->db_copy);
+            return sqlpool__fail(rc, "%s", err);
+        }
+    }
     if (pthread_mutex_init(&pool->maint_mu, NULL) != 0) abort();
     sqlpool__cond_init_monotonic(&pool->maint_cv);
     atomic_init(&pool->slots_off, 0);
@@ -172,6 +180,7 @@ void sqlpool_close(sqlpool *pool) {
     sqlpool_conn *idle = NULL, *retire = NULL;
     int n = 0;
     if (pool == NULL) return;
+    if (pool->read_lane != NULL) sqlpool_close(pool->read_lane); /* the readers first */
     sqlpool__fork_check(pool); /* the child of a fork: close what is its own */
     sqlpool__fork_unregister(pool);
 

@@ -237,11 +237,16 @@ int sqlpool_shrink(sqlpool *pool, int target) {
     sqlpool__fork_check(pool);
     if (target < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
+    if (pool->read_lane != NULL) { /* single_writer: both lanes, each to target */
+        int n = sqlpool_shrink(pool->read_lane, target);
+        return n < 0 ? n : n + close_idle_down_to(pool, target, CLOSE_SHRINK);
+    }
     return close_idle_down_to(pool, target, CLOSE_SHRINK);
 }
 
 void sqlpool_close_idle(sqlpool *pool) {
     if (pool == NULL) return;
+    if (pool->read_lane != NULL) sqlpool_close_idle(pool->read_lane);
     sqlpool__fork_check(pool);
     (void)close_idle_down_to(pool, 0, CLOSE_CLOSE_IDLE);
 }
@@ -255,5 +260,5 @@ int sqlpool_maintain(sqlpool *pool) {
     sqlpool__pool_unlock(pool);
     if (closing) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     sqlpool__maintain_pass(pool);
-    return SQLPOOL_OK;
+    return pool->read_lane != NULL ? sqlpool_maintain(pool->read_lane) : SQLPOOL_OK;
 }

@@ -5,7 +5,9 @@
  * cfg. Fields are grouped by who guards them, said at each group.
  *
  * The files are layered; each calls only the ones below it (nm -u on the objects shows it):
- *   lifecycle.c         open and close
+ *   txn.c               sqlpool_write, sqlpool_read: scoped transactions
+ *   lanes.c             single_writer: the writer and the read lane, reads routed
+ *   lifecycle.c         open and close (a read lane closed with its writer)
  *   maint_thread.c      the maintenance thread
  *   maintain.c          a maintenance pass, shrink, close_idle
  *   stats.c             sqlpool_stats_get
@@ -145,6 +147,9 @@ struct sqlpool {
     sqlpool_config cfg; /* a copy */
     char *db_copy;      /* cfg.db, then cfg.name, in one block */
     int any_hook;       /* cfg.on_connect, on_acquire or on_release set: releases look */
+    /* config.single_writer (lanes.c): the pool the caller holds is the writer lane, and
+     * this its readers (NULL in a plain pool, and in the read lane itself). */
+    struct sqlpool *read_lane;
     /* Atomic: bumped under the lock by sqlpool_evict(); a connection opened under an older
      * one is retired wherever it is next seen (sqlpool__expired(), conn.h). Read-mostly. */
     atomic_uint epoch;

@@ -6,11 +6,13 @@
 #include <stdint.h>
 #include <string.h>
 
-void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {
+static void quantiles(const sqlpool__histogram *waits, sqlpool_stats *out);
+
+/* One lane's (or a plain pool's) books; waits: its histogram, for summing lanes. */
+static void fill_one(sqlpool *pool, sqlpool_stats *out, sqlpool__histogram *hist) {
     sqlpool__histogram waits;
     long long closed = 0, taken = 0;
     int in_slots;
-    if (pool == NULL || out == NULL) return;
     sqlpool__fork_check(pool);
     memset(out, 0, sizeof *out);
     sqlpool__pool_lock(pool);
@@ -50,8 +52,67 @@ void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {
     out->timeouts = pool->timeouts;
     out->wait_seconds = pool->wait_seconds;
     sqlpool__pool_unlock(pool);
-    out->wait_p50 = (double)sqlpool__hist_quantile(&waits, 0.50) * 1e-9;
-    out->wait_p90 = (double)sqlpool__hist_quantile(&waits, 0.90) * 1e-9;
-    out->wait_p99 = (double)sqlpool__hist_quantile(&waits, 0.99) * 1e-9;
-    out->wait_max = (double)waits.max_ns * 1e-9;
+    if (pool->backend->stats != NULL) pool->backend->stats(pool->backend_state, out);
+    quantiles(&waits, out);
+    *hist = waits;
+}
+
+static void quantiles(const sqlpool__histogram *waits, sqlpool_stats *out) {
+    out->wait_p50 = (double)sqlpool__hist_quantile(waits, 0.50) * 1e-9;
+    out->wait_p90 = (double)sqlpool__hist_quantile(waits, 0.90) * 1e-9;
+    out->wait_p99 = (double)sqlpool__hist_quantile(waits, 0.99) * 1e-9;
+    out->wait_max = (double)waits->max_ns * 1e-9;
+}
+
+/* The sum of a single_writer pool's lanes (each lane's snapshot is consistent; the two are
+ * taken one after the other). Caps add up, except that an uncapped side leaves none. */
+static void add_lane(sqlpool_stats *out, const sqlpool_stats *r) {
+    out->created += r->created;
+    out->reused += r->reused;
+    out->idle += r->idle;
+    out->max_idle += r->max_idle;
+    out->in_use += r->in_use;
+    out->peak_in_use += r->peak_in_use; /* each lane's peak: their sum bounds the pool's */
+    out->open += r->open;
+    out->connecting += r->connecting;
+    out->waiting += r->waiting;
+    out->max_open = out->max_open > 0 && r->max_open > 0 ? out->max_open + r->max_open : 0;
+    out->closed += r->closed;
+    out->closed_idle += r->closed_idle;
+    out->closed_lifetime += r->closed_lifetime;
+    out->closed_broken += r->closed_broken;
+    out->closed_max_idle += r->closed_max_idle;
+    out->closed_pool += r->closed_pool;
+    out->discarded += r->discarded;
+    out->connect_retries += r->connect_retries;
+    out->connect_failures += r->connect_failures;
+    out->acquires += r->acquires;
+    out->wait_count += r->wait_count;
+    out->timeouts += r->timeouts;
+    out->wait_seconds += r->wait_seconds;
+    out->closed_shrink += r->closed_shrink;
+    out->closed_close_idle += r->closed_close_idle;
+    out->discarded_by_hook += r->discarded_by_hook;
+    out->closed_evicted += r->closed_evicted;
+}
+
+void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {
+    sqlpool__histogram waits, rwaits;
+    sqlpool_stats r;
+    if (pool == NULL || out == NULL) return;
+    fill_one(pool, out, &waits);
+    if (pool->read_lane == NULL) return;
+    fill_one(pool->read_lane, &r, &rwaits);
+    add_lane(out, &r);
+    sqlpool__hist_merge(&waits, &rwaits);
+    quantiles(&waits, out);
+    /* One database, one WAL: the lanes' counters are the same hook's, counted apart. */
+    out->checkpoints += r.checkpoints;
+    out->checkpoints_busy += r.checkpoints_busy;
+    if (r.wal_peak > out->wal_peak) out->wal_peak = r.wal_peak;
+}
+
+void sqlpool__stats_fill_lane(sqlpool *pool, sqlpool_stats *out) {
+    sqlpool__histogram waits;
+    fill_one(pool, out, &waits);
 }

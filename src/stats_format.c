@@ -12,9 +12,10 @@
 /* The text being written: into buf while it fits, and always counted in used. */
 typedef struct writer {
     char *buf;
-    size_t len;  /* bytes of buf, the NUL included */
-    size_t used; /* length of the whole text so far; may pass len */
-    int bad;     /* an encoding error */
+    size_t len;       /* bytes of buf, the NUL included */
+    size_t used;      /* length of the whole text so far; may pass len */
+    int bad;          /* an encoding error */
+    const char *lane; /* Prometheus: the lane label of the samples now written, or NULL */
 } writer;
 
 static void put(writer *w, const char *fmt, ...) SQLPOOL__PRINTF(2, 3);
@@ -119,9 +120,29 @@ static void write_json(writer *w, const char *name, const sqlpool_stats *st) {
     json_real(w, "wait_p90", st->wait_p90);
     json_real(w, "wait_p99", st->wait_p99);
     json_real(w, "wait_max", st->wait_max);
+    json_int(w, "checkpoints", st->checkpoints);
+    json_int(w, "checkpoints_busy", st->checkpoints_busy);
+    json_int(w, "wal_peak", st->wal_peak);
 #ifdef SQLPOOL_ABI_TEST_EXTRA /* the ABI test's second library shows its extra field */
     json_int(w, "abi_test_extra", st->abi_test_extra);
 #endif
+}
+
+/* A lane's acquires and waits (single_writer), as "write":{...}. */
+static void write_json_lane(writer *w, const char *lane, const sqlpool_stats *st) {
+    put(w, "\"%s\":{\"open\":%d", lane, st->open);
+    json_int(w, "idle", st->idle);
+    json_int(w, "in_use", st->in_use);
+    json_int(w, "max_open", st->max_open);
+    json_int(w, "waiting", st->waiting);
+    json_int(w, "acquires", st->acquires);
+    json_int(w, "wait_count", st->wait_count);
+    json_int(w, "timeouts", st->timeouts);
+    json_real(w, "wait_seconds", st->wait_seconds);
+    json_real(w, "wait_p50", st->wait_p50);
+    json_real(w, "wait_p90", st->wait_p90);
+    json_real(w, "wait_p99", st->wait_p99);
+    json_real(w, "wait_max", st->wait_max);
     put(w, "}");
 }
 
@@ -137,6 +158,7 @@ static void sample(writer *w, const char *metric, const char *pool, const char *
                    const char *value, const char *number) {
     put(w, "%s{pool_name=\"", metric);
     put_escaped(w, pool, 0);
+    if (w->lane != NULL) put(w, "\",lane=\"%s", w->lane);
     if (key != NULL && value != NULL) {
         put(w, "\",%s=\"", key);
         put_escaped(w, value, 0);
@@ -168,7 +190,6 @@ static void single(writer *w, const char *pool, const char *metric, const char *
 /* OpenTelemetry's db.client.connection.* metrics (the semantic conventions' descriptions). */
 static void write_otel(writer *w, const char *pool, const sqlpool_config *cfg,
                        const sqlpool_stats *st) {
-    static const char waits[] = "db_client_connection_wait_time_seconds";
     family(w, "db_client_connection_count", "gauge",
            "The number of connections that are currently in the state described by the state "
            "label.");
@@ -181,19 +202,44 @@ static void write_otel(writer *w, const char *pool, const sqlpool_config *cfg,
     if (st->max_open > 0)
         single(w, pool, "db_client_connection_max", "gauge",
                "The maximum number of open connections allowed.", st->max_open);
-    single(w, pool, "db_client_connection_pending_requests", "gauge",
-           "The number of current pending requests for an open connection.", st->waiting);
-    single(w, pool, "db_client_connection_timeouts_total", "counter",
+}
+
+/* The families a single_writer pool gives by lane (lanes[0] the writer's, lanes[1] the
+ * readers'), a plain pool without the label (lanes[0] its own, nlanes 1). */
+static void write_acquires(writer *w, const char *pool, const sqlpool_stats *lanes, int nlanes) {
+    static const char waits[] = "db_client_connection_wait_time_seconds";
+    static const char *const names[] = {"write", "read"};
+    const sqlpool_stats *st;
+#define EACH_LANE(stmt)                                                                            \
+    for (int l = 0; l < nlanes; l++) {                                                             \
+        st = &lanes[l];                                                                            \
+        w->lane = nlanes > 1 ? names[l] : NULL;                                                    \
+        stmt;                                                                                      \
+    }                                                                                              \
+    w->lane = NULL
+    family(w, "db_client_connection_pending_requests", "gauge",
+           "The number of current pending requests for an open connection.");
+    EACH_LANE(
+        sample_int(w, "db_client_connection_pending_requests", pool, NULL, NULL, st->waiting));
+    family(w, "db_client_connection_timeouts_total", "counter",
            "The number of connection timeouts that have occurred trying to obtain a connection "
-           "from the pool.",
-           st->timeouts);
+           "from the pool.");
+    EACH_LANE(sample_int(w, "db_client_connection_timeouts_total", pool, NULL, NULL, st->timeouts));
     family(w, waits, "summary", "The time it took to obtain an open connection from the pool.");
-    sample_real(w, waits, pool, "quantile", "0.5", st->wait_p50);
-    sample_real(w, waits, pool, "quantile", "0.9", st->wait_p90);
-    sample_real(w, waits, pool, "quantile", "0.99", st->wait_p99);
-    sample_real(w, "db_client_connection_wait_time_seconds_sum", pool, NULL, NULL,
-                st->wait_seconds);
-    sample_int(w, "db_client_connection_wait_time_seconds_count", pool, NULL, NULL, st->acquires);
+    EACH_LANE({
+        sample_real(w, waits, pool, "quantile", "0.5", st->wait_p50);
+        sample_real(w, waits, pool, "quantile", "0.9", st->wait_p90);
+        sample_real(w, waits, pool, "quantile", "0.99", st->wait_p99);
+        sample_real(w, "db_client_connection_wait_time_seconds_sum", pool, NULL, NULL,
+                    st->wait_seconds);
+        sample_int(w, "db_client_connection_wait_time_seconds_count", pool, NULL, NULL,
+                   st->acquires);
+    });
+    family(w, "sqlpool_acquire_waits_total", "counter", "Acquires that had to wait.");
+    EACH_LANE(sample_int(w, "sqlpool_acquire_waits_total", pool, NULL, NULL, st->wait_count));
+    family(w, "sqlpool_acquire_wait_max_seconds", "gauge", "The longest acquire wait.");
+    EACH_LANE(sample_real(w, "sqlpool_acquire_wait_max_seconds", pool, NULL, NULL, st->wait_max));
+#undef EACH_LANE
 }
 
 /* The pool's own counters, beyond the conventions. */
@@ -217,19 +263,27 @@ static void write_sqlpool(writer *w, const char *pool, const sqlpool_stats *st) 
            "Connect attempts repeated after an error that could pass.", st->connect_retries);
     single(w, pool, "sqlpool_connect_failures_total", "counter",
            "Connects that failed after their retries.", st->connect_failures);
-    single(w, pool, "sqlpool_acquire_waits_total", "counter", "Acquires that had to wait.",
-           st->wait_count);
     single(w, pool, "sqlpool_connections_connecting", "gauge", "Connects in progress.",
            st->connecting);
     single(w, pool, "sqlpool_connections_used_peak", "gauge",
            "The most connections borrowed at once since the pool opened.", st->peak_in_use);
-    family(w, "sqlpool_acquire_wait_max_seconds", "gauge", "The longest acquire wait.");
-    sample_real(w, "sqlpool_acquire_wait_max_seconds", pool, NULL, NULL, st->wait_max);
+}
+
+/* SQLite's WAL bound (config.wal_limit). */
+static void write_wal(writer *w, const char *pool, const sqlpool_stats *st) {
+    single(w, pool, "sqlpool_wal_checkpoints_total", "counter",
+           "TRUNCATE checkpoints run because the WAL passed wal_limit.", st->checkpoints);
+    single(w, pool, "sqlpool_wal_checkpoints_busy_total", "counter",
+           "Of those, the ones readers kept from finishing within the busy timeout.",
+           st->checkpoints_busy);
+    single(w, pool, "sqlpool_wal_peak_bytes", "gauge", "The largest WAL seen after a commit.",
+           st->wal_peak);
 }
 
 int sqlpool_stats_format(sqlpool *pool, int format, char *buf, size_t len, size_t *needed) {
-    writer w = {buf, len, 0, 0};
-    sqlpool_stats st;
+    writer w = {buf, len, 0, 0, NULL};
+    sqlpool_stats st, lanes[2];
+    int nlanes;
 
     sqlpool__clear_error();
     if (needed != NULL) *needed = 0;
@@ -239,12 +293,27 @@ int sqlpool_stats_format(sqlpool *pool, int format, char *buf, size_t len, size_
     if (format != SQLPOOL_FORMAT_JSON && format != SQLPOOL_FORMAT_PROMETHEUS)
         return sqlpool__fail(SQLPOOL_EINVAL, "format must be SQLPOOL_FORMAT_JSON or _PROMETHEUS");
     sqlpool_stats_get(pool, &st);
+    nlanes = pool->read_lane != NULL ? 2 : 1;
+    lanes[0] = st;
+    if (nlanes == 2 && (sqlpool_stats_get_lane(pool, SQLPOOL_LANE_WRITE, &lanes[0]) != SQLPOOL_OK ||
+                        sqlpool_stats_get_lane(pool, SQLPOOL_LANE_READ, &lanes[1]) != SQLPOOL_OK))
+        return SQLPOOL_EINVAL; /* (never: the lanes of a single_writer pool) */
     /* cfg is read-only after open: no lock. */
     if (format == SQLPOOL_FORMAT_JSON) {
         write_json(&w, pool->cfg.name, &st);
+        if (nlanes == 2) {
+            put(&w, ",\"lanes\":{");
+            write_json_lane(&w, "write", &lanes[0]);
+            put(&w, ",");
+            write_json_lane(&w, "read", &lanes[1]);
+            put(&w, "}");
+        }
+        put(&w, "}");
     } else {
         write_otel(&w, pool->cfg.name, &pool->cfg, &st);
+        write_acquires(&w, pool->cfg.name, lanes, nlanes);
         write_sqlpool(&w, pool->cfg.name, &st);
+        if (pool->backend->stats != NULL) write_wal(&w, pool->cfg.name, &st);
     }
     if (w.bad) {
         if (len > 0) buf[0] = '\0';
