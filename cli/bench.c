@@ -133,7 +133,7 @@ static void *worker_main(void *arg) {
             bench_pause(r, r->opts->think_time);
             if (!more(r, i)) break;
         }
-        (void)r->backend->transaction(r, &w->tally);
+        (void)r->backend->transaction(r, &w->tally, bench_next_kind(r->opts));
         atomic_fetch_add(&r->done, 1);
     }
     clients_done(r, 1);
@@ -187,6 +187,32 @@ static void supervise(bench_run *r, double start) {
     if (shown_any) (void)fputs("\n", stderr);
 }
 
+/* The reads' or the writes' figures (mixed): kind k of the n clients' tallies. */
+static void merge_kind(worker *w, int n, bench_kind k, double elapsed, bench_kind_result *res) {
+    sqlpool_histogram *lat = sqlpool_histogram_new(), *wait = sqlpool_histogram_new();
+    for (int i = 0; i < n; i++) {
+        const bench_kind_tally *t = &w[i].tally.kinds[k];
+        if (lat && wait && t->latency && t->wait) {
+            sqlpool_histogram_merge(lat, t->latency);
+            sqlpool_histogram_merge(wait, t->wait);
+        }
+        res->transactions += t->transactions;
+        res->errors += t->errors;
+        res->timeouts += t->timeouts;
+    }
+    if (lat && wait) {
+        res->lat_p50 = sqlpool_histogram_quantile(lat, 0.50);
+        res->lat_p95 = sqlpool_histogram_quantile(lat, 0.95);
+        res->lat_p99 = sqlpool_histogram_quantile(lat, 0.99);
+        res->lat_max = sqlpool_histogram_quantile(lat, 1.0);
+        res->wait_p50 = sqlpool_histogram_quantile(wait, 0.50);
+        res->wait_p99 = sqlpool_histogram_quantile(wait, 0.99);
+    }
+    res->tps = elapsed > 0 ? (double)res->transactions / elapsed : 0.0;
+    sqlpool_histogram_free(lat);
+    sqlpool_histogram_free(wait);
+}
+
 static void merge(worker *w, int n, bench_result *res) {
     sqlpool_histogram *lat = sqlpool_histogram_new(), *wait = sqlpool_histogram_new();
     for (int i = 0; i < n; i++) {
@@ -213,6 +239,29 @@ static void merge(worker *w, int n, bench_result *res) {
     }
     sqlpool_histogram_free(lat);
     sqlpool_histogram_free(wait);
+}
+
+/* A client's histograms (with kinds, the reads' and the writes' too): 0, or -1. */
+static int tally_init(bench_tally *t, int kinds) {
+    int ok;
+    t->latency = sqlpool_histogram_new();
+    t->wait = sqlpool_histogram_new();
+    ok = t->latency != NULL && t->wait != NULL;
+    for (int k = 0; kinds && k < 2; k++) {
+        t->kinds[k].latency = sqlpool_histogram_new();
+        t->kinds[k].wait = sqlpool_histogram_new();
+        ok = ok && t->kinds[k].latency != NULL && t->kinds[k].wait != NULL;
+    }
+    return ok ? 0 : -1;
+}
+
+static void tally_free(bench_tally *t) {
+    sqlpool_histogram_free(t->latency);
+    sqlpool_histogram_free(t->wait);
+    for (int k = 0; k < 2; k++) {
+        sqlpool_histogram_free(t->kinds[k].latency);
+        sqlpool_histogram_free(t->kinds[k].wait);
+    }
 }
 
 /* Start the n clients; returns how many started. When the system refuses a thread (the
@@ -247,9 +296,7 @@ static int measure(bench_run *r, bench_result *res) {
     if (w == NULL) return EXIT_SOFTWARE;
     for (int i = 0; i < n; i++) {
         w[i].run = r;
-        w[i].tally.latency = sqlpool_histogram_new();
-        w[i].tally.wait = sqlpool_histogram_new();
-        if (!w[i].tally.latency || !w[i].tally.wait) status = EXIT_SOFTWARE;
+        if (tally_init(&w[i].tally, r->opts->workload == BENCH_MIXED) != 0) status = EXIT_SOFTWARE;
     }
     /* The threads leave SIGINT to the main thread, so their blocking calls are not cut. */
     (void)sigemptyset(&block);
@@ -278,10 +325,11 @@ static int measure(bench_run *r, bench_result *res) {
     res->clients = started; /* the clients that ran */
     merge(w, started, res);
     res->tps = res->elapsed > 0 ? (double)res->transactions / res->elapsed : 0.0;
-    for (int i = 0; i < n; i++) {
-        sqlpool_histogram_free(w[i].tally.latency);
-        sqlpool_histogram_free(w[i].tally.wait);
-    }
+    if (r->opts->workload == BENCH_MIXED)
+        for (int k = BENCH_READ; k <= BENCH_WRITE; k++)
+            merge_kind(w, started, (bench_kind)k, res->elapsed, &res->kinds[k]);
+    for (int i = 0; i < n; i++)
+        tally_free(&w[i].tally);
     free(w);
     return status;
 }
@@ -297,11 +345,12 @@ static int verify_rows(bench_run *r, bench_result *res) {
     long long expected;
     res->rows = -1;
     if (r->opts->workload == BENCH_SELECT1) return 0;
+    /* mixed: every committed write inserted one row, so this checks every one. */
     if (r->backend->count(r, &res->rows, err, sizeof err) != 0) {
         commands_error("counting the rows of sqlpool_bench failed: %s", err);
         return EXIT_SOFTWARE;
     }
-    expected = res->inserted + (r->opts->workload == BENCH_READ_WRITE ? BENCH_SEED_ROWS : 0);
+    expected = res->inserted + (bench_seeded(r->opts->workload) ? BENCH_SEED_ROWS : 0);
     if (res->rows < expected || res->rows > expected + res->in_doubt) {
         commands_error("sqlpool_bench has %lld rows, expected %lld (committed inserts %lld, "
                        "in doubt %lld): committed rows are missing or extra",
@@ -314,6 +363,8 @@ static int verify_rows(bench_run *r, bench_result *res) {
 static void pool_config(const bench_run *r, const bench_result *res, sqlpool_config *cfg) {
     sqlpool_config_init(cfg);
     cfg->db = r->db;
+    /* A single-writer pool's caps are its readers'; the writer is one more. */
+    cfg->single_writer = res->single_writer;
     cfg->max_idle = res->pool_size;
     cfg->max_open = res->max_open;
     cfg->max_retries = r->opts->retries;
@@ -335,24 +386,53 @@ static void pool_config(const bench_run *r, const bench_result *res, sqlpool_con
 static int check_connect(bench_run *r) {
     sqlpool_conn *conn = NULL;
     int rc = sqlpool_acquire(r->pool, &conn);
+    if (rc == SQLPOOL_OK) {
+        sqlpool_release(conn);
+        /* A single-writer pool: a reader too (its settings are the readers' own). */
+        if (r->single_writer && (rc = sqlpool_acquire_read(r->pool, &conn)) == SQLPOOL_OK)
+            sqlpool_release(conn);
+    }
     if (rc != SQLPOOL_OK) {
         commands_error("%s", logger_errmsg());
         return commands_exit_for(rc);
     }
-    sqlpool_release(conn);
     return 0;
+}
+
+/* A lane of a single-writer pool (SQLPOOL_LANE_WRITE or _READ) into out; before: the same
+ * lane's counters when the clients started. */
+static void lane_result(sqlpool *pool, int lane, const sqlpool_stats *before,
+                        bench_lane_result *out) {
+    sqlpool_stats s;
+    if (sqlpool_stats_get_lane(pool, lane, &s) != SQLPOOL_OK) return;
+    out->acquires = s.acquires - before->acquires;
+    out->waits = s.wait_count - before->wait_count;
+    out->timeouts = s.timeouts - before->timeouts;
+    out->wait_p50 = s.wait_p50;
+    out->wait_p99 = s.wait_p99;
+    out->wait_max = s.wait_max;
+    out->max_open = s.max_open;
 }
 
 /* The clients, then the check of the rows they committed (also when not all could start). */
 static int measure_and_verify(bench_run *r, bench_result *res) {
-    sqlpool_stats before, after;
+    static const int lanes[2] = {SQLPOOL_LANE_WRITE, SQLPOOL_LANE_READ};
+    sqlpool_stats before, after, lane_before[2];
     int status, verified;
+    memset(lane_before, 0, sizeof lane_before);
+    for (int i = 0; r->single_writer && i < 2; i++)
+        (void)sqlpool_stats_get_lane(r->pool, lanes[i], &lane_before[i]);
     sqlpool_stats_get(r->pool, &before);
     status = measure(r, res);
     sqlpool_stats_get(r->pool, &after);
     if (r->mode == BENCH_POOLED) {
         res->connects = after.created - before.created;
         res->retries = after.connect_retries - before.connect_retries;
+        res->checkpoints = after.checkpoints - before.checkpoints;
+        res->checkpoints_busy = after.checkpoints_busy - before.checkpoints_busy;
+        res->wal_peak = after.wal_peak;
+        for (int i = 0; r->single_writer && i < 2; i++)
+            lane_result(r->pool, lanes[i], &lane_before[i], &res->lanes[i]);
     }
     atomic_store(&r->faults, 0);
     if (status != 0 && status != EXIT_OSERR) return status;
@@ -374,10 +454,14 @@ static int run_once(const bench_options *o, const bench_backend *b, const char *
     r.backend = b;
     r.db = db;
     r.mode = mode;
+    r.single_writer = res->single_writer;
     res->mode = mode;
     pool_config(&r, res, &cfg);
     if ((rc = sqlpool_open(&cfg, &r.pool)) != SQLPOOL_OK) {
-        commands_error("cannot open a pool: %s", logger_errmsg());
+        /* A single-writer pool the library refuses for this database is a usage error. */
+        commands_error("%scannot open a pool: %s",
+                       rc == SQLPOOL_EINVAL && cfg.single_writer ? "--single-writer: " : "",
+                       logger_errmsg());
         return commands_exit_for(rc);
     }
     if ((status = check_connect(&r)) != 0) {
@@ -420,26 +504,72 @@ static int check_plot(const bench_options *o) {
     return status;
 }
 
+/* The runs of one point, in order: pooled, then unpooled (--mode both); or with --compare
+ * the plain pool, then the single-writer one. Each is a mode and a pool kind. */
+static int point_runs(const bench_options *o, bench_mode modes[2], int single_writer[2]) {
+    int n = 0;
+    if (o->compare) {
+        modes[0] = modes[1] = BENCH_POOLED;
+        single_writer[0] = 0;
+        single_writer[1] = 1;
+        return 2;
+    }
+    for (int m = BENCH_POOLED; m <= BENCH_UNPOOLED; m++)
+        if ((int)o->mode & m) {
+            modes[n] = (bench_mode)m;
+            single_writer[n++] = o->single_writer && m == BENCH_POOLED;
+        }
+    return n;
+}
+
 /* The runs of the sweep, in order: results gets at most 2 * npoints entries. */
 static int run_all(const bench_options *o, const bench_backend *b, const char *db,
                    bench_result *results, int *n) {
-    int npoints = o->sweep == BENCH_SWEEP_NONE ? 1 : o->nsweep, status = 0;
+    int npoints = o->sweep == BENCH_SWEEP_NONE ? 1 : o->nsweep, status = 0, sw[2];
+    bench_mode modes[2];
+    int nruns = point_runs(o, modes, sw);
     for (int p = 0; p < npoints && status == 0 && !interrupted; p++) {
-        for (int m = BENCH_POOLED; m <= BENCH_UNPOOLED && status == 0 && !interrupted; m++) {
+        for (int k = 0; k < nruns && status == 0 && !interrupted; k++) {
             bench_result *res = &results[*n];
-            if (!((int)o->mode & m)) continue;
             memset(res, 0, sizeof *res);
+            res->single_writer = sw[k];
             res->clients = o->sweep == BENCH_SWEEP_CLIENTS ? o->sweep_values[p] : o->clients;
             res->pool_size = o->sweep == BENCH_SWEEP_POOL_SIZE ? o->sweep_values[p]
                              : o->pool_size > 0                ? o->pool_size
                                                                : res->clients;
             res->max_open = o->max_open >= 0 ? o->max_open : res->pool_size;
-            status = run_once(o, b, db, (bench_mode)m, res);
+            status = run_once(o, b, db, modes[k], res);
             /* Not every client could start: what those that did measured is reported. */
             if (status == 0 || (status == EXIT_OSERR && res->clients > 0)) (*n)++;
         }
     }
     return status;
+}
+
+static void quiet_log(void *ctx, int level, const char *msg) {
+    (void)ctx;
+    (void)level;
+    (void)msg;
+}
+
+/* --compare: the single-writer pool is the second run of a point; a database the library
+ * refuses it for (":memory:", mode=ro) is told before the first run rather than after it. */
+static int check_compare(const bench_options *o, const char *db) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    int rc;
+    if (!o->compare) return 0;
+    sqlpool_config_init(&cfg);
+    cfg.db = db;
+    cfg.single_writer = 1;
+    cfg.connect_timeout = o->timeout;
+    cfg.log = quiet_log; /* the refusal is said once, below */
+    rc = sqlpool_open(&cfg, &pool);
+    sqlpool_close(pool);
+    if (rc != SQLPOOL_EINVAL) return 0; /* anything else: the runs say it */
+    commands_error("--compare single-writer: cannot open a single-writer pool: %s",
+                   logger_errmsg());
+    return EXIT_USAGE;
 }
 
 /* Start the metrics server with SIGINT blocked, so its thread leaves SIGINT to this one. */
@@ -468,8 +598,9 @@ int command_bench(const bench_options *o) {
         if ((tagged = b->tag_db(o->db)) == NULL) return EXIT_SOFTWARE;
         db = tagged;
     }
-    if (o->metrics_listen != NULL &&
-        (status = start_metrics(o->metrics_ip, o->metrics_port)) != 0) {
+    if ((status = check_compare(o, db)) != 0 ||
+        (o->metrics_listen != NULL &&
+         (status = start_metrics(o->metrics_ip, o->metrics_port)) != 0)) {
         free(tagged);
         return status;
     }

@@ -20,9 +20,12 @@
 
 #define BENCH_MAX_SWEEP 32
 
-typedef enum { BENCH_SELECT1, BENCH_INSERT, BENCH_READ_WRITE } bench_workload;
+typedef enum { BENCH_SELECT1, BENCH_INSERT, BENCH_READ_WRITE, BENCH_MIXED } bench_workload;
 typedef enum { BENCH_POOLED = 1, BENCH_UNPOOLED = 2, BENCH_BOTH = 3 } bench_mode;
 typedef enum { BENCH_SWEEP_NONE, BENCH_SWEEP_CLIENTS, BENCH_SWEEP_POOL_SIZE } bench_sweep;
+/* What a transaction does: select1 reads; insert and read-write write; mixed does either. On a
+ * single-writer pool a read borrows a reader, a write the writer. */
+typedef enum { BENCH_READ = 0, BENCH_WRITE = 1 } bench_kind;
 
 typedef struct bench_options {
     const char *db;          /* --db, required */
@@ -36,6 +39,10 @@ typedef struct bench_options {
     double timeout;          /* --timeout (connect timeout), default 5 */
     int retries;             /* --retries, default 3 */
     bench_workload workload; /* --workload, default select1 */
+    double write_ratio;      /* --write-ratio, mixed: the fraction of writes, default 0.2 */
+    int single_writer;       /* --single-writer: the pooled runs use config.single_writer */
+    int compare;             /* --compare single-writer: each point twice, plain pool and
+                              * single-writer pool */
     double think_time;       /* --think-time seconds between transactions, default 0 */
     bench_mode mode;         /* --mode, default pooled */
     double fail_connect;     /* --fail-connect fraction of connect attempts that fail */
@@ -63,25 +70,54 @@ extern const char bench_usage_text[];
 /* sqlpool bench: returns the exit status. */
 int command_bench(const bench_options *opts);
 
+/* The reads or the writes of one client (mixed only: the histograms are NULL otherwise). */
+typedef struct bench_kind_tally {
+    sqlpool_histogram *latency, *wait;
+    long long transactions, errors, timeouts;
+} bench_kind_tally;
+
 /* What one client thread measured; merged into a bench_result at the end of a run. */
 typedef struct bench_tally {
     sqlpool_histogram *latency; /* whole transactions, connection included */
     sqlpool_histogram *wait;    /* getting a connection: acquire, or the native connect */
     long long transactions, errors, timeouts;
+    bench_kind_tally kinds[2];   /* [BENCH_READ], [BENCH_WRITE] */
     long long connects, retries; /* native connects (unpooled mode) and their retries */
     long long inserted;          /* rows this client's committed transactions inserted */
     long long in_doubt;          /* inserts whose commit's outcome is unknown (connection lost) */
 } bench_tally;
 
+/* The reads or the writes of a run (mixed), as the run's own figures below. */
+typedef struct bench_kind_result {
+    long long transactions, errors, timeouts;
+    double tps;
+    double lat_p50, lat_p95, lat_p99, lat_max; /* seconds */
+    double wait_p50, wait_p99;                 /* seconds */
+} bench_kind_result;
+
+/* One lane of a single-writer pool over the run (sqlpool_stats_get_lane()): counts over the
+ * clients' time, wait quantiles over the pool's life. */
+typedef struct bench_lane_result {
+    long long acquires, waits, timeouts;
+    double wait_p50, wait_p99, wait_max; /* seconds */
+    int max_open;
+} bench_lane_result;
+
 /* One run: one mode at one point of the sweep. */
 typedef struct bench_result {
-    bench_mode mode; /* BENCH_POOLED or BENCH_UNPOOLED */
+    bench_mode mode;   /* BENCH_POOLED or BENCH_UNPOOLED */
+    int single_writer; /* pooled through a single-writer pool (pool_size readers + 1 writer) */
     int clients, pool_size, max_open;
     double elapsed, tps;
     double lat_p50, lat_p95, lat_p99, lat_max; /* seconds */
     double wait_p50, wait_p99;                 /* seconds */
     long long transactions, errors, timeouts, connects, retries, kills;
     long long inserted, in_doubt, rows; /* rows: -1 when not counted (select1) */
+    bench_kind_result kinds[2];         /* mixed: [BENCH_READ], [BENCH_WRITE] */
+    /* Pooled runs: the WAL bound's counters over the run (wal_peak: the pool's largest), and
+     * for a single-writer pool its lanes [0] writer, [1] readers. */
+    long long checkpoints, checkpoints_busy, wal_peak;
+    bench_lane_result lanes[2];
 } bench_result;
 
 struct bench_backend;
@@ -92,6 +128,7 @@ typedef struct bench_run {
     const struct bench_backend *backend; /* the workload's SQL for opts->db (bench_backend.h) */
     const char *db;     /* opts->db, or for PostgreSQL the conninfo with application_name */
     bench_mode mode;    /* this run's mode */
+    int single_writer;  /* this run's pool is a single-writer one: reads borrow readers */
     sqlpool *pool;      /* pooled mode (and set-up/verification in both) */
     double deadline;    /* monotonic seconds; 0 when counting transactions */
     atomic_int stop;    /* set on SIGINT (bench_stop): finish the current transaction and leave */
@@ -125,12 +162,21 @@ void bench_random_seed(unsigned long long seed);
 double bench_random(void);
 /* 1 when a connect attempt should fail now (fault injection); thread-safe. */
 int bench_connect_fault(bench_run *r);
-/* Borrow a connection for one pooled transaction: 0, or -1 with the failure counted as an
- * error (and a timeout). */
-int bench_borrow(bench_run *r, bench_tally *t, sqlpool_conn **conn);
+/* Borrow a connection for one pooled transaction of kind k (a read on a single-writer pool
+ * borrows a reader): 0, or -1 with the failure counted as an error (and a timeout). */
+int bench_borrow(bench_run *r, bench_tally *t, bench_kind k, sqlpool_conn **conn);
+/* The kind of a client's next transaction: mixed picks a write with --write-ratio's odds. */
+bench_kind bench_next_kind(const bench_options *o);
+/* Count in t (and in its kind k, for mixed): a failed transaction (a timeout when timeout is
+ * non-zero); the wait for its connection; a committed one that took seconds. */
+void bench_count_error(bench_tally *t, bench_kind k, int timeout);
+void bench_count_wait(bench_tally *t, bench_kind k, double seconds);
+void bench_count_commit(bench_tally *t, bench_kind k, double seconds);
 
-/* Rows seeded into the bench table for read-write's primary-key reads. */
+/* Rows seeded into the bench table for read-write's and mixed's primary-key reads. */
 #define BENCH_SEED_ROWS 100
+/* Whether workload w reads the seeded rows (the table gets BENCH_SEED_ROWS at set-up). */
+int bench_seeded(bench_workload w);
 
 /* Print the table (or JSON) of results[0..n) on stdout. Returns 0 or EXIT_IOERR. */
 int bench_report(const bench_options *o, const bench_result *results, int n, int interrupted);

@@ -16,12 +16,13 @@ typedef struct bench_backend {
     /* The db string every connection of the bench uses, made from --db; the caller frees it.
      * NULL when out of memory. NULL entry: --db as given. */
     char *(*tag_db)(const char *db);
-    /* Create the bench table (insert, read-write): 0, or -1 with a message in err. */
+    /* Create the bench table (insert, read-write, mixed): 0, or -1 with a message in err. */
     int (*setup)(bench_run *r, char *err, size_t errlen);
     /* Count its rows: 0, or -1 with a message in err. */
     int (*count)(bench_run *r, long long *rows, char *err, size_t errlen);
-    /* One transaction of the workload, counted in t: 0 when it committed, else -1. */
-    int (*transaction)(bench_run *r, bench_tally *t);
+    /* One transaction of the workload, a read or a write as k says (bench_next_kind()),
+     * counted in t: 0 when it committed, else -1. */
+    int (*transaction)(bench_run *r, bench_tally *t, bench_kind k);
     /* Break one idle pooled connection (--kill-every): 1 when one was broken, 0 when none was
      * idle, -1 on failure. NULL: a connection cannot be broken from outside (check refuses
      * --kill-every). */

@@ -90,10 +90,45 @@ int bench_connect_fault(bench_run *r) {
     return atomic_load(&r->faults) && bench_random() < r->opts->fail_connect;
 }
 
-int bench_borrow(bench_run *r, bench_tally *t, sqlpool_conn **conn) {
-    int rc = sqlpool_acquire(r->pool, conn);
+/* On a plain pool sqlpool_acquire_read() is sqlpool_acquire(); the plain runs call the
+ * latter, as they did before there were readers. */
+int bench_borrow(bench_run *r, bench_tally *t, bench_kind k, sqlpool_conn **conn) {
+    int rc = r->single_writer && k == BENCH_READ ? sqlpool_acquire_read(r->pool, conn)
+                                                 : sqlpool_acquire(r->pool, conn);
     if (rc == SQLPOOL_OK) return 0;
-    t->errors++;
-    if (rc == SQLPOOL_ETIMEDOUT) t->timeouts++;
+    bench_count_error(t, k, rc == SQLPOOL_ETIMEDOUT);
     return -1;
+}
+
+bench_kind bench_next_kind(const bench_options *o) {
+    switch (o->workload) {
+    case BENCH_SELECT1: return BENCH_READ;
+    case BENCH_MIXED: return bench_random() < o->write_ratio ? BENCH_WRITE : BENCH_READ;
+    default: return BENCH_WRITE;
+    }
+}
+
+int bench_seeded(bench_workload w) {
+    return w == BENCH_READ_WRITE || w == BENCH_MIXED;
+}
+
+void bench_count_error(bench_tally *t, bench_kind k, int timeout) {
+    t->errors++;
+    t->kinds[k].errors++;
+    if (timeout) {
+        t->timeouts++;
+        t->kinds[k].timeouts++;
+    }
+}
+
+void bench_count_wait(bench_tally *t, bench_kind k, double seconds) {
+    sqlpool_histogram_record(t->wait, seconds);
+    if (t->kinds[k].wait != NULL) sqlpool_histogram_record(t->kinds[k].wait, seconds);
+}
+
+void bench_count_commit(bench_tally *t, bench_kind k, double seconds) {
+    t->transactions++;
+    t->kinds[k].transactions++;
+    sqlpool_histogram_record(t->latency, seconds);
+    if (t->kinds[k].latency != NULL) sqlpool_histogram_record(t->kinds[k].latency, seconds);
 }

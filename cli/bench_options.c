@@ -37,7 +37,11 @@ const char bench_usage_text[] =
     "                       strictly first come, first served)\n"
     "  --timeout S          connect timeout (SQLite busy timeout), 0 to 86400 (default: 5)\n"
     "  --retries N          connect retries, 0 to 100 (default: 3)\n"
-    "  --workload W         select1, insert or read-write (default: select1)\n"
+    "  --workload W         select1, insert, read-write or mixed (default: select1)\n"
+    "  --write-ratio R      mixed: the share of writes, 0 to 1 (default: 0.2)\n"
+    "  --single-writer      SQLite: a single-writer pool; --pool-size and --max-open\n"
+    "                       are the readers', the writer is one more\n"
+    "  --compare single-writer  run each point with a plain, then a single-writer pool\n"
     "  --think-time S       sleep between transactions, 0 to 3600 (default: 0); it ends\n"
     "                       early at the end of the run or at SIGINT\n"
     "  --mode M             pooled, unpooled (a native connect per transaction) or both\n"
@@ -88,6 +92,9 @@ typedef enum {
     F_TIMEOUT,
     F_RETRIES,
     F_WORKLOAD,
+    F_WRITE_RATIO,
+    F_SINGLE_WRITER,
+    F_COMPARE,
     F_THINK_TIME,
     F_MODE,
     F_FAIL_CONNECT,
@@ -104,12 +111,12 @@ typedef enum {
 } flag_id;
 
 static const char *const names[NFLAGS] = {
-    "db",        "clients",      "duration",        "transactions",
-    "pool-size", "max-open",     "acquire-timeout", "barge-window",
-    "timeout",   "retries",      "workload",        "think-time",
-    "mode",      "fail-connect", "kill-every",      "sweep",
-    "json",      "plot",         "metrics-listen",  "log-level",
-    "init-sql",  "help",         "version"};
+    "db",       "clients",         "duration",      "transactions", "pool-size",
+    "max-open", "acquire-timeout", "barge-window",  "timeout",      "retries",
+    "workload", "write-ratio",     "single-writer", "compare",      "think-time",
+    "mode",     "fail-connect",    "kill-every",    "sweep",        "json",
+    "plot",     "metrics-listen",  "log-level",     "init-sql",     "help",
+    "version"};
 
 static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
                      size_t errlen) {
@@ -167,19 +174,22 @@ bad:
 
 static int pick(flag_id f, const char *value, const char *const *choices, int n, int *out,
                 char *err, size_t errlen) {
-    char v[128];
+    char v[128], list[128] = "";
+    size_t len = 0;
     for (int i = 0; i < n; i++)
         if (strcmp(value, choices[i]) == 0) {
             *out = i;
             return 0;
         }
-    return options_usage_error(err, errlen, "--%s: '%s' is not one of %s, %s, %s", names[f],
-                               options_shown(value, v, sizeof v), choices[0], choices[1],
-                               choices[2]);
+    for (int i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", choices[i]);
+    return options_usage_error(err, errlen, "--%s: '%s' is not %s%s", names[f],
+                               options_shown(value, v, sizeof v), n > 1 ? "one of " : "", list);
 }
 
 static int set_value(flag_id f, const char *value, bench_options *o, char *err, size_t errlen) {
-    static const char *const workloads[] = {"select1", "insert", "read-write"};
+    static const char *const workloads[] = {"select1", "insert", "read-write", "mixed"};
+    static const char *const comparisons[] = {"single-writer"};
     static const char *const modes[] = {"pooled", "unpooled", "both"};
     char v[128];
     long n = 0;
@@ -220,8 +230,13 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     case F_KILL_EVERY:
         return parse_secs(f, value, 0.0, MAX_SECONDS, 1, &o->kill_every, err, errlen);
     case F_WORKLOAD:
-        rc = pick(f, value, workloads, 3, &k, err, errlen);
+        rc = pick(f, value, workloads, 4, &k, err, errlen);
         o->workload = (bench_workload)k;
+        break;
+    case F_WRITE_RATIO: return parse_secs(f, value, 0.0, 1.0, 0, &o->write_ratio, err, errlen);
+    case F_COMPARE:
+        rc = pick(f, value, comparisons, 1, &k, err, errlen);
+        o->compare = rc == 0;
         break;
     case F_MODE:
         rc = pick(f, value, modes, 3, &k, err, errlen);
@@ -249,6 +264,27 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     return rc;
 }
 
+/* The rules of --write-ratio, --single-writer and --compare. */
+static int check_single_writer(const int *seen, const bench_options *o, char *err, size_t errlen) {
+    if (seen[F_WRITE_RATIO] && o->workload != BENCH_MIXED)
+        return options_usage_error(err, errlen,
+                                   "--write-ratio is the share of writes of --workload mixed: "
+                                   "it needs --workload mixed");
+    if (o->single_writer && o->mode == BENCH_UNPOOLED)
+        return options_usage_error(err, errlen,
+                                   "--single-writer configures the pool: it needs --mode pooled "
+                                   "or both");
+    if (o->compare && o->single_writer)
+        return options_usage_error(err, errlen,
+                                   "--single-writer and --compare single-writer are exclusive "
+                                   "(--compare runs both pool kinds)");
+    if (o->compare && o->mode != BENCH_POOLED)
+        return options_usage_error(err, errlen,
+                                   "--compare single-writer compares two pooled runs: it needs "
+                                   "--mode pooled");
+    return 0;
+}
+
 /* The rules between flags, once each has parsed. */
 static int check_combination(const int *seen, bench_options *o, char *err, size_t errlen) {
     if (seen[F_DURATION] && seen[F_TRANSACTIONS])
@@ -271,7 +307,7 @@ static int check_combination(const int *seen, bench_options *o, char *err, size_
         return options_usage_error(err, errlen,
                                    "--metrics-listen serves the pool's metrics: it needs "
                                    "--mode pooled or both");
-    return 0;
+    return check_single_writer(seen, o, err, errlen);
 }
 
 static void defaults(bench_options *o) {
@@ -282,6 +318,7 @@ static void defaults(bench_options *o) {
     o->acquire_timeout = 30.0;
     o->timeout = 5.0;
     o->retries = 3;
+    o->write_ratio = 0.2;
     o->mode = BENCH_POOLED;
     o->log_level = SQLPOOL_LOG_ERROR;
 }
@@ -309,10 +346,13 @@ int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size
                                        options_shown(arg, v, sizeof v));
         if (seen[f]++)
             return options_usage_error(err, errlen, "option '--%s' given more than once", names[f]);
-        if (f == F_JSON || f == F_HELP || f == F_VERSION) {
+        if (f == F_JSON || f == F_SINGLE_WRITER || f == F_HELP || f == F_VERSION) {
             if (eq != NULL)
                 return options_usage_error(err, errlen, "option '--%s' takes no value", names[f]);
-            *(f == F_JSON ? &o->json : f == F_HELP ? &o->help : &o->version) = 1;
+            *(f == F_JSON            ? &o->json
+              : f == F_SINGLE_WRITER ? &o->single_writer
+              : f == F_HELP          ? &o->help
+                                     : &o->version) = 1;
             continue;
         }
         if (eq != NULL)

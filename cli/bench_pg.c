@@ -6,6 +6,8 @@
  * only ever terminates a backend of this bench.
  */
 #include "bench_backend.h"
+#include "commands.h"
+#include "exitcodes.h"
 #include "logger.h"
 
 #include <libpq-fe.h>
@@ -60,9 +62,43 @@ static void random_id(char *buf, size_t len) {
     (void)snprintf(buf, len, "%d", 1 + (int)(bench_random() * BENCH_SEED_ROWS));
 }
 
+/* mixed's read: two primary-key reads in one transaction. */
+static int mixed_read(pq *s) {
+    char a[16], b[16];
+    const char *va[1] = {a}, *vb[1] = {b};
+    random_id(a, sizeof a);
+    random_id(b, sizeof b);
+    if (pq_run(s, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL) != 0 ||
+        pq_run(s, SQL_READ, 1, va, PGRES_TUPLES_OK, NULL) != 0 ||
+        pq_run(s, SQL_READ, 1, vb, PGRES_TUPLES_OK, NULL) != 0 ||
+        pq_run(s, "COMMIT", 0, NULL, PGRES_COMMAND_OK, "COMMIT") != 0)
+        return -1; /* rolled back: by release, or by hanging up */
+    return 0;
+}
+
+/* mixed's write: a read, then an INSERT (what the check after the run counts) and an UPDATE. */
+static int mixed_write(pq *s, long long *inserted, int *doubt) {
+    const char *ins_values[2] = {"sqlpool-bench", "1"};
+    char a[16], b[16];
+    const char *va[1] = {a}, *vb[1] = {b};
+    random_id(a, sizeof a);
+    random_id(b, sizeof b);
+    if (pq_run(s, "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL) != 0 ||
+        pq_run(s, SQL_READ, 1, va, PGRES_TUPLES_OK, NULL) != 0 ||
+        pq_run(s, SQL_INSERT, 2, ins_values, PGRES_COMMAND_OK, NULL) != 0 ||
+        pq_run(s, SQL_UPDATE, 1, vb, PGRES_COMMAND_OK, NULL) != 0)
+        return -1;
+    if (pq_run(s, "COMMIT", 0, NULL, PGRES_COMMAND_OK, "COMMIT") != 0) {
+        *doubt = s->lost;
+        return -1;
+    }
+    *inserted = 1;
+    return 0;
+}
+
 /* The transaction; 0 when it committed. *inserted gets its rows; *doubt is set when the
  * statement that commits failed with the connection, so its outcome is unknown. */
-static int workload(pq *s, bench_workload w, long long *inserted, int *doubt) {
+static int workload(pq *s, bench_workload w, bench_kind k, long long *inserted, int *doubt) {
     const char *ins_values[2] = {"sqlpool-bench", "1"};
     char a[16], b[16], c[16];
     const char *va[1] = {a}, *vb[1] = {b}, *vc[1] = {c};
@@ -96,6 +132,7 @@ static int workload(pq *s, bench_workload w, long long *inserted, int *doubt) {
         }
         *inserted = ins;
         return 0;
+    case BENCH_MIXED: return k == BENCH_WRITE ? mixed_write(s, inserted, doubt) : mixed_read(s);
     }
     return -1;
 }
@@ -125,20 +162,20 @@ static PGconn *native_connect(bench_run *r, bench_tally *t) {
     }
 }
 
-static int pg_transaction(bench_run *r, bench_tally *t) {
+static int pg_transaction(bench_run *r, bench_tally *t, bench_kind k) {
     double t0 = bench_now();
     long long inserted = 0;
     pq s = {NULL, NULL, 0};
     int rc, doubt = 0;
     if (r->mode == BENCH_POOLED) {
-        if (bench_borrow(r, t, &s.conn) != 0) return -1;
+        if (bench_borrow(r, t, k, &s.conn) != 0) return -1;
         s.pg = sqlpool_conn_pg(s.conn);
     } else if ((s.pg = native_connect(r, t)) == NULL) {
-        t->errors++;
+        bench_count_error(t, k, 0);
         return -1;
     }
-    sqlpool_histogram_record(t->wait, bench_now() - t0);
-    rc = workload(&s, r->opts->workload, &inserted, &doubt);
+    bench_count_wait(t, k, bench_now() - t0);
+    rc = workload(&s, r->opts->workload, k, &inserted, &doubt);
     if (s.conn == NULL)
         PQfinish(s.pg);
     else if (s.lost)
@@ -146,13 +183,12 @@ static int pg_transaction(bench_run *r, bench_tally *t) {
     else
         sqlpool_release(s.conn);
     if (rc != 0) {
-        t->errors++;
+        bench_count_error(t, k, 0);
         t->in_doubt += doubt;
         return -1;
     }
-    t->transactions++;
     t->inserted += inserted;
-    sqlpool_histogram_record(t->latency, bench_now() - t0);
+    bench_count_commit(t, k, bench_now() - t0);
     return 0;
 }
 
@@ -186,7 +222,7 @@ static int pool_exec(bench_run *r, const char *sql, long long *count, char *err,
 
 static int pg_setup(bench_run *r, char *err, size_t errlen) {
     char sql[512], seed[128] = "";
-    if (r->opts->workload == BENCH_READ_WRITE)
+    if (bench_seeded(r->opts->workload))
         (void)snprintf(seed, sizeof seed,
                        "INSERT INTO sqlpool_bench (label, n) SELECT 'seed', 0 FROM "
                        "generate_series(1, %d);",
@@ -236,7 +272,21 @@ static int pg_kill_one(bench_run *r) {
     return killed;
 }
 
+/* One writer and many readers is SQLite's remedy for its one write lock; the library refuses
+ * config.single_writer on PostgreSQL (SQLPOOL_EINVAL), so this is said before anything runs. */
+static int pg_check(const bench_options *o) {
+    if (o->single_writer || o->compare) {
+        commands_error("%s: a single-writer pool is for SQLite (one write lock per file); "
+                       "PostgreSQL serves concurrent writers itself and the library refuses "
+                       "config.single_writer for it",
+                       o->single_writer ? "--single-writer" : "--compare single-writer");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 const bench_backend bench_pg_backend = {
+    .check = pg_check,
     .tag_db = pg_tagged,
     .setup = pg_setup,
     .count = pg_count,

@@ -1,7 +1,8 @@
 /* bench_plot.c: the chart of a bench sweep, as plain SVG 1.1: throughput above, p99 latency
- * below, both against the swept value; pooled solid with filled markers, unpooled dashed with
- * hollow ones, in the Okabe-Ito blue and vermilion (told apart without colour too). Written
- * through the summary's output file (outfile.c), so the chart appears whole or not at all. */
+ * below, both against the swept value; pooled (or the plain pool) solid with filled markers,
+ * unpooled (or the single-writer pool) dashed with hollow ones, in the Okabe-Ito blue and vermilion
+ * (told apart without colour too). Written through the summary's output file (outfile.c), so the
+ * chart appears whole or not at all. */
 #include "bench_plot.h"
 
 #include "exitcodes.h"
@@ -386,9 +387,9 @@ static void put_panel(FILE *f, const bench_plot *p, const panel *pn, const look 
     put(f, "</g>\n");
 }
 
-static void put_chart(FILE *f, const bench_plot *p) {
-    const look looks[2] = {{"pooled", "#0072B2", NULL, NULL, &p->pooled},
-                           {"unpooled", "#D55E00", "7 5", "#ffffff", &p->unpooled}};
+static void put_chart(FILE *f, const bench_plot *p, const char *const names[2]) {
+    const look looks[2] = {{names[0], "#0072B2", NULL, NULL, &p->pooled},
+                           {names[1], "#D55E00", "7 5", "#ffffff", &p->unpooled}};
     const panel panels[2] = {
         {"throughput", "throughput (transactions/s)", "transactions/s", 1.0, 0, FIRST_TOP},
         {"p99", "p99 latency (ms)", "ms", 1e3, 1, FIRST_TOP + PANEL_STEP}};
@@ -403,6 +404,12 @@ static void put_chart(FILE *f, const bench_plot *p) {
 }
 
 int bench_plot_svg(const char *path, const bench_plot *plot, char *err, size_t errlen) {
+    static const char *const names[2] = {"pooled", "unpooled"};
+    return bench_plot_svg_named(path, plot, names, err, errlen);
+}
+
+int bench_plot_svg_named(const char *path, const bench_plot *plot, const char *const names[2],
+                         char *err, size_t errlen) {
     static const double none = 0;
     bench_plot empty;
     summary out;
@@ -415,7 +422,7 @@ int bench_plot_svg(const char *path, const bench_plot *plot, char *err, size_t e
         plot = &empty;
     }
     if ((rc = summary_begin(&out, path, 1, err, errlen)) != 0) return rc;
-    put_chart(out.file, plot);
+    put_chart(out.file, plot, names);
     rc = summary_commit(&out, err, errlen);
     summary_abort(&out); /* frees; after a commit it leaves the file in place */
     return rc;

@@ -1,6 +1,7 @@
 /*
  * bench_plot.h: the chart of `sqlpool bench --sweep ... --plot FILE.svg`: throughput and p99
- * latency against the swept value, pooled against unpooled, as a self-contained SVG file.
+ * latency against the swept value, pooled against unpooled (or the plain pool against the
+ * single-writer pool), as a self-contained SVG file.
  */
 #ifndef SQLPOOL_CLI_BENCH_PLOT_H
 #define SQLPOOL_CLI_BENCH_PLOT_H
@@ -24,5 +25,10 @@ typedef struct bench_plot {
 /* Write the chart to path (atomically: a temporary file, then a rename). Returns 0, or
  * EXIT_CANTCREAT / EXIT_IOERR with a one-line message in err. */
 int bench_plot_svg(const char *path, const bench_plot *plot, char *err, size_t errlen);
+/* The same, the two series named names[0] and names[1] (the legend, the tooltips, and their
+ * classes: one word each) instead of "pooled" and "unpooled"; --compare single-writer draws
+ * "plain" and "single-writer". */
+int bench_plot_svg_named(const char *path, const bench_plot *plot, const char *const names[2],
+                         char *err, size_t errlen);
 
 #endif

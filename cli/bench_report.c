@@ -12,19 +12,52 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const workload_names[] = {"select1", "insert", "read-write"};
+static const char *const workload_names[] = {"select1", "insert", "read-write", "mixed"};
 
 static const char *mode_name(bench_mode m) {
     return m == BENCH_UNPOOLED ? "unpooled" : "pooled";
 }
 
+/* The workload as the table's first line and the chart's title name it. */
+static const char *workload_label(const bench_options *o, char *buf, size_t len) {
+    if (o->workload != BENCH_MIXED) return workload_names[o->workload];
+    (void)snprintf(buf, len, "mixed (%g%% writes)", o->write_ratio * 100.0);
+    return buf;
+}
+
+/* The pool column: its size, and for a single-writer pool "+1", the writer. */
+static const char *pool_label(const bench_result *r, char *buf, size_t len) {
+    (void)snprintf(buf, len, r->single_writer ? "%d+1" : "%d", r->pool_size);
+    return buf;
+}
+
+/* Under a mixed run's row, its reads and writes apart, in the same columns (connects and
+ * retries are the run's, not a kind's). */
+static void print_kinds(const bench_options *o, const bench_result *r) {
+    static const char *const names[2] = {"  reads", "  writes"};
+    for (int k = BENCH_READ; k <= BENCH_WRITE; k++) {
+        const bench_kind_result *x = &r->kinds[k];
+        printf("%-8s %7s %5s %12lld %10.1f %8.3f %8.3f %8.3f %8.3f %11.3f %11.3f %8s %7s %8lld "
+               "%7lld",
+               names[k], "", "", x->transactions, x->tps, x->lat_p50 * 1e3, x->lat_p95 * 1e3,
+               x->lat_p99 * 1e3, x->lat_max * 1e3, x->wait_p50 * 1e3, x->wait_p99 * 1e3, "-", "-",
+               x->timeouts, x->errors);
+        if (o->kill_every > 0)
+            printf(" %6s\n", "-");
+        else
+            printf("\n");
+    }
+}
+
 static void print_table(const bench_options *o, const bench_result *res, int n, int interrupted,
                         const char *db) {
+    char wl[64], pool[32];
+    int any_single_writer = 0;
     if (o->transactions > 0)
         printf("sqlpool bench: %s on %s (%s), %ld transactions per client\n",
-               workload_names[o->workload], sqlpool_db_backend(o->db), db, o->transactions);
+               workload_label(o, wl, sizeof wl), sqlpool_db_backend(o->db), db, o->transactions);
     else
-        printf("sqlpool bench: %s on %s (%s), %g s per run\n", workload_names[o->workload],
+        printf("sqlpool bench: %s on %s (%s), %g s per run\n", workload_label(o, wl, sizeof wl),
                sqlpool_db_backend(o->db), db, o->duration);
     /* Latency and wait columns are in milliseconds, and say so. */
     printf("%-8s %7s %5s %12s %10s %8s %8s %8s %8s %11s %11s %8s %7s %8s %7s", "mode", "clients",
@@ -36,22 +69,69 @@ static void print_table(const bench_options *o, const bench_result *res, int n, 
         printf("\n");
     for (int i = 0; i < n; i++) {
         const bench_result *r = &res[i];
-        printf("%-8s %7d %5d %12lld %10.1f %8.3f %8.3f %8.3f %8.3f %11.3f %11.3f %8lld %7lld %8lld "
+        printf("%-8s %7d %5s %12lld %10.1f %8.3f %8.3f %8.3f %8.3f %11.3f %11.3f %8lld %7lld %8lld "
                "%7lld",
-               mode_name(r->mode), r->clients, r->pool_size, r->transactions, r->tps,
-               r->lat_p50 * 1e3, r->lat_p95 * 1e3, r->lat_p99 * 1e3, r->lat_max * 1e3,
+               mode_name(r->mode), r->clients, pool_label(r, pool, sizeof pool), r->transactions,
+               r->tps, r->lat_p50 * 1e3, r->lat_p95 * 1e3, r->lat_p99 * 1e3, r->lat_max * 1e3,
                r->wait_p50 * 1e3, r->wait_p99 * 1e3, r->connects, r->retries, r->timeouts,
                r->errors);
         if (o->kill_every > 0)
             printf(" %6lld\n", r->kills);
         else
             printf("\n");
+        if (o->workload == BENCH_MIXED) print_kinds(o, r);
+        any_single_writer |= r->single_writer;
     }
+    if (any_single_writer)
+        printf("pool N+1: a single-writer pool, N readers and the writer (SQLite)\n");
     if (interrupted) printf("interrupted: the results above are those measured until SIGINT\n");
 }
 
-static json_t *run_json(const bench_result *r) {
-    return json_pack(
+/* A mixed run's reads or writes. */
+static json_t *kind_json(const bench_kind_result *x) {
+    return json_pack("{s:I, s:I, s:I, s:f, s:{s:f, s:f, s:f, s:f}, s:{s:f, s:f}}", "transactions",
+                     (json_int_t)x->transactions, "errors", (json_int_t)x->errors, "timeouts",
+                     (json_int_t)x->timeouts, "tps", x->tps, "latency_ms", "p50", x->lat_p50 * 1e3,
+                     "p95", x->lat_p95 * 1e3, "p99", x->lat_p99 * 1e3, "max", x->lat_max * 1e3,
+                     "acquire_wait_ms", "p50", x->wait_p50 * 1e3, "p99", x->wait_p99 * 1e3);
+}
+
+static json_t *lane_json(const bench_lane_result *l) {
+    return json_pack("{s:I, s:I, s:I, s:i, s:{s:f, s:f, s:f}}", "acquires", (json_int_t)l->acquires,
+                     "waits", (json_int_t)l->waits, "timeouts", (json_int_t)l->timeouts, "max_open",
+                     l->max_open, "wait_ms", "p50", l->wait_p50 * 1e3, "p99", l->wait_p99 * 1e3,
+                     "max", l->wait_max * 1e3);
+}
+
+/* A pooled run's pool counters: the WAL bound's, and a single-writer pool's lanes. */
+static json_t *pool_json(const bench_result *r) {
+    json_t *pool =
+        json_pack("{s:I, s:I, s:I}", "checkpoints", (json_int_t)r->checkpoints, "checkpoints_busy",
+                  (json_int_t)r->checkpoints_busy, "wal_peak", (json_int_t)r->wal_peak);
+    if (pool != NULL && r->single_writer &&
+        json_object_set_new(pool, "lanes",
+                            json_pack("{s:o, s:o}", "write", lane_json(&r->lanes[0]), "read",
+                                      lane_json(&r->lanes[1]))) != 0) {
+        json_decref(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+/* What only some runs have, added to run: 0, or -1 (out of memory). */
+static int run_extra(const bench_options *o, const bench_result *r, json_t *run) {
+    if (json_object_set_new(run, "single_writer", json_boolean(r->single_writer)) != 0 ||
+        json_object_set_new(run, "pool", r->mode == BENCH_POOLED ? pool_json(r) : json_null()) != 0)
+        return -1;
+    if (o->workload != BENCH_MIXED) return 0;
+    if (json_object_set_new(run, "reads", kind_json(&r->kinds[BENCH_READ])) != 0 ||
+        json_object_set_new(run, "writes", kind_json(&r->kinds[BENCH_WRITE])) != 0)
+        return -1;
+    return 0;
+}
+
+static json_t *run_json(const bench_options *o, const bench_result *r) {
+    json_t *run = json_pack(
         "{s:s, s:i, s:i, s:i, s:f, s:I, s:I, s:f, s:{s:f, s:f, s:f, s:f}, s:{s:f, s:f}, s:I, s:I, "
         "s:I, s:I, s:I, s:I, s:o}",
         "mode", mode_name(r->mode), "clients", r->clients, "pool_size", r->pool_size, "max_open",
@@ -62,24 +142,31 @@ static json_t *run_json(const bench_result *r) {
         "retries", (json_int_t)r->retries, "timeouts", (json_int_t)r->timeouts, "kills",
         (json_int_t)r->kills, "inserted", (json_int_t)r->inserted, "in_doubt",
         (json_int_t)r->in_doubt, "rows", r->rows >= 0 ? json_integer(r->rows) : json_null());
+    if (run != NULL && run_extra(o, r, run) != 0) {
+        json_decref(run);
+        return NULL;
+    }
+    return run;
 }
 
 static json_t *document(const bench_options *o, const bench_result *res, int n, int interrupted,
                         const char *db) {
     json_t *runs = json_array(), *doc;
     for (int i = 0; runs != NULL && i < n; i++)
-        if (json_array_append_new(runs, run_json(&res[i])) != 0) {
+        if (json_array_append_new(runs, run_json(o, &res[i])) != 0) {
             json_decref(runs);
             return NULL;
         }
     if (runs == NULL) return NULL;
-    doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "db", db, "backend",
-                    sqlpool_db_backend(o->db), "workload", workload_names[o->workload], "duration",
-                    o->transactions > 0 ? json_null() : json_real(o->duration),
-                    "transactions_per_client",
-                    o->transactions > 0 ? json_integer(o->transactions) : json_null(), "think_time",
-                    o->think_time, "fail_connect", o->fail_connect, "barge_window", o->barge_window,
-                    "interrupted", interrupted, "runs", runs);
+    doc = json_pack(
+        "{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:f, s:f, s:f, s:b, s:o}", "db", db, "backend",
+        sqlpool_db_backend(o->db), "workload", workload_names[o->workload], "write_ratio",
+        o->workload == BENCH_MIXED ? json_real(o->write_ratio) : json_null(), "compare",
+        o->compare ? json_string("single-writer") : json_null(), "duration",
+        o->transactions > 0 ? json_null() : json_real(o->duration), "transactions_per_client",
+        o->transactions > 0 ? json_integer(o->transactions) : json_null(), "think_time",
+        o->think_time, "fail_connect", o->fail_connect, "barge_window", o->barge_window,
+        "interrupted", interrupted, "runs", runs);
     return doc;
 }
 
@@ -110,12 +197,15 @@ int bench_report(const bench_options *o, const bench_result *res, int n, int int
     return 0;
 }
 
+/* The chart's two series are pooled and unpooled, or with --compare the plain pool and the
+ * single-writer pool. */
 int bench_report_plot(const bench_options *o, const bench_result *res, int n) {
-    int modes = o->mode == BENCH_BOTH ? 2 : 1, npoints = n / modes, status;
+    static const char *const compared[2] = {"plain", "single-writer"};
+    int modes = o->mode == BENCH_BOTH || o->compare ? 2 : 1, npoints = n / modes, status;
     size_t np = npoints > 0 ? (size_t)npoints : 1;
     double *buf = calloc(5 * np, sizeof *buf);
     double *x = buf, *tp[2], *p99[2];
-    char title[128], err[512] = "";
+    char title[160], wl[64], err[512] = "";
     bench_plot plot;
     if (buf == NULL) return EXIT_SOFTWARE;
     tp[0] = buf + np;
@@ -124,13 +214,14 @@ int bench_report_plot(const bench_options *o, const bench_result *res, int n) {
     p99[1] = buf + 4 * np;
     for (int i = 0; i < npoints * modes; i++) {
         const bench_result *r = &res[i];
-        int p = i / modes, m = r->mode == BENCH_UNPOOLED;
+        int p = i / modes, m = o->compare ? r->single_writer : r->mode == BENCH_UNPOOLED;
         x[p] = o->sweep == BENCH_SWEEP_CLIENTS ? r->clients : r->pool_size;
         tp[m][p] = r->tps;
         p99[m][p] = r->lat_p99;
     }
-    (void)snprintf(title, sizeof title, "sqlpool bench: %s on %s", workload_names[o->workload],
-                   sqlpool_db_backend(o->db));
+    (void)snprintf(title, sizeof title, "sqlpool bench: %s on %s%s",
+                   workload_label(o, wl, sizeof wl), sqlpool_db_backend(o->db),
+                   o->compare ? ", plain pool against single-writer pool" : "");
     memset(&plot, 0, sizeof plot);
     plot.title = title;
     plot.x_label = o->sweep == BENCH_SWEEP_CLIENTS ? "clients" : "pool size";
@@ -140,11 +231,16 @@ int bench_report_plot(const bench_options *o, const bench_result *res, int n) {
         plot.pooled.throughput = tp[0];
         plot.pooled.p99 = p99[0];
     }
-    if (o->mode & BENCH_UNPOOLED) {
+    if (o->compare || (o->mode & BENCH_UNPOOLED)) {
         plot.unpooled.throughput = tp[1];
         plot.unpooled.p99 = p99[1];
     }
-    status = npoints > 0 ? bench_plot_svg(o->plot, &plot, err, sizeof err) : 0;
+    if (npoints == 0)
+        status = 0;
+    else if (o->compare)
+        status = bench_plot_svg_named(o->plot, &plot, compared, err, sizeof err);
+    else
+        status = bench_plot_svg(o->plot, &plot, err, sizeof err);
     if (status != 0) commands_error("%s", err);
     free(buf);
     return status;

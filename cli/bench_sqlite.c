@@ -4,7 +4,8 @@
  * sqlite3_open_v2, prepares its statements and closes it again, as a program without a pool
  * would. read-write takes the write lock at BEGIN (BEGIN IMMEDIATE): a deferred transaction
  * that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another writer got there
- * first, which no busy timeout can wait out.
+ * first, which no busy timeout can wait out. mixed's writes do the same; its reads are one
+ * deferred (read) transaction, on a single-writer pool's reader.
  */
 #include "bench_backend.h"
 #include "commands.h"
@@ -54,8 +55,36 @@ static long long random_id(void) {
     return 1 + (long long)(bench_random() * BENCH_SEED_ROWS);
 }
 
+/* End a transaction that failed (a statement may have rolled it back already): -1. */
+static int rolled_back(sq *s) {
+    if (!sqlite3_get_autocommit(s->db)) (void)sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+    return -1;
+}
+
+/* mixed's read: two primary-key reads in one snapshot. */
+static int mixed_read(sq *s) {
+    if (sq_run(s, "BEGIN", 0, 0, SQLITE_DONE) != 0) return -1;
+    if (sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
+        sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
+        sq_run(s, "COMMIT", 0, 0, SQLITE_DONE) != 0)
+        return rolled_back(s);
+    return 0;
+}
+
+/* mixed's write: a read, then an INSERT (what the check after the run counts) and an UPDATE. */
+static int mixed_write(sq *s, long long *inserted) {
+    if (sq_run(s, "BEGIN IMMEDIATE", 0, 0, SQLITE_DONE) != 0) return -1;
+    if (sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
+        sq_run(s, SQL_INSERT, 2, 1, SQLITE_DONE) != 0 ||
+        sq_run(s, SQL_UPDATE, 1, random_id(), SQLITE_DONE) != 0 ||
+        sq_run(s, "COMMIT", 0, 0, SQLITE_DONE) != 0)
+        return rolled_back(s);
+    *inserted = 1;
+    return 0;
+}
+
 /* The transaction's statements; 0 when it committed. *inserted gets the rows it added. */
-static int workload(sq *s, bench_workload w, long long *inserted) {
+static int workload(sq *s, bench_workload w, bench_kind k, long long *inserted) {
     int ins;
     *inserted = 0;
     switch (w) {
@@ -70,12 +99,11 @@ static int workload(sq *s, bench_workload w, long long *inserted) {
         if (sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
             sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
             sq_run(s, ins ? SQL_INSERT : SQL_UPDATE, ins ? 2 : 1, random_id(), SQLITE_DONE) != 0 ||
-            sq_run(s, "COMMIT", 0, 0, SQLITE_DONE) != 0) {
-            if (!sqlite3_get_autocommit(s->db)) (void)sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-            return -1;
-        }
+            sq_run(s, "COMMIT", 0, 0, SQLITE_DONE) != 0)
+            return rolled_back(s);
         *inserted = ins;
         return 0;
+    case BENCH_MIXED: return k == BENCH_WRITE ? mixed_write(s, inserted) : mixed_read(s);
     }
     return -1;
 }
@@ -106,31 +134,30 @@ static sqlite3 *native_open(bench_run *r, bench_tally *t) {
     }
 }
 
-static int sqlite_transaction(bench_run *r, bench_tally *t) {
+static int sqlite_transaction(bench_run *r, bench_tally *t, bench_kind k) {
     double t0 = bench_now();
     long long inserted = 0;
     sq s = {NULL, NULL};
     int rc;
     if (r->mode == BENCH_POOLED) {
-        if (bench_borrow(r, t, &s.conn) != 0) return -1;
+        if (bench_borrow(r, t, k, &s.conn) != 0) return -1;
         s.db = sqlpool_conn_sqlite(s.conn);
     } else if ((s.db = native_open(r, t)) == NULL) {
-        t->errors++;
+        bench_count_error(t, k, 0);
         return -1;
     }
-    sqlpool_histogram_record(t->wait, bench_now() - t0);
-    rc = workload(&s, r->opts->workload, &inserted);
+    bench_count_wait(t, k, bench_now() - t0);
+    rc = workload(&s, r->opts->workload, k, &inserted);
     if (s.conn != NULL)
         sqlpool_release(s.conn);
     else
         (void)sqlite3_close(s.db);
     if (rc != 0) {
-        t->errors++;
+        bench_count_error(t, k, 0);
         return -1;
     }
-    t->transactions++;
     t->inserted += inserted;
-    sqlpool_histogram_record(t->latency, bench_now() - t0);
+    bench_count_commit(t, k, bench_now() - t0);
     return 0;
 }
 
@@ -166,7 +193,7 @@ static int sqlite_setup(bench_run *r, char *err, size_t errlen) {
                   "PRIMARY KEY, label TEXT NOT NULL, n INTEGER NOT NULL)",
                   NULL, err, errlen) != 0)
         return -1;
-    if (r->opts->workload != BENCH_READ_WRITE) return 0;
+    if (!bench_seeded(r->opts->workload)) return 0;
     (void)snprintf(seed, sizeof seed,
                    "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %d) "
                    "INSERT INTO sqlpool_bench (label, n) SELECT 'seed', 0 FROM s",
