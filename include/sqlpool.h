@@ -270,7 +270,8 @@ typedef struct sqlpool_config {
      * "database is locked": writes queue in the pool, and readers never block the writer in
      * WAL. On PostgreSQL, on ":memory:" or a mode=memory URI (no WAL: readers would block the
      * writer), and on a read-only pool (mode=ro, no writer to be had), sqlpool_open() fails with
-     * SQLPOOL_EINVAL saying so. */
+     * SQLPOOL_EINVAL saying so. init_sql and the hooks run on readers too, after query_only:
+     * there they must not write (a "CREATE TABLE IF NOT EXISTS" belongs on the writer). */
     int single_writer;
     /* Bound on the SQLite WAL file, in bytes (file databases; both kinds of pool). SQLite's
      * own checkpoints (passive, every 1000 pages) cannot reset the WAL while readers keep
@@ -577,7 +578,8 @@ SQLPOOL_API int sqlpool_try_acquire_read(sqlpool *pool, sqlpool_conn **out);
  * and release (discard when fn returned SQLPOOL_EBROKEN or the connection failed).
  * Returns 0 when the transaction committed; what fn returned when non-zero (rolled back); or
  * the pool's error: the acquire's, SQLPOOL_EBUSY when BEGIN IMMEDIATE stayed busy through the
- * busy timeout (fn not called), SQLPOOL_EBROKEN when BEGIN or COMMIT failed otherwise
+ * busy timeout (fn not called; or the COMMIT did, outside WAL mode: rolled back),
+ * SQLPOOL_EBROKEN when BEGIN or COMMIT failed otherwise
  * (sqlpool_errmsg() says which, with the database's message; rolled back). SQLPOOL_EINVAL for a
  * NULL pool or fn. fn must not release conn, nor end the transaction itself. Thread-safe.
  */
