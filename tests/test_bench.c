@@ -80,6 +80,7 @@ static void test_bench_rejects_bad_choices(void **state) {
     (void)state;
     expect_usage(ARGS("--db", "x.db", "--workload", "tpcb"), "--workload");
     expect_usage(ARGS("--db", "x.db", "--workload", ""), "--workload");
+    expect_usage(ARGS("--db", "x.db", "--workload", "Mixed"), "--workload");
     expect_usage(ARGS("--db", "x.db", "--mode", "pool"), "--mode");
     expect_usage(ARGS("--db", "x.db", "--mode=Pooled"), "--mode");
     expect_usage(ARGS("--db", "x.db", "--log-level", "loud"), "--log-level");
@@ -258,6 +259,186 @@ static void test_bench_sweep_pool_size(void **state) {
     assert_int_equal(bench_int(json_array_get(runs, 0), "max_open"), 1);
     assert_int_equal(bench_int(json_array_get(runs, 1), "pool_size"), 2);
     bench_expect_counts(json_array_get(runs, 0), 3, 10, 1, 0);
+    bench_out_free(&r);
+}
+
+/* A mixed run's reads and writes, apart and adding up to the run's: every write inserted a
+ * row, and every one is in the table. */
+static void expect_kinds(json_t *run, long long clients, long long per_client) {
+    json_t *reads = json_object_get(run, "reads"), *writes = json_object_get(run, "writes");
+    if (!json_is_object(reads) || !json_is_object(writes)) fail_msg("no reads or writes apart");
+    bench_expect_counts(run, clients, per_client, 1, 100);
+    assert_int_equal(bench_int(reads, "transactions") + bench_int(writes, "transactions"),
+                     bench_int(run, "transactions"));
+    assert_int_equal(bench_int(reads, "errors") + bench_int(writes, "errors"),
+                     bench_int(run, "errors"));
+    assert_int_equal(bench_int(writes, "transactions"), bench_int(run, "inserted"));
+    if (bench_int(reads, "transactions") == 0 || bench_int(writes, "transactions") == 0)
+        fail_msg("reads %lld, writes %lld at --write-ratio 0.5", bench_int(reads, "transactions"),
+                 bench_int(writes, "transactions"));
+    for (int k = 0; k < 2; k++) {
+        json_t *kind = k ? writes : reads, *lat = json_object_get(kind, "latency_ms");
+        assert_true(bench_real(kind, "tps") > 0);
+        assert_true(bench_real(lat, "p50") <= bench_real(lat, "p99"));
+        assert_true(bench_real(lat, "p99") <= bench_real(lat, "max"));
+        assert_true(bench_real(lat, "max") <=
+                    bench_real(json_object_get(run, "latency_ms"), "max"));
+        (void)bench_real(json_object_get(kind, "acquire_wait_ms"), "p99");
+    }
+}
+
+/* The WAL bound's counters are in every pooled run's pool stats. */
+static void expect_wal_counters(json_t *run) {
+    json_t *pool = json_object_get(run, "pool");
+    if (!json_is_object(pool)) fail_msg("no pool stats in the run");
+    assert_true(bench_int(pool, "checkpoints") >= 0);
+    assert_true(bench_int(pool, "checkpoints_busy") <= bench_int(pool, "checkpoints"));
+    assert_true(bench_int(pool, "wal_peak") > 0); /* the writes went through the WAL */
+}
+
+static void test_bench_mixed_reads_and_writes_apart(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", "mixed", "--write-ratio",
+                                     "0.5", "--clients", "4", "--transactions", "50", "--json"),
+                                1);
+    json_t *run;
+    bench_expect_status(&r, 0);
+    assert_string_equal(json_string_value(json_object_get(r.json, "workload")), "mixed");
+    assert_true(bench_real(r.json, "write_ratio") == 0.5);
+    run = json_array_get(bench_runs(&r), 0);
+    expect_kinds(run, 4, 50);
+    assert_true(json_is_false(json_object_get(run, "single_writer")));
+    expect_wal_counters(run);
+    assert_null(json_object_get(json_object_get(run, "pool"), "lanes"));
+    bench_out_free(&r);
+}
+
+/* On a single-writer pool: no error, one writer, the reads on the readers' lane. */
+static void test_bench_mixed_single_writer(void **state) {
+    bench_out r =
+        bench_run_cli(NULL,
+                      ARGS("--db", DB(state), "--workload", "mixed", "--write-ratio", "0.5",
+                           "--single-writer", "--clients", "8", "--pool-size", "2", "--max-open",
+                           "2", "--timeout", "0.2", "--transactions", "40", "--json"),
+                      1);
+    json_t *run, *lanes;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    expect_kinds(run, 8, 40);
+    assert_true(json_is_true(json_object_get(run, "single_writer")));
+    assert_int_equal(bench_int(run, "pool_size"), 2); /* the readers' */
+    expect_wal_counters(run);
+    lanes = json_object_get(json_object_get(run, "pool"), "lanes");
+    if (!json_is_object(lanes)) fail_msg("no lanes in a single-writer pool's stats: %s", r.out);
+    assert_int_equal(bench_int(json_object_get(lanes, "write"), "max_open"), 1);
+    assert_int_equal(bench_int(json_object_get(lanes, "read"), "max_open"), 2);
+    /* Each transaction borrowed once, from its own lane. */
+    assert_int_equal(bench_int(json_object_get(lanes, "write"), "acquires"),
+                     bench_int(json_object_get(run, "writes"), "transactions"));
+    assert_int_equal(bench_int(json_object_get(lanes, "read"), "acquires"),
+                     bench_int(json_object_get(run, "reads"), "transactions"));
+    bench_out_free(&r);
+}
+
+/* The table: a mixed run's reads and writes under it, a single-writer pool shown as N+1. */
+static void test_bench_mixed_table(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", "mixed", "--single-writer",
+                                     "--pool-size", "3", "--clients", "2", "--transactions", "20"),
+                                0);
+    bench_expect_status(&r, 0);
+    assert_non_null(strstr(r.out, "mixed (20% writes)"));
+    if (strstr(r.out, "\npooled ") == NULL || strstr(r.out, "\n  reads ") == NULL ||
+        strstr(r.out, "\n  writes ") == NULL || strstr(r.out, " 3+1 ") == NULL)
+        fail_msg("no pooled, reads and writes rows, or no pool 3+1:\n%s", r.out);
+    assert_string_equal(r.err, "");
+    bench_out_free(&r);
+}
+
+/* --write-ratio: 0 to 1, and only with --workload mixed; 0 and 1 are all reads, all writes. */
+static void test_bench_write_ratio_bounds(void **state) {
+    static const char *const bad[] = {"-0.1", "1.5", "2", "half", "0.3x", "", "nan", "1e-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *arg = testutil_format("--write-ratio=%s", bad[i]);
+        expect_usage(ARGS("--db", "x.db", "--workload", "mixed", arg), "--write-ratio");
+        free(arg);
+    }
+    expect_usage(ARGS("--db", "x.db", "--write-ratio", "0.5"), "--workload mixed");
+    expect_usage(ARGS("--db", "x.db", "--workload", "read-write", "--write-ratio", "0.5"),
+                 "--workload mixed");
+    for (int w = 0; w < 2; w++) {
+        bench_out r =
+            bench_run_cli(NULL,
+                          ARGS("--db", DB(state), "--workload", "mixed", "--write-ratio",
+                               w ? "1" : "0", "--clients", "2", "--transactions", "10", "--json"),
+                          1);
+        json_t *run;
+        bench_expect_status(&r, 0);
+        run = json_array_get(bench_runs(&r), 0);
+        bench_expect_counts(run, 2, 10, 1, 100);
+        assert_int_equal(bench_int(json_object_get(run, w ? "writes" : "reads"), "transactions"),
+                         20);
+        assert_int_equal(bench_int(json_object_get(run, w ? "reads" : "writes"), "transactions"),
+                         0);
+        bench_out_free(&r);
+    }
+}
+
+/* --single-writer and --compare: what they cannot be combined with, and the databases the
+ * library refuses a single-writer pool (one line, exit 64, naming the flag). */
+static void test_bench_single_writer_refusals(void **state) {
+    char *ro = testutil_format("file:%s?mode=ro", DB(state));
+    sqlite3 *db = NULL;
+    expect_usage(ARGS("--db", "x.db", "--single-writer", "--mode", "unpooled"), "--single-writer");
+    expect_usage(ARGS("--db", "x.db", "--single-writer=yes"), "--single-writer");
+    expect_usage(ARGS("--db", "x.db", "--compare", "single-writer", "--single-writer"),
+                 "--single-writer");
+    expect_usage(ARGS("--db", "x.db", "--compare", "unpooled"), "--compare");
+    expect_usage(ARGS("--db", "x.db", "--compare", "single-writer", "--mode", "both"), "--compare");
+    expect_usage(ARGS("--db", ":memory:", "--single-writer", "--transactions", "1"),
+                 "--single-writer");
+    expect_usage(ARGS("--db", ":memory:", "--compare", "single-writer", "--transactions", "1"),
+                 "--compare");
+    assert_int_equal(sqlite3_open(DB(state), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    expect_usage(ARGS("--db", ro, "--single-writer", "--transactions", "1"), "--single-writer");
+    free(ro);
+}
+
+/* --compare single-writer over a sweep: each point plain, then single-writer, and the chart
+ * draws both pool kinds as its two series. */
+static void test_bench_compare_sweep_plots_two_series(void **state) {
+    static const char *const series[] = {
+        "class=\"series plain throughput\"", "class=\"series single-writer throughput\"",
+        "class=\"series plain p99\"",        "class=\"series single-writer p99\"",
+        "class=\"legend-entry plain\"",      "class=\"legend-entry single-writer\""};
+    char *svg = testutil_format("%s/sw.svg", DIR(state)), *text;
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", "mixed", "--sweep",
+                                     "clients=1,2,4", "--compare", "single-writer",
+                                     "--transactions", "10", "--json", "--plot", svg),
+                                1);
+    json_t *runs;
+    bench_expect_status(&r, 0);
+    assert_string_equal(json_string_value(json_object_get(r.json, "compare")), "single-writer");
+    runs = bench_runs(&r);
+    assert_int_equal(json_array_size(runs), 6);
+    for (size_t i = 0; i < 6; i++) {
+        json_t *run = json_array_get(runs, i);
+        assert_int_equal(bench_int(run, "clients"), 1LL << (i / 2));
+        assert_string_equal(json_string_value(json_object_get(run, "mode")), "pooled");
+        if (json_is_true(json_object_get(run, "single_writer")) != (i % 2 == 1))
+            fail_msg("run %zu: single_writer should be %s", i, i % 2 ? "true" : "false");
+        bench_expect_counts(run, 1LL << (i / 2), 10, 1, 100);
+    }
+    text = testutil_read_file(svg, NULL);
+    if (text == NULL || strstr(text, "<svg") == NULL) fail_msg("no SVG in %s", svg);
+    for (size_t i = 0; i < sizeof series / sizeof series[0]; i++)
+        if (strstr(text, series[i]) == NULL) fail_msg("the chart has no %s", series[i]);
+    if (strstr(text, "unpooled") != NULL) fail_msg("an unpooled series in a --compare chart");
+    free(text);
+    free(svg);
     bench_out_free(&r);
 }
 
@@ -492,6 +673,12 @@ static const struct CMUnitTest tests[] = {
     T(test_bench_fail_connect_retries_without_loss),
     T(test_bench_sweep_and_plot),
     T(test_bench_sweep_pool_size),
+    T(test_bench_mixed_reads_and_writes_apart),
+    T(test_bench_mixed_single_writer),
+    T(test_bench_mixed_table),
+    T(test_bench_write_ratio_bounds),
+    T(test_bench_single_writer_refusals),
+    T(test_bench_compare_sweep_plots_two_series),
     T(test_bench_sigint_prints_partial_results),
     T(test_bench_unopenable_db_is_exit_69),
     T(test_bench_run_errors_are_counted_not_printed),

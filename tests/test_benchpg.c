@@ -37,6 +37,49 @@ static void test_benchpg_read_write_counts(void **state) {
     expect_workload("read-write", 100);
 }
 
+/* mixed: reads and writes apart, every write's row in the table, pooled and unpooled. */
+static void test_benchpg_mixed_reads_and_writes_apart(void **state) {
+    bench_out r =
+        bench_run_cli(NULL,
+                      ARGS("--db", pg_url(), "--workload", "mixed", "--write-ratio", "0.5",
+                           "--mode", "both", "--clients", "3", "--transactions", "30", "--json"),
+                      1);
+    (void)state;
+    bench_expect_status(&r, 0);
+    assert_int_equal(json_array_size(bench_runs(&r)), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *run = json_array_get(bench_runs(&r), i);
+        json_t *reads = json_object_get(run, "reads"), *writes = json_object_get(run, "writes");
+        bench_expect_counts(run, 3, 30, 1, 100);
+        assert_int_equal(bench_int(reads, "transactions") + bench_int(writes, "transactions"), 90);
+        assert_int_equal(bench_int(writes, "transactions"), bench_int(run, "inserted"));
+        assert_true(bench_int(reads, "transactions") > 0 && bench_int(writes, "transactions") > 0);
+    }
+    bench_out_free(&r);
+}
+
+/* A single-writer pool is SQLite's: on PostgreSQL the flag is refused before anything runs,
+ * as a usage error on one line. */
+static void test_benchpg_single_writer_refused(void **state) {
+    static const char *const flags[2][2] = {{"--single-writer", NULL},
+                                            {"--compare", "single-writer"}};
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        bench_out r = bench_run_cli(
+            NULL,
+            flags[i][1] ? ARGS("--db", pg_url(), "--workload", "mixed", flags[i][0], flags[i][1])
+                        : ARGS("--db", pg_url(), "--workload", "mixed", flags[i][0]),
+            0);
+        bench_expect_status(&r, 64);
+        assert_string_equal(r.out, "");
+        if (strncmp(r.err, "sqlpool: ", 9) != 0 || strchr(r.err, '\n') != r.err + strlen(r.err) - 1)
+            fail_msg("not one 'sqlpool: ' line: '%s'", r.err);
+        if (strstr(r.err, flags[i][0]) == NULL || strstr(r.err, "PostgreSQL") == NULL)
+            fail_msg("'%s' does not name %s and PostgreSQL", r.err, flags[i][0]);
+        bench_out_free(&r);
+    }
+}
+
 static void test_benchpg_mode_both_fail_connect(void **state) {
     bench_out r =
         bench_run_cli(NULL,
@@ -89,6 +132,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_benchpg_select1_counts),
     cmocka_unit_test(test_benchpg_insert_counts),
     cmocka_unit_test(test_benchpg_read_write_counts),
+    cmocka_unit_test(test_benchpg_mixed_reads_and_writes_apart),
+    cmocka_unit_test(test_benchpg_single_writer_refused),
     cmocka_unit_test(test_benchpg_mode_both_fail_connect),
     cmocka_unit_test(test_benchpg_kill_every),
     cmocka_unit_test(test_benchpg_sigint_prints_partial_results),
