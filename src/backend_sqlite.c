@@ -183,7 +183,7 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
         state_free(st);
         return SQLPOOL_ENOMEM;
     }
-    sqlpool__sqlite_wal_init(st->wal, cfg->wal_limit);
+    sqlpool__sqlite_wal_init(st->wal, cfg->wal_limit, 0);
     st->readonly = cfg->readonly != 0;
     st->flags = st->readonly ? readonly_flags : cfg->create ? open_flags : nocreate_flags;
     st->stmt_cache_size = cfg->stmt_cache_size;
@@ -195,6 +195,7 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
     st->busy_ms = cfg->connect_timeout * 1000.0 > (double)INT_MAX
                       ? INT_MAX
                       : (int)(cfg->connect_timeout * 1000.0);
+    st->wal->busy_ms = st->busy_ms;
     if (cfg->sqlite_vfs != NULL) {
         if (sqlite3_vfs_find(cfg->sqlite_vfs) == NULL) {
             sqlpool__format(err, errlen, "no SQLite VFS named '%s' is registered", cfg->sqlite_vfs);

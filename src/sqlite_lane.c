@@ -5,9 +5,9 @@
  * Why a TRUNCATE checkpoint bounds the WAL without holding readers back: SQLite can only
  * start the WAL over when no reader still reads an older part of it, and with readers that
  * never stop some reader always does, so passive checkpoints copy pages but the file keeps
- * growing. A TRUNCATE checkpoint waits (the busy handler) for readers to finish. While it
- * waits no new frame is written (in a single_writer pool the waiting connection is the only
- * writer; in a plain pool other writers wait behind its lock), so every reader that begins
+ * growing. A TRUNCATE checkpoint waits (polling, up to the busy timeout) for readers to finish.
+ * While it waits no new frame is written (in a single_writer pool the waiting connection is the
+ * only writer; in a plain pool other writers wait behind its lock), so every reader that begins
  * meanwhile takes the newest snapshot, and once every frame is copied, SQLite lets new
  * readers read the database file alone; the readers from before end within one read
  * transaction's time and the WAL is emptied. Only a read transaction held open longer than
@@ -20,12 +20,14 @@
 #include "internal.h"
 
 #include <string.h>
+#include <time.h>
 
 /* SQLite's default auto-checkpoint, which installing a WAL hook replaces. */
 enum { AUTOCHECKPOINT_PAGES = 1000 };
 
-void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit) {
+void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit, int busy_ms) {
     wal->limit = limit;
+    wal->busy_ms = busy_ms;
     wal->lane = SQLPOOL__LANE_NONE;
     atomic_init(&wal->checkpoints, 0);
     atomic_init(&wal->checkpoints_busy, 0);
@@ -77,6 +79,24 @@ static long long page_size(sqlite3 *db) {
     return n > 0 ? n : 4096;
 }
 
+/* A TRUNCATE checkpoint, tried every millisecond for up to busy_ms, rather than under the
+ * connection's busy handler: SQLite's sleeps grow to 100 ms, and under a steady read load a
+ * checkpoint waiting that way took seconds where polling takes tens of milliseconds (each
+ * failed try still copies what it can). */
+static int truncate_checkpoint(sqlite3 *db, const char *name, int busy_ms) {
+    int rc, waited = 0;
+    (void)sqlite3_busy_handler(db, NULL, NULL);
+    while ((rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL)) ==
+               SQLITE_BUSY &&
+           waited < busy_ms) {
+        struct timespec ts = {0, 1000000};
+        (void)nanosleep(&ts, NULL);
+        waited++;
+    }
+    (void)sqlite3_busy_timeout(db, busy_ms);
+    return rc;
+}
+
 /* After every commit, with the write lock released (SQLite allows reading, writing and
  * checkpointing here). frames: the WAL's length now. */
 static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
@@ -96,7 +116,7 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
                                                   memory_order_relaxed)) {
     }
     if (wal->limit > 0 && bytes > atomic_load_explicit(&wal->retry_above, memory_order_relaxed)) {
-        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        int rc = truncate_checkpoint(db, name, wal->busy_ms);
         atomic_fetch_add_explicit(&wal->checkpoints, 1, memory_order_relaxed);
         if (rc == SQLITE_OK) {
             atomic_store_explicit(&wal->retry_above, wal->limit, memory_order_relaxed);
