@@ -827,6 +827,48 @@ static const row rows[] = {
      .args = {"health", "--db", "@events.db", "--init-sql", "SELEC 1"},
      .status = 1,
      .needle = "init_sql statement 1 (SELEC 1) failed: near \"SELEC\": syntax error"},
+    /* bench's mixed workload and single-writer pool (issue 14, item 6). */
+    ZERO_OK("bench_write_ratio_zero", "write-ratio", BENCH1, "--workload", "mixed"),
+    REFUSED("bench_write_ratio_negative", "write-ratio", "-1", BENCH1, "--workload", "mixed"),
+    REFUSED("bench_write_ratio_huge", "write-ratio", HUGE, BENCH1, "--workload", "mixed"),
+    REFUSED("bench_write_ratio_not_a_number", "write-ratio", "abc", BENCH1, "--workload", "mixed"),
+    REFUSED("bench_write_ratio_trailing_junk", "write-ratio", "5x", BENCH1, "--workload", "mixed"),
+    REFUSED("bench_write_ratio_over_one", "write-ratio", "1.5", BENCH1, "--workload", "mixed"),
+    {.name = "bench_write_ratio_without_mixed",
+     .args = {BENCH1, "--write-ratio", "0.5"},
+     .status = 64,
+     .needle = "--write-ratio is the share of writes of --workload mixed: it needs --workload "
+               "mixed"},
+    {.name = "bench_single_writer_memory",
+     .args = {BENCH1, "--single-writer"},
+     .status = 64,
+     .needle = "--single-writer: cannot open a pool",
+     .needle2 = "in-memory"},
+    {.name = "bench_single_writer_unpooled",
+     .args = {BENCH1, "--single-writer", "--mode", "unpooled"},
+     .status = 64,
+     .needle = "--single-writer configures the pool: it needs --mode pooled or both"},
+    {.name = "bench_single_writer_with_value",
+     .args = {BENCH1, "--single-writer=yes"},
+     .status = 64,
+     .needle = "option '--single-writer' takes no value"},
+    {.name = "bench_compare_unknown",
+     .args = {BENCH1, "--compare", "unpooled"},
+     .status = 64,
+     .needle = "--compare: 'unpooled' is not single-writer"},
+    {.name = "bench_compare_with_single_writer",
+     .args = {BENCH1, "--compare", "single-writer", "--single-writer"},
+     .status = 64,
+     .needle = "--single-writer and --compare single-writer are exclusive"},
+    {.name = "bench_compare_mode_both",
+     .args = {BENCH1, "--compare", "single-writer", "--mode", "both"},
+     .status = 64,
+     .needle = "--compare single-writer compares two pooled runs: it needs --mode pooled"},
+    {.name = "bench_compare_memory",
+     .args = {BENCH1, "--compare", "single-writer"},
+     .status = 64,
+     .needle = "--compare single-writer: cannot open a single-writer pool",
+     .needle2 = "in-memory"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -2115,6 +2157,48 @@ static void test_badinput_init_sql_syntax_error(void **state) {
 static void test_badinput_health_init_sql_syntax_error(void **state) {
     health_row(state, "health_init_sql_syntax_error");
 }
+static void test_badinput_bench_write_ratio_zero(void **state) {
+    run_row(state, "bench_write_ratio_zero");
+}
+static void test_badinput_bench_write_ratio_negative(void **state) {
+    run_row(state, "bench_write_ratio_negative");
+}
+static void test_badinput_bench_write_ratio_huge(void **state) {
+    run_row(state, "bench_write_ratio_huge");
+}
+static void test_badinput_bench_write_ratio_not_a_number(void **state) {
+    run_row(state, "bench_write_ratio_not_a_number");
+}
+static void test_badinput_bench_write_ratio_trailing_junk(void **state) {
+    run_row(state, "bench_write_ratio_trailing_junk");
+}
+static void test_badinput_bench_write_ratio_over_one(void **state) {
+    run_row(state, "bench_write_ratio_over_one");
+}
+static void test_badinput_bench_write_ratio_without_mixed(void **state) {
+    run_row(state, "bench_write_ratio_without_mixed");
+}
+static void test_badinput_bench_single_writer_memory(void **state) {
+    run_row(state, "bench_single_writer_memory");
+}
+static void test_badinput_bench_single_writer_unpooled(void **state) {
+    run_row(state, "bench_single_writer_unpooled");
+}
+static void test_badinput_bench_single_writer_with_value(void **state) {
+    run_row(state, "bench_single_writer_with_value");
+}
+static void test_badinput_bench_compare_unknown(void **state) {
+    run_row(state, "bench_compare_unknown");
+}
+static void test_badinput_bench_compare_with_single_writer(void **state) {
+    run_row(state, "bench_compare_with_single_writer");
+}
+static void test_badinput_bench_compare_mode_both(void **state) {
+    run_row(state, "bench_compare_mode_both");
+}
+static void test_badinput_bench_compare_memory(void **state) {
+    run_row(state, "bench_compare_memory");
+}
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
@@ -2369,6 +2453,29 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_init_sql_syntax_error, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_health_init_sql_syntax_error, setup_ctx,
                                     teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_write_ratio_zero, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_write_ratio_negative, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_write_ratio_huge, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_write_ratio_not_a_number, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_write_ratio_trailing_junk, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_write_ratio_over_one, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_write_ratio_without_mixed, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_single_writer_memory, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_single_writer_unpooled, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_single_writer_with_value, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_compare_unknown, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_compare_with_single_writer, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_compare_mode_both, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_compare_memory, setup_ctx, teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };
