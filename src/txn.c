@@ -28,6 +28,8 @@ static int in_transaction(sqlpool_conn *conn, int begin, sqlpool_fn fn, void *ct
         return sqlpool__fail(rc, "%s: the transaction could not begin: %s", who, err);
     }
     frc = fn(conn, ctx);
+    if (sqlpool__borrowed(conn) != c) /* fn gave it back, against the contract */
+        return sqlpool__misuse(conn, who);
     if (frc != 0) {
         /* A failing statement may have ended the transaction already: then nothing to undo. */
         rc = be->txn(c->handle, SQLPOOL__TXN_ROLLBACK, err, sizeof err);
