@@ -31,9 +31,9 @@ _sqlpool() {
         --log-level --init-sql --help --version"
     local health_opts="--db --timeout --retries --log-level --init-sql --help --version"
     local bench_opts="--db --clients --duration --transactions --pool-size --max-open
-        --acquire-timeout --barge-window --timeout --retries --workload --think-time --mode
-        --fail-connect --kill-every --sweep --json --plot --metrics-listen --log-level
-        --init-sql --help --version"
+        --acquire-timeout --barge-window --timeout --retries --workload --write-ratio
+        --single-writer --compare --think-time --mode --fail-connect --kill-every --sweep --json
+        --plot --metrics-listen --log-level --init-sql --help --version"
 
     case $prev in
     --log-level)
@@ -41,7 +41,11 @@ _sqlpool() {
         return
         ;;
     --workload)
-        COMPREPLY=($(compgen -W "select1 insert read-write" -- "$cur"))
+        COMPREPLY=($(compgen -W "select1 insert read-write mixed" -- "$cur"))
+        return
+        ;;
+    --compare)
+        COMPREPLY=($(compgen -W "single-writer" -- "$cur"))
         return
         ;;
     --mode)
@@ -66,7 +70,7 @@ _sqlpool() {
         ;;
     --pool-size | --timeout | --retries | --clients | --duration | --transactions | \
         --max-open | --acquire-timeout | --barge-window | --think-time | --fail-connect | --kill-every | \
-        --metrics-listen | --init-sql)
+        --write-ratio | --metrics-listen | --init-sql)
         return # a number (or ADDRESS:PORT, or SQL): nothing to offer
         ;;
     esac
