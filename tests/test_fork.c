@@ -459,6 +459,63 @@ static void test_fork_child_refuses_file_open_at_fork(void **state) {
     free(dir);
 }
 
+/* ---- a fork while another thread opens and closes pools ---- */
+
+/* sqlpool_close() takes its pool off the fork handlers' registry first, and then may hold the
+ * pool's lock, its maint_mu, or SQLite's mutexes while it closes connections and joins the
+ * maintenance thread when another thread forks: the child must never wait for any of them
+ * (the handlers never touch a pool off the registry; the process-wide locks they take around
+ * the fork, fork.c). Each child opens a pool of its own, uses and closes it. */
+typedef struct churn {
+    atomic_int stop;
+    atomic_long rounds;
+} churn;
+
+static void *churn_main(void *arg) {
+    churn *ch = arg;
+    while (!atomic_load(&ch->stop)) {
+        sqlpool *pool = open_file_pool(NULL, 2, 1, 0); /* a maintenance thread, a connection */
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(pool, &conn) == SQLPOOL_OK) sqlpool_release(conn);
+        sqlpool_close(pool);
+        atomic_fetch_add(&ch->rounds, 1);
+    }
+    return NULL;
+}
+
+static int child_opens_its_own(void) {
+    sqlpool *pool = open_file_pool(NULL, 2, 1, 0);
+    for (int i = 0; i < 20; i++) {
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) return 90;
+        if (!selects_own_pid(conn)) return 91;
+        sqlpool_release(conn);
+    }
+    sqlpool_close(pool);
+    return 0;
+}
+
+static void test_fork_while_pools_open_and_close(void **state) {
+    churn ch = {0};
+    pthread_t thread;
+    (void)state;
+    SKIP_UNDER_ASAN();
+    assert_int_equal(pthread_create(&thread, NULL, churn_main, &ch), 0);
+    for (int round = 0; round < 40; round++) {
+        long before = atomic_load(&ch.rounds);
+        pid_t pid;
+        while (atomic_load(&ch.rounds) == before)
+            nap_ms(1);
+        nap_ms(round % 3); /* at different points of the next open and close */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) _exit(child_opens_its_own());
+        assert_int_equal(wait_child(pid, 10), 0);
+    }
+    atomic_store(&ch.stop, 1);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fork_after_close_idle_child_keeps_its_rows),
     cmocka_unit_test(test_fork_child_refuses_file_open_at_fork),
@@ -467,6 +524,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fork_while_threads_hammer_throughput_mode),
     cmocka_unit_test(test_fork_child_close_is_prompt),
     cmocka_unit_test(test_fork_child_runtime_changes_touch_nothing_inherited),
+    cmocka_unit_test(test_fork_while_pools_open_and_close),
 };
 
 SQLPOOL_TEST_MAIN(tests)
