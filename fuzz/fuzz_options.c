@@ -137,8 +137,11 @@ static void check_bench(args *a) {
     CHECK(between(o.barge_window, 0.0, 60.0), "--barge-window %g", o.barge_window);
     CHECK(between(o.timeout, 0.0, 86400.0), "--timeout %g", o.timeout);
     CHECK(o.retries >= 0 && o.retries <= 100, "--retries %d", o.retries);
-    CHECK(o.workload >= BENCH_SELECT1 && o.workload <= BENCH_READ_WRITE, "--workload %d",
+    CHECK(o.workload >= BENCH_SELECT1 && o.workload <= BENCH_MIXED, "--workload %d",
           (int)o.workload);
+    CHECK(between(o.write_ratio, 0.0, 1.0), "--write-ratio %g", o.write_ratio);
+    CHECK(is_bool(o.single_writer) && is_bool(o.compare), "flags %d %d", o.single_writer,
+          o.compare);
     CHECK(between(o.think_time, 0.0, 3600.0), "--think-time %g", o.think_time);
     CHECK(o.mode >= BENCH_POOLED && o.mode <= BENCH_BOTH, "--mode %d", (int)o.mode);
     CHECK(between(o.fail_connect, 0.0, 1.0), "--fail-connect %g", o.fail_connect);
