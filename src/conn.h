@@ -47,7 +47,6 @@ static inline sqlpool_conn *sqlpool__borrowed(sqlpool_conn *handle) {
     uintptr_t u = (uintptr_t)handle;
     sqlpool_conn *c = (sqlpool_conn *)(u & ~(uintptr_t)SQLPOOL__GEN_MASK);
     unsigned word;
-    sqlpool__fork_check(c->pool); /* in a fork's child, a handle from before is stale */
     word = atomic_load_explicit(&c->word, memory_order_relaxed);
     if (sqlpool__state_of(word) != CONN_BORROWED ||
         (sqlpool__gen_of(word) & SQLPOOL__GEN_MASK) != (u & SQLPOOL__GEN_MASK))

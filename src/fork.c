@@ -3,20 +3,28 @@
  * mutex. Lock order: the registry's mutex, then a pool's lock, then its maint_mu (nothing
  * takes maint_mu and then the pool lock; sqlpool_open() and sqlpool_close() take the
  * registry's mutex holding neither). prepare takes them all, so no other thread is inside a
- * critical section when the process is copied; parent releases them; child re-initialises
- * them (their holders' threads do not exist there) and bumps the fork generation, and the
- * child's first call on each pool starts its books over (sqlpool__fork_notice()).
+ * critical section when the process is copied; parent releases them; child, still holding
+ * them, starts each pool's books over (restart_in_child(): memory writes only, no malloc, no
+ * backend, no thread), then re-initialises the locks (their holders' threads do not exist
+ * there). The child's first call on each pool does the rest (sqlpool__fork_catch_up()).
  *
  * What the child finds borrowed at the fork (by any thread, the forking one included) is
  * abandoned with the rest: a handle the forking thread still holds is stale from then on, and
  * releasing it is refused as misuse (logged, SQLPOOL_EMISUSE), touching nothing.
+ *
+ * A pool being closed by another thread at the fork is off the registry already
+ * (sqlpool_close() takes it off first, under the registry's mutex, which prepare holds): the
+ * child's handlers never touch it, so its lock or maint_mu, perhaps held by the closing
+ * thread, are never waited for; the child's code has no use for it either (the pool is being
+ * closed). What that thread may hold besides is process-wide and the handlers take it around
+ * the fork like everything else: the registry's mutex, SQLite's backend's open-file table
+ * (files_mu) and SQLite's static mutexes (backend_sqlite.c), the C library's allocator.
+ * test_fork_while_pools_open_and_close forks in a loop while a thread opens and closes pools.
  */
 #include "fork.h"
 #include "books.h"
 
 #include <stdlib.h>
-
-atomic_uint sqlpool__fork_generation;
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static sqlpool *registry;
@@ -40,20 +48,44 @@ static void parent(void) {
     if (pthread_mutex_unlock(&registry_mu) != 0) abort();
 }
 
+/* The child's copy of p (alone in the process, p's lock held by prepare() on this thread):
+ * every inherited connection off the books and marked closed, on fork_orphans for the
+ * child's first call to abandon; the books, waiters and closer start over. Plain memory
+ * writes only. */
+static void restart_in_child(sqlpool *p) {
+    sqlpool_conn *orphans = p->fork_orphans;
+    for (sqlpool_conn *c = p->all, *next; c != NULL; c = next) {
+        next = c->all_next;
+        sqlpool__set_word(c, sqlpool__conn_gen(c), CONN_CLOSED); /* a stale handle: refused */
+        c->all_prev = c->all_next = NULL;
+        c->next = orphans;
+        orphans = c;
+    }
+    sqlpool__books_restart_locked(p);
+    /* Waiters and a closer were other threads of the parent's; none exist here. */
+    p->wait_head = p->wait_tail = NULL;
+    p->waiting = p->waiters_live = p->head_awake = 0;
+    p->closer = NULL;
+    p->last_connect_error[0] = '\0';
+    p->last_connect_rc = SQLPOOL_OK;
+    p->fork_orphans = orphans;
+    /* The parent's thread is not here: nothing to stop or join in the child. */
+    p->maint_inherited = p->maint_started && !p->maint_stop;
+    p->maint_started = 0;
+    atomic_store_explicit(&p->fork_pending, SQLPOOL__FORK_RESTART, memory_order_relaxed);
+}
+
 /* Only this thread exists: the locks its vanished peers may have waited on are made anew. */
 static void child(void) {
     sqlpool__backends_atfork(SQLPOOL__FORK_CHILD);
     for (sqlpool *p = registry; p != NULL; p = p->fork_next) {
+        restart_in_child(p);
         if (pthread_mutex_init(&p->maint_mu, NULL) != 0) abort();
         sqlpool__cond_init_monotonic(&p->maint_cv);
-        /* The parent's thread is not here: nothing to stop or join in the child. */
-        p->maint_inherited = p->maint_started && !p->maint_stop;
-        p->maint_started = 0;
         atomic_store_explicit(&p->lock.owner, 0, memory_order_relaxed);
         atomic_store_explicit(&p->lock.held, 0, memory_order_relaxed);
     }
     if (pthread_mutex_init(&registry_mu, NULL) != 0) abort();
-    atomic_fetch_add_explicit(&sqlpool__fork_generation, 1, memory_order_relaxed);
 }
 
 static void install_handlers(void) {
@@ -85,47 +117,22 @@ void sqlpool__fork_unregister(sqlpool *pool) {
     if (pthread_mutex_unlock(&registry_mu) != 0) abort();
 }
 
-/* Under the lock: every connection off the books, each marked closed (so a handle from
- * before the fork is refused), chained by next for abandoning after the unlock. */
-static sqlpool_conn *take_inherited_locked(sqlpool *pool) {
-    sqlpool_conn *list = NULL;
-    SQLPOOL__ASSERT_LOCKED(pool);
-    for (sqlpool_conn *c = pool->all, *next; c != NULL; c = next) {
-        next = c->all_next;
-        sqlpool__set_word(c, sqlpool__conn_gen(c), CONN_CLOSED);
-        c->all_prev = c->all_next = NULL;
-        c->next = list;
-        list = c;
-    }
-    return list;
-}
-
-void sqlpool__fork_notice(sqlpool *pool) {
-    unsigned gen = atomic_load_explicit(&sqlpool__fork_generation, memory_order_relaxed);
+int sqlpool__fork_catch_up(sqlpool *pool) {
     sqlpool_conn *list;
-    int rc = SQLPOOL_OK;
+    int state, rc = SQLPOOL_OK;
     sqlpool__lock_acquire(&pool->lock);
-    if (atomic_load_explicit(&pool->fork_gen, memory_order_relaxed) == gen) {
-        sqlpool__lock_release(&pool->lock); /* another of the child's threads was first */
-        return;
-    }
-    list = take_inherited_locked(pool);
-    sqlpool__books_restart_locked(pool);
-    /* Waiters and a closer were other threads of the parent's; none exist here. */
-    pool->wait_head = pool->wait_tail = NULL;
-    pool->waiting = 0;
-    pool->waiters_live = 0;
-    pool->head_awake = 0;
-    pool->closer = NULL;
-    pool->last_connect_error[0] = '\0';
-    pool->last_connect_rc = SQLPOOL_OK;
+    state = atomic_load_explicit(&pool->fork_pending, memory_order_relaxed);
+    list = pool->fork_orphans;
+    pool->fork_orphans = NULL;
     /* Under the lock, so that a sqlpool_close() of the child's cannot miss the new thread
      * (order: pool lock, then maint_mu, as in prepare()). */
-    if (pool->maint_inherited && !pool->closing && pool->maint_restart != NULL) {
-        pool->maint_inherited = 0;
-        rc = pool->maint_restart(pool);
+    if (state == SQLPOOL__FORK_RESTART) {
+        if (pool->maint_inherited && !pool->closing && pool->maint_restart != NULL) {
+            pool->maint_inherited = 0;
+            rc = pool->maint_restart(pool);
+        }
+        atomic_store_explicit(&pool->fork_pending, SQLPOOL__FORK_NONE, memory_order_relaxed);
     }
-    atomic_store_explicit(&pool->fork_gen, gen, memory_order_relaxed);
     sqlpool__lock_release(&pool->lock);
     if (rc != SQLPOOL_OK)
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "fork_child no maintenance thread: %s",
@@ -142,5 +149,7 @@ void sqlpool__fork_notice(sqlpool *pool) {
         pool->spare = c;
         sqlpool__lock_release(&pool->lock);
     }
-    SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "fork_child pool started over in the child");
+    if (list != NULL || state == SQLPOOL__FORK_RESTART)
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "fork_child pool started over in the child");
+    return state;
 }

@@ -83,8 +83,7 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     atomic_init(&pool->slots_off, 0);
     atomic_init(&pool->lock.held, 0);
     atomic_init(&pool->lock.owner, 0);
-    atomic_init(&pool->fork_gen,
-                atomic_load_explicit(&sqlpool__fork_generation, memory_order_relaxed));
+    atomic_init(&pool->fork_pending, SQLPOOL__FORK_NONE);
     pool->maint_restart = sqlpool__maintenance_start;
     if (slots_wanted(pool)) slots_init(pool);
     return SQLPOOL_OK;

@@ -150,6 +150,9 @@ struct sqlpool {
     /* config.single_writer (lanes.c): the pool the caller holds is the writer lane, and
      * this its readers (NULL in a plain pool, and in the read lane itself). */
     struct sqlpool *read_lane;
+    /* Atomic, the one field here that is not set once: SQLPOOL__FORK_* (fork.h), set in the
+     * child of a fork(). Here, on the line acquire reads anyway (cfg's hooks). */
+    atomic_int fork_pending;
     /* Atomic: bumped under the lock by sqlpool_evict(); a connection opened under an older
      * one is retired wherever it is next seen (sqlpool__expired(), conn.h). Read-mostly. */
     atomic_uint epoch;
@@ -215,9 +218,12 @@ struct sqlpool {
     int maint_kicked;
     int maint_inherited; /* the child of a fork(): the parent ran the thread (fork.c) */
 
-    /* Atomic: the fork generation (fork.h) the pool's books belong to; compared on entry to
-     * the public calls, and caught up under the lock by the child's new start (fork.c). */
-    atomic_uint fork_gen;
+    /* The child of a fork() (fork.c). The atfork child handler (alone in the process, every
+     * pool lock held) sets fork_pending and leaves on fork_orphans the inherited connections
+     * it took off the books; the child's first call abandons them (sqlpool__fork_catch_up()).
+     * fork_pending is atomic (relaxed; set by the handler, cleared under the lock), read by
+     * every acquire; fork_orphans is under the pool lock. */
+    sqlpool_conn *fork_orphans;
     /* Set once, before the pool is registered: starts the maintenance thread in a child
      * (sqlpool__maintenance_start; a pointer, since fork.c sits below maint_thread.c). */
     int (*maint_restart)(sqlpool *pool);
