@@ -5,6 +5,7 @@
  */
 #include "conn_life.h"
 #include "alloc.h"
+#include "fork.h"
 
 #include <math.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static void recycle_conn_struct(sqlpool *pool, sqlpool_conn *c) {
 }
 
 void sqlpool__close_conn(sqlpool *pool, sqlpool_conn *c) {
-    pool->backend->close(c->handle);
+    if (c->handle != NULL) pool->backend->close(c->handle);
     c->handle = NULL;
     recycle_conn_struct(pool, c);
 }
@@ -74,21 +75,31 @@ static int retry_sleep(sqlpool *pool, double seconds) {
     }
 }
 
-/* The connection whose hook runs on this thread (hooks do not nest: a hook must not acquire
- * from its pool). */
-static _Thread_local const sqlpool_conn *hook_conn;
+/* The child of a fork made from inside the pool (fork.h: SQLPOOL__FORK_INSIDE): the
+ * connection is the parent's, so it is let go of without a word to its server, and refused. */
+static int forked_inside(sqlpool_conn *c) {
+    sqlpool *pool = c->pool;
+    if (atomic_load_explicit(&pool->fork_pending, memory_order_relaxed) != SQLPOOL__FORK_INSIDE)
+        return 0;
+    if (c->handle != NULL) pool->backend->abandon(c->handle);
+    c->handle = NULL; /* whoever closes c now closes nothing */
+    return 1;
+}
 
 int sqlpool__call_hook(sqlpool_fn fn, sqlpool_conn *c, void *ctx) {
-    const sqlpool_conn *outer = hook_conn;
+    sqlpool_conn *outer = sqlpool__hook_conn;
     int rc;
-    hook_conn = c;
+    if (forked_inside(c)) return SQLPOOL_ECLOSED; /* not even shown to the hook */
+    sqlpool__hook_conn = c;
     rc = fn(sqlpool__handle_of(c), ctx);
-    hook_conn = outer;
+    sqlpool__hook_conn = outer;
+    /* The hook forked, and this is the child: whatever it answered, the connection is gone. */
+    if (forked_inside(c)) return SQLPOOL_ECLOSED;
     return rc;
 }
 
 int sqlpool__in_hook(const sqlpool_conn *c) {
-    return c != NULL && c == hook_conn;
+    return c != NULL && c == sqlpool__hook_conn;
 }
 
 /* The caller's set-up of a connection just opened: config.init_sql, then on_connect (outside
@@ -111,7 +122,10 @@ static int set_up(sqlpool *pool, sqlpool_conn *c, int *retriable, char *err, siz
         c->native_used = 0; /* what the hook did is the connection's set-up, not a borrow's */
         if (rc != 0) {
             *retriable = 0;
-            sqlpool__format(err, errlen, "on_connect returned %d", rc);
+            if (c->handle == NULL) /* forked_inside() let go of it */
+                sqlpool__format(err, errlen, "fork() from inside the pool: closed in the child");
+            else
+                sqlpool__format(err, errlen, "on_connect returned %d", rc);
             return SQLPOOL_ECONNECT;
         }
     }
@@ -137,7 +151,7 @@ static int connect_with_retry(sqlpool *pool, sqlpool_conn *c, double deadline) {
             rc = pool->backend->connect(pool->backend_state, handle, &retriable, err, sizeof err);
             if (rc == SQLPOOL_OK &&
                 (rc = set_up(pool, c, &retriable, err, sizeof err)) != SQLPOOL_OK) {
-                pool->backend->close(*handle);
+                if (*handle != NULL) pool->backend->close(*handle);
                 *handle = NULL;
             }
         }
@@ -169,6 +183,7 @@ static double expiry(const sqlpool *pool, double now) {
 
 int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double deadline) {
     sqlpool_conn *c = new_conn_struct(pool);
+    sqlpool *inside;
     int rc;
     *out = NULL;
     if (c == NULL) {
@@ -178,7 +193,10 @@ int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double dea
     /* The epoch before the connect: one evicted meanwhile is retired when next seen. Acquire,
      * pairing with sqlpool_evict()'s release: a db string set before that evict is used. */
     c->epoch = atomic_load_explicit(&pool->epoch, memory_order_acquire);
+    inside = sqlpool__fork_inside; /* before_connect and on_connect are the pool's own code */
+    sqlpool__fork_inside = pool;
     rc = connect_with_retry(pool, c, deadline);
+    sqlpool__fork_inside = inside;
     if (rc != SQLPOOL_OK) {
         recycle_conn_struct(pool, c);
         return rc;
@@ -200,7 +218,7 @@ void sqlpool__note_connect_failure_locked(sqlpool *pool, int rc) {
 /* ---- closing what a caller holds ---- */
 
 void sqlpool__close_lent_handle(sqlpool *pool, sqlpool_conn *c) {
-    pool->backend->close(c->handle);
+    if (c->handle != NULL) pool->backend->close(c->handle); /* NULL: see forked_inside() */
     c->handle = NULL;
     sqlpool__maintenance_kick(pool);
 }

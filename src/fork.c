@@ -12,6 +12,22 @@
  * abandoned with the rest: a handle the forking thread still holds is stale from then on, and
  * releasing it is refused as misuse (logged, SQLPOOL_EMISUSE), touching nothing.
  *
+ * A fork from inside a pool's own code: from one of its hooks (on_connect, on_acquire,
+ * on_release) or before_connect, on any thread, or from its maintenance thread (a hook or
+ * callback that thread runs). The forking thread is in the middle of an operation on the pool
+ * in the child too, so the child cannot start the pool over under it; it closes the pool
+ * instead (SQLPOOL__FORK_INSIDE): every inherited connection abandoned as above, the hook's
+ * own connection abandoned as soon as the hook returns, whatever it returned (as a refusal:
+ * an on_connect's connect fails, an on_acquire's acquire fails with SQLPOOL_ECLOSED, an
+ * on_release's release closes nothing), no hook run again, every later acquire failing with
+ * SQLPOOL_ECLOSED, and no maintenance thread started. When the forking thread is the pool's
+ * maintenance thread, it leaves its loop once back from the hook and ends; being the child's
+ * only thread, the child then exits with status 0, as a process does when its last thread
+ * ends (a child forked from a hook should exec or _exit before the hook returns). The child
+ * may still call sqlpool_stats_get() and sqlpool_close() on that pool. Its other pools start
+ * over as after any fork; the parent is not affected. (A fork from a log or clock callback is
+ * not supported: they may run under the pool lock, which prepare would wait for forever.)
+ *
  * A pool being closed by another thread at the fork is off the registry already
  * (sqlpool_close() takes it off first, under the registry's mutex, which prepare holds): the
  * child's handlers never touch it, so its lock or maint_mu, perhaps held by the closing
@@ -25,6 +41,9 @@
 #include "books.h"
 
 #include <stdlib.h>
+
+_Thread_local sqlpool *sqlpool__fork_inside;
+_Thread_local sqlpool_conn *sqlpool__hook_conn;
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static sqlpool *registry;
@@ -51,17 +70,32 @@ static void parent(void) {
 /* The child's copy of p (alone in the process, p's lock held by prepare() on this thread):
  * every inherited connection off the books and marked closed, on fork_orphans for the
  * child's first call to abandon; the books, waiters and closer start over. Plain memory
- * writes only. */
-static void restart_in_child(sqlpool *p) {
-    sqlpool_conn *orphans = p->fork_orphans;
+ * writes only. inside: the forking thread is in the middle of an operation on p (see
+ * SQLPOOL__FORK_INSIDE), whose own share of the books is kept, so that it can finish
+ * consistently: the connection its hook runs on (borrowed, on the books) and the connects
+ * it has reserved (p's connecting count: only that thread can be connecting here, so the
+ * turns of the parent's other threads stay counted, which a pool that is closed can bear). */
+static void restart_in_child(sqlpool *p, int inside) {
+    sqlpool_conn *keep = inside ? sqlpool__hook_conn : NULL, *orphans = p->fork_orphans;
+    int connecting = p->connecting, kept = 0;
     for (sqlpool_conn *c = p->all, *next; c != NULL; c = next) {
         next = c->all_next;
+        if (c == keep && sqlpool__conn_state(c) == CONN_BORROWED) {
+            kept = 1;
+            continue;
+        }
         sqlpool__set_word(c, sqlpool__conn_gen(c), CONN_CLOSED); /* a stale handle: refused */
         c->all_prev = c->all_next = NULL;
         c->next = orphans;
         orphans = c;
     }
     sqlpool__books_restart_locked(p);
+    if (kept) {
+        keep->all_prev = keep->all_next = NULL;
+        p->all = keep;
+        p->open = p->in_use = 1;
+        p->created = 1; /* the books' sum: created less closed is open */
+    }
     /* Waiters and a closer were other threads of the parent's; none exist here. */
     p->wait_head = p->wait_tail = NULL;
     p->waiting = p->waiters_live = p->head_awake = 0;
@@ -69,17 +103,26 @@ static void restart_in_child(sqlpool *p) {
     p->last_connect_error[0] = '\0';
     p->last_connect_rc = SQLPOOL_OK;
     p->fork_orphans = orphans;
-    /* The parent's thread is not here: nothing to stop or join in the child. */
-    p->maint_inherited = p->maint_started && !p->maint_stop;
+    /* The parent's thread is not here: nothing to stop or join in the child. When this thread
+     * is it (inside), it leaves the pool by itself (maint_thread.c). */
+    p->maint_inherited = !inside && p->maint_started && !p->maint_stop;
     p->maint_started = 0;
-    atomic_store_explicit(&p->fork_pending, SQLPOOL__FORK_RESTART, memory_order_relaxed);
+    if (inside) {
+        p->connecting = connecting;
+        p->closing = 1; /* every later acquire fails at once, a release closes its own */
+        atomic_store_explicit(&p->slots_off, 1, memory_order_relaxed);
+    }
+    atomic_store_explicit(&p->fork_pending, inside ? SQLPOOL__FORK_INSIDE : SQLPOOL__FORK_RESTART,
+                          memory_order_relaxed);
 }
 
 /* Only this thread exists: the locks its vanished peers may have waited on are made anew. */
 static void child(void) {
+    sqlpool *inside = sqlpool__fork_inside;
+    if (sqlpool__hook_conn != NULL) inside = sqlpool__hook_conn->pool;
     sqlpool__backends_atfork(SQLPOOL__FORK_CHILD);
     for (sqlpool *p = registry; p != NULL; p = p->fork_next) {
-        restart_in_child(p);
+        restart_in_child(p, p == inside);
         if (pthread_mutex_init(&p->maint_mu, NULL) != 0) abort();
         sqlpool__cond_init_monotonic(&p->maint_cv);
         atomic_store_explicit(&p->lock.owner, 0, memory_order_relaxed);

@@ -21,7 +21,11 @@ enum {
     SQLPOOL__FORK_NONE = 0,
     /* The books started over in the child handler; the inherited connections wait on
      * fork_orphans to be abandoned, and the maintenance thread to be started again. */
-    SQLPOOL__FORK_RESTART = 1
+    SQLPOOL__FORK_RESTART = 1,
+    /* The fork came from inside the pool's own code (one of its hooks or before_connect, or
+     * its maintenance thread): the forking thread is in the middle of an operation on it, so
+     * the child closes the pool instead (fork.c says what is left of it). Never cleared. */
+    SQLPOOL__FORK_INSIDE = 2
 };
 
 /* The lazy part of the child's new start (under the lock, once). Returns the pool's
@@ -31,6 +35,13 @@ int sqlpool__fork_catch_up(sqlpool *pool);
  * first time); sqlpool_close(): take it off, before anything else. */
 void sqlpool__fork_register(sqlpool *pool);
 void sqlpool__fork_unregister(sqlpool *pool);
+
+/* Set by this thread while it runs pool's own code that calls out to the caller (a hook, a
+ * connect's before_connect) or is the pool's maintenance thread: a fork from there leaves
+ * the child's copy of pool SQLPOOL__FORK_INSIDE. Restore the previous value after. */
+extern _Thread_local sqlpool *sqlpool__fork_inside;
+/* The connection whose hook runs on this thread (conn_life.c; hooks do not nest). */
+extern _Thread_local sqlpool_conn *sqlpool__hook_conn;
 
 /* On entry to each public call but release: catch up with a fork since the last one. */
 static inline void sqlpool__fork_check(sqlpool *pool) {

@@ -105,6 +105,9 @@ int sqlpool__open(const sqlpool_config *cfg, sqlpool **out) {
         sqlpool__free(pool);
         return rc;
     }
+    /* On the registry before the first connect: a fork from inside an on_connect hook run
+     * here finds the pool, and leaves the child's copy closed (fork.h). */
+    sqlpool__fork_register(pool);
     /* min_idle connections now, so a database that cannot be reached fails here, with the
      * code an acquire would have returned (busy, broken, ...). */
     if (cfg->min_idle > 0) {
@@ -126,7 +129,6 @@ int sqlpool__open(const sqlpool_config *cfg, sqlpool **out) {
         sqlpool_close(pool);
         return rc;
     }
-    sqlpool__fork_register(pool);
     *out = pool;
     return SQLPOOL_OK;
 }

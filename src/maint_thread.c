@@ -5,6 +5,7 @@
  * (config.clock) there is no thread: the caller drives passes with sqlpool_maintain().
  */
 #include "maintain.h"
+#include "fork.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -27,11 +28,18 @@ static int needs_thread(const sqlpool_config *cfg) {
             cfg->keepalive_interval > 0 || cfg->leak_threshold > 0);
 }
 
+/* In the child of a fork() this very thread made (from a hook it ran, fork.h): the pool is
+ * closed there, and the thread, the child's only one, is not its to keep alive. */
+static int forked_here(sqlpool *pool) {
+    return atomic_load_explicit(&pool->fork_pending, memory_order_relaxed) == SQLPOOL__FORK_INSIDE;
+}
+
 static void *maintenance_main(void *arg) {
     sqlpool *pool = arg;
     double p = period(&pool->cfg);
+    sqlpool__fork_inside = pool; /* all of this thread's work is the pool's own */
     if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
-    while (!pool->maint_stop) {
+    while (!pool->maint_stop && !forked_here(pool)) {
         if (!pool->maint_kicked) {
             struct timespec ts;
             sqlpool__deadline_timespec(p, &ts);
@@ -44,6 +52,7 @@ static void *maintenance_main(void *arg) {
         if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
     }
     if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
+    if (forked_here(pool)) (void)sqlpool__fork_catch_up(pool); /* the parent's, abandoned */
     return NULL;
 }
 

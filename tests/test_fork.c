@@ -459,6 +459,193 @@ static void test_fork_child_refuses_file_open_at_fork(void **state) {
     free(dir);
 }
 
+/* ---- a fork from inside the pool's own code (fork.c: SQLPOOL__FORK_INSIDE) ---- */
+
+/* Threads of this process (the child of a fork has one until it starts more). */
+static int threads_here(void) {
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+    if (d == NULL) return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    (void)closedir(d);
+    return n;
+}
+
+/* The hooks below fork once when armed: the parent records the child's pid, the child sets
+ * in_child and lets the hook return 0 (accept), as a careless hook would. */
+static atomic_int fork_armed;
+static atomic_int forked_pid;
+static int in_child;
+static atomic_int hooks_in_child; /* hooks run in the child after the fork */
+
+/* A child whose last thread ends exits as by exit(0): under ASan, skip LeakSanitizer's look
+ * at what that child leaks by design (the parent's connections, abandoned). Not under TSan,
+ * whose atexit interceptor cannot run on a thread that is ending. */
+#if defined(__SANITIZE_ADDRESS__)
+static void exit_zero_at_exit(void) {
+    _exit(0);
+}
+#define SKIP_LEAK_CHECK_AT_EXIT() (void)atexit(exit_zero_at_exit)
+#else
+#define SKIP_LEAK_CHECK_AT_EXIT() ((void)0)
+#endif
+
+static int fork_once(void) {
+    pid_t pid;
+    if (in_child) atomic_fetch_add(&hooks_in_child, 1);
+    if (!atomic_exchange(&fork_armed, 0)) return 0;
+    (void)fflush(NULL); /* the child's exit() must not write the parent's buffers again */
+    pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        in_child = 1;
+        SKIP_LEAK_CHECK_AT_EXIT();
+    } else {
+        atomic_store(&forked_pid, (int)pid);
+    }
+    return 0;
+}
+
+static int hook_fork(sqlpool_conn *conn, void *ctx) {
+    (void)conn;
+    (void)ctx;
+    return fork_once();
+}
+
+static sqlpool *open_hooked(int min_idle, sqlpool_fn on_connect, sqlpool_fn on_acquire,
+                            sqlpool_fn on_release) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_config_init(&cfg);
+    cfg.db = ":memory:";
+    cfg.max_open = 4;
+    cfg.max_idle = 4;
+    cfg.min_idle = min_idle;
+    cfg.idle_timeout = 3600; /* a maintenance thread, whatever min_idle */
+    cfg.acquire_timeout = 5;
+    cfg.on_connect = on_connect;
+    cfg.on_acquire = on_acquire;
+    cfg.on_release = on_release;
+    if (sqlpool_open(&cfg, &pool) != SQLPOOL_OK) fail_msg("open: %s", sqlpool_errmsg());
+    return pool;
+}
+
+/* In the child of a fork from inside pool's hook, the acquire that ran it having returned
+ * acquire_rc: the pool is closed (at once, with no thread of its own), another pool of the
+ * parent's (other) starts over and works. */
+static int child_after_inside_fork(sqlpool *pool, sqlpool *other, int acquire_rc,
+                                   const sqlpool_conn *got, sqlpool_conn *stale) {
+    sqlpool_conn *conn = NULL;
+    sqlpool_stats st;
+    double t0 = now_s();
+    if (got != NULL) return 70; /* the parent's connection, handed out in the child */
+    if (acquire_rc == SQLPOOL_OK) return 71;
+    if (threads_here() != 1) return 72;
+    if (sqlpool_acquire(pool, &conn) != SQLPOOL_ECLOSED || conn != NULL) return 73;
+    if (now_s() - t0 > 1.0) return 74;
+    if (stale != NULL) {
+        sqlpool_release(stale); /* borrowed before the fork: refused */
+        if (strstr(sqlpool_errmsg(), "already released") == NULL) return 75;
+    }
+    sqlpool_stats_get(pool, &st);
+    if (st.in_use != 0 || st.idle != 0) return 76;
+    if (atomic_load(&hooks_in_child) != 0) return 77; /* no hook ran again in the child */
+    conn = NULL;
+    if (sqlpool_acquire(other, &conn) != SQLPOOL_OK || !selects_own_pid(conn)) return 78;
+    sqlpool_release(conn);
+    t0 = now_s();
+    sqlpool_close(pool);
+    sqlpool_close(other);
+    if (now_s() - t0 > 1.0) return 79;
+    return threads_here() == 1 ? 0 : 80;
+}
+
+static void fork_inside_hook(int on_connect) {
+    /* Nothing idle once stale is borrowed: the next acquire connects (on_connect's turn).
+     * The maintenance thread (idle_timeout) must not be started again in the child. */
+    sqlpool *pool =
+        on_connect ? open_hooked(0, hook_fork, NULL, NULL) : open_hooked(0, NULL, hook_fork, NULL);
+    sqlpool *other = open_file_pool(NULL, 2, 0, 0);
+    sqlpool_conn *stale = testutil_acquire(pool), *conn = NULL, *mine;
+    int rc;
+    mine = testutil_acquire(other);
+    sqlpool_release(mine);
+    wait_quiet(pool, 1);
+    atomic_store(&fork_armed, 1);
+    rc = sqlpool_acquire(pool, &conn);
+    if (in_child) _exit(child_after_inside_fork(pool, other, rc, conn, stale));
+    assert_int_equal(rc, SQLPOOL_OK); /* the parent: unaffected */
+    assert_true(selects_own_pid(conn));
+    assert_int_equal(wait_child((pid_t)atomic_load(&forked_pid), 10), 0);
+    sqlpool_release(conn);
+    sqlpool_release(stale);
+    conn = testutil_acquire(pool);
+    assert_true(selects_own_pid(conn));
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    sqlpool_close(other);
+}
+
+static void test_fork_inside_on_acquire_closes_the_pool_in_the_child(void **state) {
+    (void)state;
+    fork_inside_hook(0);
+}
+
+static void test_fork_inside_on_connect_closes_the_pool_in_the_child(void **state) {
+    (void)state;
+    fork_inside_hook(1);
+}
+
+/* The fork comes from on_release: the release closes nothing of the parent's in the child,
+ * and the pool there is closed. */
+static void test_fork_inside_on_release_closes_the_pool_in_the_child(void **state) {
+    sqlpool *pool = open_hooked(0, NULL, NULL, hook_fork);
+    sqlpool *other = open_file_pool(NULL, 2, 0, 0);
+    sqlpool_conn *conn = testutil_acquire(pool);
+    (void)state;
+    wait_quiet(pool, 1);
+    atomic_store(&fork_armed, 1);
+    sqlpool_release(conn);
+    if (in_child) _exit(child_after_inside_fork(pool, other, SQLPOOL_ECLOSED, NULL, NULL));
+    assert_int_equal(wait_child((pid_t)atomic_load(&forked_pid), 10), 0);
+    assert_int_equal(testutil_stats(pool).idle, 1); /* the parent's release went through */
+    conn = testutil_acquire(pool);
+    assert_true(selects_own_pid(conn));
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    sqlpool_close(other);
+}
+
+/* The fork comes from on_connect run by the maintenance thread's min_idle refill: in the
+ * child that thread is the only one; it leaves the pool once back from the hook, no second
+ * thread is started, no hook runs again, and the child ends (status 0) instead of living on
+ * as a maintenance thread. The parent's refill goes on. */
+static void test_fork_from_the_maintenance_thread(void **state) {
+    sqlpool *pool = open_hooked(2, hook_fork, NULL, NULL);
+    sqlpool_conn *a, *b;
+    pid_t pid;
+    (void)state;
+    wait_quiet(pool, 2);
+    a = testutil_acquire(pool);
+    b = testutil_acquire(pool);
+    atomic_store(&fork_armed, 1); /* the refill of min_idle now runs on_connect: it forks */
+    for (int i = 0; i < 5000 && atomic_load(&forked_pid) == 0; i++)
+        nap_ms(1);
+    pid = (pid_t)atomic_load(&forked_pid);
+    assert_true(pid > 0);
+    assert_int_equal(wait_child(pid, 10), 0);
+    wait_quiet(pool, 4);
+    assert_true(testutil_stats(pool).idle >= 2); /* the parent's refill went on */
+    sqlpool_release(a);
+    sqlpool_release(b);
+    a = testutil_acquire(pool);
+    assert_true(selects_own_pid(a));
+    sqlpool_release(a);
+    sqlpool_close(pool);
+}
+
 /* ---- a fork while another thread opens and closes pools ---- */
 
 /* sqlpool_close() takes its pool off the fork handlers' registry first, and then may hold the
@@ -524,6 +711,10 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fork_while_threads_hammer_throughput_mode),
     cmocka_unit_test(test_fork_child_close_is_prompt),
     cmocka_unit_test(test_fork_child_runtime_changes_touch_nothing_inherited),
+    cmocka_unit_test(test_fork_inside_on_acquire_closes_the_pool_in_the_child),
+    cmocka_unit_test(test_fork_inside_on_connect_closes_the_pool_in_the_child),
+    cmocka_unit_test(test_fork_inside_on_release_closes_the_pool_in_the_child),
+    cmocka_unit_test(test_fork_from_the_maintenance_thread),
     cmocka_unit_test(test_fork_while_pools_open_and_close),
 };
 
