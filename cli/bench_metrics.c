@@ -184,15 +184,18 @@ static char *health_json(int healthy, const sqlpool_health *h, const char *error
     return s;
 }
 
-/* Borrow a connection (an idle one at once, else waiting a little) and check it. */
+/* Borrow a connection (an idle one at once, else waiting a little) and check it. A check only
+ * reads: on a single-writer pool it takes a reader, never the writer the clients queue for
+ * (on a plain pool the read calls are the plain ones). */
 static char *health_check(sqlpool *pool, int *healthy) {
     sqlpool_conn *conn = NULL;
     sqlpool_health h;
-    int rc = sqlpool_try_acquire(pool, &conn);
+    int rc = sqlpool_try_acquire_read(pool, &conn);
     memset(&h, 0, sizeof h);
     *healthy = 0;
     if (rc == SQLPOOL_EAGAIN)
-        rc = sqlpool_acquire_until(pool, &conn, sqlpool_clock(pool) + BENCH_METRICS_HEALTH_WAIT);
+        rc = sqlpool_acquire_read_until(pool, &conn,
+                                        sqlpool_clock(pool) + BENCH_METRICS_HEALTH_WAIT);
     if (rc != SQLPOOL_OK) return health_json(0, &h, sqlpool_strerror(rc));
     rc = sqlpool_conn_health(conn, &h);
     if (rc == SQLPOOL_OK && h.healthy) {
