@@ -581,7 +581,10 @@ SQLPOOL_API int sqlpool_try_acquire_read(sqlpool *pool, sqlpool_conn **out);
  * busy timeout (fn not called; or the COMMIT did, outside WAL mode: rolled back),
  * SQLPOOL_EBROKEN when BEGIN or COMMIT failed otherwise
  * (sqlpool_errmsg() says which, with the database's message; rolled back). SQLPOOL_EINVAL for a
- * NULL pool or fn. fn must not release conn, nor end the transaction itself. Thread-safe.
+ * NULL pool or fn; SQLPOOL_EMISUSE when fn returned 0 but had ended the transaction itself
+ * (its own COMMIT or ROLLBACK). fn must not release conn, nor end the transaction. The
+ * calling thread's sqlpool_errmsg() is cleared before fn runs, so after a non-zero return it
+ * holds what fn's own failing sqlpool call left, or "". Thread-safe.
  */
 SQLPOOL_API int sqlpool_write(sqlpool *pool, sqlpool_fn fn, void *ctx);
 
@@ -672,7 +675,13 @@ SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
  *                                    "shrink"|"close_idle"},
  *   sqlpool_connect_retries_total, sqlpool_connect_failures_total,
  *   sqlpool_acquire_waits_total (counters), sqlpool_connections_connecting,
- *   sqlpool_connections_used_peak, sqlpool_acquire_wait_max_seconds (gauges).
+ *   sqlpool_connections_used_peak, sqlpool_acquire_wait_max_seconds (gauges);
+ *   on SQLite: sqlpool_wal_checkpoints_total, sqlpool_wal_checkpoints_busy_total (counters),
+ *   sqlpool_wal_peak_bytes (gauge).
+ * A single_writer pool gives pending_requests, timeouts_total, wait_time_seconds,
+ * acquire_waits_total and acquire_wait_max_seconds by lane only, each sample labelled
+ * lane="write" or lane="read" (sum them for the pool's); the JSON object then ends with
+ * "lanes": {"write": {...}, "read": {...}}, each lane's connections, acquires and waits.
  * (No create_time or use_time: the pool does not measure them.)
  *
  * As snprintf: when needed is not NULL, *needed is set to the length of the whole text,

@@ -405,6 +405,7 @@ int sqlpool_with(sqlpool *pool, sqlpool_fn fn, void *ctx) {
     if (fn == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "fn is NULL");
     rc = sqlpool_acquire_at(pool, &conn, SQLPOOL_DEADLINE_DEFAULT, "sqlpool_with", 0);
     if (rc != SQLPOOL_OK) return rc;
+    sqlpool__clear_error(); /* what fn's failure leaves, not an older call's message */
     rc = fn(conn, ctx);
     if (rc == SQLPOOL_EBROKEN)
         sqlpool_discard(conn);

@@ -92,8 +92,9 @@ typedef struct sqlpool__backend {
     int (*set_lane)(void *state, int lane, char *err, size_t errlen);
     /* sqlpool_write(), sqlpool_read() (txn.c): begin (SQLPOOL__TXN_BEGIN_WRITE, _READ), end
      * (SQLPOOL__TXN_COMMIT) or undo (SQLPOOL__TXN_ROLLBACK: nothing to do when no
-     * transaction is open) a transaction. SQLPOOL_OK; SQLPOOL_EBUSY when the database stayed
-     * busy through the busy timeout; SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) otherwise, a COMMIT
+     * transaction is open) a transaction, or ask whether one is open (SQLPOOL__TXN_OPEN:
+     * SQLPOOL_OK, or SQLPOOL_EMISUSE when none is). SQLPOOL_OK; SQLPOOL_EBUSY when the database
+     * stayed busy through the busy timeout; SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) otherwise, a COMMIT
      * that rolled back included; err says which statement and why. */
     int (*txn)(void *handle, int what, char *err, size_t errlen);
     /* Add the backend's own counters to *out (SQLite: the WAL's). NULL: none. */
@@ -110,7 +111,8 @@ enum {
     SQLPOOL__TXN_BEGIN_WRITE,
     SQLPOOL__TXN_BEGIN_READ,
     SQLPOOL__TXN_COMMIT,
-    SQLPOOL__TXN_ROLLBACK
+    SQLPOOL__TXN_ROLLBACK,
+    SQLPOOL__TXN_OPEN /* a question, no statement: SQLPOOL_OK when a transaction is open */
 };
 /* A pool's lane (lanes.c): a plain pool is LANE_NONE; a single_writer pool is two pools, its
  * writer (LANE_WRITE) and its readers (LANE_READ). */

@@ -572,6 +572,8 @@ static int pg_txn(void *handle, int what, char *err, size_t errlen) {
     pg_conn_h *c = handle;
     PGresult *r;
     int ok;
+    if (what == SQLPOOL__TXN_OPEN)
+        return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_EMISUSE : SQLPOOL_OK;
     if (what == SQLPOOL__TXN_ROLLBACK && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return SQLPOOL_OK;
     r = sqlpool__pg_exec_deadline(c->pg, sql[what], c->st->timeout, err, errlen);

@@ -632,6 +632,8 @@ static int sqlite_txn(void *handle, int what, char *err, size_t errlen) {
     static const char *const sql[] = {"BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK"};
     sqlite_conn *c = handle;
     int rc;
+    if (what == SQLPOOL__TXN_OPEN)
+        return sqlite3_get_autocommit(c->db) ? SQLPOOL_EMISUSE : SQLPOOL_OK;
     if (what == SQLPOOL__TXN_ROLLBACK && sqlite3_get_autocommit(c->db)) return SQLPOOL_OK;
     if ((rc = exec_simple(c->db, sql[what])) == SQLITE_OK) return SQLPOOL_OK;
     sqlpool__format(err, errlen, "%s: %s", sql[what], sqlite3_errmsg(c->db));

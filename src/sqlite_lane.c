@@ -39,7 +39,11 @@ void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit, int bus
  * step (query_only is the backstop for what the authorizer is not asked about). */
 static int deny_writes(void *ctx, int action, const char *a, const char *b, const char *db,
                        const char *trigger) {
-    (void)ctx, (void)a, (void)b, (void)db, (void)trigger;
+    (void)ctx, (void)db, (void)trigger;
+    /* "PRAGMA query_only=0" would make the reader a second writer (no authorizer call asks
+     * about BEGIN IMMEDIATE; query_only refuses it). Reading the setting is fine. */
+    if (action == SQLITE_PRAGMA && a != NULL && sqlite3_stricmp(a, "query_only") == 0)
+        return b != NULL ? SQLITE_DENY : SQLITE_OK;
     switch (action) {
     case SQLITE_INSERT:
     case SQLITE_UPDATE:

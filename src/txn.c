@@ -27,9 +27,17 @@ static int in_transaction(sqlpool_conn *conn, int begin, sqlpool_fn fn, void *ct
         give_back(conn, rc == SQLPOOL_EBROKEN);
         return sqlpool__fail(rc, "%s: the transaction could not begin: %s", who, err);
     }
+    sqlpool__clear_error(); /* what fn's failure leaves, not an older call's message */
     frc = fn(conn, ctx);
     if (sqlpool__borrowed(conn) != c) /* fn gave it back, against the contract */
         return sqlpool__misuse(conn, who);
+    if (frc == 0 && be->txn(c->handle, SQLPOOL__TXN_OPEN, err, sizeof err) != SQLPOOL_OK) {
+        sqlpool_release(conn); /* fn ran COMMIT or ROLLBACK itself: nothing is known here */
+        return sqlpool__fail(SQLPOOL_EMISUSE,
+                             "%s: fn ended the transaction itself (its own COMMIT or ROLLBACK): "
+                             "whether its work is kept is fn's to know",
+                             who);
+    }
     if (frc != 0) {
         /* A failing statement may have ended the transaction already: then nothing to undo. */
         rc = be->txn(c->handle, SQLPOOL__TXN_ROLLBACK, err, sizeof err);
