@@ -54,9 +54,8 @@ static void sleep_s(double s) {
     }
 }
 
-/* A single_writer pool on dir/name.db, from defaults with max_open readers
- * (max_idle the same). The caller may change cfg (cfg->db set) before opening
- * with open_cfg(). */
+/* A single_writer pool on dir/name.db, from defaults with max_open readers (max_idle the same). The
+ * caller may change cfg (cfg->db set) before opening with open_cfg(). */
 static void sw_config(sqlpool_config *cfg, const char *path, int max_open) {
     sqlpool_config_init(cfg);
     cfg->db = path;
@@ -83,8 +82,7 @@ static sqlpool_stats lane_stats(sqlpool *pool, int lane) {
     return st;
 }
 
-/* Poll (1 ms) until the lane's waiting count reaches n; 1 on success, 0 after
- * timeout s. */
+/* Poll (1 ms) until the lane's waiting count reaches n; 1 on success, 0 after timeout s. */
 static int wait_for_lane_waiting(sqlpool *pool, int lane, int n, double timeout) {
     double end = now_s() + timeout;
     while (lane_stats(pool, lane).waiting != n) {
@@ -99,8 +97,7 @@ static int exec_rc(sqlpool_conn *conn, const char *sql) {
     return sqlite3_exec(sqlpool_conn_sqlite(conn), sql, NULL, NULL, NULL);
 }
 
-/* The first column of the first row of sql, through the connection's cache; -1
- * on failure. */
+/* The first column of the first row of sql, through the connection's cache; -1 on failure. */
 static long long cached_int(sqlpool_conn *conn, const char *sql) {
     sqlite3_stmt *stmt = NULL;
     long long v = -1;
@@ -124,8 +121,7 @@ static int note(failure *f, int rc, const char *msg) {
     return rc == 0 ? -1000 : (rc > 0 ? -1000 - rc : rc);
 }
 
-/* What insert_fn inserts: one row (id, who, pad of pad bytes), then fn_rc is
- * returned. */
+/* What insert_fn inserts: one row (id, who, pad of pad bytes), then fn_rc is returned. */
 typedef struct insert_ctx {
     long long id; /* 0: let SQLite choose */
     long long who;
@@ -189,8 +185,7 @@ static void create_table(sqlpool *pool) {
     if (rc != 0) fail_msg("CREATE TABLE in sqlpool_write: %d %s (%s)", rc, f.msg, sqlpool_errmsg());
 }
 
-/* count(*) of t where who = who (all rows for who < -1000000), read on a
- * reader. */
+/* count(*) of t where who = who (all rows for who < -1000000), read on a reader. */
 typedef struct count_ctx {
     long long who;
     long long n;
@@ -324,8 +319,7 @@ static void test_single_writer_write_on_reader_fails(void **state) {
     }
     sqlpool_release(r);
 
-    /* The same through sqlpool_read(): fn's write fails, and sqlpool_read returns
-     * fn's code. */
+    /* The same through sqlpool_read(): fn's write fails, and sqlpool_read returns fn's code. */
     {
         insert_ctx x;
         memset(&x, 0, sizeof x);
@@ -381,9 +375,9 @@ static void *reader_main(void *p) {
     return NULL;
 }
 
-/* With the writer in the middle of a transaction (BEGIN IMMEDIATE, rows
- * inserted, not committed), readers on other threads read at once, and see the
- * committed rows only; once it commits, the next read sees the new ones. */
+/* With the writer in the middle of a transaction (BEGIN IMMEDIATE, rows inserted, not committed),
+ * readers on other threads read at once, and see the committed rows only; once it commits, the next
+ * read sees the new ones. */
 static void test_single_writer_reads_during_open_write(void **state) {
     enum { NREADERS = 4 };
     fixture fx;
@@ -460,8 +454,8 @@ static int turn_fn(sqlpool_conn *conn, void *p) {
     return 0;
 }
 
-/* Even threads borrow the writer with sqlpool_acquire(), odd ones through
- * sqlpool_write(): one queue for both. */
+/* Even threads borrow the writer with sqlpool_acquire(), odd ones through sqlpool_write(): one
+ * queue for both. */
 static void *fifo_worker(void *p) {
     fifo_arg *arg = p;
     if (arg->index % 2 == 0) {
@@ -478,9 +472,8 @@ static void *fifo_worker(void *p) {
     return NULL;
 }
 
-/* Threads queued for the writer in a known order get it in that order;
- * meanwhile readers are served at once, and a newcomer's try_acquire does not
- * jump the queue. */
+/* Threads queued for the writer in a known order get it in that order; meanwhile readers are served
+ * at once, and a newcomer's try_acquire does not jump the queue. */
 static void test_single_writer_writers_served_in_order(void **state) {
     fixture fx;
     sqlpool_conn *held, *r = NULL;
@@ -498,8 +491,7 @@ static void test_single_writer_writers_served_in_order(void **state) {
     memset(&shared, 0, sizeof shared);
     shared.pool = fx.pool;
     assert_int_equal(pthread_mutex_init(&shared.mu, NULL), 0);
-    /* One at a time, each queued before the next starts: the queue order is
-     * 0..N-1. */
+    /* One at a time, each queued before the next starts: the queue order is 0..N-1. */
     for (int i = 0; i < FIFO_THREADS; i++) {
         memset(&args[i], 0, sizeof args[i]);
         args[i].shared = &shared;
@@ -569,8 +561,7 @@ static void *until_main(void *p) {
     return NULL;
 }
 
-/* Overshoot allowed past a deadline: generous, for loaded CI machines and
- * sanitizers. */
+/* Overshoot allowed past a deadline: generous, for loaded CI machines and sanitizers. */
 #define LATE_OK 1.5
 
 static int never_called_fn(sqlpool_conn *conn, void *p) {
@@ -579,11 +570,10 @@ static int never_called_fn(sqlpool_conn *conn, void *p) {
     return 0;
 }
 
-/* With the writer held: waiters with their own deadlines each time out near
- * theirs, a later deadline queued first not holding back an earlier one behind
- * it; sqlpool_write() times out on acquire_timeout without calling fn; a waiter
- * without a deadline then gets the writer. The readers' deadlines hold the same
- * way, each lane counting its own timeouts. */
+/* With the writer held: waiters with their own deadlines each time out near theirs, a later
+ * deadline queued first not holding back an earlier one behind it; sqlpool_write() times out on
+ * acquire_timeout without calling fn; a waiter without a deadline then gets the writer. The
+ * readers' deadlines hold the same way, each lane counting its own timeouts. */
 static void test_single_writer_deadlines_hold(void **state) {
     fixture fx;
     sqlpool_conn *held, *rheld = NULL;
@@ -618,8 +608,7 @@ static void test_single_writer_deadlines_hold(void **state) {
     assert_int_equal(calls, 0);
     assert_true(now_s() - t0 >= 0.3 - 0.01);
     assert_true(now_s() - t0 < 0.3 + LATE_OK);
-    /* Both timed waiters are done by 0.8 s (+ slack); the one without a deadline
-     * waits on. */
+    /* Both timed waiters are done by 0.8 s (+ slack); the one without a deadline waits on. */
     assert_int_equal(pthread_join(t[1], NULL), 0);
     assert_int_equal(pthread_join(t[0], NULL), 0);
     for (int i = 0; i < 2; i++) {
@@ -634,8 +623,7 @@ static void test_single_writer_deadlines_hold(void **state) {
     assert_int_equal(pthread_join(t[2], NULL), 0);
     assert_int_equal(a[2].rc, SQLPOOL_OK);
 
-    /* The readers (max_open 1): one held, a waiter with a deadline times out near
-     * it. */
+    /* The readers (max_open 1): one held, a waiter with a deadline times out near it. */
     assert_int_equal(sqlpool_acquire_read(fx.pool, &rheld), SQLPOOL_OK);
     {
         until_arg ra = {fx.pool, sqlpool_clock(fx.pool) + 0.3, 1, 0, 0};
@@ -750,8 +738,7 @@ static int sum_fn(sqlpool_conn *conn, void *arg) {
     return rc == SQLITE_ROW ? 0 : note(&x->fail, rc, "sum");
 }
 
-/* The books of a single_writer pool: the lanes add up to the pool, each within
- * its caps. */
+/* The books of a single_writer pool: the lanes add up to the pool, each within its caps. */
 static void check_lane_books(sqlpool *pool, int max_open) {
     sqlpool_stats st = testutil_stats(pool);
     sqlpool_stats w = lane_stats(pool, SQLPOOL_LANE_WRITE);
@@ -785,11 +772,10 @@ static void check_lane_books(sqlpool *pool, int max_open) {
     assert_int_equal(r.wal_peak, st.wal_peak);
 }
 
-/* 64 threads for a few seconds, each call a read (sqlpool_read) or, one in
- * five, a write (sqlpool_write, one INSERT), the busy timeout 0.2 s: no call
- * fails, busy or otherwise; every committed row is there and no other; each
- * thread's reads see its own commits; the lanes' books add up and count every
- * call in its lane. */
+/* 64 threads for a few seconds, each call a read (sqlpool_read) or, one in five, a write
+ * (sqlpool_write, one INSERT), the busy timeout 0.2 s: no call fails, busy or otherwise; every
+ * committed row is there and no other; each thread's reads see its own commits; the lanes' books
+ * add up and count every call in its lane. */
 static void test_single_writer_mixed_64_threads(void **state) {
     fixture fx;
     mix_arg *a;
@@ -848,8 +834,8 @@ static void test_single_writer_mixed_64_threads(void **state) {
                      i, x.n, x.seq_sum, a[i].committed, a[i].seq_sum);
     }
 
-    /* The books: each call counted in its lane (the checks above made MIX_THREADS
-     * + 1 more reads), the lanes adding up to the pool. */
+    /* The books: each call counted in its lane (the checks above made MIX_THREADS + 1 more reads),
+     * the lanes adding up to the pool. */
     w1 = lane_stats(fx.pool, SQLPOOL_LANE_WRITE);
     r1 = lane_stats(fx.pool, SQLPOOL_LANE_READ);
     assert_int_equal(w1.acquires - w0.acquires, writes);
@@ -866,9 +852,9 @@ static void test_single_writer_mixed_64_threads(void **state) {
 enum { OTHER_ROWS = 50, OUR_THREADS = 4, OUR_MIN_ROWS = 20 };
 #define OTHER_WHO (-7)
 
-/* The other process (`--other-writer PATH ROWS`): its own connection, busy
- * timeout 5 s, ROWS transactions of BEGIN IMMEDIATE, one INSERT, a short hold,
- * COMMIT. Exit 0, or 3 with the failure on stderr. */
+/* The other process (`--other-writer PATH ROWS`): its own connection, busy timeout 5 s, ROWS
+ * transactions of BEGIN IMMEDIATE, one INSERT, a short hold, COMMIT. Exit 0, or 3 with the failure
+ * on stderr. */
 static int other_writer_main(int argc, char **argv) {
     sqlite3 *db = NULL;
     int rows = argc > 3 ? atoi(argv[3]) : 0;
@@ -934,8 +920,7 @@ static void *our_writer_main(void *p) {
     return NULL;
 }
 
-/* The child's exit status, or -1 when it ran past timeout seconds (then it is
- * killed). */
+/* The child's exit status, or -1 when it ran past timeout seconds (then it is killed). */
 static int wait_child(pid_t pid, double timeout) {
     double end = now_s() + timeout;
     int status = 0;
@@ -969,11 +954,10 @@ static int order_fn(sqlpool_conn *conn, void *arg) {
     return 0;
 }
 
-/* Another process writes the same file at the same time (its own connection,
- * BEGIN IMMEDIATE, busy timeout 5 s) while four threads write through
- * sqlpool_write() (busy timeout 5 s): every call on both sides succeeds, ours
- * waiting for the other's write lock at BEGIN IMMEDIATE and never failing after
- * it; the commits interleave; no row is lost on either side. */
+/* Another process writes the same file at the same time (its own connection, BEGIN IMMEDIATE, busy
+ * timeout 5 s) while four threads write through sqlpool_write() (busy timeout 5 s): every call on
+ * both sides succeeds, ours waiting for the other's write lock at BEGIN IMMEDIATE and never failing
+ * after it; the commits interleave; no row is lost on either side. */
 static void test_single_writer_other_process_writes(void **state) {
     fixture fx;
     our_arg a[OUR_THREADS];
@@ -1019,8 +1003,8 @@ static void test_single_writer_other_process_writes(void **state) {
     }
     assert_int_equal(count_rows(fx.pool, OTHER_WHO), OTHER_ROWS);
     assert_int_equal(count_rows(fx.pool, ALL_ROWS), OTHER_ROWS + total);
-    /* The two did write at the same time: some of our rows were committed between
-     * the other's first and last (rowids follow the commit order). */
+    /* The two did write at the same time: some of our rows were committed between the other's first
+     * and last (rowids follow the commit order). */
     memset(&ord, 0, sizeof ord);
     assert_int_equal(sqlpool_read(fx.pool, order_fn, &ord), 0);
     print_message("other process: %d rows (ids %lld..%lld), ours %d, of which "
@@ -1050,8 +1034,8 @@ typedef struct wal_arg {
     char first_err[256];
 } wal_arg;
 
-/* A short read that keeps its snapshot a moment: 24 of these back to back leave no instant
- * without a reader, which is what starves SQLite's own checkpoints. */
+/* A short read that keeps its snapshot a moment: 24 of these back to back leave no instant without
+ * a reader, which is what starves SQLite's own checkpoints. */
 static int wal_read_fn(sqlpool_conn *conn, void *arg) {
     (void)arg;
     if (cached_int(conn, "SELECT max(id) FROM t") < -1) return -1;
@@ -1099,8 +1083,8 @@ typedef struct wal_run {
     sqlpool_stats st;
 } wal_run;
 
-/* One run: WAL_READERS threads reading continuously, one writing, until the writer has
- * written WAL_VOLUME; the main thread samples the -wal file's size every millisecond. */
+/* One run: WAL_READERS threads reading continuously, one writing, until the writer has written
+ * WAL_VOLUME; the main thread samples the -wal file's size every millisecond. */
 static void wal_run_once(long long wal_limit, wal_run *out) {
     fixture fx;
     wal_arg a[WAL_READERS + 1];
@@ -1156,14 +1140,14 @@ static void wal_run_once(long long wal_limit, wal_run *out) {
     fixture_fini(&fx);
 }
 
-/* 24 threads read without pause (each read holding its snapshot 0.5 ms) while one writes
- * 16-page transactions: with wal_limit 256 KiB the -wal file stays within the limit and
- * 1 MiB (a transaction's frames, a checkpoint or two that had to wait), and checkpoints are
- * counted. The same run without a bound (wal_limit 0) runs no checkpoint of ours and may
- * grow; not asserted. Observed on this 2-core machine (plain, ASan and TSan builds): with the
- * bound the -wal file peaked at 346 KiB (28-31 checkpoints in 2-5 s, 0-1 of them busy);
- * without it, it grew to 8.7-43 MiB in 2-3.6 s (7-50 MiB of rows written), SQLite's passive
- * checkpoints never starting it over. */
+/* 24 threads read without pause (each read holding its snapshot 0.5 ms) while one writes 16-page
+ * transactions: with wal_limit 256 KiB the -wal file stays within the limit and 1 MiB (a
+ * transaction's frames, a checkpoint or two that had to wait), and checkpoints are counted. The
+ * same run without a bound (wal_limit 0) runs no checkpoint of ours and may grow; not asserted.
+ * Observed on this 2-core machine (plain, ASan and TSan builds): with the bound the -wal file
+ * peaked at 346 KiB (28-31 checkpoints in 2-5 s, 0-1 of them busy); without it, it grew to 8.7-43
+ * MiB in 2-3.6 s (7-50 MiB of rows written), SQLite's passive checkpoints never starting it over.
+ */
 static void test_single_writer_wal_stays_bounded(void **state) {
     wal_run bounded, unbounded;
     (void)state;
@@ -1186,8 +1170,7 @@ static void test_single_writer_wal_stays_bounded(void **state) {
 
 /* ---- sqlpool_write() rolls back; sqlpool_read() is one snapshot ---- */
 
-/* fn inserts a row and returns 42: sqlpool_write() returns 42, the row is not
- * there. */
+/* fn inserts a row and returns 42: sqlpool_write() returns 42, the row is not there. */
 static void check_rollback_on_fn_rc(sqlpool *pool) {
     insert_ctx x;
     memset(&x, 0, sizeof x);
@@ -1208,8 +1191,8 @@ static void check_rollback_on_fn_rc(sqlpool *pool) {
     assert_int_equal(count_rows(pool, 11), 0);
 }
 
-/* fn inserts rows 60 and 61, and 61 is taken: the second insert fails, fn
- * returns that failure, and the first insert is rolled back with it. */
+/* fn inserts rows 60 and 61, and 61 is taken: the second insert fails, fn returns that failure, and
+ * the first insert is rolled back with it. */
 static void check_rollback_on_failed_statement(sqlpool *pool) {
     insert_ctx x;
     int rc;
@@ -1230,8 +1213,8 @@ typedef struct two_ctx {
     failure fail;
 } two_ctx;
 
-/* Row 30, then row 1 again (taken): the failing statement comes after a
- * successful one in the same transaction; fn passes the failure on. */
+/* Row 30, then row 1 again (taken): the failing statement comes after a successful one in the same
+ * transaction; fn passes the failure on. */
 static int insert_two_fn(sqlpool_conn *conn, void *arg) {
     two_ctx *x = arg;
     sqlite3 *db = sqlpool_conn_sqlite(conn);
@@ -1242,9 +1225,8 @@ static int insert_two_fn(sqlpool_conn *conn, void *arg) {
     return 0;
 }
 
-/* A statement that makes SQLite itself roll the transaction back (INSERT OR
- * ROLLBACK), fn returning 0 all the same: nothing is left to commit, and
- * sqlpool_write() must not say 0. */
+/* A statement that makes SQLite itself roll the transaction back (INSERT OR ROLLBACK), fn returning
+ * 0 all the same: nothing is left to commit, and sqlpool_write() must not say 0. */
 static int or_rollback_fn(sqlpool_conn *conn, void *arg) {
     (void)arg;
     sqlite3 *db = sqlpool_conn_sqlite(conn);
@@ -1253,8 +1235,7 @@ static int or_rollback_fn(sqlpool_conn *conn, void *arg) {
     return 0;
 }
 
-/* A deferred foreign key left broken: COMMIT fails (and SQLite keeps the
- * transaction open). */
+/* A deferred foreign key left broken: COMMIT fails (and SQLite keeps the transaction open). */
 static int deferred_fk_fn(sqlpool_conn *conn, void *arg) {
     (void)arg;
     sqlite3 *db = sqlpool_conn_sqlite(conn);
@@ -1278,11 +1259,10 @@ static int no_txn_left_fn(sqlpool_conn *conn, void *arg) {
     return 0;
 }
 
-/* sqlpool_write() rolls back when fn returns non-zero (its value returned),
- * when a statement fails (fn passing it on), when fn's statement made SQLite roll
- * back and fn returned 0 (SQLPOOL_EMISUSE or SQLPOOL_EBROKEN, never 0), and when
- * COMMIT fails (SQLPOOL_EBROKEN, the errmsg naming COMMIT); the writer is clean
- * after each. */
+/* sqlpool_write() rolls back when fn returns non-zero (its value returned), when a statement fails
+ * (fn passing it on), when fn's statement made SQLite roll back and fn returned 0 (SQLPOOL_EMISUSE
+ * or SQLPOOL_EBROKEN, never 0), and when COMMIT fails (SQLPOOL_EBROKEN, the errmsg naming COMMIT);
+ * the writer is clean after each. */
 static void test_single_writer_write_rolls_back(void **state) {
     fixture fx;
     two_ctx two;
@@ -1345,8 +1325,8 @@ typedef struct snap_ctx {
     int write_rc;
 } snap_ctx;
 
-/* Reads, commits a row through the writer (from inside the read: a thread may
- * hold a reader and the writer, they are apart), reads again. */
+/* Reads, commits a row through the writer (from inside the read: a thread may hold a reader and the
+ * writer, they are apart), reads again. */
 static int snapshot_fn(sqlpool_conn *conn, void *arg) {
     snap_ctx *x = arg;
     x->first = cached_int(conn, "SELECT count(*) FROM t");
@@ -1356,9 +1336,8 @@ static int snapshot_fn(sqlpool_conn *conn, void *arg) {
     return 123;
 }
 
-/* sqlpool_read() runs fn in one snapshot: a write committed between its two
- * reads is not seen by the second; the next sqlpool_read() sees it. fn's return
- * value is returned. */
+/* sqlpool_read() runs fn in one snapshot: a write committed between its two reads is not seen by
+ * the second; the next sqlpool_read() sees it. fn's return value is returned. */
 static void test_single_writer_read_is_one_snapshot(void **state) {
     fixture fx;
     snap_ctx x;
@@ -1398,10 +1377,9 @@ static void expect_refused(const char *db, int readonly, const char *why) {
     print_message("refused %s: %s\n", why, sqlpool_errmsg());
 }
 
-/* single_writer is refused, SQLPOOL_EINVAL with a message naming it, where
- * there can be no WAL or no writer: ":memory:", a mode=memory URI, a mode=ro
- * URI, a read-only pool, and PostgreSQL (an address no test server answers:
- * refused before any connect). */
+/* single_writer is refused, SQLPOOL_EINVAL with a message naming it, where there can be no WAL or
+ * no writer: ":memory:", a mode=memory URI, a mode=ro URI, a read-only pool, and PostgreSQL (an
+ * address no test server answers: refused before any connect). */
 static void test_single_writer_refusals(void **state) {
     char *dir = testutil_tmpdir();
     char *path = testutil_format("%s/ro.db", dir);
@@ -1409,8 +1387,7 @@ static void test_single_writer_refusals(void **state) {
     sqlpool_config cfg;
     sqlpool *pool = NULL;
     (void)state;
-    /* The file exists, so that the read-only opens are refused for single_writer
-     * alone. */
+    /* The file exists, so that the read-only opens are refused for single_writer alone. */
     sqlpool_config_init(&cfg);
     cfg.db = path;
     pool = open_cfg(&cfg);
@@ -1449,10 +1426,9 @@ static void test_single_writer_refusals(void **state) {
     free(dir);
 }
 
-/* Without single_writer the read calls are the plain ones:
- * sqlpool_acquire_read() gives a connection that writes, sharing the one cap
- * with sqlpool_acquire(); the write lane is the whole pool's stats and the read
- * lane is refused; sqlpool_write() and sqlpool_read() work. */
+/* Without single_writer the read calls are the plain ones: sqlpool_acquire_read() gives a
+ * connection that writes, sharing the one cap with sqlpool_acquire(); the write lane is the whole
+ * pool's stats and the read lane is refused; sqlpool_write() and sqlpool_read() work. */
 static void test_single_writer_read_calls_on_plain_pool(void **state) {
     fixture fx;
     sqlpool_conn *c = NULL, *d;
@@ -1529,8 +1505,8 @@ static void *acquire_main(void *p) {
     return NULL;
 }
 
-/* One acquire that waits in the lane asked (the lane's one connection held by
- * the main thread), then returns it. */
+/* One acquire that waits in the lane asked (the lane's one connection held by the main thread),
+ * then returns it. */
 static void wait_once(sqlpool *pool, int lane) {
     hold_arg a = {pool, lane == SQLPOOL_LANE_READ, -1};
     int other = lane == SQLPOOL_LANE_READ ? SQLPOOL_LANE_WRITE : SQLPOOL_LANE_READ;
@@ -1549,10 +1525,9 @@ static void wait_once(sqlpool *pool, int lane) {
     assert_int_equal(a.rc, SQLPOOL_OK);
 }
 
-/* Acquires, waits and timeouts are counted in their own lane: three writer
- * acquires (one waits), one writer timeout; six reader acquires (two wait), two
- * reader timeouts. The pool's counters are the sum; the other lane's do not
- * move. */
+/* Acquires, waits and timeouts are counted in their own lane: three writer acquires (one waits),
+ * one writer timeout; six reader acquires (two wait), two reader timeouts. The pool's counters are
+ * the sum; the other lane's do not move. */
 static void test_single_writer_lane_stats_apart(void **state) {
     fixture fx;
     sqlpool_stats w0, r0, w, r;
@@ -1619,9 +1594,9 @@ static int calls_fn(sqlpool_conn *conn, void *p) {
     return 0;
 }
 
-/* Another connection of this process (a plain sqlite3 one, not the pool's) holds the write
- * lock past the busy timeout: sqlpool_write() returns SQLPOOL_EBUSY after about the busy
- * timeout, without calling fn; readers read meanwhile; once the lock is gone, it writes. */
+/* Another connection of this process (a plain sqlite3 one, not the pool's) holds the write lock
+ * past the busy timeout: sqlpool_write() returns SQLPOOL_EBUSY after about the busy timeout,
+ * without calling fn; readers read meanwhile; once the lock is gone, it writes. */
 static void test_single_writer_busy_begin_returns_ebusy(void **state) {
     fixture fx;
     sqlite3 *other = NULL;
@@ -1668,9 +1643,9 @@ static void *qwrite_main(void *p) {
     return NULL;
 }
 
-/* The writer discarded while two writes wait for it (sqlpool_discard(), then a writer retired
- * by sqlpool_evict() at its release): each time the waiters get a new writer, and there is
- * never more than one. */
+/* The writer discarded while two writes wait for it (sqlpool_discard(), then a writer retired by
+ * sqlpool_evict() at its release): each time the waiters get a new writer, and there is never more
+ * than one. */
 static void test_single_writer_discarded_writer_replaced(void **state) {
     fixture fx;
     qwrite_arg a[2];
@@ -1711,8 +1686,8 @@ static void test_single_writer_discarded_writer_replaced(void **state) {
     fixture_fini(&fx);
 }
 
-/* sqlpool_try_acquire_read() never hands out the writer, even when it is the only idle
- * connection; sqlpool_try_acquire() hands out the writer, never a reader. */
+/* sqlpool_try_acquire_read() never hands out the writer, even when it is the only idle connection;
+ * sqlpool_try_acquire() hands out the writer, never a reader. */
 static void test_single_writer_try_acquire_keeps_lanes(void **state) {
     fixture fx;
     sqlpool_conn *c = (sqlpool_conn *)&c, *r = NULL;
@@ -1752,10 +1727,9 @@ static void test_single_writer_try_acquire_keeps_lanes(void **state) {
     fixture_fini(&fx);
 }
 
-/* A thread that holds the writer and asks for it again would wait for itself: with
- * nested_acquire SQLPOOL_NESTED_FAIL, sqlpool_write() and sqlpool_acquire() fail at once with
- * SQLPOOL_EDEADLK. Holding a reader does not stop the same thread from taking the writer when
- * it is free. */
+/* A thread that holds the writer and asks for it again would wait for itself: with nested_acquire
+ * SQLPOOL_NESTED_FAIL, sqlpool_write() and sqlpool_acquire() fail at once with SQLPOOL_EDEADLK.
+ * Holding a reader does not stop the same thread from taking the writer when it is free. */
 static void test_single_writer_nested_write_fails(void **state) {
     fixture fx;
     sqlpool_conn *held, *r = NULL, *c = (sqlpool_conn *)&c;
@@ -1784,9 +1758,9 @@ static void test_single_writer_nested_write_fails(void **state) {
     fixture_fini(&fx);
 }
 
-/* wal_limit on a plain pool in WAL mode (init_sql): commits over the limit checkpoint and the
- * -wal file stays small; a "PRAGMA wal_autocheckpoint" in init_sql gives the WAL back to
- * SQLite (no checkpoint of ours). */
+/* wal_limit on a plain pool in WAL mode (init_sql): commits over the limit checkpoint and the -wal
+ * file stays small; a "PRAGMA wal_autocheckpoint" in init_sql gives the WAL back to SQLite (no
+ * checkpoint of ours). */
 static void check_plain_wal(const char *init_sql, int want_ours) {
     fixture fx;
     struct stat sb;
@@ -1871,8 +1845,8 @@ static void test_single_writer_resize_and_close_idle(void **state) {
 }
 
 /* init_sql that writes runs on the readers too, where it fails (the header: it belongs on the
- * writer): an acquire of a reader fails with SQLPOOL_ECONNECT naming the statement; the writer
- * is unaffected. */
+ * writer): an acquire of a reader fails with SQLPOOL_ECONNECT naming the statement; the writer is
+ * unaffected. */
 static void test_single_writer_init_sql_write_fails_on_readers(void **state) {
     fixture fx;
     sqlpool_conn *r = (sqlpool_conn *)&r;
@@ -1893,9 +1867,9 @@ static void test_single_writer_init_sql_write_fails_on_readers(void **state) {
     fixture_fini(&fx);
 }
 
-/* The first connection a pool opens may be a reader: the file is put in WAL all the same, a
- * fresh one or one left in a rollback journal by another program, so the writer that comes
- * later writes while that reader's transaction is open. */
+/* The first connection a pool opens may be a reader: the file is put in WAL all the same, a fresh
+ * one or one left in a rollback journal by another program, so the writer that comes later writes
+ * while that reader's transaction is open. */
 static void check_reader_first(int existing) {
     fixture fx;
     sqlpool_conn *r = NULL, *w;
@@ -1951,8 +1925,8 @@ static int refuse_fn(sqlpool_conn *conn, void *p) {
     return 0;
 }
 
-/* on_acquire refusing the writer: it is discarded and the acquire opens a new writer, still
- * one; refusing a reader: a new reader, never the writer. */
+/* on_acquire refusing the writer: it is discarded and the acquire opens a new writer, still one;
+ * refusing a reader: a new reader, never the writer. */
 static void test_single_writer_on_acquire_refusal_keeps_one_writer(void **state) {
     fixture fx;
     refuse_ctx x;
@@ -2009,8 +1983,8 @@ static void *close_main(void *p) {
     return NULL;
 }
 
-/* Closing the pool while a write and a read wait (the writer and the one reader held): both
- * return SQLPOOL_ECLOSED at once, fn never called; the close finishes once both come back. */
+/* Closing the pool while a write and a read wait (the writer and the one reader held): both return
+ * SQLPOOL_ECLOSED at once, fn never called; the close finishes once both come back. */
 static void test_single_writer_close_wakes_both_lanes(void **state) {
     fixture fx;
     sqlpool_conn *w, *r = NULL;
@@ -2079,9 +2053,9 @@ static void file_versions(const char *path, int *wr, int *rd) {
     *rd = h[19];
 }
 
-/* What a reader's borrower does by PRAGMA does not make it a writer: turning query_only off
- * is refused or does not reach the next borrower (a write PRAGMA and BEGIN IMMEDIATE still
- * fail there), and a reader alone on the file cannot take it out of WAL. */
+/* What a reader's borrower does by PRAGMA does not make it a writer: turning query_only off is
+ * refused or does not reach the next borrower (a write PRAGMA and BEGIN IMMEDIATE still fail
+ * there), and a reader alone on the file cannot take it out of WAL. */
 static void test_single_writer_reader_pragmas_cannot_write(void **state) {
     fixture fx;
     sqlpool_conn *r = NULL, *w;
@@ -2148,9 +2122,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_reader_pragmas_cannot_write),
 };
 
-/* SQLPOOL_TEST_MAIN, plus the other process's entry
- * (test_single_writer_other_process_writes runs this program again as the other
- * writer). */
+/* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
+ * this program again as the other writer). */
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--other-writer") == 0) return other_writer_main(argc, argv);
     return testutil_main(tests, sizeof tests / sizeof tests[0], argc, argv);
