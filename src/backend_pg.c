@@ -9,7 +9,7 @@
  * deadline, so a dead peer cannot hang a thread. A connection's own statements are the
  * borrower's business; the pool looks at what they left behind on release.
  */
-#include "backend.h"
+#include "backend_pg.h"
 #include "alloc.h"
 #include "dsn.h"
 #include "internal.h"
@@ -28,44 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct pg_state {
-    char *db; /* as given; under mu (sqlpool_set_db) */
-    pthread_mutex_t mu;
-    char *reset_query;          /* run on every release, or NULL */
-    double timeout;             /* seconds, for connects and the pool's own round trips */
-    int unnamed;                /* never prepare named statements (pgbouncer in transaction mode) */
-    int reset_drops_statements; /* reset_query is DISCARD ALL or DEALLOCATE ALL */
-    int cache_size;
-} pg_state;
-
-/* One prepared statement, by SQL text. */
-typedef struct pg_stmt {
-    char *sql;
-    char name[24];
-    unsigned long long used; /* LRU stamp */
-} pg_stmt;
-
-typedef struct pg_conn_h {
-    PGconn *pg;
-    const pg_state *st;
-    pg_stmt *stmts;
-    int nstmts, cap;
-    unsigned long long tick, serial;
-    int broken; /* a fatal error was seen on it */
-} pg_conn_h;
-
-/* Errors the server sends while the connection is idle (a FATAL before it hangs up: admin
- * shutdown, pg_terminate_backend) reach libpq as notices: mark the connection broken, and keep
- * them off stderr. */
-static void notice_receiver(void *arg, const PGresult *r) {
-    pg_conn_h *c = arg;
-    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
-    if (sqlpool__pg_fatal_result(r) ||
-        (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)))
-        c->broken = 1;
-}
-
-static int run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen) {
+int sqlpool__pg_run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen) {
     PGresult *r = sqlpool__pg_exec_deadline(c->pg, sql, c->st->timeout, err, errlen);
     ExecStatusType s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
@@ -161,7 +124,7 @@ static void parse_error_masked(const char *db, const char *why, char *out, size_
 }
 
 /* Refuse a malformed db string, with libpq's own words (masked). */
-static int db_parses(const char *db, char *err, size_t errlen) {
+int sqlpool__pg_db_parses(const char *db, char *err, size_t errlen) {
     char *why = NULL;
     PQconninfoOption *opts = PQconninfoParse(db, &why);
     if (opts == NULL) {
@@ -185,7 +148,7 @@ static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size
     *state = NULL;
     if (st == NULL) return SQLPOOL_ENOMEM;
     if (pthread_mutex_init(&st->mu, NULL) != 0) abort();
-    if ((rc = db_parses(cfg->db, err, errlen)) != SQLPOOL_OK) {
+    if ((rc = sqlpool__pg_db_parses(cfg->db, err, errlen)) != SQLPOOL_OK) {
         state_free(st);
         return rc;
     }
@@ -208,257 +171,13 @@ static void pg_pool_fini(void *state) {
     state_free(state);
 }
 
-/* ---- connecting ---- */
-
-/* Start connecting: our keepalive defaults first, so the db string overrides them. */
-static PGconn *start(pg_state *st) {
-    const char *const kw[] = {"keepalives",       "keepalives_idle", "keepalives_interval",
-                              "keepalives_count", "dbname",          NULL};
-    const char *val[] = {"1", "30", "10", "3", NULL, NULL};
-    char *db;
-    PGconn *pg;
-    /* A copy taken under mu (sqlpool_set_db() frees the string it replaces); not libpq's
-     * call under it, which may resolve a host name. */
-    if (pthread_mutex_lock(&st->mu) != 0) abort();
-    db = sqlpool__strdup(st->db);
-    if (pthread_mutex_unlock(&st->mu) != 0) abort();
-    if (db == NULL) return NULL;
-    val[4] = db;
-    pg = PQconnectStartParams(kw, val, 1);
-    sqlpool__free(db);
-    return pg;
-}
-
-static int pg_set_db(void *state, const char *db, char *err, size_t errlen) {
-    pg_state *st = state;
-    char *copy, *old;
-    int rc = db_parses(db, err, errlen);
-    if (rc != SQLPOOL_OK) return rc;
-    if ((copy = sqlpool__strdup(db)) == NULL) {
-        sqlpool__format(err, errlen, "out of memory");
-        return SQLPOOL_ENOMEM;
-    }
-    if (pthread_mutex_lock(&st->mu) != 0) abort();
-    old = st->db;
-    st->db = copy;
-    if (pthread_mutex_unlock(&st->mu) != 0) abort();
-    sqlpool__free(old);
-    return SQLPOOL_OK;
-}
-
-/* Drive the handshake to its end under the deadline: 0 connected, -1 failed. */
-static int handshake(PGconn *pg, double deadline, char *err, size_t errlen) {
-    PostgresPollingStatusType s = PGRES_POLLING_WRITING;
-    for (;;) {
-        int ready;
-        if (s == PGRES_POLLING_OK) return 0;
-        if (s == PGRES_POLLING_FAILED) {
-            sqlpool__pg_message(pg, "connection failed", err, errlen);
-            return -1;
-        }
-        ready =
-            sqlpool__pg_wait_socket(pg, s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
-        if (ready == 0) {
-            sqlpool__format(err, errlen, "connect timed out after the deadline");
-            return -1;
-        }
-        if (ready < 0) {
-            sqlpool__pg_message(pg, "connection failed", err, errlen);
-            return -1;
-        }
-        s = PQconnectPoll(pg);
-    }
-}
-
-static void conn_free(pg_conn_h *c) {
+void sqlpool__pg_conn_free(pg_conn_h *c) {
     if (c == NULL) return;
     for (int i = 0; i < c->nstmts; i++)
         sqlpool__free(c->stmts[i].sql);
     sqlpool__free(c->stmts);
     if (c->pg != NULL) PQfinish(c->pg);
     sqlpool__free(c);
-}
-
-static int pg_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
-    pg_state *st = state;
-    pg_conn_h *c = sqlpool__calloc(1, sizeof *c);
-    char why[256] = "";
-
-    *handle = NULL;
-    *retriable = 0;
-    if (c == NULL || (c->pg = start(st)) == NULL) {
-        conn_free(c);
-        sqlpool__format(err, errlen, "out of memory");
-        return SQLPOOL_ENOMEM;
-    }
-    c->st = st;
-    if (PQstatus(c->pg) == CONNECTION_BAD ||
-        handshake(c->pg, sqlpool__pg_mono() + st->timeout, why, sizeof why) != 0 ||
-        run_ok(c, "SELECT 1", why, sizeof why) != 0) {
-        if (why[0] == '\0') sqlpool__pg_message(c->pg, "connection failed", why, sizeof why);
-        *retriable = sqlpool__pg_retriable_message(why);
-        sqlpool__format(err, errlen, "%s", why);
-        conn_free(c);
-        return SQLPOOL_ECONNECT;
-    }
-    PQsetNoticeReceiver(c->pg, notice_receiver, c);
-    *handle = c;
-    return SQLPOOL_OK;
-}
-
-/* config.init_sql in one simple-query round trip under the connect deadline: the server
- * runs the statements in order and stops at the first that fails, whose result is the last.
- * It parses the whole string first, so a syntax error fails before any runs: its position
- * names the statement then (the text between the ';' around it); else the results before
- * the failure count which one it was. */
-/* The byte offset of character n of s: PostgreSQL counts an error's position in characters,
- * which in UTF-8 (the client encoding of nearly every connection) may be several bytes each;
- * in other encodings taken as bytes. strlen(s) past the end. */
-static size_t char_offset(PGconn *pg, const char *s, size_t n) {
-    size_t i = 0;
-    if (strcmp(pg_encoding_to_char(PQclientEncoding(pg)), "UTF8") != 0) {
-        size_t len = strlen(s);
-        return n < len ? n : len;
-    }
-    for (; s[i] != '\0'; i++)
-        if (((unsigned char)s[i] & 0xc0) != 0x80 && n-- == 0) return i;
-    return i;
-}
-
-static int pg_setup(void *handle, const char *sql, int *retriable, char *err, size_t errlen) {
-    pg_conn_h *c = handle;
-    char why[256] = "";
-    int n = 0, ok;
-    PGresult *r;
-    ExecStatusType s;
-    const char *pos;
-
-    *retriable = 0;
-    (void)PQsetnonblocking(c->pg, 1);
-    r = sqlpool__pg_await_last(c->pg, PQsendQuery(c->pg, sql), c->st->timeout, &n, why, sizeof why);
-    s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
-    if (ok) {
-        PQclear(r);
-        if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) return SQLPOOL_OK;
-        sqlpool__format(err, errlen, "init_sql left a transaction open");
-        return SQLPOOL_ECONNECT;
-    }
-    if (r == NULL) {
-        c->broken = 1;
-        sqlpool__format(err, errlen, "init_sql failed: %s", why);
-        return SQLPOOL_ECONNECT;
-    }
-    pos = PQresultErrorMessage(r);
-    sqlpool__pg_message(NULL, pos != NULL && pos[0] ? pos : PQresStatus(s), why, sizeof why);
-    pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-    if (pos != NULL && atoi(pos) >= 1 &&
-        char_offset(c->pg, sql, (size_t)atoi(pos) - 1) < strlen(sql)) {
-        size_t at = char_offset(c->pg, sql, (size_t)atoi(pos) - 1), from = at, to;
-        while (from > 0 && sql[from - 1] != ';')
-            from--;
-        while (isspace((unsigned char)sql[from]))
-            from++;
-        to = from + strcspn(sql + from, ";");
-        while (to > from && isspace((unsigned char)sql[to - 1]))
-            to--;
-        sqlpool__format(err, errlen, "init_sql statement (%.*s) failed: %s",
-                        (int)(to - from > 120 ? 120 : to - from), sql + from, why);
-    } else {
-        sqlpool__format(err, errlen, "init_sql statement %d failed: %s", n, why);
-    }
-    PQclear(r);
-    return SQLPOOL_ECONNECT;
-}
-
-/* ---- statements ---- */
-
-static void forget_statements(pg_conn_h *c) {
-    for (int i = 0; i < c->nstmts; i++)
-        sqlpool__free(c->stmts[i].sql);
-    c->nstmts = 0;
-}
-
-/* Deallocate least recently used statements beyond the cache size. */
-static void trim_statements(pg_conn_h *c) {
-    char sql[64], err[128];
-    while (c->nstmts > c->st->cache_size && !c->broken) {
-        int lru = 0;
-        for (int i = 1; i < c->nstmts; i++)
-            if (c->stmts[i].used < c->stmts[lru].used) lru = i;
-        sqlpool__format(sql, sizeof sql, "DEALLOCATE %s", c->stmts[lru].name);
-        (void)run_ok(c, sql, err, sizeof err);
-        sqlpool__free(c->stmts[lru].sql);
-        c->stmts[lru] = c->stmts[--c->nstmts];
-    }
-}
-
-static pg_stmt *find_statement(pg_conn_h *c, const char *sql) {
-    for (int i = 0; i < c->nstmts; i++)
-        if (strcmp(c->stmts[i].sql, sql) == 0) return &c->stmts[i];
-    return NULL;
-}
-
-/* Prepare sql under a new name and remember it: SQLPOOL_OK and *out, SQLPOOL_ENOMEM, or
- * SQLPOOL_EINVAL (the server refused the SQL) / SQLPOOL_EBROKEN (the connection failed). */
-static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, pg_stmt **out, char *err,
-                             size_t errlen) {
-    pg_stmt *s;
-    PGresult *r;
-    char *copy = sqlpool__strdup(sql);
-    if (copy != NULL && c->nstmts == c->cap) {
-        int cap = c->cap ? c->cap * 2 : 8;
-        pg_stmt *grown = sqlpool__realloc(c->stmts, (size_t)cap * sizeof *grown);
-        if (grown != NULL) {
-            c->stmts = grown;
-            c->cap = cap;
-        }
-    }
-    if (copy == NULL || c->nstmts == c->cap) {
-        sqlpool__free(copy);
-        sqlpool__format(err, errlen, "out of memory");
-        return SQLPOOL_ENOMEM;
-    }
-    s = &c->stmts[c->nstmts];
-    sqlpool__format(s->name, sizeof s->name, "sqlpool_%llu", ++c->serial);
-    r = sqlpool__pg_prepare_deadline(c->pg, s->name, sql, nparams, c->st->timeout, err, errlen);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        if (r != NULL) sqlpool__pg_message(c->pg, "cannot prepare", err, errlen);
-        if (r == NULL || sqlpool__pg_fatal_result(r)) c->broken = 1;
-        PQclear(r);
-        sqlpool__free(copy);
-        return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_EINVAL;
-    }
-    PQclear(r);
-    s->sql = copy;
-    c->nstmts++;
-    *out = s;
-    return SQLPOOL_OK;
-}
-
-static int pg_exec(void *handle, const char *sql, int nparams, const char *const *values,
-                   void **result, char *err, size_t errlen) {
-    pg_conn_h *c = handle;
-    PGresult *r;
-    pg_stmt *s = NULL;
-
-    if (!c->st->unnamed && c->st->cache_size > 0) {
-        int rc;
-        s = find_statement(c, sql);
-        if (s == NULL && (rc = prepare_statement(c, sql, nparams, &s, err, errlen)) != SQLPOOL_OK)
-            return rc;
-        s->used = ++c->tick;
-        r = PQexecPrepared(c->pg, s->name, nparams, values, NULL, NULL, 0);
-    } else {
-        r = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
-    }
-    if (r == NULL || sqlpool__pg_fatal_result(r)) c->broken = 1;
-    *result = r;
-    if (r == NULL) {
-        sqlpool__pg_message(c->pg, "out of memory", err, errlen);
-        return SQLPOOL_EBROKEN;
-    }
-    return SQLPOOL_OK;
 }
 
 /* ---- checks ---- */
@@ -499,7 +218,7 @@ static int pg_ping(void *handle, char *err, size_t errlen) {
         sqlpool__pg_message(c->pg, "connection lost", err, errlen);
         return SQLPOOL_EBROKEN;
     }
-    return run_ok(c, "SELECT 1", err, errlen) == 0 ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+    return sqlpool__pg_run_ok(c, "SELECT 1", err, errlen) == 0 ? SQLPOOL_OK : SQLPOOL_EBROKEN;
 }
 
 /* Idle is reused; inside a (failed) transaction is rolled back; anything else is closed. */
@@ -512,17 +231,17 @@ static int pg_reset(void *handle, int native_used) {
     case PQTRANS_IDLE: break;
     case PQTRANS_INTRANS:
     case PQTRANS_INERROR:
-        if (run_ok(c, "ROLLBACK", err, sizeof err) != 0 ||
+        if (sqlpool__pg_run_ok(c, "ROLLBACK", err, sizeof err) != 0 ||
             PQtransactionStatus(c->pg) != PQTRANS_IDLE)
             return SQLPOOL_EBROKEN;
         break;
     default: return SQLPOOL_EBROKEN; /* a query still running, or unknown */
     }
     if (c->st->reset_query != NULL) {
-        if (run_ok(c, c->st->reset_query, err, sizeof err) != 0) return SQLPOOL_EBROKEN;
-        if (c->st->reset_drops_statements) forget_statements(c);
+        if (sqlpool__pg_run_ok(c, c->st->reset_query, err, sizeof err) != 0) return SQLPOOL_EBROKEN;
+        if (c->st->reset_drops_statements) sqlpool__pg_forget_statements(c);
     }
-    trim_statements(c);
+    sqlpool__pg_trim_statements(c);
     return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_OK;
 }
 
@@ -542,7 +261,7 @@ static void *pg_native(void *handle) {
 }
 
 static void pg_close(void *handle) {
-    conn_free(handle);
+    sqlpool__pg_conn_free(handle);
 }
 
 /* The child of a fork(): /dev/null over the socket first, so that PQfinish's Terminate (and
@@ -561,7 +280,7 @@ static void pg_abandon(void *handle) {
         }
         (void)close(null);
     }
-    conn_free(c);
+    sqlpool__pg_conn_free(c);
 }
 
 /* Under the pool's own statement deadline, as reset's round trips. A COMMIT of a transaction
@@ -595,8 +314,8 @@ const sqlpool__backend sqlpool__pg_backend = {
     .name = "postgresql",
     .pool_init = pg_pool_init,
     .pool_fini = pg_pool_fini,
-    .connect = pg_connect,
-    .set_db = pg_set_db,
+    .connect = sqlpool__pg_connect,
+    .set_db = sqlpool__pg_set_db,
     .reset = pg_reset,
     .ping = pg_ping,
     .prepare = NULL, /* sqlpool_conn_pg_exec prepares */
@@ -605,8 +324,8 @@ const sqlpool__backend sqlpool__pg_backend = {
     .pg_conn = pg_native,
     .close = pg_close,
     .abandon = pg_abandon,
-    .setup = pg_setup,
+    .setup = sqlpool__pg_setup,
     .check = pg_check,
-    .exec = pg_exec,
+    .exec = sqlpool__pg_exec,
     .txn = pg_txn,
 };

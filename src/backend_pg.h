@@ -1,0 +1,64 @@
+/*
+ * backend_pg.h: the PostgreSQL backend's own layout and helpers, shared by its files:
+ *   backend_pg.c   the table, the pool's state, checks, reset, health, close
+ *   pg_connect.c   connecting (the handshake under a deadline) and config.init_sql
+ *   pg_stmt.c      the per-connection statement cache and sqlpool_conn_pg_exec
+ * all above pg_wire.c (round trips under a deadline, error messages).
+ */
+#ifndef SQLPOOL_BACKEND_PG_H
+#define SQLPOOL_BACKEND_PG_H
+
+#include "backend.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+typedef struct pg_state {
+    char *db; /* as given; under mu (sqlpool_set_db) */
+    pthread_mutex_t mu;
+    char *reset_query;          /* run on every release, or NULL */
+    double timeout;             /* seconds, for connects and the pool's own round trips */
+    int unnamed;                /* never prepare named statements (pgbouncer in transaction mode) */
+    int reset_drops_statements; /* reset_query is DISCARD ALL or DEALLOCATE ALL */
+    int cache_size;
+} pg_state;
+
+/* One prepared statement, by SQL text. */
+typedef struct pg_stmt {
+    char *sql;
+    char name[24];
+    unsigned long long used; /* LRU stamp */
+} pg_stmt;
+
+typedef struct pg_conn_h {
+    PGconn *pg;
+    const pg_state *st;
+    pg_stmt *stmts;
+    int nstmts, cap;
+    unsigned long long tick, serial;
+    int broken; /* a fatal error was seen on it */
+} pg_conn_h;
+
+/* A round trip of the pool's own under the connection's deadline: 0 when it succeeded, -1
+ * with err (and the connection marked broken when the error was fatal or no answer came). */
+int sqlpool__pg_run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen);
+/* Free a connection: its statements, then PQfinish (a Terminate to the server). */
+void sqlpool__pg_conn_free(pg_conn_h *c);
+/* SQLPOOL_OK when db parses as a libpq connection string; else an error with libpq's reason,
+ * masked. */
+int sqlpool__pg_db_parses(const char *db, char *err, size_t errlen);
+
+/* pg_connect.c */
+int sqlpool__pg_connect(void *state, void **handle, int *retriable, char *err, size_t errlen);
+int sqlpool__pg_set_db(void *state, const char *db, char *err, size_t errlen);
+int sqlpool__pg_setup(void *handle, const char *sql, int *retriable, char *err, size_t errlen);
+
+/* pg_stmt.c */
+int sqlpool__pg_exec(void *handle, const char *sql, int nparams, const char *const *values,
+                     void **result, char *err, size_t errlen);
+/* The cache forgets every statement (the server dropped them: DISCARD ALL). */
+void sqlpool__pg_forget_statements(pg_conn_h *c);
+/* Deallocate least recently used statements beyond the cache size. */
+void sqlpool__pg_trim_statements(pg_conn_h *c);
+
+#endif

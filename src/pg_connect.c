@@ -1,0 +1,178 @@
+/*
+ * pg_connect.c: connecting to PostgreSQL (see backend_pg.c): non-blocking
+ * (PQconnectStartParams + PQconnectPoll) under our own deadline, then "SELECT 1"; and
+ * config.init_sql.
+ */
+#include "backend_pg.h"
+#include "alloc.h"
+#include "dsn.h"
+#include "internal.h"
+#include "pg_wire.h"
+
+#include <ctype.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Errors the server sends while the connection is idle (a FATAL before it hangs up: admin
+ * shutdown, pg_terminate_backend) reach libpq as notices: mark the connection broken, and keep
+ * them off stderr. */
+static void notice_receiver(void *arg, const PGresult *r) {
+    pg_conn_h *c = arg;
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sqlpool__pg_fatal_result(r) ||
+        (sev != NULL && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)))
+        c->broken = 1;
+}
+
+/* Start connecting: our keepalive defaults first, so the db string overrides them. */
+static PGconn *start(pg_state *st) {
+    const char *const kw[] = {"keepalives",       "keepalives_idle", "keepalives_interval",
+                              "keepalives_count", "dbname",          NULL};
+    const char *val[] = {"1", "30", "10", "3", NULL, NULL};
+    char *db;
+    PGconn *pg;
+    /* A copy taken under mu (sqlpool_set_db() frees the string it replaces); not libpq's
+     * call under it, which may resolve a host name. */
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    db = sqlpool__strdup(st->db);
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    if (db == NULL) return NULL;
+    val[4] = db;
+    pg = PQconnectStartParams(kw, val, 1);
+    sqlpool__free(db);
+    return pg;
+}
+
+int sqlpool__pg_set_db(void *state, const char *db, char *err, size_t errlen) {
+    pg_state *st = state;
+    char *copy, *old;
+    int rc = sqlpool__pg_db_parses(db, err, errlen);
+    if (rc != SQLPOOL_OK) return rc;
+    if ((copy = sqlpool__strdup(db)) == NULL) {
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
+    }
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    old = st->db;
+    st->db = copy;
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    sqlpool__free(old);
+    return SQLPOOL_OK;
+}
+
+/* Drive the handshake to its end under the deadline: 0 connected, -1 failed. */
+static int handshake(PGconn *pg, double deadline, char *err, size_t errlen) {
+    PostgresPollingStatusType s = PGRES_POLLING_WRITING;
+    for (;;) {
+        int ready;
+        if (s == PGRES_POLLING_OK) return 0;
+        if (s == PGRES_POLLING_FAILED) {
+            sqlpool__pg_message(pg, "connection failed", err, errlen);
+            return -1;
+        }
+        ready =
+            sqlpool__pg_wait_socket(pg, s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+        if (ready == 0) {
+            sqlpool__format(err, errlen, "connect timed out after the deadline");
+            return -1;
+        }
+        if (ready < 0) {
+            sqlpool__pg_message(pg, "connection failed", err, errlen);
+            return -1;
+        }
+        s = PQconnectPoll(pg);
+    }
+}
+
+int sqlpool__pg_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
+    pg_state *st = state;
+    pg_conn_h *c = sqlpool__calloc(1, sizeof *c);
+    char why[256] = "";
+
+    *handle = NULL;
+    *retriable = 0;
+    if (c == NULL || (c->pg = start(st)) == NULL) {
+        sqlpool__pg_conn_free(c);
+        sqlpool__format(err, errlen, "out of memory");
+        return SQLPOOL_ENOMEM;
+    }
+    c->st = st;
+    if (PQstatus(c->pg) == CONNECTION_BAD ||
+        handshake(c->pg, sqlpool__pg_mono() + st->timeout, why, sizeof why) != 0 ||
+        sqlpool__pg_run_ok(c, "SELECT 1", why, sizeof why) != 0) {
+        if (why[0] == '\0') sqlpool__pg_message(c->pg, "connection failed", why, sizeof why);
+        *retriable = sqlpool__pg_retriable_message(why);
+        sqlpool__format(err, errlen, "%s", why);
+        sqlpool__pg_conn_free(c);
+        return SQLPOOL_ECONNECT;
+    }
+    PQsetNoticeReceiver(c->pg, notice_receiver, c);
+    *handle = c;
+    return SQLPOOL_OK;
+}
+
+/* config.init_sql in one simple-query round trip under the connect deadline: the server
+ * runs the statements in order and stops at the first that fails, whose result is the last.
+ * It parses the whole string first, so a syntax error fails before any runs: its position
+ * names the statement then (the text between the ';' around it); else the results before
+ * the failure count which one it was. */
+/* The byte offset of character n of s: PostgreSQL counts an error's position in characters,
+ * which in UTF-8 (the client encoding of nearly every connection) may be several bytes each;
+ * in other encodings taken as bytes. strlen(s) past the end. */
+static size_t char_offset(PGconn *pg, const char *s, size_t n) {
+    size_t i = 0;
+    if (strcmp(pg_encoding_to_char(PQclientEncoding(pg)), "UTF8") != 0) {
+        size_t len = strlen(s);
+        return n < len ? n : len;
+    }
+    for (; s[i] != '\0'; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80 && n-- == 0) return i;
+    return i;
+}
+
+int sqlpool__pg_setup(void *handle, const char *sql, int *retriable, char *err, size_t errlen) {
+    pg_conn_h *c = handle;
+    char why[256] = "";
+    int n = 0, ok;
+    PGresult *r;
+    ExecStatusType s;
+    const char *pos;
+
+    *retriable = 0;
+    (void)PQsetnonblocking(c->pg, 1);
+    r = sqlpool__pg_await_last(c->pg, PQsendQuery(c->pg, sql), c->st->timeout, &n, why, sizeof why);
+    s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK || s == PGRES_EMPTY_QUERY;
+    if (ok) {
+        PQclear(r);
+        if (PQtransactionStatus(c->pg) == PQTRANS_IDLE) return SQLPOOL_OK;
+        sqlpool__format(err, errlen, "init_sql left a transaction open");
+        return SQLPOOL_ECONNECT;
+    }
+    if (r == NULL) {
+        c->broken = 1;
+        sqlpool__format(err, errlen, "init_sql failed: %s", why);
+        return SQLPOOL_ECONNECT;
+    }
+    pos = PQresultErrorMessage(r);
+    sqlpool__pg_message(NULL, pos != NULL && pos[0] ? pos : PQresStatus(s), why, sizeof why);
+    pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+    if (pos != NULL && atoi(pos) >= 1 &&
+        char_offset(c->pg, sql, (size_t)atoi(pos) - 1) < strlen(sql)) {
+        size_t at = char_offset(c->pg, sql, (size_t)atoi(pos) - 1), from = at, to;
+        while (from > 0 && sql[from - 1] != ';')
+            from--;
+        while (isspace((unsigned char)sql[from]))
+            from++;
+        to = from + strcspn(sql + from, ";");
+        while (to > from && isspace((unsigned char)sql[to - 1]))
+            to--;
+        sqlpool__format(err, errlen, "init_sql statement (%.*s) failed: %s",
+                        (int)(to - from > 120 ? 120 : to - from), sql + from, why);
+    } else {
+        sqlpool__format(err, errlen, "init_sql statement %d failed: %s", n, why);
+    }
+    PQclear(r);
+    return SQLPOOL_ECONNECT;
+}
