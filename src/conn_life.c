@@ -87,19 +87,21 @@ static int forked_inside(sqlpool_conn *c) {
 }
 
 int sqlpool__call_hook(sqlpool_fn fn, sqlpool_conn *c, void *ctx) {
-    sqlpool_conn *outer = sqlpool__hook_conn;
+    sqlpool__inside frame;
     int rc;
     if (forked_inside(c)) return SQLPOOL_ECLOSED; /* not even shown to the hook */
-    sqlpool__hook_conn = c;
+    sqlpool__inside_enter(&frame, c->pool, c);
     rc = fn(sqlpool__handle_of(c), ctx);
-    sqlpool__hook_conn = outer;
+    sqlpool__inside_leave(&frame);
     /* The hook forked, and this is the child: whatever it answered, the connection is gone. */
     if (forked_inside(c)) return SQLPOOL_ECLOSED;
     return rc;
 }
 
 int sqlpool__in_hook(const sqlpool_conn *c) {
-    return c != NULL && c == sqlpool__hook_conn;
+    for (const sqlpool__inside *f = sqlpool__fork_inside; c != NULL && f != NULL; f = f->outer)
+        if (f->conn == c) return 1;
+    return 0;
 }
 
 /* The caller's set-up of a connection just opened: config.init_sql, then on_connect (outside
@@ -183,7 +185,7 @@ static double expiry(const sqlpool *pool, double now) {
 
 int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double deadline) {
     sqlpool_conn *c = new_conn_struct(pool);
-    sqlpool *inside;
+    sqlpool__inside frame;
     int rc;
     *out = NULL;
     if (c == NULL) {
@@ -193,10 +195,9 @@ int sqlpool__open_conn(sqlpool *pool, sqlpool_conn **out, double now, double dea
     /* The epoch before the connect: one evicted meanwhile is retired when next seen. Acquire,
      * pairing with sqlpool_evict()'s release: a db string set before that evict is used. */
     c->epoch = atomic_load_explicit(&pool->epoch, memory_order_acquire);
-    inside = sqlpool__fork_inside; /* before_connect and on_connect are the pool's own code */
-    sqlpool__fork_inside = pool;
+    sqlpool__inside_enter(&frame, pool, NULL); /* before_connect, on_connect: fork.h */
     rc = connect_with_retry(pool, c, deadline);
-    sqlpool__fork_inside = inside;
+    sqlpool__inside_leave(&frame);
     if (rc != SQLPOOL_OK) {
         recycle_conn_struct(pool, c);
         return rc;

@@ -14,9 +14,10 @@
  *
  * A fork from inside a pool's own code: from one of its hooks (on_connect, on_acquire,
  * on_release) or before_connect, on any thread, or from its maintenance thread (a hook or
- * callback that thread runs). The forking thread is in the middle of an operation on the pool
- * in the child too, so the child cannot start the pool over under it; it closes the pool
- * instead (SQLPOOL__FORK_INSIDE): every inherited connection abandoned as above, the hook's
+ * callback that thread runs); and every pool whose hook is running further up that thread's
+ * stack (a hook that uses another pool). The forking thread is in the middle of an operation
+ * on the pool in the child too, so the child cannot start the pool over under it; it closes the
+ * pool instead (SQLPOOL__FORK_INSIDE): every inherited connection abandoned as above, the hook's
  * own connection abandoned as soon as the hook returns, whatever it returned (as a refusal:
  * an on_connect's connect fails, an on_acquire's acquire fails with SQLPOOL_ECLOSED, an
  * on_release's release closes nothing), no hook run again, every later acquire failing with
@@ -42,8 +43,7 @@
 
 #include <stdlib.h>
 
-_Thread_local sqlpool *sqlpool__fork_inside;
-_Thread_local sqlpool_conn *sqlpool__hook_conn;
+_Thread_local sqlpool__inside *sqlpool__fork_inside;
 
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static sqlpool *registry;
@@ -72,16 +72,28 @@ static void parent(void) {
  * child's first call to abandon; the books, waiters and closer start over. Plain memory
  * writes only. inside: the forking thread is in the middle of an operation on p (see
  * SQLPOOL__FORK_INSIDE), whose own share of the books is kept, so that it can finish
- * consistently: the connection its hook runs on (borrowed, on the books) and the connects
+ * consistently: the connections its hooks run on (borrowed, on the books) and the connects
  * it has reserved (p's connecting count: only that thread can be connecting here, so the
  * turns of the parent's other threads stay counted, which a pool that is closed can bear). */
+/* This thread's chain (fork.h): 1 when it is inside p's own code (c NULL), or when c is the
+ * connection of one of p's hooks running on it. */
+static int inside_of(const sqlpool *p, const sqlpool_conn *c) {
+    for (const sqlpool__inside *f = sqlpool__fork_inside; f != NULL; f = f->outer)
+        if (f->pool == p && (c == NULL || f->conn == c)) return 1;
+    return 0;
+}
+
 static void restart_in_child(sqlpool *p, int inside) {
-    sqlpool_conn *keep = inside ? sqlpool__hook_conn : NULL, *orphans = p->fork_orphans;
-    int connecting = p->connecting, kept = 0;
+    sqlpool_conn *orphans = p->fork_orphans, *kept = NULL;
+    int connecting = p->connecting, nkept = 0;
     for (sqlpool_conn *c = p->all, *next; c != NULL; c = next) {
         next = c->all_next;
-        if (c == keep && sqlpool__conn_state(c) == CONN_BORROWED) {
-            kept = 1;
+        if (inside && sqlpool__conn_state(c) == CONN_BORROWED && inside_of(p, c)) {
+            c->all_prev = NULL;
+            c->all_next = kept;
+            if (kept != NULL) kept->all_prev = c;
+            kept = c;
+            nkept++;
             continue;
         }
         sqlpool__set_word(c, sqlpool__conn_gen(c), CONN_CLOSED); /* a stale handle: refused */
@@ -90,11 +102,10 @@ static void restart_in_child(sqlpool *p, int inside) {
         orphans = c;
     }
     sqlpool__books_restart_locked(p);
-    if (kept) {
-        keep->all_prev = keep->all_next = NULL;
-        p->all = keep;
-        p->open = p->in_use = 1;
-        p->created = 1; /* the books' sum: created less closed is open */
+    if (nkept > 0) {
+        p->all = kept;
+        p->open = p->in_use = nkept;
+        p->created = nkept; /* the books' sum: created less closed is open */
     }
     /* Waiters and a closer were other threads of the parent's; none exist here. */
     p->wait_head = p->wait_tail = NULL;
@@ -118,11 +129,9 @@ static void restart_in_child(sqlpool *p, int inside) {
 
 /* Only this thread exists: the locks its vanished peers may have waited on are made anew. */
 static void child(void) {
-    sqlpool *inside = sqlpool__fork_inside;
-    if (sqlpool__hook_conn != NULL) inside = sqlpool__hook_conn->pool;
     sqlpool__backends_atfork(SQLPOOL__FORK_CHILD);
     for (sqlpool *p = registry; p != NULL; p = p->fork_next) {
-        restart_in_child(p, p == inside);
+        restart_in_child(p, inside_of(p, NULL));
         if (pthread_mutex_init(&p->maint_mu, NULL) != 0) abort();
         sqlpool__cond_init_monotonic(&p->maint_cv);
         atomic_store_explicit(&p->lock.owner, 0, memory_order_relaxed);

@@ -36,12 +36,27 @@ int sqlpool__fork_catch_up(sqlpool *pool);
 void sqlpool__fork_register(sqlpool *pool);
 void sqlpool__fork_unregister(sqlpool *pool);
 
-/* Set by this thread while it runs pool's own code that calls out to the caller (a hook, a
- * connect's before_connect) or is the pool's maintenance thread: a fork from there leaves
- * the child's copy of pool SQLPOOL__FORK_INSIDE. Restore the previous value after. */
-extern _Thread_local sqlpool *sqlpool__fork_inside;
-/* The connection whose hook runs on this thread (conn_life.c; hooks do not nest). */
-extern _Thread_local sqlpool_conn *sqlpool__hook_conn;
+/* Where this thread is inside pools' own code that calls out to the caller: a hook (conn,
+ * the connection it runs on), a connect (before_connect, on_connect; conn NULL), the pool's
+ * maintenance thread (conn NULL). A fork from there leaves the child's copy of each pool on
+ * the chain SQLPOOL__FORK_INSIDE. The frames live on the stack of the code they mark; a hook
+ * of one pool may use another pool, so the chain can name several. */
+typedef struct sqlpool__inside {
+    sqlpool *pool;
+    sqlpool_conn *conn;
+    struct sqlpool__inside *outer;
+} sqlpool__inside;
+extern _Thread_local sqlpool__inside *sqlpool__fork_inside;
+
+static inline void sqlpool__inside_enter(sqlpool__inside *f, sqlpool *pool, sqlpool_conn *c) {
+    f->pool = pool;
+    f->conn = c;
+    f->outer = sqlpool__fork_inside;
+    sqlpool__fork_inside = f;
+}
+static inline void sqlpool__inside_leave(const sqlpool__inside *f) {
+    sqlpool__fork_inside = f->outer;
+}
 
 /* On entry to each public call but release: catch up with a fork since the last one. */
 static inline void sqlpool__fork_check(sqlpool *pool) {

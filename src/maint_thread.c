@@ -37,7 +37,8 @@ static int forked_here(sqlpool *pool) {
 static void *maintenance_main(void *arg) {
     sqlpool *pool = arg;
     double p = period(&pool->cfg);
-    sqlpool__fork_inside = pool; /* all of this thread's work is the pool's own */
+    sqlpool__inside frame; /* all of this thread's work is the pool's own (fork.h) */
+    sqlpool__inside_enter(&frame, pool, NULL);
     if (pthread_mutex_lock(&pool->maint_mu) != 0) abort();
     while (!pool->maint_stop && !forked_here(pool)) {
         if (!pool->maint_kicked) {
@@ -53,6 +54,7 @@ static void *maintenance_main(void *arg) {
     }
     if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
     if (forked_here(pool)) (void)sqlpool__fork_catch_up(pool); /* the parent's, abandoned */
+    sqlpool__inside_leave(&frame);
     return NULL;
 }
 

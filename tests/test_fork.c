@@ -618,6 +618,48 @@ static void test_fork_inside_on_release_closes_the_pool_in_the_child(void **stat
     sqlpool_close(other);
 }
 
+/* Nested: pool's on_release hook acquires from other, whose on_connect forks. In the child
+ * both are closed; pool's release, back from its hook, closes nothing of the parent's. */
+static sqlpool *nested_other;
+
+static int hook_acquire_other(sqlpool_conn *conn, void *ctx) {
+    sqlpool_conn *o = NULL;
+    (void)conn;
+    (void)ctx;
+    if (sqlpool_acquire(nested_other, &o) == SQLPOOL_OK) sqlpool_release(o);
+    return 0;
+}
+
+static int child_after_nested_fork(sqlpool *pool, sqlpool *other) {
+    sqlpool_conn *conn = NULL;
+    sqlpool_stats st;
+    if (threads_here() != 1) return 100;
+    if (sqlpool_acquire(pool, &conn) != SQLPOOL_ECLOSED || conn != NULL) return 101;
+    if (sqlpool_acquire(other, &conn) != SQLPOOL_ECLOSED || conn != NULL) return 102;
+    sqlpool_stats_get(pool, &st);
+    if (st.in_use != 0 || st.idle != 0) return 103;
+    sqlpool_close(pool);
+    sqlpool_close(other);
+    return threads_here() == 1 ? 0 : 104;
+}
+
+static void test_fork_inside_a_hook_of_another_pool(void **state) {
+    sqlpool *pool = open_hooked(0, NULL, NULL, hook_acquire_other);
+    sqlpool *other = open_hooked(0, hook_fork, NULL, NULL);
+    sqlpool_conn *conn = testutil_acquire(pool);
+    (void)state;
+    nested_other = other;
+    wait_quiet(pool, 1);
+    atomic_store(&fork_armed, 1); /* other's first connect, in pool's on_release, forks */
+    sqlpool_release(conn);
+    if (in_child) _exit(child_after_nested_fork(pool, other));
+    assert_int_equal(wait_child((pid_t)atomic_load(&forked_pid), 10), 0);
+    assert_int_equal(testutil_stats(pool).idle, 1);
+    assert_int_equal(testutil_stats(other).idle, 1);
+    sqlpool_close(pool);
+    sqlpool_close(other);
+}
+
 /* The fork comes from on_connect run by the maintenance thread's min_idle refill: in the
  * child that thread is the only one; it leaves the pool once back from the hook, no second
  * thread is started, no hook runs again, and the child ends (status 0) instead of living on
@@ -714,6 +756,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fork_inside_on_acquire_closes_the_pool_in_the_child),
     cmocka_unit_test(test_fork_inside_on_connect_closes_the_pool_in_the_child),
     cmocka_unit_test(test_fork_inside_on_release_closes_the_pool_in_the_child),
+    cmocka_unit_test(test_fork_inside_a_hook_of_another_pool),
     cmocka_unit_test(test_fork_from_the_maintenance_thread),
     cmocka_unit_test(test_fork_while_pools_open_and_close),
 };
