@@ -22,6 +22,7 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -2096,6 +2097,190 @@ static void test_single_writer_reader_pragmas_cannot_write(void **state) {
                  rc_mode, wr, rd);
 }
 
+static int commit_itself_fn(sqlpool_conn *conn, void *p) {
+    const char *end = p;
+    sqlite3 *db = sqlpool_conn_sqlite(conn);
+    if (sqlite3_exec(db, "INSERT INTO t(who) VALUES(21)", NULL, NULL, NULL) != SQLITE_OK) return -1;
+    return sqlite3_exec(db, end, NULL, NULL, NULL) == SQLITE_OK ? 0 : -2;
+}
+
+static int silent_fail_fn(sqlpool_conn *conn, void *p) {
+    (void)conn;
+    return *(int *)p;
+}
+
+static int failing_call_fn(sqlpool_conn *conn, void *p) {
+    sqlite3_stmt *stmt = NULL;
+    (void)p;
+    return sqlpool_conn_prepare(conn, "SELEC nothing", &stmt);
+}
+
+/* fn that ends the transaction itself (its own COMMIT or ROLLBACK) and returns 0: SQLPOOL_EMISUSE
+ * from sqlpool_write() and sqlpool_read(), not a claim of either outcome; the connection is fine
+ * afterwards. sqlpool_errmsg() after fn's non-zero return: "" when fn made no failing sqlpool call
+ * (an older message is not left over), else that call's. */
+static void test_single_writer_fn_ending_transaction_is_misuse(void **state) {
+    fixture fx;
+    int rc, five = 5;
+    sqlite3_stmt *stmt = NULL;
+    (void)state;
+    fixture_init(&fx, 2);
+    fixture_open(&fx);
+    rc = sqlpool_write(fx.pool, commit_itself_fn, (void *)"COMMIT");
+    if (rc != SQLPOOL_EMISUSE)
+        fail_msg("fn ran its own COMMIT: sqlpool_write %d %s (want SQLPOOL_EMISUSE)", rc,
+                 sqlpool_errmsg());
+    print_message("own COMMIT: %s\n", sqlpool_errmsg());
+    assert_int_equal(count_rows(fx.pool, 21), 1); /* fn's COMMIT did commit */
+    rc = sqlpool_write(fx.pool, commit_itself_fn, (void *)"ROLLBACK");
+    assert_int_equal(rc, SQLPOOL_EMISUSE);
+    assert_int_equal(count_rows(fx.pool, 21), 1);
+    rc = sqlpool_read(fx.pool, commit_itself_fn, (void *)"COMMIT"); /* its INSERT fails: -1 */
+    assert_int_equal(rc, -1);
+    assert_int_equal(write_row(fx.pool, 5, 22), 0); /* the writer is clean */
+    assert_int_equal(count_rows(fx.pool, 22), 1);
+    {
+        sqlpool_conn *w = testutil_acquire(fx.pool);
+        assert_int_equal(sqlite3_get_autocommit(sqlpool_conn_sqlite(w)), 1);
+        sqlpool_release(w);
+    }
+
+    /* errmsg after fn's failure. */
+    {
+        sqlpool_conn *r = NULL;
+        assert_int_equal(sqlpool_acquire_read(fx.pool, &r), SQLPOOL_OK);
+        assert_int_equal(sqlpool_conn_prepare(r, "SELEC 1", &stmt), SQLPOOL_EINVAL);
+        assert_true(sqlpool_errmsg()[0] != '\0');
+        sqlpool_release(r);
+    }
+    assert_int_equal(sqlpool_write(fx.pool, silent_fail_fn, &five), 5);
+    assert_string_equal(sqlpool_errmsg(), "");
+    assert_int_equal(sqlpool_read(fx.pool, silent_fail_fn, &five), 5);
+    assert_string_equal(sqlpool_errmsg(), "");
+    assert_int_equal(sqlpool_write(fx.pool, failing_call_fn, NULL), SQLPOOL_EINVAL);
+    assert_non_null(strstr(sqlpool_errmsg(), "SELEC"));
+    fixture_fini(&fx);
+}
+
+/* The value of the first Prometheus sample of name whose labels hold want (NULL: any labels);
+ * -1 when there is none. *count: how many samples of name there are. */
+static double prom_value(const char *text, const char *name, const char *want, int *count) {
+    double v = -1;
+    size_t n = strlen(name);
+    *count = 0;
+    for (const char *l = text; l != NULL && *l != '\0';
+         l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        const char *eol = strchr(l, '\n');
+        size_t len = eol != NULL ? (size_t)(eol - l) : strlen(l);
+        char line[512];
+        if (*l == '#' || strncmp(l, name, n) != 0 || (l[n] != '{' && l[n] != ' ')) continue;
+        if (len >= sizeof line) len = sizeof line - 1;
+        memcpy(line, l, len);
+        line[len] = '\0';
+        (*count)++;
+        if (v < 0 && (want == NULL || strstr(line, want) != NULL))
+            v = strtod(strrchr(line, ' ') + 1, NULL);
+    }
+    return v;
+}
+
+static char *format_stats(sqlpool *pool, int format) {
+    size_t needed = 0;
+    char *buf;
+    assert_int_equal(sqlpool_stats_format(pool, format, NULL, 0, &needed), SQLPOOL_ENOMEM);
+    buf = malloc(needed + 4096);
+    assert_non_null(buf);
+    assert_int_equal(sqlpool_stats_format(pool, format, buf, needed + 4096, NULL), SQLPOOL_OK);
+    return buf;
+}
+
+/* sqlpool_stats_format() of a single_writer pool: the waits' metrics by lane (lane="write" and
+ * lane="read", no sample without a lane, the lanes adding up to the pool's), the WAL metrics, and
+ * JSON's "lanes" object with each lane's counters; a plain pool has no lane anywhere. */
+static void test_single_writer_stats_format_by_lane(void **state) {
+    static const char *const by_lane[] = {
+        "db_client_connection_pending_requests", "db_client_connection_timeouts_total",
+        "db_client_connection_wait_time_seconds_count", "sqlpool_acquire_waits_total",
+        "sqlpool_acquire_wait_max_seconds"};
+    fixture fx;
+    sqlpool_stats st, w, r;
+    sqlpool_conn *c = NULL, *d;
+    char *text;
+    json_t *root, *lanes;
+    json_error_t jerr;
+    int n;
+    (void)state;
+    fixture_init(&fx, 1);
+    fixture_open(&fx);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(count_rows(fx.pool, ALL_ROWS), 0);
+    assert_int_equal(write_row(fx.pool, 1, 1), 0);
+    c = testutil_acquire(fx.pool);
+    d = (sqlpool_conn *)&d;
+    assert_int_equal(sqlpool_acquire_until(fx.pool, &d, sqlpool_clock(fx.pool) + 0.02),
+                     SQLPOOL_ETIMEDOUT);
+    sqlpool_release(c);
+    st = testutil_stats(fx.pool);
+    w = lane_stats(fx.pool, SQLPOOL_LANE_WRITE);
+    r = lane_stats(fx.pool, SQLPOOL_LANE_READ);
+
+    text = format_stats(fx.pool, SQLPOOL_FORMAT_PROMETHEUS);
+    for (size_t i = 0; i < sizeof by_lane / sizeof by_lane[0]; i++) {
+        double vw = prom_value(text, by_lane[i], "lane=\"write\"", &n);
+        double vr = prom_value(text, by_lane[i], "lane=\"read\"", &n);
+        if (vw < 0 || vr < 0 || n != 2)
+            fail_msg("%s: write %g, read %g, %d samples (want one for each lane)", by_lane[i], vw,
+                     vr, n);
+    }
+    assert_true(prom_value(text, "db_client_connection_timeouts_total", "lane=\"write\"", &n) ==
+                (double)w.timeouts);
+    assert_true(prom_value(text, "db_client_connection_timeouts_total", "lane=\"read\"", &n) ==
+                (double)r.timeouts);
+    assert_true(prom_value(text, "db_client_connection_wait_time_seconds_count", "lane=\"write\"",
+                           &n) == (double)w.acquires);
+    assert_true(prom_value(text, "db_client_connection_wait_time_seconds_count", "lane=\"read\"",
+                           &n) == (double)r.acquires);
+    assert_true(w.timeouts + r.timeouts == st.timeouts && w.timeouts == 1);
+    assert_true(prom_value(text, "sqlpool_wal_checkpoints_total", NULL, &n) >= 0);
+    assert_true(prom_value(text, "sqlpool_wal_peak_bytes", NULL, &n) >= 0);
+    assert_true(prom_value(text, "sqlpool_connections_created_total", NULL, &n) ==
+                (double)st.created);
+    free(text);
+
+    text = format_stats(fx.pool, SQLPOOL_FORMAT_JSON);
+    root = json_loads(text, 0, &jerr);
+    if (root == NULL) fail_msg("JSON: %s: %s", jerr.text, text);
+    assert_int_equal(json_integer_value(json_object_get(root, "acquires")), st.acquires);
+    assert_non_null(json_object_get(root, "checkpoints"));
+    assert_non_null(json_object_get(root, "wal_peak"));
+    lanes = json_object_get(root, "lanes");
+    if (!json_is_object(lanes)) fail_msg("no \"lanes\" object: %s", text);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(lanes, "write"), "acquires")),
+        w.acquires);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(lanes, "read"), "acquires")),
+        r.acquires);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(lanes, "write"), "timeouts")), 1);
+    json_decref(root);
+    free(text);
+    fixture_fini(&fx);
+
+    /* A plain pool: no lanes. */
+    fixture_init(&fx, 1);
+    fx.cfg.single_writer = 0;
+    fixture_open(&fx);
+    text = format_stats(fx.pool, SQLPOOL_FORMAT_PROMETHEUS);
+    assert_null(strstr(text, "lane="));
+    assert_true(prom_value(text, "db_client_connection_timeouts_total", NULL, &n) == 0 && n == 1);
+    free(text);
+    text = format_stats(fx.pool, SQLPOOL_FORMAT_JSON);
+    assert_null(strstr(text, "\"lanes\""));
+    free(text);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_write_on_reader_fails),
     cmocka_unit_test(test_single_writer_reads_during_open_write),
@@ -2120,6 +2305,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_on_acquire_refusal_keeps_one_writer),
     cmocka_unit_test(test_single_writer_close_wakes_both_lanes),
     cmocka_unit_test(test_single_writer_reader_pragmas_cannot_write),
+    cmocka_unit_test(test_single_writer_fn_ending_transaction_is_misuse),
+    cmocka_unit_test(test_single_writer_stats_format_by_lane),
 };
 
 /* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
