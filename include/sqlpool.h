@@ -283,6 +283,25 @@ typedef struct sqlpool_config {
      * wal_autocheckpoint" in init_sql replaces this bound with SQLite's own behaviour.
      * Default 64 MiB (67108864); 0: no bound, SQLite's checkpoints only. Must be >= 0. */
     long long wal_limit;
+
+    /* 0.3.0, PostgreSQL beyond one server: */
+    /* PostgreSQL: seconds a statement of sqlpool_conn_pg_exec() may run; past it the query is
+     * cancelled (PQcancel), the call returns SQLPOOL_ETIMEDOUT, and a connection whose cancel
+     * did not take is closed on release. sqlpool_conn_pg_exec_until() takes a deadline
+     * instead. 0: no limit. Default 0. Must be finite and >= 0. */
+    double statement_timeout;
+    /* PostgreSQL: a second database string for reads, typically the standbys
+     * ("host=s1,s2 target_session_attrs=prefer-standby"): sqlpool_acquire_read() and its
+     * variants and sqlpool_read() are served from it, by a lane of its own (as single_writer's
+     * readers, SQLPOOL_LANE_READ in the stats), capped by read_max_open. NULL: reads use db,
+     * as writes do. Copied by sqlpool_open(). Default NULL. */
+    const char *read_db;
+    /* Cap on read_db's connections; 0: max_open's value. Must be >= 0. Default 0. */
+    int read_max_open;
+    /* With read_db: 1 (the default) serves a read from db when no read_db server could be
+     * connected to (every host refused, failed or was in the wrong role), counted in
+     * stats.read_fallbacks; 0 fails the read with the connect's error. */
+    int read_fallback;
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     /* Only in the ABI test's second library (tests/abi/): a field "a later version" appended,
@@ -335,6 +354,11 @@ typedef struct sqlpool_stats {
     long long checkpoints_busy; /*   of which could not finish: readers held on past the busy
                                  *   timeout (the WAL stays, tried again at the next commit) */
     long long wal_peak;         /* the largest WAL seen after a commit, in bytes */
+    /* 0.3.0, PostgreSQL beyond one server: */
+    long long read_fallbacks; /* reads served by db because read_db had no server to give */
+    long long closed_role;    /* closed because the server's role no longer matched the pool's
+                               * target_session_attrs (a promoted standby, a demoted primary);
+                               * one more reason of closed */
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     long long abi_test_extra; /* only in the ABI test's second library: config.abi_test_extra */
@@ -758,6 +782,23 @@ SQLPOOL_API PGconn *sqlpool_conn_pg(sqlpool_conn *conn);
  */
 SQLPOOL_API int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int nparams,
                                      const char *const *values, PGresult **out);
+
+/* As sqlpool_conn_pg_exec(), but the statement must end by deadline (a time on
+ * sqlpool_clock(); INFINITY: no limit, whatever config.statement_timeout says): past it the
+ * query is cancelled and SQLPOOL_ETIMEDOUT returned (*out NULL), and a connection whose
+ * cancel did not take is closed on release. */
+SQLPOOL_API int sqlpool_conn_pg_exec_until(sqlpool_conn *conn, const char *sql, int nparams,
+                                           const char *const *values, double deadline,
+                                           PGresult **out);
+
+/* For results a program got from libpq itself on a borrowed connection (PQexec on
+ * sqlpool_conn_pg()): SQLPOOL_EBROKEN, and the connection marked to be closed on release,
+ * when res (NULL: none came) means the connection or the server's role is gone: SQLSTATE
+ * class 08, 57P01-57P03, 25006 read_only_sql_transaction (the server is a standby now), or a
+ * fatal error without a SQLSTATE ("server closed the connection unexpectedly"); else
+ * SQLPOOL_OK. sqlpool_conn_pg_exec() applies the same rule to its own results. SQLPOOL_EINVAL
+ * for a NULL conn, SQLPOOL_ENOTSUP for a SQLite one. */
+SQLPOOL_API int sqlpool_conn_pg_check(sqlpool_conn *conn, const PGresult *res);
 
 /* 1 when this build can serve PostgreSQL (it was built with libpq), else 0. Thread-safe. */
 SQLPOOL_API int sqlpool_has_postgresql(void);

@@ -35,10 +35,14 @@ typedef struct later_field {
     FIELD(sqlpool_stats, closed_shrink), FIELD(sqlpool_stats, closed_close_idle),                  \
         FIELD(sqlpool_stats, discarded_by_hook), FIELD(sqlpool_stats, closed_evicted),
 /* 0.3.0's (config.single_writer took 0.2.0's reserved0, which had to be 0). */
-#define CONFIG_0_3 FIELD(sqlpool_config, wal_limit),
+#define CONFIG_0_3                                                                                 \
+    FIELD(sqlpool_config, wal_limit), FIELD(sqlpool_config, statement_timeout),                    \
+        FIELD(sqlpool_config, read_db), FIELD(sqlpool_config, read_max_open),                      \
+        FIELD(sqlpool_config, read_fallback),
 #define STATS_0_3                                                                                  \
     FIELD(sqlpool_stats, checkpoints), FIELD(sqlpool_stats, checkpoints_busy),                     \
-        FIELD(sqlpool_stats, wal_peak),
+        FIELD(sqlpool_stats, wal_peak), FIELD(sqlpool_stats, read_fallbacks),                      \
+        FIELD(sqlpool_stats, closed_role),
 
 /* Append a new field of sqlpool_config or sqlpool_stats to its list here (before the {0, 0}
  * that ends it) and name it in CONFIG_END or STATS_END. */
@@ -49,9 +53,9 @@ typedef struct later_field {
 #define STATS_END END(sqlpool_stats, abi_test_extra)
 #else
 #define CONFIG_LATER CONFIG_0_2 CONFIG_0_3
-#define CONFIG_END END(sqlpool_config, wal_limit)
+#define CONFIG_END END(sqlpool_config, read_fallback)
 #define STATS_LATER STATS_0_2 STATS_0_3
-#define STATS_END END(sqlpool_stats, wal_peak)
+#define STATS_END END(sqlpool_stats, closed_role)
 #endif
 
 static const later_field config_later[] = {CONFIG_LATER{0, 0}};

@@ -26,6 +26,7 @@ void sqlpool__config_defaults(sqlpool_config *cfg) {
     cfg->stmt_cache_size = 32;
     cfg->name = "sqlpool";
     cfg->wal_limit = 64LL << 20;
+    cfg->read_fallback = 1;
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     cfg->abi_test_extra = 7;
 #endif
@@ -65,6 +66,12 @@ int sqlpool__config_check(const sqlpool_config *cfg) {
     if (cfg->single_writer != 0 && cfg->single_writer != 1)
         return sqlpool__fail(SQLPOOL_EINVAL, "single_writer must be 0 or 1, got %d",
                              cfg->single_writer);
+    if (cfg->read_max_open < 0)
+        return sqlpool__fail(SQLPOOL_EINVAL, "read_max_open must not be negative, got %d",
+                             cfg->read_max_open);
+    if (cfg->read_fallback != 0 && cfg->read_fallback != 1)
+        return sqlpool__fail(SQLPOOL_EINVAL, "read_fallback must be 0 or 1, got %d",
+                             cfg->read_fallback);
     if (cfg->wal_limit < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "wal_limit must not be negative, got %lld",
                              cfg->wal_limit);
@@ -75,7 +82,8 @@ int sqlpool__config_check(const sqlpool_config *cfg) {
         !valid_seconds(cfg->acquire_timeout) || !valid_seconds(cfg->idle_timeout) ||
         !valid_seconds(cfg->max_lifetime) || !valid_seconds(cfg->keepalive_interval) ||
         !valid_seconds(cfg->validation_bypass) || !valid_seconds(cfg->leak_threshold) ||
-        !valid_seconds(cfg->close_timeout) || !valid_seconds(cfg->barge_window))
+        !valid_seconds(cfg->close_timeout) || !valid_seconds(cfg->barge_window) ||
+        !valid_seconds(cfg->statement_timeout))
         return sqlpool__fail(SQLPOOL_EINVAL, "every timeout and interval must be a finite "
                                              "number of seconds >= 0");
     return SQLPOOL_OK;
