@@ -190,6 +190,8 @@ static void create_table(sqlpool *pool) {
 typedef struct count_ctx {
     long long who;
     long long n;
+    int check_reader; /* also ask the connection whether it is a reader (query_only) */
+    int not_reader;   /* it was not */
     failure fail;
 } count_ctx;
 
@@ -209,6 +211,7 @@ static int count_fn(sqlpool_conn *conn, void *arg) {
     }
     x->n = sqlite3_column_int64(stmt, 0);
     (void)sqlite3_reset(stmt);
+    if (x->check_reader && cached_int(conn, "PRAGMA query_only") != 1) x->not_reader = 1;
     return 0;
 }
 
@@ -662,6 +665,7 @@ typedef struct mix_arg {
     long long seq_sum;                  /* sum of the committed rows' ids */
     long long errors, busy;             /* failed calls, of which busy or locked */
     long long stale;                    /* reads that missed this thread's own committed rows */
+    long long not_reader;               /* reads served by a connection that is no reader */
     int first_rc;
     char first_err[256];
 } mix_arg;
@@ -704,12 +708,14 @@ static void *mix_main(void *p) {
             int rc;
             memset(&x, 0, sizeof x);
             x.who = a->index;
+            x.check_reader = 1;
             a->reads++;
             rc = sqlpool_read(a->pool, count_fn, &x);
             if (rc != 0)
                 mix_error(a, rc, &x.fail);
             else if (x.n != a->committed)
                 a->stale++; /* a thread's own commits are visible to its next read */
+            if (x.not_reader) a->not_reader++;
         }
     }
     return NULL;
@@ -773,19 +779,16 @@ static void check_lane_books(sqlpool *pool, int max_open) {
     assert_int_equal(r.wal_peak, st.wal_peak);
 }
 
-/* 64 threads for a few seconds, each call a read (sqlpool_read) or, one in five, a write
- * (sqlpool_write, one INSERT), the busy timeout 0.2 s: no call fails, busy or otherwise; every
- * committed row is there and no other; each thread's reads see its own commits; the lanes' books
- * add up and count every call in its lane. */
-static void test_single_writer_mixed_64_threads(void **state) {
+/* One mixed run: MIX_THREADS threads for seconds, on a pool with barge_window. */
+static void run_mixed(double barge_window, double seconds) {
     fixture fx;
     mix_arg *a;
     pthread_t t[MIX_THREADS];
     sqlpool_stats w0, r0, w1, r1;
-    long long writes = 0, reads = 0, committed = 0, errors = 0, busy = 0, stale = 0;
+    long long writes = 0, reads = 0, committed = 0, errors = 0, busy = 0, stale = 0, not_reader = 0;
     double end;
-    (void)state;
     fixture_init(&fx, MIX_READERS);
+    fx.cfg.barge_window = barge_window;
     fx.cfg.connect_timeout = 0.2; /* SQLite's busy timeout */
     fx.cfg.acquire_timeout = 30;
     fixture_open(&fx);
@@ -793,7 +796,7 @@ static void test_single_writer_mixed_64_threads(void **state) {
     assert_non_null(a);
     w0 = lane_stats(fx.pool, SQLPOOL_LANE_WRITE);
     r0 = lane_stats(fx.pool, SQLPOOL_LANE_READ);
-    end = now_s() + MIX_SECONDS;
+    end = now_s() + seconds;
     for (int i = 0; i < MIX_THREADS; i++) {
         a[i].pool = fx.pool;
         a[i].index = i;
@@ -809,17 +812,18 @@ static void test_single_writer_mixed_64_threads(void **state) {
         errors += a[i].errors;
         busy += a[i].busy;
         stale += a[i].stale;
+        not_reader += a[i].not_reader;
     }
-    print_message("mixed: %lld writes (%lld committed), %lld reads, %lld errors "
-                  "(%lld busy), "
-                  "%lld stale reads\n",
-                  writes, committed, reads, errors, busy, stale);
+    print_message("mixed, barge_window %g: %lld writes (%lld committed), %lld reads, %lld errors "
+                  "(%lld busy), %lld stale reads\n",
+                  barge_window, writes, committed, reads, errors, busy, stale);
     for (int i = 0; i < MIX_THREADS; i++)
         if (a[i].errors != 0)
             fail_msg("thread %d: %lld errors (%lld busy), the first %d %s: %s", i, a[i].errors,
                      a[i].busy, a[i].first_rc, sqlpool_strerror(a[i].first_rc), a[i].first_err);
     assert_int_equal(busy, 0);
     assert_int_equal(stale, 0);
+    assert_int_equal(not_reader, 0);
     assert_true(writes > 0 && reads > writes);
 
     /* Every committed row, and only those. */
@@ -846,6 +850,22 @@ static void test_single_writer_mixed_64_threads(void **state) {
     check_lane_books(fx.pool, MIX_READERS);
     free(a);
     fixture_fini(&fx);
+}
+
+/* 64 threads for a few seconds, each call a read (sqlpool_read) or, one in five, a write
+ * (sqlpool_write, one INSERT), the busy timeout 0.2 s: no call fails, busy or otherwise; every
+ * committed row is there and no other; each thread's reads see its own commits; the lanes' books
+ * add up and count every call in its lane. */
+static void test_single_writer_mixed_64_threads(void **state) {
+    (void)state;
+    run_mixed(0, MIX_SECONDS);
+}
+
+/* The same in throughput mode (barge_window, with the per-processor caches): newcomers may
+ * overtake waiters within a lane, never take a connection of the other lane. */
+static void test_single_writer_mixed_64_threads_barging(void **state) {
+    (void)state;
+    run_mixed(0.001, 1.5);
 }
 
 /* ---- another process writing the same file ---- */
@@ -2281,12 +2301,87 @@ static void test_single_writer_stats_format_by_lane(void **state) {
     fixture_fini(&fx);
 }
 
+/* A read transaction held open past the busy timeout (another connection of this process,
+ * BEGIN and a SELECT) defeats the WAL bound: each checkpoint then waits the busy timeout and
+ * fails, counted in checkpoints_busy, and the next one waits until the WAL has grown by another
+ * wal_limit: one wait per wal_limit written, not one per commit. Once the reader ends, the next
+ * checkpoint empties the WAL. */
+static void test_single_writer_long_reader_costs_one_wait_per_limit(void **state) {
+    enum { COMMITS = 64 };
+    fixture fx;
+    sqlite3 *reader = NULL;
+    sqlite3_stmt *stmt = NULL;
+    sqlpool_stats st;
+    struct stat sb;
+    char *wal;
+    double t0, took;
+    (void)state;
+    fixture_init(&fx, 2);
+    fx.cfg.wal_limit = 64 * 1024;
+    fx.cfg.connect_timeout = 0.05;
+    fixture_open(&fx);
+    wal = testutil_format("%s-wal", fx.path);
+    assert_int_equal(write_row(fx.pool, 1, 1), 0);
+    assert_int_equal(sqlite3_open_v2(fx.path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM t", -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW); /* the snapshot is taken */
+    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
+    t0 = now_s();
+    for (int i = 0; i < COMMITS; i++) { /* two rows of a page each a commit */
+        insert_ctx x;
+        memset(&x, 0, sizeof x);
+        x.who = 2;
+        x.pad = 4000;
+        x.rows = 2;
+        assert_int_equal(sqlpool_write(fx.pool, insert_fn, &x), 0);
+    }
+    took = now_s() - t0;
+    st = testutil_stats(fx.pool);
+    print_message("held reader: %d commits in %.3f s, checkpoints %lld (%lld busy), wal_peak %lld "
+                  "KiB\n",
+                  COMMITS, took, st.checkpoints, st.checkpoints_busy, st.wal_peak / 1024);
+    assert_true(st.checkpoints >= 3);
+    assert_int_equal(st.checkpoints_busy, st.checkpoints); /* every one met the reader */
+    /* About one per 64 KiB the WAL grew (each commit adds some 20 KiB of frames: the rows' pages,
+     * the tree's and the index's), far fewer than the commits. */
+    if (st.checkpoints > st.wal_peak / (64 * 1024) + 2 || st.checkpoints > COMMITS / 2)
+        fail_msg("%lld checkpoints for %d commits and a WAL of %lld KiB over a 64 KiB limit: not "
+                 "one per limit written",
+                 st.checkpoints, COMMITS, st.wal_peak / 1024);
+    assert_true(st.wal_peak >= 8 * 64 * 1024); /* the WAL grew past the limit, as it must */
+    assert_int_equal(count_rows(fx.pool, 2), 2 * COMMITS);
+
+    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(reader), SQLITE_OK);
+    for (int i = 0; i < COMMITS && testutil_stats(fx.pool).checkpoints_busy == st.checkpoints;
+         i++) {
+        insert_ctx x;
+        memset(&x, 0, sizeof x);
+        x.who = 3;
+        x.pad = 4000;
+        x.rows = 2;
+        assert_int_equal(sqlpool_write(fx.pool, insert_fn, &x), 0);
+        if (testutil_stats(fx.pool).checkpoints > testutil_stats(fx.pool).checkpoints_busy) break;
+    }
+    st = testutil_stats(fx.pool);
+    assert_true(st.checkpoints > st.checkpoints_busy); /* one finished */
+    assert_int_equal(stat(wal, &sb), 0);
+    if (sb.st_size > 64 * 1024)
+        fail_msg("after a checkpoint that finished, the -wal file is %lld bytes",
+                 (long long)sb.st_size);
+    free(wal);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_write_on_reader_fails),
     cmocka_unit_test(test_single_writer_reads_during_open_write),
     cmocka_unit_test(test_single_writer_writers_served_in_order),
     cmocka_unit_test(test_single_writer_deadlines_hold),
     cmocka_unit_test(test_single_writer_mixed_64_threads),
+    cmocka_unit_test(test_single_writer_mixed_64_threads_barging),
     cmocka_unit_test(test_single_writer_other_process_writes),
     cmocka_unit_test(test_single_writer_wal_stays_bounded),
     cmocka_unit_test(test_single_writer_write_rolls_back),
@@ -2307,6 +2402,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_reader_pragmas_cannot_write),
     cmocka_unit_test(test_single_writer_fn_ending_transaction_is_misuse),
     cmocka_unit_test(test_single_writer_stats_format_by_lane),
+    cmocka_unit_test(test_single_writer_long_reader_costs_one_wait_per_limit),
 };
 
 /* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
