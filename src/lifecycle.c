@@ -137,10 +137,9 @@ int sqlpool__open(const sqlpool_config *cfg, sqlpool **out) {
 
 /* Wait up to close_timeout for borrowed connections and connects in flight. Returns 1 when
  * none are left, so the caller frees the pool; else the last of them will (orphaned). */
-static int wait_for_borrowers(sqlpool *pool) {
+static int wait_for_borrowers(sqlpool *pool, double deadline) {
     sqlpool__waiter w;
     double timeout = pool->cfg.close_timeout;
-    double deadline = sqlpool__now(pool) + timeout;
     unsigned seen = 0;
     int done;
 
@@ -176,12 +175,12 @@ static int wait_for_borrowers(sqlpool *pool) {
     return 1; /* signaled: the last borrower came back (and left the pool to us) */
 }
 
-void sqlpool_close(sqlpool *pool) {
+/* The first half of a close: no more acquires, every waiter woken (with ECLOSED), what is
+ * idle closed, the maintenance thread stopped. */
+static void close_begin(sqlpool *pool) {
     sqlpool__waiter *wake, *w;
     sqlpool_conn *idle = NULL, *retire = NULL;
     int n = 0;
-    if (pool == NULL) return;
-    if (pool->read_lane != NULL) sqlpool_close(pool->read_lane); /* the readers first */
     sqlpool__fork_check(pool); /* the child of a fork: close what is its own */
     sqlpool__fork_unregister(pool);
 
@@ -217,5 +216,18 @@ void sqlpool_close(sqlpool *pool) {
     sqlpool__maintenance_stop(pool);
     sqlpool__close_list(pool, idle);
     if (n > 0) SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_DEBUG, "pool_close closed=%d", n);
-    if (wait_for_borrowers(pool)) sqlpool__free_pool(pool);
+}
+
+void sqlpool_close(sqlpool *pool) {
+    sqlpool *readers;
+    double deadline;
+    if (pool == NULL) return;
+    /* single_writer: both lanes refuse acquires and wake their waiters before either waits
+     * for its borrowers, and both wait within one close_timeout. */
+    readers = pool->read_lane;
+    if (readers != NULL) close_begin(readers);
+    close_begin(pool);
+    deadline = sqlpool__now(pool) + pool->cfg.close_timeout;
+    if (readers != NULL && wait_for_borrowers(readers, deadline)) sqlpool__free_pool(readers);
+    if (wait_for_borrowers(pool, deadline)) sqlpool__free_pool(pool);
 }

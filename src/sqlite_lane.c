@@ -35,15 +35,24 @@ void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit, int bus
     atomic_init(&wal->retry_above, limit);
 }
 
+static const char *const file_pragmas[] = {"application_id", "auto_vacuum",    "incremental_vacuum",
+                                           "journal_mode",   "locking_mode",   "max_page_count",
+                                           "page_size",      "query_only",     "schema_version",
+                                           "user_version",   "wal_checkpoint", "writable_schema"};
+
 /* Readers: refuse at prepare time what would write, so the error comes at once, before any
  * step (query_only is the backstop for what the authorizer is not asked about). */
 static int deny_writes(void *ctx, int action, const char *a, const char *b, const char *db,
                        const char *trigger) {
     (void)ctx, (void)db, (void)trigger;
-    /* "PRAGMA query_only=0" would make the reader a second writer (no authorizer call asks
-     * about BEGIN IMMEDIATE; query_only refuses it). Reading the setting is fine. */
-    if (action == SQLITE_PRAGMA && a != NULL && sqlite3_stricmp(a, "query_only") == 0)
-        return b != NULL ? SQLITE_DENY : SQLITE_OK;
+    /* Pragmas that, given a value, change the file or how others may use it (query_only
+     * off would make the reader a second writer: no authorizer call asks about BEGIN
+     * IMMEDIATE, query_only refuses it; journal_mode would take the file out of WAL;
+     * locking_mode=EXCLUSIVE would lock the writer out). Reading them is fine, and so are
+     * the connection's own settings (cache_size, foreign_keys, ...). */
+    if (action == SQLITE_PRAGMA && a != NULL && b != NULL)
+        for (size_t i = 0; i < sizeof file_pragmas / sizeof file_pragmas[0]; i++)
+            if (sqlite3_stricmp(a, file_pragmas[i]) == 0) return SQLITE_DENY;
     switch (action) {
     case SQLITE_INSERT:
     case SQLITE_UPDATE:
