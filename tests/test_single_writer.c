@@ -2375,6 +2375,55 @@ static void test_single_writer_long_reader_costs_one_wait_per_limit(void **state
     fixture_fini(&fx);
 }
 
+/* The read calls' arguments and deadlines, as sqlpool_acquire()'s: NULL pool or out and a NaN
+ * deadline are SQLPOOL_EINVAL (out set to NULL); a deadline already past still takes an idle
+ * reader, and times out at once when none is idle and the cap is reached. The lanes' stats take
+ * an older, smaller sqlpool_stats (0.2.0's) and write only that much. */
+static void test_single_writer_read_calls_arguments(void **state) {
+    fixture fx;
+    sqlpool_conn *r = NULL, *c;
+    sqlpool_stats st;
+    double t0;
+    (void)state;
+    fixture_init(&fx, 1);
+    fixture_open(&fx);
+    c = (sqlpool_conn *)&c;
+    assert_int_equal((sqlpool_acquire_read)(NULL, &c), SQLPOOL_EINVAL);
+    assert_null(c);
+    assert_int_equal((sqlpool_acquire_read)(fx.pool, NULL), SQLPOOL_EINVAL);
+    c = (sqlpool_conn *)&c;
+    assert_int_equal(sqlpool_try_acquire_read(NULL, &c), SQLPOOL_EINVAL);
+    assert_null(c);
+    c = (sqlpool_conn *)&c;
+    assert_int_equal(sqlpool_acquire_read_until(fx.pool, &c, NAN), SQLPOOL_EINVAL);
+    assert_null(c);
+    c = (sqlpool_conn *)&c;
+    assert_int_equal(sqlpool_acquire_read_at(fx.pool, &c, NAN, NULL, 0), SQLPOOL_EINVAL);
+    assert_null(c);
+
+    assert_int_equal(sqlpool_acquire_read_at(fx.pool, &r, SQLPOOL_DEADLINE_DEFAULT, NULL, 0),
+                     SQLPOOL_OK); /* the first reader, opened */
+    sqlpool_release(r);
+    r = NULL;
+    assert_int_equal(sqlpool_acquire_read_until(fx.pool, &r, -INFINITY), SQLPOOL_OK); /* idle */
+    t0 = now_s();
+    c = (sqlpool_conn *)&c;
+    assert_int_equal(sqlpool_acquire_read_until(fx.pool, &c, -INFINITY), SQLPOOL_ETIMEDOUT);
+    assert_null(c);
+    assert_true(now_s() - t0 < 0.5);
+    sqlpool_release(r);
+
+    memset(&st, 0x5a, sizeof st);
+    assert_int_equal(sqlpool_stats_get_lane_sized(fx.pool, SQLPOOL_LANE_READ, &st,
+                                                  offsetof(sqlpool_stats, checkpoints)),
+                     SQLPOOL_OK);
+    assert_int_equal(st.acquires, 2);
+    assert_int_equal(st.timeouts, 1);
+    assert_int_equal(st.checkpoints, 0x5a5a5a5a5a5a5a5aLL); /* past the size: untouched */
+    assert_int_equal(st.wal_peak, 0x5a5a5a5a5a5a5a5aLL);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_write_on_reader_fails),
     cmocka_unit_test(test_single_writer_reads_during_open_write),
@@ -2403,6 +2452,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_fn_ending_transaction_is_misuse),
     cmocka_unit_test(test_single_writer_stats_format_by_lane),
     cmocka_unit_test(test_single_writer_long_reader_costs_one_wait_per_limit),
+    cmocka_unit_test(test_single_writer_read_calls_arguments),
 };
 
 /* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
