@@ -25,7 +25,9 @@
  * maintenance thread, it leaves its loop once back from the hook and ends; being the child's
  * only thread, the child then exits with status 0, as a process does when its last thread
  * ends (a child forked from a hook should exec or _exit before the hook returns). The child
- * may still call sqlpool_stats_get() and sqlpool_close() on that pool. Its other pools start
+ * may still call sqlpool_stats_get() and sqlpool_close() on that pool (close waits for
+ * nothing: a connect of the parent's other threads, still counted, never ends there; then the
+ * pool's memory is left, as its connections are). Its other pools start
  * over as after any fork; the parent is not affected. (A fork from a log or clock callback is
  * not supported: they may run under the pool lock, which prepare would wait for forever.)
  *

@@ -182,6 +182,11 @@ static void close_begin(sqlpool *pool) {
     sqlpool_conn *idle = NULL, *retire = NULL;
     int n = 0;
     sqlpool__fork_check(pool); /* the child of a fork: close what is its own */
+    /* Closed in the child of a fork from inside it (fork.h): the connects its books still
+     * count may be the parent's other threads', which never end here. Nothing to wait for;
+     * what they would have freed stays (fork.c). */
+    if (atomic_load_explicit(&pool->fork_pending, memory_order_relaxed) == SQLPOOL__FORK_INSIDE)
+        pool->cfg.close_timeout = 0;
     sqlpool__fork_unregister(pool);
 
     if (pool->nslots > 0) {

@@ -618,6 +618,65 @@ static void test_fork_inside_on_release_closes_the_pool_in_the_child(void **stat
     sqlpool_close(other);
 }
 
+/* The fork comes from on_acquire while another thread of the parent's is in the middle of a
+ * connect (held in before_connect): that connect, counted in the child's books, never ends
+ * there, and the child's close does not wait for it. */
+static atomic_int connect_held;
+static atomic_int connects_held;
+
+static int hold_connect(void *ctx) {
+    (void)ctx;
+    if (in_child || !atomic_load(&connect_held)) return 0;
+    atomic_fetch_add(&connects_held, 1);
+    while (atomic_load(&connect_held))
+        nap_ms(1);
+    return 0;
+}
+
+static void *acquire_once(void *arg) {
+    sqlpool_conn *conn = NULL;
+    if (sqlpool_acquire(arg, &conn) == SQLPOOL_OK) sqlpool_release(conn);
+    return NULL;
+}
+
+static int child_closes_at_once(sqlpool *pool, int acquire_rc) {
+    double t0 = now_s();
+    if (acquire_rc != SQLPOOL_ECLOSED) return 110;
+    sqlpool_close(pool);
+    return now_s() - t0 > 1.0 ? 111 : 0;
+}
+
+static void test_fork_inside_a_hook_while_another_thread_connects(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_conn *conn;
+    pthread_t thread;
+    int rc;
+    (void)state;
+    sqlpool_config_init(&cfg);
+    cfg.db = ":memory:";
+    cfg.max_open = 4;
+    cfg.on_acquire = hook_fork;
+    cfg.before_connect = hold_connect;
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    conn = testutil_acquire(pool);
+    atomic_store(&connect_held, 1);
+    assert_int_equal(pthread_create(&thread, NULL, acquire_once, pool), 0);
+    while (atomic_load(&connects_held) == 0)
+        nap_ms(1);
+    sqlpool_release(conn);
+    atomic_store(&fork_armed, 1);
+    conn = NULL;
+    rc = sqlpool_acquire(pool, &conn); /* the idle one: on_acquire forks */
+    if (in_child) _exit(child_closes_at_once(pool, rc));
+    assert_int_equal(rc, SQLPOOL_OK);
+    assert_int_equal(wait_child((pid_t)atomic_load(&forked_pid), 10), 0);
+    atomic_store(&connect_held, 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+}
+
 /* Nested: pool's on_release hook acquires from other, whose on_connect forks. In the child
  * both are closed; pool's release, back from its hook, closes nothing of the parent's. */
 static sqlpool *nested_other;
@@ -757,6 +816,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_fork_inside_on_connect_closes_the_pool_in_the_child),
     cmocka_unit_test(test_fork_inside_on_release_closes_the_pool_in_the_child),
     cmocka_unit_test(test_fork_inside_a_hook_of_another_pool),
+    cmocka_unit_test(test_fork_inside_a_hook_while_another_thread_connects),
     cmocka_unit_test(test_fork_from_the_maintenance_thread),
     cmocka_unit_test(test_fork_while_pools_open_and_close),
 };
