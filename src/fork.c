@@ -69,14 +69,6 @@ static void parent(void) {
     if (pthread_mutex_unlock(&registry_mu) != 0) abort();
 }
 
-/* The child's copy of p (alone in the process, p's lock held by prepare() on this thread):
- * every inherited connection off the books and marked closed, on fork_orphans for the
- * child's first call to abandon; the books, waiters and closer start over. Plain memory
- * writes only. inside: the forking thread is in the middle of an operation on p (see
- * SQLPOOL__FORK_INSIDE), whose own share of the books is kept, so that it can finish
- * consistently: the connections its hooks run on (borrowed, on the books) and the connects
- * it has reserved (p's connecting count: only that thread can be connecting here, so the
- * turns of the parent's other threads stay counted, which a pool that is closed can bear). */
 /* This thread's chain (fork.h): 1 when it is inside p's own code (c NULL), or when c is the
  * connection of one of p's hooks running on it. */
 static int inside_of(const sqlpool *p, const sqlpool_conn *c) {
@@ -85,6 +77,14 @@ static int inside_of(const sqlpool *p, const sqlpool_conn *c) {
     return 0;
 }
 
+/* The child's copy of p (alone in the process, p's lock held by prepare() on this thread):
+ * every inherited connection off the books and marked closed, on fork_orphans for the
+ * child's first call to abandon; the books, waiters and closer start over. Plain memory
+ * writes only. inside: the forking thread is in the middle of an operation on p (see
+ * SQLPOOL__FORK_INSIDE), whose own share of the books is kept, so that it can finish
+ * consistently: the connections its hooks run on (borrowed, on the books) and the connects
+ * it has reserved (p's connecting count, kept whole: this thread's connects end here, the
+ * parent's other threads' never do, which a closed pool can bear; see sqlpool_close()). */
 static void restart_in_child(sqlpool *p, int inside) {
     sqlpool_conn *orphans = p->fork_orphans, *kept = NULL;
     int connecting = p->connecting, nkept = 0;
