@@ -15,6 +15,8 @@
  * serves the child with connections of its own. A SQLite database file that had connections
  * open at the fork cannot be opened safely in the child and is refused (SQLPOOL_ECONNECT):
  * call sqlpool_close_idle() with nothing borrowed before forking, or open pools after it.
+ * A fork from inside a pool's own code (one of its hooks, before_connect, or its maintenance
+ * thread) closes that pool in the child instead (docs/threading.md says what remains).
  *
  * Errors: calls return int; SQLPOOL_OK is 0 and failures are negative SQLPOOL_E* codes.
  * The detail of the last failure on the calling thread (the SQLite message, the attempts
@@ -772,13 +774,23 @@ SQLPOOL_API PGconn *sqlpool_conn_pg(sqlpool_conn *conn);
 /*
  * Run sql on a borrowed PostgreSQL connection with nparams text parameters ($1, $2, ...;
  * values[i] may be NULL for SQL NULL), as a named statement prepared once per connection and
- * kept in its cache (or, with pg_unnamed_statements, sent unnamed). Returns SQLPOOL_OK and
- * sets *out to the result, which the caller PQclear()s and whose status the caller checks;
- * or SQLPOOL_EINVAL (NULL arguments, SQL the server will not prepare: see sqlpool_errmsg()),
- * SQLPOOL_ENOTSUP (a SQLite connection), SQLPOOL_EMISUSE (released handle), SQLPOOL_EBROKEN
- * (the connection failed: discard it). A result with a connection-level error (SQLSTATE
- * class 08, 57P01-57P03) marks the connection for closing on release. Call from the thread
- * that holds the connection.
+ * kept in its cache (or, with pg_unnamed_statements, sent unnamed). A statement's name is a
+ * hash of its text, the same on every connection, so that behind a transaction pooler
+ * (pgbouncer) a name always means one text; one the server lost (SQLSTATE 26000) is
+ * prepared again and retried once outside a transaction, and one that exists already
+ * (42P05) is used. Behind a transaction pooler (detected once per connection) statements
+ * inside a transaction are sent unnamed. config.statement_timeout, when set, bounds the call
+ * as sqlpool_conn_pg_exec_until() does.
+ * Returns SQLPOOL_OK and sets *out to the result, which the caller PQclear()s and whose
+ * status the caller checks; or SQLPOOL_EINVAL (NULL arguments, SQL the server will not
+ * prepare: the server's message in sqlpool_errmsg()), SQLPOOL_ENOTSUP (a SQLite
+ * connection), SQLPOOL_EMISUSE (released handle), SQLPOOL_ETIMEDOUT (config.
+ * statement_timeout passed: the query was cancelled; *out NULL), or SQLPOOL_EBROKEN: the
+ * connection or the server's role is gone (the rule of sqlpool_conn_pg_check(): SQLSTATE
+ * class 08, 57P01-57P03, 25006, or a fatal error without a SQLSTATE); the connection is
+ * then closed on release, and *out is the result that said so (the caller PQclear()s it),
+ * or NULL when none came; sqlpool_errmsg() has its message. With every other code *out is
+ * NULL. Call from the thread that holds the connection.
  */
 SQLPOOL_API int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int nparams,
                                      const char *const *values, PGresult **out);
