@@ -2424,6 +2424,130 @@ static void test_single_writer_read_calls_arguments(void **state) {
     fixture_fini(&fx);
 }
 
+static double test_now = 1000.0;
+static double test_clock(void *ctx) {
+    (void)ctx;
+    return test_now;
+}
+
+static int log_count(const testutil_log *log, const char *needle) {
+    int n = 0;
+    for (int i = 0; i < log->count; i++)
+        if (strstr(log->lines[i], needle) != NULL) n++;
+    return n;
+}
+
+/* sqlpool_maintain() on a single_writer pool, driven by a test clock, tends both lanes: leak
+ * warnings name where the reader and the writer were borrowed (the read macros record the
+ * caller's file and line), idle connections past idle_timeout close in either lane, min_idle
+ * refills the readers and the writer. */
+static void test_single_writer_maintain_tends_both_lanes(void **state) {
+    fixture fx;
+    testutil_log log;
+    sqlpool_conn *r = NULL, *w = NULL;
+    sqlpool_stats st, ws, rs;
+    char *rwhere, *wwhere;
+    int rc, rline, wline;
+    (void)state;
+    memset(&log, 0, sizeof log);
+    test_now = 1000.0;
+    fixture_init(&fx, 2);
+    fx.cfg.clock = test_clock;
+    fx.cfg.log = testutil_log_sink;
+    fx.cfg.log_ctx = &log;
+    fx.cfg.log_level = SQLPOOL_LOG_WARNING;
+    fx.cfg.leak_threshold = 2;
+    fx.cfg.idle_timeout = 10;
+    fixture_open(&fx);
+
+    rc = sqlpool_acquire_read(fx.pool, &r), rline = __LINE__;
+    assert_int_equal(rc, SQLPOOL_OK);
+    rc = sqlpool_acquire(fx.pool, &w), wline = __LINE__;
+    assert_int_equal(rc, SQLPOOL_OK);
+    rwhere = testutil_format("test_single_writer.c:%d", rline);
+    wwhere = testutil_format("test_single_writer.c:%d", wline);
+    test_now += 3;
+    assert_int_equal(sqlpool_maintain(fx.pool), SQLPOOL_OK);
+    if (log_count(&log, rwhere) != 1 || log_count(&log, wwhere) != 1)
+        fail_msg("leak warnings: %d naming the reader's acquire (%s), %d the writer's (%s); %d "
+                 "lines, the first '%s'",
+                 log_count(&log, rwhere), rwhere, log_count(&log, wwhere), wwhere, log.count,
+                 log.count > 0 ? log.lines[0] : "");
+    sqlpool_release(r);
+    sqlpool_release(w);
+    free(rwhere);
+    free(wwhere);
+
+    test_now += 11; /* both idle past idle_timeout */
+    assert_int_equal(sqlpool_maintain(fx.pool), SQLPOOL_OK);
+    st = testutil_stats(fx.pool);
+    ws = lane_stats(fx.pool, SQLPOOL_LANE_WRITE);
+    rs = lane_stats(fx.pool, SQLPOOL_LANE_READ);
+    assert_int_equal(st.open, 0);
+    assert_int_equal(ws.closed_idle, 1);
+    assert_int_equal(rs.closed_idle, 1);
+
+    /* min_idle, raised by a new pool on the same file: both lanes refilled by maintenance. */
+    sqlpool_close(fx.pool);
+    fx.cfg.min_idle = 2;
+    fx.pool = open_cfg(&fx.cfg);
+    assert_int_equal(sqlpool_maintain(fx.pool), SQLPOOL_OK);
+    ws = lane_stats(fx.pool, SQLPOOL_LANE_WRITE);
+    rs = lane_stats(fx.pool, SQLPOOL_LANE_READ);
+    assert_int_equal(ws.idle, 1);
+    assert_int_equal(rs.idle, 2);
+    check_lane_books(fx.pool, 2);
+    fixture_fini(&fx);
+}
+
+/* A thread that holds the one reader and asks for another would wait for itself: with
+ * SQLPOOL_NESTED_FAIL the read acquire fails at once with SQLPOOL_EDEADLK, as the writer's
+ * does. */
+static void test_single_writer_nested_read_fails(void **state) {
+    fixture fx;
+    sqlpool_conn *r = NULL, *c = (sqlpool_conn *)&c;
+    double t0;
+    int calls = 0;
+    (void)state;
+    fixture_init(&fx, 1);
+    fx.cfg.nested_acquire = SQLPOOL_NESTED_FAIL;
+    fixture_open(&fx);
+    assert_int_equal(sqlpool_acquire_read(fx.pool, &r), SQLPOOL_OK);
+    t0 = now_s();
+    assert_int_equal(sqlpool_acquire_read(fx.pool, &c), SQLPOOL_EDEADLK);
+    assert_null(c);
+    assert_int_equal(sqlpool_read(fx.pool, calls_fn, &calls), SQLPOOL_EDEADLK);
+    assert_int_equal(calls, 0);
+    assert_true(now_s() - t0 < 1.0);
+    sqlpool_release(r);
+    assert_int_equal(sqlpool_read(fx.pool, calls_fn, &calls), 0);
+    assert_int_equal(calls, 1);
+    fixture_fini(&fx);
+}
+
+/* sqlpool_shrink() counts what it closed in both lanes. */
+static void test_single_writer_shrink_both_lanes(void **state) {
+    fixture fx;
+    sqlpool_conn *r[2] = {NULL, NULL};
+    int n;
+    (void)state;
+    fixture_init(&fx, 2);
+    fixture_open(&fx); /* the writer is idle */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sqlpool_acquire_read(fx.pool, &r[i]), SQLPOOL_OK);
+    for (int i = 0; i < 2; i++)
+        sqlpool_release(r[i]);
+    assert_int_equal(testutil_stats(fx.pool).idle, 3);
+    n = sqlpool_shrink(fx.pool, 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(testutil_stats(fx.pool).open, 0);
+    assert_int_equal(testutil_stats(fx.pool).closed_shrink, 3);
+    assert_int_equal(write_row(fx.pool, 1, 1), 0);
+    assert_int_equal(count_rows(fx.pool, 1), 1);
+    check_lane_books(fx.pool, 2);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_write_on_reader_fails),
     cmocka_unit_test(test_single_writer_reads_during_open_write),
@@ -2453,6 +2577,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_stats_format_by_lane),
     cmocka_unit_test(test_single_writer_long_reader_costs_one_wait_per_limit),
     cmocka_unit_test(test_single_writer_read_calls_arguments),
+    cmocka_unit_test(test_single_writer_maintain_tends_both_lanes),
+    cmocka_unit_test(test_single_writer_nested_read_fails),
+    cmocka_unit_test(test_single_writer_shrink_both_lanes),
 };
 
 /* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
