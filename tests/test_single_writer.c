@@ -2548,6 +2548,32 @@ static void test_single_writer_shrink_both_lanes(void **state) {
     fixture_fini(&fx);
 }
 
+/* Each lane's wait quantiles come from its own waits: a wait in the readers shows in the read
+ * lane's wait_max and quantiles and not in the writer's; the pool's wait_max is the larger. */
+static void test_single_writer_lane_wait_quantiles_apart(void **state) {
+    fixture fx;
+    sqlpool_stats st, w, r;
+    (void)state;
+    fixture_init(&fx, 1);
+    fixture_open(&fx);
+    for (int i = 0; i < 3; i++)
+        wait_once(fx.pool, SQLPOOL_LANE_READ);
+    st = testutil_stats(fx.pool);
+    w = lane_stats(fx.pool, SQLPOOL_LANE_WRITE);
+    r = lane_stats(fx.pool, SQLPOOL_LANE_READ);
+    print_message("read lane: p50 %.4f p99 %.4f max %.4f; write lane max %.4f; pool max %.4f\n",
+                  r.wait_p50, r.wait_p99, r.wait_max, w.wait_max, st.wait_max);
+    assert_true(w.wait_max == 0 && w.wait_p99 == 0 && w.wait_seconds == 0);
+    assert_int_equal(w.wait_count, 0);
+    assert_int_equal(r.wait_count, 3);
+    assert_true(r.wait_max >= 0.015);
+    assert_true(r.wait_p99 >= 0.015); /* half of the read acquires waited */
+    assert_true(st.wait_max == r.wait_max);
+    assert_true(st.wait_seconds >= r.wait_seconds - 1e-9 &&
+                st.wait_seconds <= r.wait_seconds + 1e-9);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_write_on_reader_fails),
     cmocka_unit_test(test_single_writer_reads_during_open_write),
@@ -2580,6 +2606,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_maintain_tends_both_lanes),
     cmocka_unit_test(test_single_writer_nested_read_fails),
     cmocka_unit_test(test_single_writer_shrink_both_lanes),
+    cmocka_unit_test(test_single_writer_lane_wait_quantiles_apart),
 };
 
 /* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
