@@ -2574,6 +2574,44 @@ static void test_single_writer_lane_wait_quantiles_apart(void **state) {
     fixture_fini(&fx);
 }
 
+/* A plain pool in a rollback journal (not WAL): a reader elsewhere holds its shared lock, so
+ * sqlpool_write()'s COMMIT stays busy through the busy timeout: SQLPOOL_EBUSY, rolled back (the
+ * row is absent once the reader is gone), and the connection is clean for the next write. */
+static void test_single_writer_plain_pool_busy_commit(void **state) {
+    fixture fx;
+    sqlite3 *reader = NULL;
+    sqlite3_stmt *stmt = NULL;
+    insert_ctx x;
+    int rc;
+    (void)state;
+    fixture_init(&fx, 2);
+    fx.cfg.single_writer = 0;
+    fx.cfg.connect_timeout = 0.1;
+    fx.cfg.init_sql = "PRAGMA journal_mode=DELETE";
+    fixture_open(&fx);
+    assert_int_equal(sqlite3_open_v2(fx.path, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM t", -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW); /* its shared lock is held */
+    memset(&x, 0, sizeof x);
+    x.id = 1;
+    x.who = 31;
+    rc = sqlpool_write(fx.pool, insert_fn, &x);
+    if (rc != SQLPOOL_EBUSY)
+        fail_msg("a COMMIT blocked by a reader in a rollback journal: %d %s (want SQLPOOL_EBUSY)",
+                 rc, sqlpool_errmsg());
+    assert_int_equal(x.calls, 1); /* fn ran: the INSERT itself needs no more than RESERVED */
+    print_message("busy COMMIT: %s\n", sqlpool_errmsg());
+    assert_int_equal(sqlite3_finalize(stmt), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(reader), SQLITE_OK);
+    assert_int_equal(count_rows(fx.pool, 31), 0);
+    assert_int_equal(write_row(fx.pool, 1, 32), 0);
+    assert_int_equal(count_rows(fx.pool, 32), 1);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_write_on_reader_fails),
     cmocka_unit_test(test_single_writer_reads_during_open_write),
@@ -2607,6 +2645,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_nested_read_fails),
     cmocka_unit_test(test_single_writer_shrink_both_lanes),
     cmocka_unit_test(test_single_writer_lane_wait_quantiles_apart),
+    cmocka_unit_test(test_single_writer_plain_pool_busy_commit),
 };
 
 /* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
