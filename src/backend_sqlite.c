@@ -365,12 +365,15 @@ static int code_for_open_failure(int rc) {
     }
 }
 
-static int sqlite_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
+/* budget: unused, SQLite's busy timeout (connect_timeout) bounds the connect. */
+static int sqlite_connect(void *state, double budget, void **handle, int *retriable, char *err,
+                          size_t errlen) {
     sqlite_state *shared = state, snap, *st = &snap;
     sqlite_conn *c = sqlpool__calloc(1, sizeof *c);
     const char *why = NULL;
     int rc, inherited;
 
+    (void)budget;
     *handle = NULL;
     *retriable = 0;
     /* This connect's own copy of the path: sqlpool_set_db() may swap it meanwhile. */

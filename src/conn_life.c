@@ -150,7 +150,10 @@ static int connect_with_retry(sqlpool *pool, sqlpool_conn *c, double deadline) {
             retriable = 1;
             sqlpool__format(err, sizeof err, "connect failed (injected by before_connect)");
         } else {
-            rc = pool->backend->connect(pool->backend_state, handle, &retriable, err, sizeof err);
+            double budget =
+                sqlpool__no_deadline(deadline) ? INFINITY : deadline - sqlpool__now(pool);
+            rc = pool->backend->connect(pool->backend_state, budget, handle, &retriable, err,
+                                        sizeof err);
             if (rc == SQLPOOL_OK &&
                 (rc = set_up(pool, c, &retriable, err, sizeof err)) != SQLPOOL_OK) {
                 if (*handle != NULL) pool->backend->close(*handle);

@@ -1,12 +1,14 @@
 /*
- * pg_connect.c: connecting to PostgreSQL (see backend_pg.c): non-blocking
- * (PQconnectStartParams + PQconnectPoll) under our own deadline, then "SELECT 1"; and
+ * pg_connect.c: connecting to PostgreSQL (see backend_pg.c): the db string's hosts tried in
+ * turn under the acquire's deadline, each non-blocking (PQconnectStartParams + PQconnectPoll)
+ * under its own connect timeout, then "SELECT 1" and target_session_attrs (pg_hosts.c); and
  * config.init_sql.
  */
 #include "backend_pg.h"
 #include "alloc.h"
 #include "dsn.h"
 #include "internal.h"
+#include "pg_hosts.h"
 #include "pg_wire.h"
 
 #include <ctype.h>
@@ -25,23 +27,14 @@ static void notice_receiver(void *arg, const PGresult *r) {
         c->broken = 1;
 }
 
-/* Start connecting: our keepalive defaults first, so the db string overrides them. */
-static PGconn *start(pg_state *st) {
-    const char *const kw[] = {"keepalives",       "keepalives_idle", "keepalives_interval",
-                              "keepalives_count", "dbname",          NULL};
-    const char *val[] = {"1", "30", "10", "3", NULL, NULL};
+/* A copy of the db string taken under mu (sqlpool_set_db() frees the string it replaces); not
+ * libpq's calls under it, which may resolve a host name. */
+static char *db_copy(pg_state *st) {
     char *db;
-    PGconn *pg;
-    /* A copy taken under mu (sqlpool_set_db() frees the string it replaces); not libpq's
-     * call under it, which may resolve a host name. */
     if (pthread_mutex_lock(&st->mu) != 0) abort();
     db = sqlpool__strdup(st->db);
     if (pthread_mutex_unlock(&st->mu) != 0) abort();
-    if (db == NULL) return NULL;
-    val[4] = db;
-    pg = PQconnectStartParams(kw, val, 1);
-    sqlpool__free(db);
-    return pg;
+    return db;
 }
 
 int sqlpool__pg_set_db(void *state, const char *db, char *err, size_t errlen) {
@@ -56,57 +49,39 @@ int sqlpool__pg_set_db(void *state, const char *db, char *err, size_t errlen) {
     if (pthread_mutex_lock(&st->mu) != 0) abort();
     old = st->db;
     st->db = copy;
+    st->target = sqlpool__pg_db_target(copy);
     if (pthread_mutex_unlock(&st->mu) != 0) abort();
     sqlpool__free(old);
     return SQLPOOL_OK;
 }
 
-/* Drive the handshake to its end under the deadline: 0 connected, -1 failed. */
-static int handshake(PGconn *pg, double deadline, char *err, size_t errlen) {
-    PostgresPollingStatusType s = PGRES_POLLING_WRITING;
-    for (;;) {
-        int ready;
-        if (s == PGRES_POLLING_OK) return 0;
-        if (s == PGRES_POLLING_FAILED) {
-            sqlpool__pg_message(pg, "connection failed", err, errlen);
-            return -1;
-        }
-        ready =
-            sqlpool__pg_wait_socket(pg, s == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
-        if (ready == 0) {
-            sqlpool__format(err, errlen, "connect timed out after the deadline");
-            return -1;
-        }
-        if (ready < 0) {
-            sqlpool__pg_message(pg, "connection failed", err, errlen);
-            return -1;
-        }
-        s = PQconnectPoll(pg);
-    }
-}
-
-int sqlpool__pg_connect(void *state, void **handle, int *retriable, char *err, size_t errlen) {
+int sqlpool__pg_connect(void *state, double budget, void **handle, int *retriable, char *err,
+                        size_t errlen) {
     pg_state *st = state;
     pg_conn_h *c = sqlpool__calloc(1, sizeof *c);
-    char why[256] = "";
+    char *db = c != NULL ? db_copy(st) : NULL;
+    sqlpool__pg_hosts hosts;
+    int rc;
 
     *handle = NULL;
     *retriable = 0;
-    if (c == NULL || (c->pg = start(st)) == NULL) {
-        sqlpool__pg_conn_free(c);
+    if (db == NULL) {
+        sqlpool__free(c);
         sqlpool__format(err, errlen, "out of memory");
         return SQLPOOL_ENOMEM;
     }
-    c->st = st;
-    if (PQstatus(c->pg) == CONNECTION_BAD ||
-        handshake(c->pg, sqlpool__pg_mono() + st->timeout, why, sizeof why) != 0 ||
-        sqlpool__pg_run_ok(c, "SELECT 1", why, sizeof why) != 0) {
-        if (why[0] == '\0') sqlpool__pg_message(c->pg, "connection failed", why, sizeof why);
-        *retriable = sqlpool__pg_retriable_message(why);
-        sqlpool__format(err, errlen, "%s", why);
-        sqlpool__pg_conn_free(c);
-        return SQLPOOL_ECONNECT;
+    rc = sqlpool__pg_hosts_parse(db, &hosts, err, errlen);
+    sqlpool__free(db);
+    if (rc == SQLPOOL_OK)
+        rc = sqlpool__pg_hosts_connect(&hosts, st->timeout, sqlpool__pg_mono() + budget, &c->pg,
+                                       retriable, err, errlen);
+    sqlpool__pg_hosts_free(&hosts);
+    if (rc != SQLPOOL_OK) {
+        sqlpool__free(c);
+        if (rc == SQLPOOL_EINVAL) rc = SQLPOOL_ECONNECT; /* checked when set: cannot happen */
+        return rc;
     }
+    c->st = st;
     PQsetNoticeReceiver(c->pg, notice_receiver, c);
     *handle = c;
     return SQLPOOL_OK;
