@@ -13,7 +13,6 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
-#include <stdatomic.h>
 
 typedef struct pg_state {
     char *db; /* as given; under mu (sqlpool_set_db) */
@@ -24,19 +23,12 @@ typedef struct pg_state {
     int reset_drops_statements; /* reset_query is DISCARD ALL or DEALLOCATE ALL */
     int cache_size;
     int target; /* db's target_session_attrs (pg_role.h: SQLPOOL__PG_TARGET_*); under mu */
-    double statement_timeout; /* seconds, for sqlpool_conn_pg_exec; 0: none */
-    /* Role drift (backend_pg.c): the last server a pool that writes found read-only
-     * ("host:port"), under mu; demoted_gen counts such findings (atomic: read on every borrow
-     * check). Connections to that server seen before then are closed at their next borrow. */
-    char demoted[96];
-    atomic_uint demoted_gen;
 } pg_state;
 
-/* One prepared statement, by SQL text. Its name is a hash of the text, the same on every
- * connection (pg_stmt.c). */
+/* One prepared statement, by SQL text. */
 typedef struct pg_stmt {
     char *sql;
-    char name[48];
+    char name[24];
     unsigned long long used; /* LRU stamp */
 } pg_stmt;
 
@@ -45,11 +37,8 @@ typedef struct pg_conn_h {
     const pg_state *st;
     pg_stmt *stmts;
     int nstmts, cap;
-    unsigned long long tick;
+    unsigned long long tick, serial;
     int broken; /* a fatal error was seen on it */
-    int pooler; /* behind a transaction pooler? 0 not known yet, 1 no, 2 yes (pg_stmt.c) */
-    int wrong_role;        /* its server's role no longer fits target_session_attrs */
-    unsigned demoted_seen; /* the st->demoted_gen it was last compared with */
 } pg_conn_h;
 
 /* A round trip of the pool's own under the connection's deadline: 0 when it succeeded, -1
@@ -70,9 +59,6 @@ int sqlpool__pg_setup(void *handle, const char *sql, int *retriable, char *err, 
 /* pg_stmt.c */
 int sqlpool__pg_exec(void *handle, const char *sql, int nparams, const char *const *values,
                      void **result, char *err, size_t errlen);
-int sqlpool__pg_exec_until(void *handle, const char *sql, int nparams, const char *const *values,
-                           double budget, void **result, char *err, size_t errlen);
-int sqlpool__pg_check_result(void *handle, const void *result, char *err, size_t errlen);
 /* The cache forgets every statement (the server dropped them: DISCARD ALL). */
 void sqlpool__pg_forget_statements(pg_conn_h *c);
 /* Deallocate least recently used statements beyond the cache size. */
