@@ -355,7 +355,8 @@ typedef struct sqlpool_stats {
     long long checkpoints;      /* TRUNCATE checkpoints run because the WAL passed wal_limit */
     long long checkpoints_busy; /*   of which could not finish: readers held on past the busy
                                  *   timeout (the WAL stays, tried again at the next commit) */
-    long long wal_peak;         /* the largest WAL seen after a commit, in bytes */
+    long long wal_peak;         /* the largest WAL seen after a commit, in bytes (with
+                                 * wal_limit 0 too; not once init_sql sets wal_autocheckpoint) */
     /* 0.3.0, PostgreSQL beyond one server: */
     long long read_fallbacks; /* reads served by db because read_db had no server to give */
     long long closed_role;    /* closed because the server's role no longer matched the pool's

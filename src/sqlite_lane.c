@@ -171,7 +171,7 @@ int sqlpool__sqlite_lane_setup(sqlite3 *db, sqlpool__sqlite_hook *h, sqlpool__sq
             return rc;
         return sqlite3_set_authorizer(db, deny_writes, NULL);
     }
-    if (wal->limit > 0) (void)sqlite3_wal_hook(db, wal_hook, h);
+    (void)sqlite3_wal_hook(db, wal_hook, h); /* with wal_limit 0, for wal_peak only */
     return SQLITE_OK;
 }
 
