@@ -140,6 +140,78 @@ static void puts_(sink *s, const char *text) {
     put(s, text, strlen(text));
 }
 
+static size_t starts_with(const char *t, size_t n, const char *word) {
+    size_t w = strlen(word);
+    return n >= w && memcmp(t, word, w) == 0 ? w : 0;
+}
+
+/* The password of a URI in free text at t (n bytes from its "://"'s end): the user info ends
+ * at the last '@' before a '/', a space or a quote. Returns the bytes read. */
+static size_t mask_text_uri(sink *s, const char *t, size_t n) {
+    size_t alen = 0, at = n, colon = n;
+    while (alen < n && strchr("/ \"'\n", t[alen]) == NULL)
+        alen++;
+    for (size_t i = 0; i < alen; i++)
+        if (t[i] == '@') at = i;
+    for (size_t i = 0; i < at && at < n; i++)
+        if (t[i] == ':') {
+            colon = i;
+            break;
+        }
+    if (at == n || colon == n) {
+        put(s, t, alen);
+        return alen;
+    }
+    put(s, t, colon + 1);
+    puts_(s, "***");
+    put(s, t + at, alen - at);
+    return alen;
+}
+
+/* Free text (a server message quoting a db string back, a db string nested in dbname=):
+ * every postgres(ql):// URI's password and every password= / sslpassword= value masked. */
+static void mask_text(sink *s, const char *t, size_t n) {
+    static const char *const schemes[] = {"postgresql://", "postgres://"};
+    static const char *const keys[] = {"password=", "sslpassword="};
+    size_t i = 0;
+    while (i < n) {
+        size_t w = 0;
+        int boundary = i == 0 || !(isalnum((unsigned char)t[i - 1]) || t[i - 1] == '_');
+        for (size_t k = 0; boundary && w == 0 && k < 2; k++)
+            if ((w = starts_with(t + i, n - i, schemes[k])) > 0) {
+                put(s, t + i, w);
+                i += w;
+                i += mask_text_uri(s, t + i, n - i);
+            }
+        for (size_t k = 0; boundary && w == 0 && k < 2; k++)
+            if ((w = starts_with(t + i, n - i, keys[k])) > 0) {
+                size_t v = i + w;
+                put(s, t + i, w);
+                if (v < n && t[v] == '\'') {
+                    for (v++; v < n && t[v] != '\''; v++)
+                        if (t[v] == '\\' && v + 1 < n) v++;
+                    if (v < n) v++;
+                } else {
+                    while (v < n && strchr(" \"\n", t[v]) == NULL)
+                        v++;
+                }
+                puts_(s, "***");
+                i = v;
+            }
+        if (w == 0) put(s, t + i++, 1);
+    }
+}
+
+size_t sqlpool__dsn_mask_text(const char *text, char *out, size_t len) {
+    sink s = {out, len, 0};
+    if (text == NULL) text = "";
+    mask_text(&s, text, strlen(text));
+    if (len > 0) out[s.used < len ? s.used : len - 1] = '\0';
+    return s.used;
+}
+
+static int uri_key_is(const char *k, size_t n, const char *name);
+
 /* A URI: user:PASSWORD@ in the authority, and password=/sslpassword= in the query. */
 static void mask_uri(sink *s, const char *db) {
     const char *auth = strstr(db, "://") + 3;
@@ -186,8 +258,11 @@ static void mask_uri(sink *s, const char *db) {
         else
             put(s, p, klen);
         if (eq != NULL) {
+            /* libpq reads a dbname holding '=' or a URI as a db string of its own: its
+             * password may be inside, percent-encoded too. */
+            int nested = uri_key_is(p, klen, "dbname") && strcspn(eq + 1, ":%=@") < plen - klen - 1;
             put(s, "=", 1);
-            if (secret)
+            if (secret || nested)
                 puts_(s, "***");
             else
                 put(s, eq + 1, plen - klen - 1);
@@ -235,6 +310,8 @@ static void mask_conninfo(sink *s, const char *db) {
         put(s, k, (size_t)(v - k));
         if (secret_keyword(k, (size_t)(kend - k)))
             puts_(s, "***");
+        else if (kend - k == 6 && memcmp(k, "dbname", 6) == 0)
+            mask_text(s, v, (size_t)(p - v)); /* a db string of its own for libpq */
         else
             put(s, v, (size_t)(p - v));
         while (isspace((unsigned char)*p))

@@ -19,6 +19,11 @@ int sqlpool__dsn_is_pg(const char *db);
  * needs, like snprintf. */
 size_t sqlpool__dsn_mask(const char *db, char *out, size_t len);
 
+/* Copy free text (a message that may quote a db string: a server's 'database "..." does not
+ * exist') to out with every postgres(ql):// URI's password and every password= and
+ * sslpassword= value replaced by "***". As sqlpool__dsn_mask for out, len and the return. */
+size_t sqlpool__dsn_mask_text(const char *text, char *out, size_t len);
+
 /* 1 when name, a keyword libpq refused in db ("invalid connection option"), may be shown:
  * a plain word that is a key of db and not the word after an unquoted password, which could
  * be the password's tail ("password=a b=c" may mean the password "a b=c"). */
