@@ -71,7 +71,7 @@ typedef struct sqlpool__backend {
      * there is nothing to look at. */
     int (*check)(void *handle);
 
-    /* Capabilities: each of the four below is NULL when the backend has no such thing; the
+    /* Capabilities: each of the six below is NULL when the backend has no such thing; the
      * sqlpool_conn_* calls (conn_api.c) ask them, never which backend it is. */
 
     /* A cached prepared statement for sql (see sqlpool_conn_prepare). SQLPOOL_OK, or
@@ -82,6 +82,18 @@ typedef struct sqlpool__backend {
      * PGresult the caller clears. PostgreSQL only. */
     int (*exec)(void *handle, const char *sql, int nparams, const char *const *values,
                 void **result, char *err, size_t errlen);
+
+    /* As exec, but the statement must end within budget seconds (INFINITY: no limit, whatever
+     * config.statement_timeout says): past it the query is cancelled and SQLPOOL_ETIMEDOUT
+     * returned (the connection marked broken when the cancel did not take). SQLPOOL_EBROKEN
+     * with *result set (when one came) for a result that means the connection is gone.
+     * PostgreSQL only. */
+    int (*exec_until)(void *handle, const char *sql, int nparams, const char *const *values,
+                      double budget, void **result, char *err, size_t errlen);
+    /* sqlpool_conn_pg_check(): SQLPOOL_EBROKEN, the connection marked broken and err set,
+     * when a result the borrower got from the native handle (NULL: none came) means the
+     * connection or the server's role is gone; else SQLPOOL_OK. PostgreSQL only. */
+    int (*check_result)(void *handle, const void *result, char *err, size_t errlen);
 
     /* The native handle exposed to callers: a sqlite3 * (sqlpool_conn_sqlite), or a PGconn *
      * (sqlpool_conn_pg). Each backend has one of the two. */

@@ -164,6 +164,7 @@ static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size
     st->unnamed = cfg->pg_unnamed_statements != 0;
     st->reset_drops_statements = st->reset_query != NULL && drops_statements(st->reset_query);
     st->cache_size = cfg->stmt_cache_size;
+    st->statement_timeout = cfg->statement_timeout;
     st->target = sqlpool__pg_db_target(cfg->db);
     if (st->db == NULL || (cfg->pg_reset_query && st->reset_query == NULL)) {
         state_free(st);
@@ -334,5 +335,7 @@ const sqlpool__backend sqlpool__pg_backend = {
     .setup = sqlpool__pg_setup,
     .check = pg_check,
     .exec = sqlpool__pg_exec,
+    .exec_until = sqlpool__pg_exec_until,
+    .check_result = sqlpool__pg_check_result,
     .txn = pg_txn,
 };

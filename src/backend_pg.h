@@ -23,12 +23,14 @@ typedef struct pg_state {
     int reset_drops_statements; /* reset_query is DISCARD ALL or DEALLOCATE ALL */
     int cache_size;
     int target; /* db's target_session_attrs (pg_role.h: SQLPOOL__PG_TARGET_*); under mu */
+    double statement_timeout; /* seconds, for sqlpool_conn_pg_exec; 0: none */
 } pg_state;
 
-/* One prepared statement, by SQL text. */
+/* One prepared statement, by SQL text. Its name is a hash of the text, the same on every
+ * connection (pg_stmt.c). */
 typedef struct pg_stmt {
     char *sql;
-    char name[24];
+    char name[48];
     unsigned long long used; /* LRU stamp */
 } pg_stmt;
 
@@ -37,8 +39,9 @@ typedef struct pg_conn_h {
     const pg_state *st;
     pg_stmt *stmts;
     int nstmts, cap;
-    unsigned long long tick, serial;
+    unsigned long long tick;
     int broken; /* a fatal error was seen on it */
+    int pooler; /* behind a transaction pooler? 0 not known yet, 1 no, 2 yes (pg_stmt.c) */
 } pg_conn_h;
 
 /* A round trip of the pool's own under the connection's deadline: 0 when it succeeded, -1
@@ -59,6 +62,9 @@ int sqlpool__pg_setup(void *handle, const char *sql, int *retriable, char *err, 
 /* pg_stmt.c */
 int sqlpool__pg_exec(void *handle, const char *sql, int nparams, const char *const *values,
                      void **result, char *err, size_t errlen);
+int sqlpool__pg_exec_until(void *handle, const char *sql, int nparams, const char *const *values,
+                           double budget, void **result, char *err, size_t errlen);
+int sqlpool__pg_check_result(void *handle, const void *result, char *err, size_t errlen);
 /* The cache forgets every statement (the server dropped them: DISCARD ALL). */
 void sqlpool__pg_forget_statements(pg_conn_h *c);
 /* Deallocate least recently used statements beyond the cache size. */

@@ -6,6 +6,7 @@
  */
 #include "conn.h"
 
+#include <math.h>
 #include <string.h>
 
 int sqlpool_conn_health(sqlpool_conn *conn, sqlpool_health *out) {
@@ -71,9 +72,11 @@ PGconn *sqlpool_conn_pg(sqlpool_conn *conn) {
     return (PGconn *)c->pool->backend->pg_conn(c->handle);
 }
 
-int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int nparams,
-                         const char *const *values, PGresult **out) {
+/* Both exec calls: budget in seconds (INFINITY: none), or NAN for config.statement_timeout. */
+static int pg_exec(sqlpool_conn *conn, const char *what, const char *sql, int nparams,
+                   const char *const *values, double deadline, int by_default, PGresult **out) {
     sqlpool_conn *c;
+    const sqlpool__backend *b;
     char err[256] = "";
     void *result = NULL;
     int rc;
@@ -81,11 +84,43 @@ int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int nparams,
     *out = NULL;
     if (conn == NULL || sql == NULL || nparams < 0 || (nparams > 0 && values == NULL))
         return sqlpool__fail(SQLPOOL_EINVAL, "conn, sql or values is NULL");
-    if ((c = sqlpool__borrowed(conn)) == NULL) return sqlpool__misuse(conn, "sqlpool_conn_pg_exec");
-    if (c->pool->backend->exec == NULL)
-        return sqlpool__fail(SQLPOOL_ENOTSUP, "sqlpool_conn_pg_exec needs a PostgreSQL pool");
-    rc = c->pool->backend->exec(c->handle, sql, nparams, values, &result, err, sizeof err);
+    if ((c = sqlpool__borrowed(conn)) == NULL) return sqlpool__misuse(conn, what);
+    b = c->pool->backend;
+    if (b->exec == NULL || b->exec_until == NULL)
+        return sqlpool__fail(SQLPOOL_ENOTSUP, "%s needs a PostgreSQL pool", what);
+    if (by_default)
+        rc = b->exec(c->handle, sql, nparams, values, &result, err, sizeof err);
+    else if (isnan(deadline))
+        return sqlpool__fail(SQLPOOL_EINVAL, "deadline is NaN");
+    else
+        rc = b->exec_until(c->handle, sql, nparams, values,
+                           isinf(deadline) ? INFINITY : deadline - sqlpool_clock(c->pool), &result,
+                           err, sizeof err);
+    *out = result; /* with SQLPOOL_EBROKEN too, when a result said so */
     if (rc != SQLPOOL_OK) return sqlpool__fail(rc, "%s", err);
-    *out = result;
+    return SQLPOOL_OK;
+}
+
+int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int nparams,
+                         const char *const *values, PGresult **out) {
+    return pg_exec(conn, "sqlpool_conn_pg_exec", sql, nparams, values, 0, 1, out);
+}
+
+int sqlpool_conn_pg_exec_until(sqlpool_conn *conn, const char *sql, int nparams,
+                               const char *const *values, double deadline, PGresult **out) {
+    return pg_exec(conn, "sqlpool_conn_pg_exec_until", sql, nparams, values, deadline, 0, out);
+}
+
+int sqlpool_conn_pg_check(sqlpool_conn *conn, const PGresult *res) {
+    sqlpool_conn *c;
+    char err[256] = "";
+    int rc;
+    if (conn == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "conn is NULL");
+    if ((c = sqlpool__borrowed(conn)) == NULL)
+        return sqlpool__misuse(conn, "sqlpool_conn_pg_check");
+    if (c->pool->backend->check_result == NULL)
+        return sqlpool__fail(SQLPOOL_ENOTSUP, "sqlpool_conn_pg_check needs a PostgreSQL pool");
+    rc = c->pool->backend->check_result(c->handle, res, err, sizeof err);
+    if (rc != SQLPOOL_OK) return sqlpool__fail(rc, "%s", err);
     return SQLPOOL_OK;
 }

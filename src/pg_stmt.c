@@ -8,7 +8,14 @@
 #include "internal.h"
 #include "pg_wire.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Seconds a cancelled statement's connection has to become idle again before it is given up
+ * (closed on release): the cancel request's own connection, and the server ending the
+ * query. */
+#define SQLPOOL__PG_CANCEL_BOUND 1.0
 
 void sqlpool__pg_forget_statements(pg_conn_h *c) {
     for (int i = 0; i < c->nstmts; i++)
@@ -36,12 +43,35 @@ static pg_stmt *find_statement(pg_conn_h *c, const char *sql) {
     return NULL;
 }
 
-/* Prepare sql under a new name and remember it: SQLPOOL_OK and *out, SQLPOOL_ENOMEM, or
- * SQLPOOL_EINVAL (the server refused the SQL) / SQLPOOL_EBROKEN (the connection failed). */
-static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, pg_stmt **out, char *err,
-                             size_t errlen) {
+static void drop_statement(pg_conn_h *c, pg_stmt *s) {
+    sqlpool__free(s->sql);
+    *s = c->stmts[--c->nstmts];
+}
+
+/* The name of sql's statement: the same on every connection of every pool for the same text,
+ * and different for different texts (64-bit FNV-1a and the length), so that behind a
+ * transaction pooler, where one client's statement may be found by another on the server
+ * they share, a name always means one text. */
+static void statement_name(const char *sql, char *name, size_t len) {
+    unsigned long long h = 14695981039346656037ULL;
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++, n++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    sqlpool__format(name, len, "sqlpool_%016llx_%llx", h, (unsigned long long)n);
+}
+
+/* Prepare sql under its name and remember it: SQLPOOL_OK and *out, SQLPOOL_ENOMEM,
+ * SQLPOOL_EINVAL (the server refused the SQL: its message in err, no cache entry) or
+ * SQLPOOL_EBROKEN (the connection failed), SQLPOOL_ETIMEDOUT (deadline passed: cancelled).
+ * "Already exists" (42P05) is a success: the name holds this text, wherever it came from. */
+static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, double deadline,
+                             pg_stmt **out, char *err, size_t errlen) {
     pg_stmt *s;
     PGresult *r;
+    int timed_out, rc = SQLPOOL_OK;
+    double own = sqlpool__pg_mono() + c->st->timeout;
     char *copy = sqlpool__strdup(sql);
     if (copy != NULL && c->nstmts == c->cap) {
         int cap = c->cap ? c->cap * 2 : 8;
@@ -57,43 +87,145 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, pg_stmt
         return SQLPOOL_ENOMEM;
     }
     s = &c->stmts[c->nstmts];
-    sqlpool__format(s->name, sizeof s->name, "sqlpool_%llu", ++c->serial);
-    r = sqlpool__pg_prepare_deadline(c->pg, s->name, sql, nparams, c->st->timeout, err, errlen);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        if (r != NULL) sqlpool__pg_message(c->pg, "cannot prepare", err, errlen);
-        if (r == NULL || sqlpool__pg_fatal_result(r)) c->broken = 1;
-        PQclear(r);
-        sqlpool__free(copy);
-        return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_EINVAL;
+    statement_name(sql, s->name, sizeof s->name);
+    /* Under the statement's deadline, and the pool's own round-trip timeout at most. */
+    (void)PQsetnonblocking(c->pg, 1);
+    r = sqlpool__pg_await_until(c->pg, PQsendPrepare(c->pg, s->name, sql, nparams, NULL),
+                                deadline < own ? deadline : own, NULL, &timed_out, err, errlen);
+    if (r == NULL && timed_out && deadline <= own) {
+        if (!sqlpool__pg_cancel_drain(c->pg, SQLPOOL__PG_CANCEL_BOUND)) c->broken = 1;
+        sqlpool__format(err, errlen, "statement deadline passed while preparing");
+        rc = SQLPOOL_ETIMEDOUT;
+    } else if (r == NULL || sqlpool__pg_lost_result(c->pg, r)) {
+        if (r != NULL) sqlpool__pg_result_message(r, "cannot prepare", err, errlen);
+        c->broken = 1;
+        rc = SQLPOOL_EBROKEN;
+    } else if (PQresultStatus(r) != PGRES_COMMAND_OK && !sqlpool__pg_sqlstate_is(r, "42P05")) {
+        sqlpool__pg_result_message(r, "cannot prepare", err, errlen);
+        rc = SQLPOOL_EINVAL;
     }
     PQclear(r);
+    if (rc != SQLPOOL_OK) {
+        sqlpool__free(copy);
+        return rc;
+    }
     s->sql = copy;
     c->nstmts++;
     *out = s;
     return SQLPOOL_OK;
 }
 
+/* Send sql (as statement name, or unnamed when name is NULL) and wait for its last result
+ * until deadline; on expiry cancel it: NULL and *timed_out. */
+static PGresult *send_wait(pg_conn_h *c, const char *name, const char *sql, int nparams,
+                           const char *const *values, double deadline, int *timed_out, char *err,
+                           size_t errlen) {
+    int sent;
+    PGresult *r;
+    (void)PQsetnonblocking(c->pg, 1);
+    sent = name != NULL ? PQsendQueryPrepared(c->pg, name, nparams, values, NULL, NULL, 0)
+                        : PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    r = sqlpool__pg_await_until(c->pg, sent, deadline, NULL, timed_out, err, errlen);
+    if (r == NULL && *timed_out && !sqlpool__pg_cancel_drain(c->pg, SQLPOOL__PG_CANCEL_BOUND))
+        c->broken = 1; /* the cancel did not take: closed on release */
+    return r;
+}
+
+/* Is the connection behind a transaction pooler (pgbouncer)? Then the server a transaction
+ * runs on may lack a statement this connection prepared, or have it already: either fails
+ * the transaction, so statements inside one go unnamed. A pooler answers the startup with
+ * a backend key of its own, so PQbackendPID() is not the server's pg_backend_pid(). Asked
+ * once per connection, at its first named statement. */
+static int behind_pooler(pg_conn_h *c) {
+    char err[128];
+    PGresult *r;
+    if (c->pooler != 0) return c->pooler == 2;
+    r = sqlpool__pg_exec_deadline(c->pg, "SELECT pg_backend_pid()", c->st->timeout, err,
+                                  sizeof err);
+    if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        c->pooler = atoi(PQgetvalue(r, 0, 0)) == PQbackendPID(c->pg) ? 1 : 2;
+    else if (sqlpool__pg_lost_result(c->pg, r))
+        c->broken = 1;
+    PQclear(r);
+    return c->pooler != 1; /* not known (a failed transaction): unnamed this time */
+}
+
+/* Run sql as its named statement, preparing it first when this connection has not. A
+ * statement the server lost (26000: a DEALLOCATE or DISCARD of the borrower's, or a
+ * transaction pooler's other server) is prepared again and retried once, when no transaction
+ * is open (the failure aborted nothing); if that lands on a server without it again, it is
+ * sent unnamed. NULL with *rc set when it cannot run. */
+static PGresult *run_named(pg_conn_h *c, const char *sql, int nparams, const char *const *values,
+                           double deadline, int *timed_out, int *rc, char *err, size_t errlen) {
+    PGresult *r = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        pg_stmt *s = find_statement(c, sql);
+        if (s == NULL &&
+            (*rc = prepare_statement(c, sql, nparams, deadline, &s, err, errlen)) != SQLPOOL_OK)
+            return NULL;
+        s->used = ++c->tick;
+        r = send_wait(c, s->name, sql, nparams, values, deadline, timed_out, err, errlen);
+        if (r == NULL || !sqlpool__pg_sqlstate_is(r, "26000") ||
+            PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            return r;
+        drop_statement(c, s); /* the server does not have it: the cache must not either */
+        if (c->pooler == 1) c->pooler = 0; /* ask again: statements get lost here */
+        PQclear(r);
+    }
+    return send_wait(c, NULL, sql, nparams, values, deadline, timed_out, err, errlen);
+}
+
+int sqlpool__pg_exec_until(void *handle, const char *sql, int nparams, const char *const *values,
+                           double budget, void **result, char *err, size_t errlen) {
+    pg_conn_h *c = handle;
+    PGresult *r;
+    int timed_out = 0, rc = SQLPOOL_OK;
+    double deadline = isinf(budget) ? INFINITY : sqlpool__pg_mono() + budget;
+
+    *result = NULL;
+    if (budget <= 0) {
+        sqlpool__format(err, errlen, "statement deadline already passed");
+        return SQLPOOL_ETIMEDOUT;
+    }
+    if (!c->st->unnamed && c->st->cache_size > 0 &&
+        (PQtransactionStatus(c->pg) == PQTRANS_IDLE || !behind_pooler(c)))
+        r = run_named(c, sql, nparams, values, deadline, &timed_out, &rc, err, errlen);
+    else
+        r = send_wait(c, NULL, sql, nparams, values, deadline, &timed_out, err, errlen);
+    if (r == NULL && rc != SQLPOOL_OK) return rc;
+    if (r == NULL && timed_out) {
+        sqlpool__format(err, errlen, "statement deadline passed: cancelled%s",
+                        c->broken ? " (the cancel did not take: the connection will be closed)"
+                                  : "");
+        return SQLPOOL_ETIMEDOUT;
+    }
+    if (sqlpool__pg_lost_result(c->pg, r)) {
+        c->broken = 1;
+        if (r != NULL)
+            sqlpool__pg_result_message(r, "connection lost", err, errlen);
+        else if (!err[0])
+            sqlpool__pg_message(c->pg, "connection lost", err, errlen);
+        *result = r; /* the caller's, to read and clear */
+        return SQLPOOL_EBROKEN;
+    }
+    *result = r;
+    return SQLPOOL_OK;
+}
+
 int sqlpool__pg_exec(void *handle, const char *sql, int nparams, const char *const *values,
                      void **result, char *err, size_t errlen) {
     pg_conn_h *c = handle;
-    PGresult *r;
-    pg_stmt *s = NULL;
+    double budget = c->st->statement_timeout > 0 ? c->st->statement_timeout : INFINITY;
+    return sqlpool__pg_exec_until(handle, sql, nparams, values, budget, result, err, errlen);
+}
 
-    if (!c->st->unnamed && c->st->cache_size > 0) {
-        int rc;
-        s = find_statement(c, sql);
-        if (s == NULL && (rc = prepare_statement(c, sql, nparams, &s, err, errlen)) != SQLPOOL_OK)
-            return rc;
-        s->used = ++c->tick;
-        r = PQexecPrepared(c->pg, s->name, nparams, values, NULL, NULL, 0);
-    } else {
-        r = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
-    }
-    if (r == NULL || sqlpool__pg_fatal_result(r)) c->broken = 1;
-    *result = r;
-    if (r == NULL) {
-        sqlpool__pg_message(c->pg, "out of memory", err, errlen);
-        return SQLPOOL_EBROKEN;
-    }
-    return SQLPOOL_OK;
+int sqlpool__pg_check_result(void *handle, const void *result, char *err, size_t errlen) {
+    pg_conn_h *c = handle;
+    if (!sqlpool__pg_lost_result(c->pg, result)) return SQLPOOL_OK;
+    c->broken = 1;
+    if (result != NULL)
+        sqlpool__pg_result_message(result, "connection lost", err, errlen);
+    else
+        sqlpool__pg_message(c->pg, "no result", err, errlen);
+    return SQLPOOL_EBROKEN;
 }

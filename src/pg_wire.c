@@ -4,11 +4,15 @@
  * and the words of libpq's errors (which can pass, which mean the connection is gone).
  */
 #include "pg_wire.h"
+#include "alloc.h"
+#include "dsn.h"
 #include "internal.h"
 
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,11 +46,11 @@ int sqlpool__pg_wait_socket(PGconn *pg, short events, double deadline) {
 
 /* ---- errors ---- */
 
-/* libpq's message, on one line and without its trailing newline. */
-void sqlpool__pg_message(PGconn *pg, const char *fallback, char *err, size_t errlen) {
-    const char *m = pg != NULL ? PQerrorMessage(pg) : NULL;
+/* text on one line, without its trailing space, and with any password it echoes (a URI's
+ * user info, a password= of a db string the server quotes back) masked. */
+static void one_line_masked(const char *text, char *err, size_t errlen) {
     size_t n;
-    sqlpool__format(err, errlen, "%s", m != NULL && m[0] ? m : fallback);
+    (void)sqlpool__dsn_mask_text(text, err, errlen);
     for (char *p = err, *q = err;; p++) {
         char ch = *p;
         if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
@@ -57,6 +61,17 @@ void sqlpool__pg_message(PGconn *pg, const char *fallback, char *err, size_t err
     n = strlen(err);
     while (n > 0 && err[n - 1] == ' ')
         err[--n] = '\0';
+}
+
+/* libpq's message, on one line and without its trailing newline. */
+void sqlpool__pg_message(PGconn *pg, const char *fallback, char *err, size_t errlen) {
+    const char *m = pg != NULL ? PQerrorMessage(pg) : NULL;
+    one_line_masked(m != NULL && m[0] ? m : fallback, err, errlen);
+}
+
+void sqlpool__pg_result_message(const PGresult *r, const char *fallback, char *err, size_t errlen) {
+    const char *m = r != NULL ? PQresultErrorMessage(r) : NULL;
+    one_line_masked(m != NULL && m[0] ? m : fallback, err, errlen);
 }
 
 /* Failures that can pass: the server is starting, full, going down, or not there yet. */
@@ -88,17 +103,34 @@ int sqlpool__pg_fatal_result(const PGresult *r) {
            strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
 }
 
+int sqlpool__pg_sqlstate_is(const PGresult *r, const char *state) {
+    const char *got = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    return got != NULL && strcmp(got, state) == 0;
+}
+
+/* The rule of sqlpool_conn_pg_check(): no result, a connection libpq found dead, a fatal
+ * SQLSTATE, 25006 (a write on a server that is a standby now), or a fatal error without a
+ * SQLSTATE, which only libpq itself makes ("server closed the connection unexpectedly"). */
+int sqlpool__pg_lost_result(PGconn *pg, const PGresult *r) {
+    if (r == NULL || (pg != NULL && PQstatus(pg) == CONNECTION_BAD)) return 1;
+    if (sqlpool__pg_fatal_result(r) || sqlpool__pg_sqlstate_is(r, "25006")) return 1;
+    return PQresultStatus(r) == PGRES_FATAL_ERROR &&
+           PQresultErrorField(r, PG_DIAG_SQLSTATE) == NULL;
+}
+
 /* ---- round trips under a deadline ---- */
 
-/* Wait, within timeout seconds, for what was just sent: flush it, then read every result.
- * Returns the last result (caller clears it) or NULL with err set. The connection is in
- * non-blocking mode meanwhile, so even the flush cannot outlive the deadline. */
-PGresult *sqlpool__pg_await_last(PGconn *pg, int sent, double timeout, int *nresults, char *err,
-                                 size_t errlen) {
-    double deadline = sqlpool__pg_mono() + timeout;
+/* Wait, until deadline (on sqlpool__pg_mono()), for what was just sent: flush it, then read
+ * every result. Returns the last result (caller clears it) or NULL with err set, and
+ * *timed_out 1 when the deadline passed first (the query may still be running). The
+ * connection is in non-blocking mode meanwhile, so even the flush cannot outlive the
+ * deadline; blocking again after. */
+PGresult *sqlpool__pg_await_until(PGconn *pg, int sent, double deadline, int *nresults,
+                                  int *timed_out, char *err, size_t errlen) {
     PGresult *last = NULL, *r;
     int flushed;
 
+    *timed_out = 0;
     if (!sent) {
         sqlpool__pg_message(pg, "cannot send the query", err, errlen);
         goto done;
@@ -129,10 +161,125 @@ PGresult *sqlpool__pg_await_last(PGconn *pg, int sent, double timeout, int *nres
 timeout:
     PQclear(last);
     last = NULL;
-    sqlpool__format(err, errlen, "no answer within %.3f s", timeout);
+    *timed_out = 1;
+    sqlpool__format(err, errlen, "no answer by the deadline");
 done:
     (void)PQsetnonblocking(pg, 0); /* the borrower's own calls block, as libpq's do */
     return last;
+}
+
+PGresult *sqlpool__pg_await_last(PGconn *pg, int sent, double timeout, int *nresults, char *err,
+                                 size_t errlen) {
+    int timed_out;
+    PGresult *r = sqlpool__pg_await_until(pg, sent, sqlpool__pg_mono() + timeout, nresults,
+                                          &timed_out, err, errlen);
+    if (timed_out) sqlpool__format(err, errlen, "no answer within %.3f s", timeout);
+    return r;
+}
+
+/* ---- cancelling ---- */
+
+/* PQcancel() blocks on its own connection to the server (libpq 15 has no non-blocking
+ * cancel), so it runs on a thread of its own; a caller that stops waiting leaves the job to
+ * the thread, which frees it. */
+typedef struct cancel_job {
+    PGcancel *cancel;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, ok, abandoned;
+} cancel_job;
+
+static void cancel_job_free(cancel_job *j) {
+    PQfreeCancel(j->cancel);
+    (void)pthread_cond_destroy(&j->cv);
+    (void)pthread_mutex_destroy(&j->mu);
+    sqlpool__free(j);
+}
+
+static void *cancel_main(void *arg) {
+    cancel_job *j = arg;
+    char buf[256];
+    int ok = PQcancel(j->cancel, buf, sizeof buf), orphan;
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    j->done = 1;
+    j->ok = ok;
+    orphan = j->abandoned;
+    (void)pthread_cond_signal(&j->cv);
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+    if (orphan) cancel_job_free(j);
+    return NULL;
+}
+
+static int cancel_job_init(cancel_job *j, PGconn *pg) {
+    pthread_condattr_t ca;
+    int ok;
+    if ((j->cancel = PQgetCancel(pg)) == NULL) return 0;
+    if (pthread_mutex_init(&j->mu, NULL) != 0) abort();
+    if (pthread_condattr_init(&ca) != 0) abort();
+    ok =
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 && pthread_cond_init(&j->cv, &ca) == 0;
+    (void)pthread_condattr_destroy(&ca);
+    if (!ok) abort();
+    return 1;
+}
+
+/* Ask the server to cancel pg's query, waiting bound seconds at most for the request to be
+ * delivered: 1 when it was. */
+static int cancel_bounded(PGconn *pg, double bound) {
+    cancel_job *j = sqlpool__calloc(1, sizeof *j);
+    pthread_t t;
+    pthread_attr_t a;
+    struct timespec until;
+    double end = sqlpool__pg_mono() + bound;
+    int started, ok;
+    if (j == NULL) return 0;
+    if (!cancel_job_init(j, pg)) {
+        sqlpool__free(j);
+        return 0;
+    }
+    if (pthread_attr_init(&a) != 0) abort();
+    (void)pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    started = pthread_create(&t, &a, cancel_main, j) == 0;
+    (void)pthread_attr_destroy(&a);
+    if (!started) {
+        cancel_job_free(j);
+        return 0;
+    }
+    until.tv_sec = (time_t)end;
+    until.tv_nsec = (long)((end - (double)until.tv_sec) * 1e9);
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &until) != ETIMEDOUT) {
+    }
+    if (!j->done) {
+        j->abandoned = 1; /* the thread frees it */
+        if (pthread_mutex_unlock(&j->mu) != 0) abort();
+        return 0;
+    }
+    ok = j->ok;
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+    cancel_job_free(j);
+    return ok;
+}
+
+int sqlpool__pg_cancel_drain(PGconn *pg, double bound) {
+    double end = sqlpool__pg_mono() + bound;
+    int flushed, idle = 0;
+    PGresult *r;
+    if (!cancel_bounded(pg, bound)) return 0;
+    (void)PQsetnonblocking(pg, 1);
+    while ((flushed = PQflush(pg)) == 1) /* a query sent in part must be sent whole first */
+        if (sqlpool__pg_wait_socket(pg, POLLOUT, end) != 1) goto done;
+    if (flushed < 0) goto done;
+    for (;;) {
+        while (PQisBusy(pg))
+            if (sqlpool__pg_wait_socket(pg, POLLIN, end) != 1 || !PQconsumeInput(pg)) goto done;
+        if ((r = PQgetResult(pg)) == NULL) break;
+        PQclear(r);
+    }
+    idle = PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_ACTIVE;
+done:
+    (void)PQsetnonblocking(pg, 0);
+    return idle;
 }
 
 PGresult *sqlpool__pg_exec_deadline(PGconn *pg, const char *sql, double timeout, char *err,

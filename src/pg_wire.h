@@ -13,11 +13,23 @@ int sqlpool__pg_wait_socket(PGconn *pg, short events, double deadline);
 void sqlpool__pg_message(PGconn *pg, const char *fallback, char *err, size_t errlen);
 int sqlpool__pg_retriable_message(const char *msg);
 int sqlpool__pg_fatal_result(const PGresult *r);
+/* A result's message (PQresultErrorMessage), on one line and masked; fallback without one. */
+void sqlpool__pg_result_message(const PGresult *r, const char *fallback, char *err, size_t errlen);
+/* 1 when r's SQLSTATE is state. */
+int sqlpool__pg_sqlstate_is(const PGresult *r, const char *state);
+/* 1 when r (NULL: none came) means the connection or the server's role is gone: the rule of
+ * sqlpool_conn_pg_check(). */
+int sqlpool__pg_lost_result(PGconn *pg, const PGresult *r);
+PGresult *sqlpool__pg_await_until(PGconn *pg, int sent, double deadline, int *nresults,
+                                  int *timed_out, char *err, size_t errlen);
 PGresult *sqlpool__pg_await_last(PGconn *pg, int sent, double timeout, int *nresults, char *err,
                                  size_t errlen);
 PGresult *sqlpool__pg_exec_deadline(PGconn *pg, const char *sql, double timeout, char *err,
                                     size_t errlen);
 PGresult *sqlpool__pg_prepare_deadline(PGconn *pg, const char *name, const char *sql, int nparams,
                                        double timeout, char *err, size_t errlen);
+/* Cancel the query running on pg (a deadline passed) and read what is left of it, all within
+ * bound seconds: 1 when the connection is idle again, 0 when it is not (close it). */
+int sqlpool__pg_cancel_drain(PGconn *pg, double bound);
 
 #endif
