@@ -17,8 +17,8 @@ trap 'exit 143' TERM
 log=$tmp/log
 
 # Test tools the demo must not install (the issue named prometheus, doxygen and libzdb).
-TEST_TOOLS="libcmocka-dev postgresql prometheus doxygen libzdb-dev libaprutil1-dev valgrind
-            clang libclang-rt-dev clang-format clang-tidy cppcheck libxml2-utils curl
+TEST_TOOLS="libcmocka-dev postgresql pgbouncer prometheus doxygen libzdb-dev libaprutil1-dev
+            valgrind clang libclang-rt-dev clang-format clang-tidy cppcheck libxml2-utils curl
             groff-base git"
 TARGETS="build test-unit test-asan test-tsan test-valgrind test-install format format-check
          lint man-check docs fuzz fuzz-smoke bench"

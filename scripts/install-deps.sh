@@ -11,11 +11,12 @@ set -eu
 # The demo: a C compiler, CMake, pkg-config, and the libraries the library and CLI link
 # (libpq: the CLI's PostgreSQL side is built when it is there).
 RUN_PACKAGES="gcc libc6-dev make cmake pkg-config libsqlite3-dev libjansson-dev libpq-dev"
-# The rest: cmocka tests, the PostgreSQL test server, TSan and fuzzing (clang), valgrind,
-# formatting and lint, the chart test (xmllint), the metrics server and its test (libmicrohttpd,
-# curl, prometheus's promtool), man pages and API docs, the other pools the benchmarks compare.
+# The rest: cmocka tests, the PostgreSQL test server and a pgbouncer in front of it, TSan and
+# fuzzing (clang), valgrind, formatting and lint, the chart test (xmllint), the metrics server
+# and its test (libmicrohttpd, curl, prometheus's promtool), man pages and API docs, the other
+# pools the benchmarks compare.
 TEST_PACKAGES="git clang libclang-rt-dev clang-format clang-tidy cppcheck valgrind
-               libcmocka-dev postgresql libxml2-utils libmicrohttpd-dev curl prometheus
+               libcmocka-dev postgresql pgbouncer libxml2-utils libmicrohttpd-dev curl prometheus
                groff-base doxygen libaprutil1-dev libzdb-dev"
 
 usage() {
