@@ -869,6 +869,18 @@ static const row rows[] = {
      .status = 64,
      .needle = "--compare single-writer: cannot open a single-writer pool",
      .needle2 = "in-memory"},
+    /* PostgreSQL strings libpq parses but cannot serve (the pool checks them at open). */
+    {.name = "health_pg_target_unknown",
+     .args = {"health", "--db", "host=127.0.0.1 target_session_attrs=writable"},
+     .status = 64,
+     .needle = "target_session_attrs 'writable' is not any, read-write, read-only, primary, "
+               "standby or prefer-standby",
+     .flags = NO_RERUN},
+    {.name = "health_pg_ports_do_not_match_hosts",
+     .args = {"health", "--db", "host=127.0.0.1,127.0.0.1 port=5432,5433,5434"},
+     .status = 64,
+     .needle = "the connection string's 2 hosts, 0 host addresses and 3 ports do not match",
+     .flags = NO_RERUN},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -2199,6 +2211,12 @@ static void test_badinput_bench_compare_mode_both(void **state) {
 static void test_badinput_bench_compare_memory(void **state) {
     run_row(state, "bench_compare_memory");
 }
+static void test_badinput_health_pg_target_unknown(void **state) {
+    run_row(state, "health_pg_target_unknown");
+}
+static void test_badinput_health_pg_ports_do_not_match_hosts(void **state) {
+    run_row(state, "health_pg_ports_do_not_match_hosts");
+}
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
@@ -2476,6 +2494,10 @@ static const struct CMUnitTest tests[] = {
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_bench_compare_mode_both, setup_ctx, teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_bench_compare_memory, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_pg_target_unknown, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_pg_ports_do_not_match_hosts, setup_ctx,
+                                    teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };
