@@ -336,12 +336,15 @@ static int try_host(const sqlpool__pg_hosts *h, int i, double until, PGconn **ou
         double left = until - sqlpool__pg_mono();
         r = left > 0 ? sqlpool__pg_exec_deadline(pg, "SELECT 1", left, m, sizeof m) : NULL;
         if (r == NULL)
-            hs = 1;
+            hs = sqlpool__pg_mono() >= until ? 1 : -1; /* -1: lost, m says how */
         else if (PQresultStatus(r) != PGRES_TUPLES_OK)
             hs = -1, short_message(pg, m, sizeof m);
         PQclear(r);
     }
-    if (hs == 0 && sqlpool__pg_role_get(pg, until, role, m, sizeof m) != 0) hs = 1;
+    /* No answer in time is a timeout; an answer that is an error (a server before 14 that
+     * refuses the query) is that server's failure. */
+    if (hs == 0 && sqlpool__pg_role_get(pg, until, role, m, sizeof m) != 0)
+        hs = sqlpool__pg_mono() >= until ? 1 : -1;
     if (hs == 0) {
         *out = pg;
         return TRY_OK;
@@ -382,6 +385,29 @@ static void add_reason(char *err, size_t errlen, const char *why) {
         sqlpool__format(err, errlen, "%s", why);
     else if (used + 3 < errlen)
         sqlpool__format(err + used, errlen - used, "; %s", why);
+}
+
+/* The last failure of a connect on this thread that the deadline did not cut, and that
+ * connect's deadline: the core retries one acquire's connects on one thread under one
+ * deadline, so when the deadline cuts the next attempt short ("timed out after 0.0 s"), the
+ * error still says why the earlier ones failed (a wrong role, a refusal). */
+static _Thread_local struct {
+    double deadline;
+    char why[200];
+} previous;
+
+static void remember(double deadline, int cut, char *err, size_t errlen) {
+    char now[256];
+    if (!cut) {
+        previous.deadline = deadline;
+        sqlpool__format(previous.why, sizeof previous.why, "%s", err);
+        return;
+    }
+    if (!isfinite(deadline) || fabs(previous.deadline - deadline) > 0.005 ||
+        previous.why[0] == '\0')
+        return;
+    sqlpool__format(now, sizeof now, "%s", err);
+    sqlpool__format(err, errlen, "%s; then, at the deadline: %s", previous.why, now);
 }
 
 int sqlpool__pg_hosts_connect(const sqlpool__pg_hosts *h, double timeout, double deadline,
@@ -451,6 +477,7 @@ int sqlpool__pg_hosts_connect(const sqlpool__pg_hosts *h, double timeout, double
         add_reason(err, errlen,
                    err[0] ? "the deadline came before the other hosts"
                           : "connect timed out: no time left before the deadline");
+    remember(deadline, timed_out, err, errlen);
     if (timed_out) {
         *retr = 0;
         return SQLPOOL_ETIMEDOUT;
