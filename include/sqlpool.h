@@ -273,7 +273,12 @@ typedef struct sqlpool_config {
      * WAL. On PostgreSQL, on ":memory:" or a mode=memory URI (no WAL: readers would block the
      * writer), and on a read-only pool (mode=ro, no writer to be had), sqlpool_open() fails with
      * SQLPOOL_EINVAL saying so. init_sql and the hooks run on readers too, after query_only:
-     * there they must not write (a "CREATE TABLE IF NOT EXISTS" belongs on the writer). */
+     * there they must not write (a "CREATE TABLE IF NOT EXISTS" belongs on the writer), nor
+     * install an authorizer of their own (sqlite3_set_authorizer replaces the pool's, and
+     * query_only could then be turned off). VACUUM, BEGIN IMMEDIATE and incremental_vacuum
+     * on a reader fail when run (query_only), not at prepare. Waits across lanes (a thread
+     * holding the writer waiting for a reader, another the reverse) are not seen by
+     * nested_acquire. */
     int single_writer;
     /* Bound on the SQLite WAL file, in bytes (file databases; both kinds of pool). SQLite's
      * own checkpoints (passive, every 1000 pages) cannot reset the WAL while readers keep
@@ -606,7 +611,8 @@ SQLPOOL_API int sqlpool_try_acquire_read(sqlpool *pool, sqlpool_conn **out);
  * Returns 0 when the transaction committed; what fn returned when non-zero (rolled back); or
  * the pool's error: the acquire's, SQLPOOL_EBUSY when BEGIN IMMEDIATE stayed busy through the
  * busy timeout (fn not called; or the COMMIT did, outside WAL mode: rolled back),
- * SQLPOOL_EBROKEN when BEGIN or COMMIT failed otherwise
+ * SQLPOOL_EBROKEN when BEGIN or COMMIT failed otherwise, or when the connection was lost
+ * during COMMIT (sqlpool_errmsg() then says the outcome is unknown)
  * (sqlpool_errmsg() says which, with the database's message; rolled back). SQLPOOL_EINVAL for a
  * NULL pool or fn; SQLPOOL_EMISUSE when fn returned 0 but had ended the transaction itself
  * (its own COMMIT or ROLLBACK). fn must not release conn, nor end the transaction. The

@@ -110,13 +110,9 @@ typedef struct sqlpool__backend {
      * transaction is open) a transaction, or ask whether one is open (SQLPOOL__TXN_OPEN:
      * SQLPOOL_OK, or SQLPOOL_EMISUSE when none is). SQLPOOL_OK; SQLPOOL_EBUSY when the database
      * stayed busy through the busy timeout; SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) otherwise, a COMMIT
-     * that rolled back included; err says which statement and why. */
+     * that rolled back included; SQLPOOL_ETIMEDOUT when a COMMIT got no answer (its outcome
+     * unknown); err says which statement and why. */
     int (*txn)(void *handle, int what, char *err, size_t errlen);
-    /* As a connection closed as broken leaves the books (books.h: sqlpool__close_reason, maybe
-     * under the pool lock, always before its close): 1 when it broke because its server's role
-     * no longer fits the pool's (PostgreSQL: a promoted standby, a demoted primary), counted
-     * as closed_role instead. Memory only. NULL: never. */
-    int (*role_lost)(void *handle);
     /* Add the backend's own counters to *out (SQLite: the WAL's). NULL: none. */
     void (*stats)(void *state, sqlpool_stats *out);
 } sqlpool__backend;

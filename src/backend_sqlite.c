@@ -183,7 +183,7 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
         state_free(st);
         return SQLPOOL_ENOMEM;
     }
-    sqlpool__sqlite_wal_init(st->wal, cfg->wal_limit, 0);
+    sqlpool__sqlite_wal_init(st->wal, cfg->wal_limit);
     st->readonly = cfg->readonly != 0;
     st->flags = st->readonly ? readonly_flags : cfg->create ? open_flags : nocreate_flags;
     st->stmt_cache_size = cfg->stmt_cache_size;
@@ -195,7 +195,6 @@ static int sqlite_pool_init(const sqlpool_config *cfg, void **state, char *err, 
     st->busy_ms = cfg->connect_timeout * 1000.0 > (double)INT_MAX
                       ? INT_MAX
                       : (int)(cfg->connect_timeout * 1000.0);
-    st->wal->busy_ms = st->busy_ms;
     if (cfg->sqlite_vfs != NULL) {
         if (sqlite3_vfs_find(cfg->sqlite_vfs) == NULL) {
             sqlpool__format(err, errlen, "no SQLite VFS named '%s' is registered", cfg->sqlite_vfs);
@@ -427,6 +426,10 @@ static int sqlite_connect(void *state, double budget, void **handle, int *retria
 static int sqlite_set_db(void *state, const char *db, char *err, size_t errlen) {
     sqlite_state *st = state;
     char *path, *old;
+    if (st->wal->lane != SQLPOOL__LANE_NONE &&
+        sqlpool__sqlite_lane_check(db, strcmp(db, ":memory:") == 0, st->readonly, err, errlen) !=
+            SQLPOOL_OK)
+        return SQLPOOL_EINVAL; /* a single_writer pool stays on a writable file */
     if (st->memory || strcmp(db, ":memory:") == 0) {
         sqlpool__format(err, errlen,
                         "an in-memory database cannot be changed or swapped in: it lives "
@@ -638,7 +641,18 @@ static int sqlite_txn(void *handle, int what, char *err, size_t errlen) {
     if (what == SQLPOOL__TXN_OPEN)
         return sqlite3_get_autocommit(c->db) ? SQLPOOL_EMISUSE : SQLPOOL_OK;
     if (what == SQLPOOL__TXN_ROLLBACK && sqlite3_get_autocommit(c->db)) return SQLPOOL_OK;
+    /* The cached statements fn stepped and left (an INSERT ... RETURNING read once, a SELECT
+     * on its first row) would fail the COMMIT, or hold a read past it that keeps the WAL
+     * from being checkpointed: reset, as release would. */
+    if (what == SQLPOOL__TXN_COMMIT) sqlpool__stmt_cache_release(&c->cache);
     if ((rc = exec_simple(c->db, sql[what])) == SQLITE_OK) return SQLPOOL_OK;
+    if (what == SQLPOOL__TXN_COMMIT && (rc & 0xff) == SQLITE_BUSY &&
+        sqlpool__sqlite_statement_running(c->db)) {
+        sqlpool__format(err, errlen,
+                        "COMMIT: a statement fn prepared on the native handle is still running "
+                        "(reset or finalize it in fn)");
+        return SQLPOOL_EMISUSE;
+    }
     sqlpool__format(err, errlen, "%s: %s", sql[what], sqlite3_errmsg(c->db));
     return (rc & 0xff) == SQLITE_BUSY    ? SQLPOOL_EBUSY
            : (rc & 0xff) == SQLITE_NOMEM ? SQLPOOL_ENOMEM

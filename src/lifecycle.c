@@ -230,7 +230,13 @@ void sqlpool_close(sqlpool *pool) {
     /* single_writer: both lanes refuse acquires and wake their waiters before either waits
      * for its borrowers, and both wait within one close_timeout. */
     readers = pool->read_lane;
-    if (readers != NULL) close_begin(readers);
+    if (readers != NULL) {
+        /* The writer refuses acquires first, while the readers' close takes its time. */
+        sqlpool__pool_lock(pool);
+        pool->closing = 1;
+        sqlpool__pool_unlock(pool);
+        close_begin(readers);
+    }
     close_begin(pool);
     deadline = sqlpool__now(pool) + pool->cfg.close_timeout;
     if (readers != NULL && wait_for_borrowers(readers, deadline)) sqlpool__free_pool(readers);

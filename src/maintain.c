@@ -237,9 +237,12 @@ int sqlpool_shrink(sqlpool *pool, int target) {
     sqlpool__fork_check(pool);
     if (target < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "shrink target must not be negative, got %d", target);
-    if (pool->read_lane != NULL) { /* single_writer: both lanes, each to target */
+    if (pool->read_lane != NULL) { /* single_writer: the readers first, the writer with the rest */
+        sqlpool_stats r;
         int n = sqlpool_shrink(pool->read_lane, target);
-        return n < 0 ? n : n + close_idle_down_to(pool, target, CLOSE_SHRINK);
+        if (n < 0) return n;
+        sqlpool__stats_fill_lane(pool->read_lane, &r);
+        return n + close_idle_down_to(pool, target > r.idle ? target - r.idle : 0, CLOSE_SHRINK);
     }
     return close_idle_down_to(pool, target, CLOSE_SHRINK);
 }

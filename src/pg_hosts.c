@@ -343,9 +343,7 @@ static int try_host(const sqlpool__pg_hosts *h, int i, double until, PGconn **ou
     }
     /* No answer in time is a timeout; an answer that is an error (a server before 14 that
      * refuses the query) is that server's failure. */
-    role->in_recovery = role->read_only = 0; /* target any: not asked, not needed */
-    if (hs == 0 && h->target != SQLPOOL__PG_TARGET_ANY &&
-        sqlpool__pg_role_get(pg, until, role, m, sizeof m) != 0)
+    if (hs == 0 && sqlpool__pg_role_get(pg, until, role, m, sizeof m) != 0)
         hs = sqlpool__pg_mono() >= until ? 1 : -1;
     if (hs == 0) {
         *out = pg;

@@ -58,7 +58,6 @@ enum {
     CLOSE_CLOSE_IDLE,
     CLOSE_HOOK,
     CLOSE_EVICTED,
-    CLOSE_ROLE, /* the server's role no longer the pool's (backend.h: role_lost) */
     CLOSE_REASONS
 };
 
@@ -151,14 +150,16 @@ struct sqlpool {
     /* config.single_writer (lanes.c): the pool the caller holds is the writer lane, and
      * this its readers (NULL in a plain pool, and in the read lane itself). */
     struct sqlpool *read_lane;
+    /* The read lane's writer (NULL elsewhere); in the writer, how many of the two lanes are
+     * not yet freed: the last to go frees both (settle.c). */
+    struct sqlpool *lane_writer;
+    atomic_int lanes_left;
     /* Atomic, the one field here that is not set once: SQLPOOL__FORK_* (fork.h), set in the
      * child of a fork(). Here, on the line acquire reads anyway (cfg's hooks). */
     atomic_int fork_pending;
     /* Atomic: bumped under the lock by sqlpool_evict(); a connection opened under an older
      * one is retired wherever it is next seen (sqlpool__expired(), conn.h). Read-mostly. */
     atomic_uint epoch;
-    /* Atomic (relaxed): config.read_db's reads served by this, the writer lane (lanes.c). */
-    atomic_llong read_fallbacks;
     /* Atomic: set under the lock by a sqlpool_resize() that left more connections open than
      * max_open; releases then skip the slots and take the lock (which closes the excess),
      * until one finds the pool back within the cap and clears it (under the lock). */

@@ -25,7 +25,7 @@ void sqlpool__settle(sqlpool *pool, sqlpool__settlement st) {
     if (st.free_pool) sqlpool__free_pool(pool);
 }
 
-void sqlpool__free_pool(sqlpool *pool) {
+static void free_one(sqlpool *pool) {
     sqlpool_conn *c = pool->spare;
     while (c != NULL) {
         sqlpool_conn *next = c->next;
@@ -38,4 +38,17 @@ void sqlpool__free_pool(sqlpool *pool) {
     (void)pthread_cond_destroy(&pool->maint_cv);
     sqlpool__free(pool->db_copy);
     sqlpool__free(pool);
+}
+
+/* A lane of a single_writer pool is freed with the other: a hook of one lane may reach the
+ * other through the pool the caller holds, so neither goes while the other lives. */
+void sqlpool__free_pool(sqlpool *pool) {
+    sqlpool *writer = pool->lane_writer != NULL ? pool->lane_writer : pool;
+    if (writer->read_lane == NULL) {
+        free_one(pool);
+        return;
+    }
+    if (atomic_fetch_sub_explicit(&writer->lanes_left, 1, memory_order_acq_rel) != 1) return;
+    free_one(writer->read_lane);
+    free_one(writer);
 }

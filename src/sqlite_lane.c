@@ -25,9 +25,8 @@
 /* SQLite's default auto-checkpoint, which installing a WAL hook replaces. */
 enum { AUTOCHECKPOINT_PAGES = 1000 };
 
-void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit, int busy_ms) {
+void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit) {
     wal->limit = limit;
-    wal->busy_ms = busy_ms;
     wal->lane = SQLPOOL__LANE_NONE;
     atomic_init(&wal->checkpoints, 0);
     atomic_init(&wal->checkpoints_busy, 0);
@@ -82,22 +81,27 @@ static int deny_writes(void *ctx, int action, const char *a, const char *b, cons
     }
 }
 
-static long long page_size(sqlite3 *db) {
+static long long pragma_value(sqlite3 *db, const char *sql) {
     sqlite3_stmt *stmt = NULL;
     long long n = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW)
         n = sqlite3_column_int64(stmt, 0);
     (void)sqlite3_finalize(stmt);
-    return n > 0 ? n : 4096;
+    return n;
 }
 
 /* A TRUNCATE checkpoint, tried every millisecond for up to busy_ms, rather than under the
  * connection's busy handler: SQLite's sleeps grow to 100 ms, and under a steady read load a
  * checkpoint waiting that way took seconds where polling takes tens of milliseconds (each
  * failed try still copies what it can). */
-static int truncate_checkpoint(sqlite3 *db, const char *name, int busy_ms) {
-    int rc, waited = 0;
+static int truncate_checkpoint(sqlite3 *db, const char *name) {
+    int rc, waited = 0, busy_ms = (int)pragma_value(db, "PRAGMA busy_timeout");
+    /* The connection's busy timeout now (the pool's, or one init_sql set) can be put back
+     * after; a handler of the program's own (sqlite3_busy_handler: the pragma reads 0)
+     * cannot, so it is left in place and the checkpoint waits under it. */
+    if (busy_ms <= 0)
+        return sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     (void)sqlite3_busy_handler(db, NULL, NULL);
     while ((rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL)) ==
                SQLITE_BUSY &&
@@ -108,6 +112,12 @@ static int truncate_checkpoint(sqlite3 *db, const char *name, int busy_ms) {
     }
     (void)sqlite3_busy_timeout(db, busy_ms);
     return rc;
+}
+
+int sqlpool__sqlite_statement_running(sqlite3 *db) {
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st != NULL; st = sqlite3_next_stmt(db, st))
+        if (sqlite3_stmt_busy(st)) return 1;
+    return 0;
 }
 
 /* After every commit, with the write lock released (SQLite allows reading, writing and
@@ -121,15 +131,23 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
             (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         return SQLITE_OK;
     }
-    if (h->page_size == 0) h->page_size = (int)page_size(db);
+    if (h->page_size == 0) {
+        long long n = pragma_value(db, "PRAGMA page_size");
+        h->page_size = n > 0 ? (int)n : 4096;
+    }
     bytes = (long long)frames * h->page_size;
     peak = atomic_load_explicit(&wal->peak, memory_order_relaxed);
     while (bytes > peak &&
            !atomic_compare_exchange_weak_explicit(&wal->peak, &peak, bytes, memory_order_relaxed,
                                                   memory_order_relaxed)) {
     }
-    if (wal->limit > 0 && bytes > atomic_load_explicit(&wal->retry_above, memory_order_relaxed)) {
-        int rc = truncate_checkpoint(db, name, wal->busy_ms);
+    if (wal->limit > 0 && bytes <= wal->limit) /* started over, by whatever means */
+        atomic_store_explicit(&wal->retry_above, wal->limit, memory_order_relaxed);
+    if (wal->limit > 0 && bytes > atomic_load_explicit(&wal->retry_above, memory_order_relaxed) &&
+        /* a statement of its own still running holds a read no checkpoint of this
+         * connection's gets past: at the next commit, once it has ended */
+        !sqlpool__sqlite_statement_running(db)) {
+        int rc = truncate_checkpoint(db, name);
         atomic_fetch_add_explicit(&wal->checkpoints, 1, memory_order_relaxed);
         if (rc == SQLITE_OK) {
             atomic_store_explicit(&wal->retry_above, wal->limit, memory_order_relaxed);

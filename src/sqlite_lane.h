@@ -19,7 +19,6 @@
 typedef struct sqlpool__sqlite_wal {
     long long limit; /* config.wal_limit in bytes; 0: SQLite's own checkpoints only */
     int lane;        /* SQLPOOL__LANE_* (backend.h): which connections these are */
-    int busy_ms;     /* the connections' busy timeout: how long a checkpoint may wait */
     /* Atomic (relaxed): counters for the stats, and the size a WAL must pass before the next
      * TRUNCATE checkpoint (raised after one that could not finish). */
     atomic_llong checkpoints, checkpoints_busy, peak, retry_above;
@@ -31,7 +30,10 @@ typedef struct sqlpool__sqlite_hook {
     int page_size; /* the database's, read at the first commit (0 until then) */
 } sqlpool__sqlite_hook;
 
-void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit, int busy_ms);
+void sqlpool__sqlite_wal_init(sqlpool__sqlite_wal *wal, long long limit);
+
+/* A statement of db's still running (stepped, not reset or finalized). */
+int sqlpool__sqlite_statement_running(sqlite3 *db);
 
 /* On a connection just opened in WAL mode (file databases; h lives as long as db): the
  * lane's settings and the WAL hook. SQLite's result code (the message in

@@ -44,7 +44,13 @@ static int in_transaction(sqlpool_conn *conn, int begin, sqlpool_fn fn, void *ct
         give_back(conn, frc == SQLPOOL_EBROKEN || rc != SQLPOOL_OK);
         return frc;
     }
-    if ((rc = be->txn(c->handle, SQLPOOL__TXN_COMMIT, err, sizeof err)) != SQLPOOL_OK) {
+    if ((rc = be->txn(c->handle, SQLPOOL__TXN_COMMIT, err, sizeof err)) == SQLPOOL_ETIMEDOUT) {
+        sqlpool_discard(conn);
+        return sqlpool__fail(SQLPOOL_EBROKEN,
+                             "%s: the COMMIT got no answer (%s): whether it committed is unknown",
+                             who, err);
+    }
+    if (rc != SQLPOOL_OK) {
         char why[256];
         sqlpool__format(why, sizeof why, "%s", err);
         frc = be->txn(c->handle, SQLPOOL__TXN_ROLLBACK, err, sizeof err);
