@@ -14,6 +14,7 @@
 #include "dsn.h"
 #include "internal.h"
 #include "pg_hosts.h"
+#include "pg_role.h"
 #include "pg_wire.h"
 
 #include <libpq-fe.h>
@@ -193,11 +194,99 @@ void sqlpool__pg_conn_free(pg_conn_h *c) {
 /* On borrow, without a round trip: has the server closed or written to the socket? */
 static int socket_alive(pg_conn_h *c);
 
-/* On borrow: alive, and idle (not inside a transaction). */
+/* ---- role drift ----
+ * A connection's server can change role under it (a failover): a standby promoted, a primary
+ * demoted or, split brain, an old primary back as a primary. Three places look: validation
+ * (pg_ping: the role asked again, so no connection in the wrong role outlives
+ * validation_bypass), a release of a connection that broke on a server now read-only (the
+ * 25006 of a write after a failover), and, after such a finding, every borrow check, which
+ * closes the pool's other connections to that server (by host:port; one made to it after the
+ * finding is closed once too, should the server be a primary again: the price of not keeping
+ * a time per connection). Such closes count as closed_role (role_lost). */
+
+static int target_of(pg_conn_h *c) {
+    pg_state *st = (pg_state *)c->st; /* mu and target are the state's mutable part */
+    int target;
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    target = st->target;
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    return target;
+}
+
+static int wants_writes(int target) {
+    return target == SQLPOOL__PG_TARGET_READ_WRITE || target == SQLPOOL__PG_TARGET_PRIMARY;
+}
+
+/* c's server, found read-only by a pool that writes: its other connections go too. */
+static void note_demoted(pg_conn_h *c) {
+    pg_state *st = (pg_state *)c->st;
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    sqlpool__pg_server_name(c->pg, st->demoted, sizeof st->demoted);
+    c->demoted_seen = atomic_fetch_add(&st->demoted_gen, 1) + 1;
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+}
+
+/* On borrow, after a finding: is c on the server found read-only? */
+static int on_demoted(pg_conn_h *c) {
+    pg_state *st = (pg_state *)c->st;
+    unsigned gen = atomic_load_explicit(&st->demoted_gen, memory_order_relaxed);
+    char mine[96];
+    int same;
+    if (gen == c->demoted_seen) return 0;
+    sqlpool__pg_server_name(c->pg, mine, sizeof mine);
+    if (pthread_mutex_lock(&st->mu) != 0) abort();
+    same = strcmp(mine, st->demoted) == 0 && wants_writes(st->target);
+    c->demoted_seen = atomic_load_explicit(&st->demoted_gen, memory_order_relaxed);
+    if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    return same;
+}
+
+/* A broken connection's server reports itself read-only (PostgreSQL 14+ sends in_hot_standby
+ * and default_transaction_read_only on every change, so no round trip) to a pool that
+ * writes: it broke on a failover. */
+static void broken_on_read_only(pg_conn_h *c) {
+    const char *hot = PQparameterStatus(c->pg, "in_hot_standby");
+    const char *ro = PQparameterStatus(c->pg, "default_transaction_read_only");
+    int read_only =
+        (hot != NULL && strcmp(hot, "on") == 0) || (ro != NULL && strcmp(ro, "on") == 0);
+    if (c->wrong_role || !read_only || !wants_writes(target_of(c))) return;
+    c->wrong_role = 1;
+    note_demoted(c);
+}
+
+/* Validation's half: SQLPOOL_OK when the server still serves the pool's target; else
+ * SQLPOOL_EBROKEN with err naming the server and its role. prefer-standby counts as standby
+ * here, so a read pool leaves a promoted standby (when no standby is left, it connects to the
+ * primary again, and does so again after each validation_bypass: reads stay served). */
+static int role_still_fits(pg_conn_h *c, char *err, size_t errlen) {
+    int target = target_of(c), r;
+    if (target == SQLPOOL__PG_TARGET_PREFER_STANDBY) target = SQLPOOL__PG_TARGET_STANDBY;
+    if (target == SQLPOOL__PG_TARGET_ANY) return SQLPOOL_OK;
+    r = sqlpool__pg_role_matches(c->pg, target, sqlpool__pg_mono() + c->st->timeout, err, errlen);
+    if (r > 0) return SQLPOOL_OK;
+    if (r == 0) {
+        c->wrong_role = 1;
+        if (wants_writes(target)) note_demoted(c);
+    } else {
+        c->broken = 1; /* no answer */
+    }
+    return SQLPOOL_EBROKEN;
+}
+
+static int pg_role_lost(void *handle) {
+    return ((pg_conn_h *)handle)->wrong_role;
+}
+
+/* On borrow: alive, idle (not inside a transaction), and not on a server found demoted. */
 static int pg_check(void *handle) {
     pg_conn_h *c = handle;
     if (socket_alive(c) != SQLPOOL_OK) return SQLPOOL_EBROKEN;
-    return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) return SQLPOOL_EBROKEN;
+    if (on_demoted(c)) {
+        c->wrong_role = 1;
+        return SQLPOOL_EBROKEN;
+    }
+    return SQLPOOL_OK;
 }
 
 /* Has the server closed or written to the socket? No round trip. */
@@ -226,7 +315,13 @@ static int pg_ping(void *handle, char *err, size_t errlen) {
         sqlpool__pg_message(c->pg, "connection lost", err, errlen);
         return SQLPOOL_EBROKEN;
     }
-    return sqlpool__pg_run_ok(c, "SELECT 1", err, errlen) == 0 ? SQLPOOL_OK : SQLPOOL_EBROKEN;
+    if (sqlpool__pg_run_ok(c, "SELECT 1", err, errlen) != 0) {
+        if (c->broken) broken_on_read_only(c);
+        return SQLPOOL_EBROKEN;
+    }
+    /* Inside a transaction the role cannot change under it (a promotion ends it). */
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) return SQLPOOL_OK;
+    return role_still_fits(c, err, errlen);
 }
 
 /* Idle is reused; inside a (failed) transaction is rolled back; anything else is closed. */
@@ -234,6 +329,7 @@ static int pg_reset(void *handle, int native_used) {
     pg_conn_h *c = handle;
     char err[256];
     (void)native_used;
+    if (c->broken && PQstatus(c->pg) == CONNECTION_OK) broken_on_read_only(c); /* 25006? */
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK) return SQLPOOL_EBROKEN;
     switch (PQtransactionStatus(c->pg)) {
     case PQTRANS_IDLE: break;
@@ -303,12 +399,7 @@ static int pg_txn(void *handle, int what, char *err, size_t errlen) {
         return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_EMISUSE : SQLPOOL_OK;
     if (what == SQLPOOL__TXN_ROLLBACK && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return SQLPOOL_OK;
-    /* A COMMIT may run deferred triggers and wait for a synchronous standby: not cut off by
-     * the pool's connect_timeout (TCP keepalives still end one to a dead server), and if no
-     * answer comes its outcome is unknown, never "rolled back". */
-    r = sqlpool__pg_exec_deadline(c->pg, sql[what],
-                                  what == SQLPOOL__TXN_COMMIT ? INFINITY : c->st->timeout, err,
-                                  errlen);
+    r = sqlpool__pg_exec_deadline(c->pg, sql[what], c->st->timeout, err, errlen);
     ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
          (what != SQLPOOL__TXN_COMMIT || strcmp(PQcmdStatus(r), "COMMIT") == 0);
     if (r != NULL && !ok) {
@@ -320,7 +411,6 @@ static int pg_txn(void *handle, int what, char *err, size_t errlen) {
     }
     if (r == NULL) c->broken = 1; /* no answer: the connection is in an unknown state */
     PQclear(r);
-    if (r == NULL && what == SQLPOOL__TXN_COMMIT) return SQLPOOL_ETIMEDOUT;
     return ok ? SQLPOOL_OK : SQLPOOL_EBROKEN;
 }
 
@@ -344,4 +434,5 @@ const sqlpool__backend sqlpool__pg_backend = {
     .exec_until = sqlpool__pg_exec_until,
     .check_result = sqlpool__pg_check_result,
     .txn = pg_txn,
+    .role_lost = pg_role_lost,
 };

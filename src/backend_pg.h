@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct pg_state {
     char *db; /* as given; under mu (sqlpool_set_db) */
@@ -24,6 +25,11 @@ typedef struct pg_state {
     int cache_size;
     int target; /* db's target_session_attrs (pg_role.h: SQLPOOL__PG_TARGET_*); under mu */
     double statement_timeout; /* seconds, for sqlpool_conn_pg_exec; 0: none */
+    /* Role drift (backend_pg.c): the last server a pool that writes found read-only
+     * ("host:port"), under mu; demoted_gen counts such findings (atomic: read on every borrow
+     * check). Connections to that server seen before then are closed at their next borrow. */
+    char demoted[96];
+    atomic_uint demoted_gen;
 } pg_state;
 
 /* One prepared statement, by SQL text. Its name is a hash of the text, the same on every
@@ -40,8 +46,10 @@ typedef struct pg_conn_h {
     pg_stmt *stmts;
     int nstmts, cap;
     unsigned long long tick;
-    int broken; /* a fatal error was seen on it */
-    int pooler; /* behind a transaction pooler? 0 not known yet, 1 no, 2 yes (pg_stmt.c) */
+    int broken;     /* a fatal error was seen on it */
+    int pooler;     /* behind a transaction pooler? 0 not known yet, 1 no, 2 yes (pg_stmt.c) */
+    int wrong_role; /* its server's role no longer fits target_session_attrs */
+    unsigned demoted_seen; /* the st->demoted_gen it was last compared with */
 } pg_conn_h;
 
 /* A round trip of the pool's own under the connection's deadline: 0 when it succeeded, -1
