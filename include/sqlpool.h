@@ -325,7 +325,8 @@ typedef struct sqlpool_stats {
     int idle;                   /* connections idle in the pool now */
     int max_idle;               /* the configured cap on idle ones (the original's pool_size) */
     int in_use;                 /* connections borrowed now */
-    int peak_in_use;            /* the most borrowed at once since the pool opened */
+    int peak_in_use;            /* the most borrowed at once since the pool opened (lanes:
+                                 * the sum of each lane's, an upper bound) */
     int open;                   /* connections open now: idle, borrowed or being checked */
     int connecting;             /* connects in progress now */
     int waiting;                /* threads waiting in sqlpool_acquire() now */
