@@ -97,7 +97,10 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, double 
         sqlpool__format(err, errlen, "statement deadline passed while preparing");
         rc = SQLPOOL_ETIMEDOUT;
     } else if (r == NULL || sqlpool__pg_lost_result(c->pg, r)) {
-        if (r != NULL) sqlpool__pg_result_message(r, "cannot prepare", err, errlen);
+        if (r != NULL)
+            sqlpool__pg_result_message(r, "cannot prepare", err, errlen);
+        else if (timed_out)
+            sqlpool__format(err, errlen, "no answer to the prepare within %.3f s", c->st->timeout);
         c->broken = 1;
         rc = SQLPOOL_EBROKEN;
     } else if (PQresultStatus(r) != PGRES_COMMAND_OK && !sqlpool__pg_sqlstate_is(r, "42P05")) {

@@ -448,6 +448,31 @@ static void test_pgstmt_deadline_stopped_backend(void **state) {
     sqlpool_close(pool);
 }
 
+/* The same with a text not prepared yet: the prepare itself is under the deadline. */
+static void test_pgstmt_deadline_stopped_backend_prepare(void **state) {
+    sqlpool *pool = open_pool(pg_url(), 0, 0);
+    sqlpool_conn *conn = testutil_acquire(pool);
+    PGresult *r = NULL;
+    long long pid;
+    double t0, took;
+    int rc;
+    (void)state;
+    pid = backend_pid(conn);
+    assert_int_equal(kill((pid_t)pid, SIGSTOP), 0);
+    t0 = now_s();
+    rc = sqlpool_conn_pg_exec_until(conn, "SELECT 'never prepared here'", 0, NULL,
+                                    sqlpool_clock(pool) + 0.5, &r);
+    took = now_s() - t0;
+    (void)kill((pid_t)pid, SIGCONT);
+    if (rc != SQLPOOL_ETIMEDOUT)
+        fail_msg("rc %d (%s), wanted SQLPOOL_ETIMEDOUT", rc, sqlpool_errmsg());
+    assert_null(r);
+    if (took < 0.45 || took > 3.0) fail_msg("the call took %.3f s", took);
+    sqlpool_release(conn);
+    assert_int_equal(testutil_stats(pool).closed, 1);
+    sqlpool_close(pool);
+}
+
 /* ---- passwords ---- */
 
 static void expect_masked(const char *db, const char *secret) {
@@ -634,6 +659,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pgstmt_deadline_cancels_sleep),
     cmocka_unit_test(test_pgstmt_statement_timeout_default),
     cmocka_unit_test(test_pgstmt_deadline_stopped_backend),
+    cmocka_unit_test(test_pgstmt_deadline_stopped_backend_prepare),
     cmocka_unit_test(test_pgstmt_mask_nested_dbname),
     cmocka_unit_test(test_pgstmt_pgbouncer_own_results),
     cmocka_unit_test(test_pgstmt_pgbouncer_bench_read_write),
