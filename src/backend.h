@@ -113,6 +113,11 @@ typedef struct sqlpool__backend {
      * that rolled back included; SQLPOOL_ETIMEDOUT when a COMMIT got no answer (its outcome
      * unknown); err says which statement and why. */
     int (*txn)(void *handle, int what, char *err, size_t errlen);
+    /* As a connection closed as broken leaves the books (books.h: sqlpool__close_reason, maybe
+     * under the pool lock, always before its close): 1 when it broke because its server's role
+     * no longer fits the pool's (PostgreSQL: a promoted standby, a demoted primary), counted
+     * as closed_role instead. Memory only. NULL: never. */
+    int (*role_lost)(void *handle);
     /* Add the backend's own counters to *out (SQLite: the WAL's). NULL: none. */
     void (*stats)(void *state, sqlpool_stats *out);
 } sqlpool__backend;

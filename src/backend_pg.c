@@ -399,7 +399,12 @@ static int pg_txn(void *handle, int what, char *err, size_t errlen) {
         return PQtransactionStatus(c->pg) == PQTRANS_IDLE ? SQLPOOL_EMISUSE : SQLPOOL_OK;
     if (what == SQLPOOL__TXN_ROLLBACK && PQtransactionStatus(c->pg) == PQTRANS_IDLE)
         return SQLPOOL_OK;
-    r = sqlpool__pg_exec_deadline(c->pg, sql[what], c->st->timeout, err, errlen);
+    /* A COMMIT may run deferred triggers and wait for a synchronous standby: not cut off by
+     * the pool's connect_timeout (TCP keepalives still end one to a dead server), and if no
+     * answer comes its outcome is unknown, never "rolled back". */
+    r = sqlpool__pg_exec_deadline(c->pg, sql[what],
+                                  what == SQLPOOL__TXN_COMMIT ? INFINITY : c->st->timeout, err,
+                                  errlen);
     ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
          (what != SQLPOOL__TXN_COMMIT || strcmp(PQcmdStatus(r), "COMMIT") == 0);
     if (r != NULL && !ok) {
@@ -411,6 +416,7 @@ static int pg_txn(void *handle, int what, char *err, size_t errlen) {
     }
     if (r == NULL) c->broken = 1; /* no answer: the connection is in an unknown state */
     PQclear(r);
+    if (r == NULL && what == SQLPOOL__TXN_COMMIT) return SQLPOOL_ETIMEDOUT;
     return ok ? SQLPOOL_OK : SQLPOOL_EBROKEN;
 }
 

@@ -123,6 +123,15 @@ static inline int sqlpool__books_lent(int state) {
     return state == BOOK_BORROWED || state == BOOK_SLOTTED;
 }
 
+/* A connection closed as broken whose backend says its server's role changed (a failover)
+ * counts as CLOSE_ROLE. Asked while the handle is still open (retire_lent asks first). */
+static inline int sqlpool__close_reason(const sqlpool *pool, const sqlpool_conn *c, int reason) {
+    if (reason == CLOSE_BROKEN && pool->backend->role_lost != NULL && c->handle != NULL &&
+        pool->backend->role_lost(c->handle))
+        return CLOSE_ROLE;
+    return reason;
+}
+
 /* Move c (NULL for NONE <-> CONNECTING) from one state to another; reason: the CLOSE_* of a
  * move to CLOSED (else ignored). Under the lock, except BORROWED <-> SLOTTED. */
 static SQLPOOL__HOT_INLINE void sqlpool__books_move(sqlpool *pool, sqlpool_conn *c, int from,
@@ -176,7 +185,7 @@ static SQLPOOL__HOT_INLINE void sqlpool__books_move(sqlpool *pool, sqlpool_conn 
     case BOOK_CLOSED:
         sqlpool__all_remove_locked(pool, c);
         sqlpool__set_word(c, gen, CONN_CLOSED);
-        pool->closed_by[reason]++;
+        pool->closed_by[sqlpool__close_reason(pool, c, reason)]++;
         break;
     default: break;
     }

@@ -236,6 +236,7 @@ void sqlpool__retire_lent_locked(sqlpool *pool, sqlpool_conn *c, int from, int r
 int sqlpool__retire_lent(sqlpool *pool, sqlpool_conn *c, int from, int reason) {
     sqlpool__waiter *wake;
     sqlpool__settlement st;
+    reason = sqlpool__close_reason(pool, c, reason); /* before the handle is closed */
     sqlpool__close_lent_handle(pool, c);
     sqlpool__pool_lock(pool);
     sqlpool__retire_lent_locked(pool, c, from, reason);

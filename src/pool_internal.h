@@ -58,6 +58,7 @@ enum {
     CLOSE_CLOSE_IDLE,
     CLOSE_HOOK,
     CLOSE_EVICTED,
+    CLOSE_ROLE, /* the server's role no longer the pool's (backend.h: role_lost) */
     CLOSE_REASONS
 };
 
@@ -160,6 +161,8 @@ struct sqlpool {
     /* Atomic: bumped under the lock by sqlpool_evict(); a connection opened under an older
      * one is retired wherever it is next seen (sqlpool__expired(), conn.h). Read-mostly. */
     atomic_uint epoch;
+    /* Atomic (relaxed): config.read_db's reads served by this, the writer lane (lanes.c). */
+    atomic_llong read_fallbacks;
     /* Atomic: set under the lock by a sqlpool_resize() that left more connections open than
      * max_open; releases then skip the slots and take the lock (which closes the excess),
      * until one finds the pool back within the cap and clears it (under the lock). */

@@ -38,8 +38,10 @@ int sqlpool_resize(sqlpool *pool, int max_open, int max_idle) {
     int closed, over, open;
 
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
-    /* single_writer: the caps are the readers'; the writer stays one. */
-    if (pool->read_lane != NULL) return sqlpool_resize(pool->read_lane, max_open, max_idle);
+    /* single_writer: the caps are the readers'; the writer stays one. (read_db: the caps are
+     * db's, this pool's; the read lane keeps read_max_open.) */
+    if (pool->read_lane != NULL && pool->cfg.single_writer != SQLPOOL__LANE_NONE)
+        return sqlpool_resize(pool->read_lane, max_open, max_idle);
     sqlpool__fork_check(pool);
     if (max_open < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "max_open must not be negative, got %d", max_open);
@@ -128,7 +130,8 @@ int sqlpool_set_db(sqlpool *pool, const char *db) {
     if (closing) return sqlpool__fail(SQLPOOL_ECLOSED, "the pool is closing");
     /* single_writer: the readers first. The same string for the same backend can then fail
      * the writer only for want of memory (the readers keep the new string: reported). */
-    if (pool->read_lane != NULL && (rc = sqlpool_set_db(pool->read_lane, db)) != SQLPOOL_OK)
+    if (pool->read_lane != NULL && pool->cfg.single_writer != SQLPOOL__LANE_NONE &&
+        (rc = sqlpool_set_db(pool->read_lane, db)) != SQLPOOL_OK) /* (read_db: db's only) */
         return rc;
     rc = pool->backend->set_db(pool->backend_state, db, err, sizeof err);
     if (rc != SQLPOOL_OK) return sqlpool__fail(rc, "%s", err[0] ? err : "cannot set db");

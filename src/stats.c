@@ -41,6 +41,8 @@ static void fill_one(sqlpool *pool, sqlpool_stats *out, sqlpool__histogram *hist
     out->closed_close_idle = pool->closed_by[CLOSE_CLOSE_IDLE];
     out->discarded_by_hook = pool->closed_by[CLOSE_HOOK];
     out->closed_evicted = pool->closed_by[CLOSE_EVICTED];
+    out->closed_role = pool->closed_by[CLOSE_ROLE];
+    out->read_fallbacks = atomic_load_explicit(&pool->read_fallbacks, memory_order_relaxed);
     for (int r = 0; r < CLOSE_REASONS; r++)
         closed += pool->closed_by[r];
     out->closed = closed;
@@ -94,6 +96,8 @@ static void add_lane(sqlpool_stats *out, const sqlpool_stats *r) {
     out->closed_close_idle += r->closed_close_idle;
     out->discarded_by_hook += r->discarded_by_hook;
     out->closed_evicted += r->closed_evicted;
+    out->closed_role += r->closed_role;
+    out->read_fallbacks += r->read_fallbacks;
 }
 
 void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {

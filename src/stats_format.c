@@ -109,6 +109,7 @@ static void write_json(writer *w, const char *name, const sqlpool_stats *st) {
     json_int(w, "closed_close_idle", st->closed_close_idle);
     json_int(w, "discarded_by_hook", st->discarded_by_hook);
     json_int(w, "closed_evicted", st->closed_evicted);
+    json_int(w, "closed_role", st->closed_role);
     json_int(w, "discarded", st->discarded);
     json_int(w, "connect_retries", st->connect_retries);
     json_int(w, "connect_failures", st->connect_failures);
@@ -123,6 +124,7 @@ static void write_json(writer *w, const char *name, const sqlpool_stats *st) {
     json_int(w, "checkpoints", st->checkpoints);
     json_int(w, "checkpoints_busy", st->checkpoints_busy);
     json_int(w, "wal_peak", st->wal_peak);
+    json_int(w, "read_fallbacks", st->read_fallbacks);
 #ifdef SQLPOOL_ABI_TEST_EXTRA /* the ABI test's second library shows its extra field */
     json_int(w, "abi_test_extra", st->abi_test_extra);
 #endif
@@ -259,6 +261,7 @@ static void write_sqlpool(writer *w, const char *pool, const sqlpool_stats *st) 
     sample_int(w, closed, pool, "reason", "close_idle", st->closed_close_idle);
     sample_int(w, closed, pool, "reason", "hook", st->discarded_by_hook);
     sample_int(w, closed, pool, "reason", "evicted", st->closed_evicted);
+    sample_int(w, closed, pool, "reason", "role", st->closed_role);
     single(w, pool, "sqlpool_connect_retries_total", "counter",
            "Connect attempts repeated after an error that could pass.", st->connect_retries);
     single(w, pool, "sqlpool_connect_failures_total", "counter",
@@ -267,6 +270,8 @@ static void write_sqlpool(writer *w, const char *pool, const sqlpool_stats *st) 
            st->connecting);
     single(w, pool, "sqlpool_connections_used_peak", "gauge",
            "The most connections borrowed at once since the pool opened.", st->peak_in_use);
+    single(w, pool, "sqlpool_read_fallbacks_total", "counter",
+           "Reads served by db because read_db had no server to give.", st->read_fallbacks);
 }
 
 /* SQLite's WAL bound (config.wal_limit). */

@@ -95,6 +95,11 @@ static size_t stats_fields(const sqlpool_stats *st, field *f) {
         {"wait_p90", 1, 0, st->wait_p90},
         {"wait_p99", 1, 0, st->wait_p99},
         {"wait_max", 1, 0, st->wait_max},
+        {"checkpoints", 0, st->checkpoints, 0},
+        {"checkpoints_busy", 0, st->checkpoints_busy, 0},
+        {"wal_peak", 0, st->wal_peak, 0},
+        {"closed_role", 0, st->closed_role, 0},
+        {"read_fallbacks", 0, st->read_fallbacks, 0},
     };
     memcpy(f, all, sizeof all);
     return sizeof all / sizeof all[0];
@@ -106,7 +111,7 @@ static void test_format_json_matches_stats(void **state) {
     char *text;
     json_error_t err;
     json_t *doc;
-    field f[32];
+    field f[48];
     size_t n;
     (void)state;
 
@@ -387,13 +392,18 @@ static void test_format_prometheus_matches_stats(void **state) {
            (double)st.closed_close_idle);
     expect(p, "sqlpool_connections_closed_total", "reason", "hook", (double)st.discarded_by_hook);
     expect(p, "sqlpool_connections_closed_total", "reason", "evicted", (double)st.closed_evicted);
+    expect(p, "sqlpool_connections_closed_total", "reason", "role", (double)st.closed_role);
+    expect(p, "sqlpool_read_fallbacks_total", NULL, NULL, (double)st.read_fallbacks);
     expect(p, "sqlpool_connect_retries_total", NULL, NULL, (double)st.connect_retries);
     expect(p, "sqlpool_connect_failures_total", NULL, NULL, (double)st.connect_failures);
     expect(p, "sqlpool_acquire_waits_total", NULL, NULL, (double)st.wait_count);
     expect(p, "sqlpool_connections_connecting", NULL, NULL, st.connecting);
     expect(p, "sqlpool_connections_used_peak", NULL, NULL, st.peak_in_use);
     expect(p, "sqlpool_acquire_wait_max_seconds", NULL, NULL, st.wait_max);
-    assert_int_equal(p->n, 29); /* nothing else */
+    expect(p, "sqlpool_wal_checkpoints_total", NULL, NULL, (double)st.checkpoints);
+    expect(p, "sqlpool_wal_checkpoints_busy_total", NULL, NULL, (double)st.checkpoints_busy);
+    expect(p, "sqlpool_wal_peak_bytes", NULL, NULL, (double)st.wal_peak);
+    assert_int_equal(p->n, 34); /* nothing else */
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.closed_shrink, 1);
     assert_int_equal(st.closed_close_idle, 1);
