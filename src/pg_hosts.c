@@ -73,7 +73,7 @@ static void strip_uri(const char *db, char *out, int *random) {
     size_t o;
     int first = 1;
     if (q == NULL) {
-        strcpy(out, db);
+        memcpy(out, db, strlen(db) + 1);
         return;
     }
     o = (size_t)(q - db);
@@ -137,7 +137,7 @@ static const char *entry(const char *split, int n, int i) {
 static char *split_copy(char **cursor, const char *s) {
     char *start = *cursor;
     if (s == NULL) return NULL;
-    strcpy(start, s);
+    memcpy(start, s, strlen(s) + 1);
     for (char *p = start; *p; p++)
         if (*p == ',') *p = '\0';
     *cursor += strlen(s) + 1;
@@ -343,7 +343,9 @@ static int try_host(const sqlpool__pg_hosts *h, int i, double until, PGconn **ou
     }
     /* No answer in time is a timeout; an answer that is an error (a server before 14 that
      * refuses the query) is that server's failure. */
-    if (hs == 0 && sqlpool__pg_role_get(pg, until, role, m, sizeof m) != 0)
+    role->in_recovery = role->read_only = 0; /* target any: not asked, not needed */
+    if (hs == 0 && h->target != SQLPOOL__PG_TARGET_ANY &&
+        sqlpool__pg_role_get(pg, until, role, m, sizeof m) != 0)
         hs = sqlpool__pg_mono() >= until ? 1 : -1;
     if (hs == 0) {
         *out = pg;
