@@ -72,7 +72,8 @@ PGconn *sqlpool_conn_pg(sqlpool_conn *conn) {
     return (PGconn *)c->pool->backend->pg_conn(c->handle);
 }
 
-/* Both exec calls: budget in seconds (INFINITY: none), or NAN for config.statement_timeout. */
+/* Both exec calls: by_default takes config.statement_timeout (sqlpool_conn_pg_exec), else
+ * deadline, a time on sqlpool_clock() (INFINITY: none; -INFINITY: passed already). */
 static int pg_exec(sqlpool_conn *conn, const char *what, const char *sql, int nparams,
                    const char *const *values, double deadline, int by_default, PGresult **out) {
     sqlpool_conn *c;
@@ -94,8 +95,9 @@ static int pg_exec(sqlpool_conn *conn, const char *what, const char *sql, int np
         return sqlpool__fail(SQLPOOL_EINVAL, "deadline is NaN");
     else
         rc = b->exec_until(c->handle, sql, nparams, values,
-                           isinf(deadline) ? INFINITY : deadline - sqlpool_clock(c->pool), &result,
-                           err, sizeof err);
+                           isinf(deadline) && deadline > 0 ? INFINITY
+                                                           : deadline - sqlpool_clock(c->pool),
+                           &result, err, sizeof err);
     *out = result; /* with SQLPOOL_EBROKEN too, when a result said so */
     if (rc != SQLPOOL_OK) return sqlpool__fail(rc, "%s", err);
     return SQLPOOL_OK;

@@ -183,7 +183,7 @@ int sqlpool__pg_exec_until(void *handle, const char *sql, int nparams, const cha
     pg_conn_h *c = handle;
     PGresult *r;
     int timed_out = 0, rc = SQLPOOL_OK;
-    double deadline = isinf(budget) ? INFINITY : sqlpool__pg_mono() + budget;
+    double deadline = isinf(budget) && budget > 0 ? INFINITY : sqlpool__pg_mono() + budget;
 
     *result = NULL;
     if (budget <= 0) {

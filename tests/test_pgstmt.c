@@ -403,6 +403,11 @@ static void test_pgstmt_deadline_cancels_sleep(void **state) {
     assert_int_equal(
         sqlpool_conn_pg_exec_until(conn, "SELECT 1", 0, NULL, sqlpool_clock(pool) - 1, &r),
         SQLPOOL_ETIMEDOUT);
+    assert_int_equal(sqlpool_conn_pg_exec_until(conn, "SELECT 1", 0, NULL, -INFINITY, &r),
+                     SQLPOOL_ETIMEDOUT);
+    assert_int_equal(sqlpool_conn_pg_exec_until(conn, "SELECT 1", 0, NULL, NAN, &r),
+                     SQLPOOL_EINVAL);
+    assert_null(r);
     assert_int_equal(sqlpool_conn_pg_exec_until(conn, "SELECT 1", 0, NULL, INFINITY, &r),
                      SQLPOOL_OK);
     PQclear(r);
