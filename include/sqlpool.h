@@ -806,7 +806,8 @@ SQLPOOL_API int sqlpool_conn_pg_exec(sqlpool_conn *conn, const char *sql, int np
 /* As sqlpool_conn_pg_exec(), but the statement must end by deadline (a time on
  * sqlpool_clock(); INFINITY: no limit, whatever config.statement_timeout says): past it the
  * query is cancelled and SQLPOOL_ETIMEDOUT returned (*out NULL), and a connection whose
- * cancel did not take is closed on release. */
+ * cancel did not take within a second is closed on release. The deadline bounds the prepare
+ * too. A deadline already passed sends nothing (SQLPOOL_ETIMEDOUT); NaN is SQLPOOL_EINVAL. */
 SQLPOOL_API int sqlpool_conn_pg_exec_until(sqlpool_conn *conn, const char *sql, int nparams,
                                            const char *const *values, double deadline,
                                            PGresult **out);
