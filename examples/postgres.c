@@ -14,6 +14,7 @@ static int query(sqlpool_conn *conn) {
 
     if (sqlpool_conn_pg_exec(conn, sql, 2, values, &res) != SQLPOOL_OK) {
         fprintf(stderr, "postgres: %s\n", sqlpool_errmsg());
+        PQclear(res); /* SQLPOOL_EBROKEN may come with the result that said so */
         return 1;
     }
     /* The result is ours: check its status, PQclear() it. */
