@@ -272,20 +272,28 @@ static void test_pghosts_errors_name_each_host(void **state) {
     close(fd);
 }
 
-/* load_balance_hosts=random (which libpq before 16 does not parse) is accepted, and every
- * order reaches the server. */
+/* load_balance_hosts=random (which libpq before 16 does not parse) is accepted, in both
+ * forms, and every order reaches the server. */
 static void test_pghosts_load_balance_random(void **state) {
-    char *db = two_hosts(closed_port(), "load_balance_hosts=random");
-    sqlpool *pool = open_pool(db, 2.0, 10.0, 3);
+    pg_parts p = url_parts();
+    int refused = closed_port();
+    char *dbs[2];
     (void)state;
-    for (int i = 0; i < 8; i++) {
-        sqlpool_conn *conn = NULL;
-        int rc = sqlpool_acquire(pool, &conn);
-        if (rc != SQLPOOL_OK) fail_msg("acquire %d: %d %s", i, rc, sqlpool_errmsg());
-        sqlpool_discard(conn); /* the next acquire connects again */
+    dbs[0] = two_hosts(refused, "load_balance_hosts=random");
+    dbs[1] = testutil_format("postgresql://%s:%s@127.0.0.1:%d,%s:%s/%s?load_balance_hosts=random"
+                             "&connect_timeout=2",
+                             p.user, p.password, refused, p.host, p.port, p.dbname);
+    for (int k = 0; k < 2; k++) {
+        sqlpool *pool = open_pool(dbs[k], 2.0, 10.0, 3);
+        for (int i = 0; i < 8; i++) {
+            sqlpool_conn *conn = NULL;
+            int rc = sqlpool_acquire(pool, &conn);
+            if (rc != SQLPOOL_OK) fail_msg("%d, acquire %d: %d %s", k, i, rc, sqlpool_errmsg());
+            sqlpool_discard(conn); /* the next acquire connects again */
+        }
+        sqlpool_close(pool);
+        free(dbs[k]);
     }
-    sqlpool_close(pool);
-    free(db);
 }
 
 /* Host lists that do not match, and an unknown target_session_attrs, are refused at open. */
