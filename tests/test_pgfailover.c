@@ -308,6 +308,39 @@ static void test_pgfailover_read_pool_leaves_promoted_standby(void **state) {
     sqlpool_close(pool);
 }
 
+/* The same through read_db: the read lane leaves the promoted standby (closed_role in its
+ * lane), and with no standby left the read is served by the writer lane, counted. */
+static void test_pgfailover_read_lane_leaves_promoted_standby(void **state) {
+    char rdb[400];
+    sqlpool_config cfg = base_config(the.primary);
+    sqlpool *pool;
+    sqlpool_conn *r = NULL;
+    sqlpool_stats lane, st;
+    int rc;
+    (void)state;
+    snprintf(rdb, sizeof rdb, "%s target_session_attrs=standby", the.standby);
+    cfg.read_db = rdb;
+    cfg.validation_bypass = 0.3;
+    pool = open_pool(&cfg);
+    assert_int_equal(sqlpool_acquire_read(pool, &r), SQLPOOL_OK);
+    assert_int_equal(in_recovery(r), 1);
+    sqlpool_release(r);
+    ctl(the.standby_ctl, "promote");
+    sleep_s(0.35);
+    rc = sqlpool_acquire_read(pool, &r);
+    if (rc != SQLPOOL_OK) fail_msg("read: %s (%s)", sqlpool_strerror(rc), sqlpool_errmsg());
+    /* Served by db's lane: the old primary, the one db names (both are primaries now). */
+    assert_int_equal(in_recovery(r), 0);
+    sqlpool_release(r);
+    assert_int_equal(sqlpool_stats_get_lane(pool, SQLPOOL_LANE_READ, &lane), SQLPOOL_OK);
+    assert_int_equal(lane.closed_role, 1);
+    assert_int_equal(lane.open, 0);
+    st = testutil_stats(pool);
+    assert_int_equal(st.read_fallbacks, 1);
+    assert_int_equal(st.closed_role, 1);
+    sqlpool_close(pool);
+}
+
 /* A write pool (read-write) and a server that turns read-only under it
  * (default_transaction_read_only, as a demoted primary would be): the idle connections are
  * closed by validation, counted as closed_role; and a 25006 on one connection evicts the
@@ -576,6 +609,8 @@ static const struct CMUnitTest tests[] = {
                                     cluster_teardown),
     cmocka_unit_test(test_pgfailover_read_db_refused_with_sqlite),
     cmocka_unit_test_setup_teardown(test_pgfailover_read_pool_leaves_promoted_standby,
+                                    cluster_setup, cluster_teardown),
+    cmocka_unit_test_setup_teardown(test_pgfailover_read_lane_leaves_promoted_standby,
                                     cluster_setup, cluster_teardown),
     cmocka_unit_test_setup_teardown(test_pgfailover_write_pool_leaves_read_only_server,
                                     cluster_setup, cluster_teardown),
