@@ -2612,6 +2612,513 @@ static void test_single_writer_plain_pool_busy_commit(void **state) {
     fixture_fini(&fx);
 }
 
+/* ---- review fixes (issue 14) ---- */
+
+/* What an on_release hook saw of the pool once sqlpool_close() had been called. */
+typedef struct close_hook_seen {
+    sqlpool **pool;
+    atomic_int closed; /* set by the main thread before sqlpool_close() */
+    atomic_int calls;  /* hook calls after that */
+    sqlpool_stats st;  /* what the last of them read */
+} close_hook_seen;
+
+static int stats_on_release(sqlpool_conn *conn, void *p) {
+    close_hook_seen *s = p;
+    sqlpool_stats st;
+    (void)conn;
+    if (*s->pool == NULL) return 0; /* the open's own writes */
+    memset(&st, 0x5a, sizeof st);
+    sqlpool_stats_get(*s->pool, &st); /* allowed in a hook, even on a closed pool */
+    if (atomic_load(&s->closed)) {
+        s->st = st;
+        atomic_fetch_add(&s->calls, 1);
+    }
+    return 0;
+}
+
+typedef struct close_holder {
+    sqlpool *pool;
+    int read; /* a reader, else the writer */
+    int rc;
+    atomic_int holding;
+    atomic_int closed; /* sqlpool_close() returned */
+} close_holder;
+
+static void *close_holder_main(void *p) {
+    close_holder *h = p;
+    sqlpool_conn *c = NULL;
+    h->rc = h->read ? sqlpool_acquire_read(h->pool, &c) : sqlpool_acquire(h->pool, &c);
+    atomic_store(&h->holding, 1);
+    if (h->rc != SQLPOOL_OK) return NULL;
+    for (int i = 0; i < 10000 && !atomic_load(&h->closed); i++) /* past close_timeout */
+        sleep_s(0.001);
+    sqlpool_release(c); /* the hook runs here, after sqlpool_close() returned */
+    return NULL;
+}
+
+/* A connection of one lane borrowed past close_timeout: sqlpool_close() returns, and its release
+ * runs an on_release hook that reads sqlpool_stats_get() of the pool. The other lane must still be
+ * there (both lanes are freed with the last borrower), in either order: a reader outliving the
+ * writer lane (the handle the caller holds), and the writer outliving the readers. What the hook
+ * reads is the closed pool's: the one connection still borrowed, nothing idle or waiting. */
+static void test_single_writer_hook_stats_after_close(void **state) {
+    (void)state;
+    for (int read = 0; read < 2; read++) {
+        fixture fx;
+        close_hook_seen seen;
+        close_holder h;
+        pthread_t t;
+        sqlpool *pool = NULL;
+        memset(&seen, 0, sizeof seen);
+        memset(&h, 0, sizeof h);
+        fixture_init(&fx, 2);
+        fx.cfg.close_timeout = 0.05;
+        fx.cfg.on_release = stats_on_release;
+        fx.cfg.on_release_ctx = &seen;
+        seen.pool = &pool;
+        fixture_open(&fx);
+        pool = fx.pool;
+        assert_int_equal(count_rows(pool, ALL_ROWS), 0); /* both lanes have been used */
+        h.pool = pool;
+        h.read = read;
+        assert_int_equal(pthread_create(&t, NULL, close_holder_main, &h), 0);
+        while (!atomic_load(&h.holding))
+            sleep_s(0.001);
+        atomic_store(&seen.closed, 1);
+        sqlpool_close(pool); /* returns after close_timeout, the connection still borrowed */
+        atomic_store(&h.closed, 1);
+        fx.pool = NULL; /* freed with the holder's release */
+        assert_int_equal(pthread_join(t, NULL), 0);
+        assert_int_equal(h.rc, SQLPOOL_OK);
+        assert_int_equal(atomic_load(&seen.calls), 1);
+        print_message("%s held past close: the hook read open %d in_use %d idle %d waiting %d "
+                      "max_open %d\n",
+                      read ? "a reader" : "the writer", seen.st.open, seen.st.in_use, seen.st.idle,
+                      seen.st.waiting, seen.st.max_open);
+        assert_int_equal(seen.st.in_use, 1);
+        assert_int_equal(seen.st.open, 1);
+        assert_int_equal(seen.st.idle, 0);
+        assert_int_equal(seen.st.waiting, 0);
+        assert_int_equal(seen.st.max_open, 3); /* two readers and the writer */
+        fixture_fini(&fx);
+    }
+}
+
+typedef struct returning_ctx {
+    long long id;
+    failure fail;
+} returning_ctx;
+
+/* INSERT ... RETURNING id through the cache, stepped to its one row and left for the pool. */
+static int insert_returning_fn(sqlpool_conn *conn, void *p) {
+    returning_ctx *x = p;
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlpool_conn_prepare(conn, "INSERT INTO t(who) VALUES(41) RETURNING id", &stmt);
+    if (rc != SQLPOOL_OK) return note(&x->fail, rc, sqlpool_errmsg());
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) return note(&x->fail, rc, sqlite3_errmsg(sqlpool_conn_sqlite(conn)));
+    x->id = sqlite3_column_int64(stmt, 0);
+    return 0; /* the statement is the cache's: not reset here */
+}
+
+/* sqlpool_write() with a cached INSERT ... RETURNING read once (the usual way to get a new row's
+ * id) and not reset: the COMMIT is not failed by the statement left on its row (it was, as
+ * SQLPOOL_EBUSY at once, rolled back); the row is there, and the next write works. */
+static void test_single_writer_write_returning_commits(void **state) {
+    fixture fx;
+    returning_ctx x;
+    int rc;
+    (void)state;
+    fixture_init(&fx, 1);
+    fixture_open(&fx);
+    memset(&x, 0, sizeof x);
+    rc = sqlpool_write(fx.pool, insert_returning_fn, &x);
+    if (rc != 0)
+        fail_msg("sqlpool_write with INSERT ... RETURNING stepped once: %d %s (%s)", rc,
+                 sqlpool_errmsg(), x.fail.msg);
+    assert_int_equal(x.id, 1);
+    assert_int_equal(count_rows(fx.pool, 41), 1);
+    assert_int_equal(sqlpool_write(fx.pool, insert_returning_fn, &x), 0);
+    assert_int_equal(x.id, 2);
+    assert_int_equal(count_rows(fx.pool, 41), 2);
+    fixture_fini(&fx);
+}
+
+/* A write that reads the next id with a cached SELECT stepped to its row (not reset), then
+ * inserts a row of some 8 KB. */
+static int next_id_insert_fn(sqlpool_conn *conn, void *p) {
+    failure *f = p;
+    sqlite3_stmt *q = NULL, *ins = NULL;
+    long long next;
+    int rc = sqlpool_conn_prepare(conn, "SELECT coalesce(max(id), 0) + 1 FROM t", &q);
+    if (rc != SQLPOOL_OK) return note(f, rc, sqlpool_errmsg());
+    if ((rc = sqlite3_step(q)) != SQLITE_ROW)
+        return note(f, rc, sqlite3_errmsg(sqlpool_conn_sqlite(conn)));
+    next = sqlite3_column_int64(q, 0); /* q is left on its row */
+    rc = sqlpool_conn_prepare(conn, "INSERT INTO t(id, who, pad) VALUES(?1, 42, randomblob(8000))",
+                              &ins);
+    if (rc != SQLPOOL_OK) return note(f, rc, sqlpool_errmsg());
+    (void)sqlite3_bind_int64(ins, 1, next);
+    rc = sqlite3_step(ins);
+    (void)sqlite3_reset(ins);
+    return rc == SQLITE_DONE ? 0 : note(f, rc, sqlite3_errmsg(sqlpool_conn_sqlite(conn)));
+}
+
+/* A writer fn that leaves a cached SELECT on its row does not hold a read past the COMMIT: with
+ * nothing else reading, every WAL checkpoint finishes (none counted busy, where each one failed
+ * and the WAL grew without bound) and the WAL stays near wal_limit. */
+static void test_single_writer_left_select_keeps_wal_bound(void **state) {
+    enum { WRITES = 60, LIMIT = 64 * 1024 };
+    fixture fx;
+    sqlpool_stats st;
+    (void)state;
+    fixture_init(&fx, 1);
+    fx.cfg.wal_limit = LIMIT;
+    fx.cfg.connect_timeout = 0.5;
+    fixture_open(&fx);
+    for (int i = 0; i < WRITES; i++) {
+        failure f = {0, ""};
+        int rc = sqlpool_write(fx.pool, next_id_insert_fn, &f);
+        if (rc != 0) fail_msg("write %d: %d %s (%s)", i, rc, f.msg, sqlpool_errmsg());
+    }
+    st = testutil_stats(fx.pool);
+    print_message("%d writes: checkpoints %lld (%lld busy), wal_peak %lld KiB (limit %d KiB)\n",
+                  WRITES, st.checkpoints, st.checkpoints_busy, st.wal_peak / 1024, LIMIT / 1024);
+    assert_int_equal(st.checkpoints_busy, 0);
+    assert_true(st.checkpoints >= 3); /* some 500 KB written over a 64 KiB limit */
+    if (st.wal_peak > LIMIT + 32 * 1024)
+        fail_msg("wal_peak %lld bytes over a wal_limit of %d: not bounded", st.wal_peak, LIMIT);
+    assert_int_equal(count_rows(fx.pool, 42), WRITES);
+    fixture_fini(&fx);
+}
+
+/* PRAGMA busy_timeout on a borrowed connection; -1 on failure. */
+static long long busy_timeout_of(sqlpool_conn *conn) {
+    sqlite3_stmt *stmt = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(sqlpool_conn_sqlite(conn), "PRAGMA busy_timeout", -1, &stmt, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        v = sqlite3_column_int64(stmt, 0);
+    (void)sqlite3_finalize(stmt);
+    return v;
+}
+
+static atomic_int busy_handler_calls;
+
+/* The program's own busy handler: gives up after three retries, without sleeping. */
+static int own_busy_handler(void *ctx, int n) {
+    (void)ctx;
+    atomic_fetch_add(&busy_handler_calls, 1);
+    return n < 3;
+}
+
+static int own_busy_on_connect(sqlpool_conn *conn, void *ctx) {
+    (void)ctx;
+    return sqlite3_busy_handler(sqlpool_conn_sqlite(conn), own_busy_handler, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+/* Writes that each take the WAL past wal_limit (about 80 KB of rows), so each commit checkpoints.
+ */
+static void write_past_limit(sqlpool *pool, int writes) {
+    for (int i = 0; i < writes; i++) {
+        insert_ctx x;
+        int rc;
+        memset(&x, 0, sizeof x);
+        x.who = 43;
+        x.pad = 4000;
+        x.rows = 20;
+        rc = sqlpool_write(pool, insert_fn, &x);
+        if (rc != 0) fail_msg("write %d: %d %s (%s)", i, rc, x.fail.msg, sqlpool_errmsg());
+    }
+}
+
+/* The WAL bound's checkpoint keeps the connection's busy handling: a busy timeout set by init_sql
+ * is the writer's still after checkpoints (it was replaced by connect_timeout's), and a busy
+ * handler of the program's own, set in on_connect, is still the one called when the database is
+ * locked (it was replaced, never called again). */
+static void test_single_writer_checkpoint_keeps_busy_handling(void **state) {
+    fixture fx;
+    sqlpool_conn *w;
+    sqlpool_stats st;
+    sqlite3 *other = NULL;
+    long long bt;
+    int rc, calls;
+    (void)state;
+    fixture_init(&fx, 1);
+    fx.cfg.wal_limit = 64 * 1024;
+    fx.cfg.init_sql = "PRAGMA busy_timeout=12345";
+    fixture_open(&fx);
+    w = testutil_acquire(fx.pool);
+    assert_int_equal(busy_timeout_of(w), 12345);
+    sqlpool_release(w);
+    write_past_limit(fx.pool, 4);
+    st = testutil_stats(fx.pool);
+    assert_true(st.checkpoints >= 2);
+    assert_int_equal(st.checkpoints_busy, 0);
+    w = testutil_acquire(fx.pool);
+    bt = busy_timeout_of(w);
+    sqlpool_release(w);
+    if (bt != 12345)
+        fail_msg("after %lld checkpoints the writer's busy_timeout is %lld, not init_sql's 12345",
+                 st.checkpoints, bt);
+    fixture_fini(&fx);
+
+    fixture_init(&fx, 1);
+    fx.cfg.wal_limit = 64 * 1024;
+    fx.cfg.connect_timeout = 0.05;
+    fx.cfg.on_connect = own_busy_on_connect;
+    fixture_open(&fx);
+    write_past_limit(fx.pool, 4);
+    st = testutil_stats(fx.pool);
+    assert_true(st.checkpoints >= 2);
+    /* Another connection, outside the pool, holds the write lock. */
+    assert_int_equal(sqlite3_open(fx.path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    atomic_store(&busy_handler_calls, 0);
+    w = testutil_acquire(fx.pool);
+    rc = exec_rc(w, "INSERT INTO t(who) VALUES(44)");
+    calls = atomic_load(&busy_handler_calls);
+    sqlpool_release(w);
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(other), SQLITE_OK);
+    print_message("insert while locked: rc %d, the program's busy handler called %d times\n", rc,
+                  calls);
+    assert_int_equal(rc & 0xff, SQLITE_BUSY);
+    if (calls != 4)
+        fail_msg("after %lld checkpoints the program's busy handler was called %d times (want 4)",
+                 st.checkpoints, calls);
+    fixture_fini(&fx);
+}
+
+static long long file_size(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* One row of about a page. */
+static void write_page_row(sqlpool *pool) {
+    insert_ctx x;
+    int rc;
+    memset(&x, 0, sizeof x);
+    x.who = 45;
+    x.pad = 3000;
+    rc = sqlpool_write(pool, insert_fn, &x);
+    if (rc != 0) fail_msg("write: %d %s (%s)", rc, x.fail.msg, sqlpool_errmsg());
+}
+
+/* After a busy checkpoint (a reader held its snapshot past the busy timeout) the next one waits
+ * for the WAL to grow by another wal_limit; once the WAL has started over by other means (here
+ * every connection closed, which checkpoints and deletes it), the next checkpoint comes when the
+ * new WAL passes wal_limit, not twice it. */
+static void test_single_writer_checkpoint_retry_falls_back(void **state) {
+    enum { LIMIT = 64 * 1024 };
+    fixture fx;
+    sqlpool_conn *r = NULL;
+    sqlpool_stats st;
+    long long before, max = 0;
+    char *wal;
+    int i;
+    (void)state;
+    fixture_init(&fx, 1);
+    fx.cfg.wal_limit = LIMIT;
+    fx.cfg.connect_timeout = 0.05;
+    fixture_open(&fx);
+    wal = testutil_format("%s-wal", fx.path);
+    assert_int_equal(sqlpool_acquire_read(fx.pool, &r), SQLPOOL_OK);
+    assert_int_equal(exec_rc(r, "BEGIN; SELECT count(*) FROM t;"), SQLITE_OK); /* its snapshot */
+    for (i = 0; i < 1000 && testutil_stats(fx.pool).checkpoints_busy == 0; i++)
+        write_page_row(fx.pool);
+    assert_int_equal(exec_rc(r, "COMMIT"), SQLITE_OK);
+    sqlpool_release(r);
+    st = testutil_stats(fx.pool);
+    assert_int_equal(st.checkpoints_busy, 1);
+    assert_int_equal(st.checkpoints, 1);
+    sqlpool_close_idle(fx.pool); /* the last connection closed: the WAL starts over */
+    assert_true(file_size(wal) < LIMIT / 2);
+    before = st.checkpoints;
+    for (i = 0; i < 1000 && testutil_stats(fx.pool).checkpoints == before; i++) {
+        write_page_row(fx.pool);
+        if (file_size(wal) > max) max = file_size(wal);
+    }
+    st = testutil_stats(fx.pool);
+    print_message("after the WAL started over: the -wal file reached %lld KiB before the next "
+                  "checkpoint (wal_limit %d KiB); checkpoints %lld (%lld busy)\n",
+                  max / 1024, LIMIT / 1024, st.checkpoints, st.checkpoints_busy);
+    assert_int_equal(st.checkpoints, before + 1);
+    assert_int_equal(st.checkpoints_busy, 1); /* the new one finished */
+    if (max > LIMIT * 3 / 2)
+        fail_msg("the new WAL reached %lld bytes before its checkpoint, over a wal_limit of %d",
+                 max, LIMIT);
+    free(wal);
+    fixture_fini(&fx);
+}
+
+/* sqlpool_shrink(pool, target) leaves at most target idle over both lanes (each lane was shrunk
+ * to target, so target + 1 stayed): the readers go first, the writer with what is left. */
+static void test_single_writer_shrink_target_over_both_lanes(void **state) {
+    fixture fx;
+    sqlpool_conn *r[2] = {NULL, NULL};
+    sqlpool_stats st;
+    int n;
+    (void)state;
+    fixture_init(&fx, 2);
+    fixture_open(&fx); /* the writer is idle */
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sqlpool_acquire_read(fx.pool, &r[i]), SQLPOOL_OK);
+    for (int i = 0; i < 2; i++)
+        sqlpool_release(r[i]);
+    assert_int_equal(testutil_stats(fx.pool).idle, 3);
+    n = sqlpool_shrink(fx.pool, 1);
+    st = testutil_stats(fx.pool);
+    if (st.idle > 1) fail_msg("sqlpool_shrink(pool, 1) closed %d and left %d idle", n, st.idle);
+    assert_int_equal(n, 2);
+    assert_int_equal(st.idle, 1);
+    assert_int_equal(st.closed_shrink, 2);
+    assert_int_equal(sqlpool_shrink(fx.pool, 1), 0);
+    assert_int_equal(write_row(fx.pool, 1, 46), 0);
+    assert_int_equal(count_rows(fx.pool, 46), 1);
+    check_lane_books(fx.pool, 2);
+    fixture_fini(&fx);
+}
+
+/* sqlpool_set_db() keeps a single_writer pool on a writable file, as sqlpool_open() does: a
+ * mode=ro URI (no writer to be had) or a mode=memory one is SQLPOOL_EINVAL, nothing changed, and
+ * the pool writes on after an evict. */
+static void test_single_writer_set_db_keeps_writable_file(void **state) {
+    fixture fx;
+    char *ro, *mem;
+    sqlpool *p2 = NULL;
+    int rc;
+    (void)state;
+    fixture_init(&fx, 1);
+    fixture_open(&fx);
+    ro = testutil_format("file:%s?mode=ro", fx.path);
+    mem = testutil_format("file:%s?mode=memory", fx.path);
+    fx.cfg.db = ro;
+    assert_int_equal(sqlpool_open(&fx.cfg, &p2), SQLPOOL_EINVAL); /* what open says */
+    assert_null(p2);
+    fx.cfg.db = fx.path;
+    rc = sqlpool_set_db(fx.pool, ro);
+    if (rc != SQLPOOL_EINVAL)
+        fail_msg("sqlpool_set_db(single_writer pool, %s): %d %s (want SQLPOOL_EINVAL)", ro, rc,
+                 sqlpool_errmsg());
+    print_message("set_db(%s): %s\n", ro, sqlpool_errmsg());
+    assert_int_equal(sqlpool_set_db(fx.pool, mem), SQLPOOL_EINVAL);
+    sqlpool_evict(fx.pool);
+    assert_int_equal(write_row(fx.pool, 1, 47), 0);
+    assert_int_equal(count_rows(fx.pool, 47), 1);
+    assert_int_equal(sqlpool_set_db(fx.pool, fx.path), SQLPOOL_OK); /* a writable file is fine */
+    free(ro);
+    free(mem);
+    fixture_fini(&fx);
+}
+
+/* A close while writes are queued for a held writer; the holder gives the writer back from
+ * inside sqlpool_close(), once the readers' idle connections are closed. */
+typedef struct close_window {
+    sqlpool *pool;
+    int hold_rc;         /* the holder's acquire */
+    atomic_int holding;  /* the holder has the writer */
+    atomic_int release;  /* the log sink tells the holder to release */
+    atomic_int released; /* the holder did */
+    atomic_int in_close; /* the sink saw the readers' close */
+    atomic_int calls;    /* write fns that ran */
+} close_window;
+
+/* Called inside sqlpool_close() with "pool_close closed=N" once the readers' idle connections
+ * are closed (their side of the close runs first): the writer comes back then. */
+static void close_window_log(void *ctx, int level, const char *msg) {
+    close_window *cw = ctx;
+    int no = 0;
+    (void)level;
+    if (strstr(msg, "pool_close closed=") == NULL ||
+        !atomic_compare_exchange_strong(&cw->in_close, &no, 1))
+        return;
+    atomic_store(&cw->release, 1);
+    for (int i = 0; i < 5000 && !atomic_load(&cw->released); i++)
+        sleep_s(0.001);
+}
+
+static int close_window_fn(sqlpool_conn *conn, void *p) {
+    close_window *cw = p;
+    (void)conn;
+    atomic_fetch_add(&cw->calls, 1);
+    return 0;
+}
+
+static void *close_window_holder(void *p) {
+    close_window *cw = p;
+    sqlpool_conn *w = NULL;
+    cw->hold_rc = sqlpool_acquire(cw->pool, &w);
+    atomic_store(&cw->holding, 1);
+    if (cw->hold_rc != SQLPOOL_OK) return NULL;
+    for (int i = 0; i < 10000 && !atomic_load(&cw->release); i++)
+        sleep_s(0.001);
+    sqlpool_release(w);
+    atomic_store(&cw->released, 1);
+    return NULL;
+}
+
+typedef struct close_writer {
+    close_window *cw;
+    int rc;
+} close_writer;
+
+static void *close_writer_main(void *p) {
+    close_writer *a = p;
+    a->rc = sqlpool_write(a->cw->pool, close_window_fn, a->cw);
+    return NULL;
+}
+
+/* No sqlpool_write() fn runs once sqlpool_close() was called: writes queued for the writer when
+ * it comes back during the readers' side of the close are refused with SQLPOOL_ECLOSED (they were
+ * served until the writer's own side began). */
+static void test_single_writer_no_write_after_close(void **state) {
+    enum { WRITERS = 3 };
+    fixture fx;
+    close_window cw;
+    close_writer a[WRITERS];
+    pthread_t holder, t[WRITERS];
+    sqlpool_conn *r = NULL;
+    (void)state;
+    memset(&cw, 0, sizeof cw);
+    fixture_init(&fx, 1);
+    fx.cfg.log = close_window_log;
+    fx.cfg.log_ctx = &cw;
+    fx.cfg.log_level = SQLPOOL_LOG_DEBUG;
+    fixture_open(&fx);
+    cw.pool = fx.pool;
+    assert_int_equal(sqlpool_acquire_read(fx.pool, &r), SQLPOOL_OK);
+    sqlpool_release(r); /* an idle reader for the close to close */
+    assert_int_equal(pthread_create(&holder, NULL, close_window_holder, &cw), 0);
+    while (!atomic_load(&cw.holding))
+        sleep_s(0.001);
+    assert_int_equal(cw.hold_rc, SQLPOOL_OK);
+    for (int i = 0; i < WRITERS; i++) {
+        a[i].cw = &cw;
+        a[i].rc = 0;
+        assert_int_equal(pthread_create(&t[i], NULL, close_writer_main, &a[i]), 0);
+        if (!wait_for_lane_waiting(fx.pool, SQLPOOL_LANE_WRITE, i + 1, 5.0))
+            fail_msg("write %d never queued for the writer", i);
+    }
+    sqlpool_close(fx.pool);
+    fx.pool = NULL;
+    assert_int_equal(pthread_join(holder, NULL), 0);
+    for (int i = 0; i < WRITERS; i++)
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+    assert_int_equal(atomic_load(&cw.in_close), 1);
+    assert_int_equal(atomic_load(&cw.released), 1);
+    if (atomic_load(&cw.calls) != 0)
+        fail_msg("%d write fns ran after sqlpool_close() was called (returns %d %d %d)",
+                 atomic_load(&cw.calls), a[0].rc, a[1].rc, a[2].rc);
+    for (int i = 0; i < WRITERS; i++)
+        assert_int_equal(a[i].rc, SQLPOOL_ECLOSED);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_write_on_reader_fails),
     cmocka_unit_test(test_single_writer_reads_during_open_write),
@@ -2646,6 +3153,14 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_single_writer_shrink_both_lanes),
     cmocka_unit_test(test_single_writer_lane_wait_quantiles_apart),
     cmocka_unit_test(test_single_writer_plain_pool_busy_commit),
+    cmocka_unit_test(test_single_writer_hook_stats_after_close),
+    cmocka_unit_test(test_single_writer_write_returning_commits),
+    cmocka_unit_test(test_single_writer_left_select_keeps_wal_bound),
+    cmocka_unit_test(test_single_writer_checkpoint_keeps_busy_handling),
+    cmocka_unit_test(test_single_writer_checkpoint_retry_falls_back),
+    cmocka_unit_test(test_single_writer_shrink_target_over_both_lanes),
+    cmocka_unit_test(test_single_writer_set_db_keeps_writable_file),
+    cmocka_unit_test(test_single_writer_no_write_after_close),
 };
 
 /* SQLPOOL_TEST_MAIN, plus the other process's entry (test_single_writer_other_process_writes runs
