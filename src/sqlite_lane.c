@@ -195,7 +195,8 @@ int sqlpool__sqlite_lane_setup(sqlite3 *db, sqlpool__sqlite_hook *h, sqlpool__sq
 
 int sqlpool__sqlite_denied_write(sqlite3 *db, int rc, const sqlpool__sqlite_wal *wal) {
     (void)db;
-    return wal->lane == SQLPOOL__LANE_READ && (rc == SQLITE_AUTH || (rc & 0xff) == SQLITE_READONLY);
+    return wal != NULL && wal->lane == SQLPOOL__LANE_READ &&
+           (rc == SQLITE_AUTH || (rc & 0xff) == SQLITE_READONLY);
 }
 
 void sqlpool__sqlite_wal_stats(const sqlpool__sqlite_wal *wal, sqlpool_stats *out) {

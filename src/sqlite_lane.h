@@ -42,7 +42,8 @@ int sqlpool__sqlite_statement_running(sqlite3 *db);
 int sqlpool__sqlite_lane_setup(sqlite3 *db, sqlpool__sqlite_hook *h, sqlpool__sqlite_wal *wal,
                                const char **why);
 
-/* A prepare that failed on a reader because the statement writes: the message to give. */
+/* A prepare that failed on a reader because the statement writes (wal: NULL on an in-memory
+ * database's connection, which has no lane). */
 int sqlpool__sqlite_denied_write(sqlite3 *db, int rc, const sqlpool__sqlite_wal *wal);
 
 /* SQLPOOL_OK when a pool of this database (path as given to sqlite3_open_v2) can have lanes;
