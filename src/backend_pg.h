@@ -24,6 +24,7 @@ typedef struct pg_state {
     int reset_drops_statements; /* reset_query is DISCARD ALL or DEALLOCATE ALL */
     int cache_size;
     int target; /* db's target_session_attrs (pg_role.h: SQLPOOL__PG_TARGET_*); under mu */
+    char last_primary[128];   /* host:port that served a read-write/primary connect last; mu */
     double statement_timeout; /* seconds, for sqlpool_conn_pg_exec; 0: none */
     /* Role drift (backend_pg.c): the last server a pool that writes found read-only
      * ("host:port"), under mu; demoted_gen counts such findings (atomic: read on every borrow

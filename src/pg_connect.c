@@ -9,6 +9,7 @@
 #include "dsn.h"
 #include "internal.h"
 #include "pg_hosts.h"
+#include "pg_role.h"
 #include "pg_wire.h"
 
 #include <ctype.h>
@@ -29,12 +30,21 @@ static void notice_receiver(void *arg, const PGresult *r) {
 
 /* A copy of the db string taken under mu (sqlpool_set_db() frees the string it replaces); not
  * libpq's calls under it, which may resolve a host name. */
-static char *db_copy(pg_state *st) {
+static char *db_copy(pg_state *st, char *primary, size_t len) {
     char *db;
     if (pthread_mutex_lock(&st->mu) != 0) abort();
     db = sqlpool__strdup(st->db);
+    sqlpool__format(primary, len, "%s", st->last_primary);
     if (pthread_mutex_unlock(&st->mu) != 0) abort();
     return db;
+}
+
+/* A pool that writes stays with the host that served it as a primary last: after a failover
+ * (the standby promoted), an old primary back as a primary earlier in the host list gets no
+ * new connections while the new one answers (split brain). Other targets use the list's
+ * order. */
+static int sticks(int target) {
+    return target == SQLPOOL__PG_TARGET_READ_WRITE || target == SQLPOOL__PG_TARGET_PRIMARY;
 }
 
 int sqlpool__pg_set_db(void *state, const char *db, char *err, size_t errlen) {
@@ -59,9 +69,10 @@ int sqlpool__pg_connect(void *state, double budget, void **handle, int *retriabl
                         size_t errlen) {
     pg_state *st = state;
     pg_conn_h *c = sqlpool__calloc(1, sizeof *c);
-    char *db = c != NULL ? db_copy(st) : NULL;
+    char primary[sizeof st->last_primary];
+    char *db = c != NULL ? db_copy(st, primary, sizeof primary) : NULL;
     sqlpool__pg_hosts hosts;
-    int rc;
+    int rc, used = -1;
 
     *handle = NULL;
     *retriable = 0;
@@ -72,9 +83,16 @@ int sqlpool__pg_connect(void *state, double budget, void **handle, int *retriabl
     }
     rc = sqlpool__pg_hosts_parse(db, &hosts, err, errlen);
     sqlpool__free(db);
-    if (rc == SQLPOOL_OK)
+    if (rc == SQLPOOL_OK) {
+        hosts.first = sticks(hosts.target) && primary[0] ? primary : NULL;
         rc = sqlpool__pg_hosts_connect(&hosts, st->timeout, sqlpool__pg_mono() + budget, &c->pg,
-                                       retriable, err, errlen);
+                                       &used, retriable, err, errlen);
+    }
+    if (rc == SQLPOOL_OK && sticks(hosts.target) && used >= 0 && hosts.n > 1) {
+        if (pthread_mutex_lock(&st->mu) != 0) abort();
+        sqlpool__format(st->last_primary, sizeof st->last_primary, "%s", hosts.hosts[used].name);
+        if (pthread_mutex_unlock(&st->mu) != 0) abort();
+    }
     sqlpool__pg_hosts_free(&hosts);
     if (rc != SQLPOOL_OK) {
         sqlpool__free(c);

@@ -367,7 +367,8 @@ static int try_host(const sqlpool__pg_hosts *h, int i, double until, PGconn **ou
 
 /* ---- every host ---- */
 
-/* The order to try: as written, or shuffled (Fisher-Yates) for load_balance_hosts=random. */
+/* The order to try: as written, or shuffled (Fisher-Yates) for load_balance_hosts=random;
+ * then h->first moved to the front. */
 static void order_of(const sqlpool__pg_hosts *h, int *order) {
     for (int i = 0; i < h->n; i++)
         order[i] = i;
@@ -377,6 +378,13 @@ static void order_of(const sqlpool__pg_hosts *h, int *order) {
         t = order[i];
         order[i] = order[j];
         order[j] = t;
+    }
+    for (int k = 0; h->first != NULL && k < h->n; k++) {
+        int t = order[k];
+        if (strcmp(h->hosts[t].name, h->first) != 0) continue;
+        memmove(order + 1, order, (size_t)k * sizeof *order);
+        order[0] = t;
+        break;
     }
 }
 
@@ -413,12 +421,14 @@ static void remember(double deadline, int cut, char *err, size_t errlen) {
 }
 
 int sqlpool__pg_hosts_connect(const sqlpool__pg_hosts *h, double timeout, double deadline,
-                              PGconn **out, int *retr, char *err, size_t errlen) {
+                              PGconn **out, int *used, int *retr, char *err, size_t errlen) {
     double each = h->connect_timeout > 0 ? h->connect_timeout : timeout;
     int *order = sqlpool__calloc((size_t)h->n, sizeof *order), k, timed_out = 0;
     PGconn *primary = NULL; /* prefer-standby: the first primary, taken if no standby answers */
+    int primary_at = -1;
 
     *out = NULL;
+    *used = -1;
     *retr = 0;
     err[0] = '\0';
     if (order == NULL) {
@@ -447,7 +457,7 @@ int sqlpool__pg_hosts_connect(const sqlpool__pg_hosts *h, double timeout, double
         }
         if (r == TRY_OK && h->target == SQLPOOL__PG_TARGET_PREFER_STANDBY && !role.in_recovery) {
             if (primary == NULL)
-                primary = pg;
+                primary = pg, primary_at = i;
             else
                 PQfinish(pg);
             continue;
@@ -461,6 +471,7 @@ int sqlpool__pg_hosts_connect(const sqlpool__pg_hosts *h, double timeout, double
         if (r == TRY_OK) {
             PQfinish(primary);
             sqlpool__free(order);
+            *used = i;
             *out = pg;
             return SQLPOOL_OK;
         }
@@ -472,6 +483,7 @@ int sqlpool__pg_hosts_connect(const sqlpool__pg_hosts *h, double timeout, double
     if (primary != NULL) {
         err[0] = '\0';
         *retr = 0;
+        *used = primary_at;
         *out = primary;
         return SQLPOOL_OK;
     }

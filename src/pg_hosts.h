@@ -26,6 +26,7 @@ typedef struct sqlpool__pg_hosts {
     int target;             /* SQLPOOL__PG_TARGET_*, -1 when the value is unknown */
     double connect_timeout; /* the string's connect_timeout in seconds; 0: none given */
     int random;             /* load_balance_hosts=random: try in a random order */
+    const char *first;      /* the caller's: a host's name to try before the others, or NULL */
 } sqlpool__pg_hosts;
 
 /* A copy of db without its load_balance_hosts option (which libpq before 16 refuses to parse),
@@ -43,14 +44,15 @@ void sqlpool__pg_hosts_free(sqlpool__pg_hosts *h);
 int sqlpool__pg_db_target(const char *db);
 
 /* Connect to the first host that answers and serves h->target, in order (random with
- * load_balance_hosts=random); prefer-standby looks at every host for a standby before it takes
- * a primary. Each attempt has its own timeout (h->connect_timeout, else timeout seconds), all
- * end by deadline (on sqlpool__pg_mono(); INFINITY for none). The connection has answered a
- * query and is in blocking mode. SQLPOOL_OK with *out; else *out NULL, err naming each host
- * tried and why it failed, *retriable 1 when another attempt may succeed (a host refused,
+ * load_balance_hosts=random), h->first (when it names one of them) before the others;
+ * prefer-standby looks at every host for a standby before it takes a primary. *used is the
+ * index of the host that served. Each attempt has its own timeout (h->connect_timeout, else timeout
+ * seconds), all end by deadline (on sqlpool__pg_mono(); INFINITY for none). The connection has
+ * answered a query and is in blocking mode. SQLPOOL_OK with *out; else *out NULL, err naming each
+ * host tried and why it failed, *retriable 1 when another attempt may succeed (a host refused,
  * timed out, was starting or had the wrong role), and SQLPOOL_ETIMEDOUT when the deadline
  * ended it, SQLPOOL_ECONNECT or SQLPOOL_ENOMEM otherwise. */
 int sqlpool__pg_hosts_connect(const sqlpool__pg_hosts *h, double timeout, double deadline,
-                              PGconn **out, int *retriable, char *err, size_t errlen);
+                              PGconn **out, int *used, int *retriable, char *err, size_t errlen);
 
 #endif
