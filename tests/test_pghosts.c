@@ -296,6 +296,39 @@ static void test_pghosts_load_balance_random(void **state) {
     }
 }
 
+/* Through pgbouncer (SQLPOOL_TEST_PGBOUNCER, from with-pg.sh), which passes on only some of the
+ * parameters a server reports: the role is still found (by a query when in_hot_standby is not
+ * reported), a standby wanted refuses the primary behind it and read-write takes it. */
+static void test_pghosts_role_through_pgbouncer(void **state) {
+    const char *bouncer = getenv("SQLPOOL_TEST_PGBOUNCER");
+    const char *sep;
+    char *db;
+    sqlpool *pool;
+    sqlpool_conn *conn = NULL;
+    int rc;
+    (void)state;
+    if (bouncer == NULL || bouncer[0] == '\0')
+        fail_msg("SQLPOOL_TEST_PGBOUNCER is not set: run the tests through make test");
+    sep = strchr(bouncer, '?') ? "&" : "?";
+    db = testutil_format("%s%starget_session_attrs=standby", bouncer, sep);
+    pool = open_pool(db, 2.0, 1.0, 100);
+    rc = sqlpool_acquire(pool, &conn);
+    if (rc != SQLPOOL_ETIMEDOUT && rc != SQLPOOL_ECONNECT)
+        fail_msg("standby through pgbouncer: rc %d %s", rc, sqlpool_errmsg());
+    if (strstr(sqlpool_errmsg(), "is a primary, target_session_attrs=standby") == NULL)
+        fail_msg("no role in: %s", sqlpool_errmsg());
+    assert_no_password("errmsg", sqlpool_errmsg());
+    sqlpool_close(pool);
+    free(db);
+    db = testutil_format("%s%starget_session_attrs=read-write", bouncer, sep);
+    pool = open_pool(db, 2.0, 10.0, 3);
+    rc = sqlpool_acquire(pool, &conn);
+    if (rc != SQLPOOL_OK) fail_msg("read-write through pgbouncer: %d %s", rc, sqlpool_errmsg());
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    free(db);
+}
+
 /* Host lists that do not match, and an unknown target_session_attrs, are refused at open. */
 static void test_pghosts_bad_lists_refused(void **state) {
     pg_parts p = url_parts();
@@ -365,6 +398,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pghosts_prefer_standby_takes_primary),
     cmocka_unit_test(test_pghosts_errors_name_each_host),
     cmocka_unit_test(test_pghosts_load_balance_random),
+    cmocka_unit_test(test_pghosts_role_through_pgbouncer),
     cmocka_unit_test(test_pghosts_bad_lists_refused),
     cmocka_unit_test(test_pghosts_health_names_server),
 };
