@@ -161,12 +161,12 @@ struct sqlpool {
     /* Atomic: bumped under the lock by sqlpool_evict(); a connection opened under an older
      * one is retired wherever it is next seen (sqlpool__expired(), conn.h). Read-mostly. */
     atomic_uint epoch;
-    /* Atomic (relaxed): config.read_db's reads served by this, the writer lane (lanes.c). */
-    atomic_llong read_fallbacks;
     /* Atomic: set under the lock by a sqlpool_resize() that left more connections open than
      * max_open; releases then skip the slots and take the lock (which closes the excess),
      * until one finds the pool back within the cap and clears it (under the lock). */
     atomic_int over_cap;
+    /* Atomic (relaxed): config.read_db's reads served by this, the writer lane (lanes.c). */
+    atomic_llong read_fallbacks;
     /* Per-processor caches, throughput mode only (nslots 0 otherwise). A connection in a
      * slot is idle (state CONN_IDLE) but counted in in_use, so that a release and an acquire
      * through a slot need not take the lock. */
