@@ -402,9 +402,8 @@ static int pg_txn(void *handle, int what, char *err, size_t errlen) {
     /* A COMMIT may run deferred triggers and wait for a synchronous standby: not cut off by
      * the pool's connect_timeout (TCP keepalives still end one to a dead server), and if no
      * answer comes its outcome is unknown, never "rolled back". */
-    r = sqlpool__pg_exec_deadline(c->pg, sql[what],
-                                  what == SQLPOOL__TXN_COMMIT ? INFINITY : c->st->timeout, err,
-                                  errlen);
+    r = sqlpool__pg_exec_deadline(
+        c->pg, sql[what], what == SQLPOOL__TXN_COMMIT ? INFINITY : c->st->timeout, err, errlen);
     ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
          (what != SQLPOOL__TXN_COMMIT || strcmp(PQcmdStatus(r), "COMMIT") == 0);
     if (r != NULL && !ok) {
