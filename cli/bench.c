@@ -7,6 +7,7 @@
 #include "bench.h"
 #include "bench_backend.h"
 #include "bench_metrics.h"
+#include "bench_timeline.h"
 
 #include "commands.h"
 #include "dbfile.h"
@@ -15,6 +16,7 @@
 #include "summary.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -23,6 +25,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* --read-db as every run's pool uses it (for PostgreSQL, with application_name), or NULL. */
+static const char *read_db;
 
 /* The --metrics-listen server, or NULL; it is shown each pooled run's pool. */
 static bench_metrics *metrics;
@@ -146,17 +151,39 @@ typedef struct killer_arg {
     long long kills;
 } killer_arg;
 
-/* The --kill-every thread: every kill_every seconds, break one idle pooled connection. */
+/* A kill that found nothing to kill (or no side connection): said on stderr, at most once
+ * every 5 s, with the count of the times since the last line. */
+static void killed_none(int rc, double *next_said, long long *unsaid) {
+    double now = bench_now();
+    ++*unsaid;
+    if (now < *next_said) return;
+    commands_error("--kill-every: %s (%lld time%s since the last such line)",
+                   rc < 0 ? "could not connect to the server to terminate a backend"
+                          : "no backend of this bench to terminate",
+                   *unsaid, *unsaid == 1 ? "" : "s");
+    *unsaid = 0;
+    *next_said = now + 5.0;
+}
+
+/* The --kill-every thread: every kill_every seconds, break one pooled connection, an idle one
+ * when there is one. */
 static void *killer_main(void *arg) {
     killer_arg *ka = arg;
     bench_run *r = ka->run;
-    double next = bench_now() + r->opts->kill_every;
+    double next = bench_now() + r->opts->kill_every, next_said = 0.0;
+    long long unsaid = 0;
+    int rc;
     while (!atomic_load(&r->stop) && !atomic_load(&r->over)) {
         if (bench_now() < next) {
             bench_sleep(0.02);
             continue;
         }
-        if (r->backend->kill_one(r) > 0) ka->kills++;
+        if ((rc = r->backend->kill_one(r)) > 0) {
+            ka->kills++;
+            atomic_fetch_add(&r->kills, 1);
+        } else {
+            killed_none(rc, &next_said, &unsaid);
+        }
         next += r->opts->kill_every;
     }
     return NULL;
@@ -171,19 +198,37 @@ static void progress(bench_run *r, double start, int *shown_any) {
     *shown_any = 1;
 }
 
-/* Wait for the workers, updating the progress line about once a second and passing SIGINT on. */
-static void supervise(bench_run *r, double start) {
+/* --timeline: close the interval that ends now (with the pool's counters, when pooled). */
+static void sample(bench_run *r, bench_timeline *tl, double start) {
+    sqlpool_stats st;
+    if (r->mode == BENCH_POOLED) sqlpool_stats_get(r->pool, &st);
+    if (bench_timeline_close(tl, bench_now() - start, r->mode == BENCH_POOLED ? &st : NULL,
+                             atomic_load(&r->kills)) != 0)
+        commands_error("--timeline: out of memory: an interval is missing");
+}
+
+/* Wait for the workers, updating the progress line about once a second, closing --timeline's
+ * intervals every 100 ms, and passing SIGINT on. */
+static void supervise(bench_run *r, double start, bench_timeline *tl) {
     int tty = isatty(STDERR_FILENO), shown_any = 0;
-    double next = start + 1.0;
+    double next = start + 1.0, next_sample = start + BENCH_TIMELINE_STEP;
     for (;;) {
+        double now, nap;
         if (interrupted && !atomic_load(&r->stop)) bench_stop(r);
         if (atomic_load(&r->over)) break; /* every client has finished */
         if (tty && bench_now() >= next) {
             progress(r, start, &shown_any);
             next += 1.0;
         }
-        bench_sleep(0.05);
+        if (tl != NULL && (now = bench_now()) >= next_sample) {
+            sample(r, tl, start);
+            /* A late wake-up skips no interval's end: the next one is 100 ms after this one. */
+            next_sample = fmax(next_sample + BENCH_TIMELINE_STEP, now + BENCH_TIMELINE_STEP / 2);
+        }
+        nap = tl != NULL ? fmin(0.05, next_sample - bench_now()) : 0.05;
+        bench_sleep(nap > 0.001 ? nap : 0.001);
     }
+    if (tl != NULL) sample(r, tl, start); /* the last, shorter interval */
     if (shown_any) (void)fputs("\n", stderr);
 }
 
@@ -294,8 +339,11 @@ static int measure(bench_run *r, bench_result *res) {
     int have_killer = 0;
 
     if (w == NULL) return EXIT_SOFTWARE;
+    if (r->opts->timeline != NULL && (res->timeline = bench_timeline_new()) == NULL)
+        status = EXIT_SOFTWARE;
     for (int i = 0; i < n; i++) {
         w[i].run = r;
+        w[i].tally.timeline = res->timeline;
         if (tally_init(&w[i].tally, r->opts->workload == BENCH_MIXED) != 0) status = EXIT_SOFTWARE;
     }
     /* The threads leave SIGINT to the main thread, so their blocking calls are not cut. */
@@ -316,7 +364,7 @@ static int measure(bench_run *r, bench_result *res) {
         status = EXIT_OSERR;
     }
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (started > 0) supervise(r, start);
+    if (started > 0) supervise(r, start, res->timeline);
     for (int i = 0; i < started; i++)
         (void)pthread_join(w[i].thread, NULL);
     res->elapsed = bench_now() - start;
@@ -372,6 +420,10 @@ static void pool_config(const bench_run *r, const bench_result *res, sqlpool_con
     cfg->acquire_timeout = r->opts->acquire_timeout;
     cfg->barge_window = r->opts->barge_window;
     cfg->init_sql = r->opts->init_sql;
+    cfg->pg_reset_query = r->opts->pg_reset_query;
+    cfg->pg_unnamed_statements = r->opts->pg_unnamed_statements;
+    cfg->statement_timeout = r->opts->statement_timeout;
+    cfg->read_db = read_db;
     cfg->log = bench_log;
     cfg->log_level = r->opts->log_level;
     cfg->before_connect = r->opts->fail_connect > 0 ? before_connect : NULL;
@@ -493,14 +545,36 @@ static int check_db(const bench_options *o, const bench_backend **b) {
     return (*b)->check != NULL ? (*b)->check(o) : 0;
 }
 
-/* --plot: not the database, and writable, before the first run rather than after the sweep. */
-static int check_plot(const bench_options *o) {
+/* --plot and --timeline: not the database (nor --read-db's), not each other, and writable,
+ * before the first run rather than after it. */
+static int check_output(const bench_options *o, const char *flag, const char *path) {
     char err[512];
     int status;
-    if (o->plot == NULL) return 0;
-    if ((status = dbfile_check_output(o->db, "--plot", o->plot, err, sizeof err)) == 0)
-        status = summary_check_path(o->plot, err, sizeof err);
+    if (path == NULL) return 0;
+    if ((status = dbfile_check_output(o->db, flag, path, err, sizeof err)) == 0 &&
+        o->read_db != NULL)
+        status = dbfile_check_output(o->read_db, flag, path, err, sizeof err);
+    if (status == 0) status = summary_check_path(path, err, sizeof err);
     if (status != 0) commands_error("%s", err);
+    return status;
+}
+
+static int check_plot(const bench_options *o) {
+    int status = check_output(o, "--plot", o->plot);
+    return status != 0 ? status : check_output(o, "--timeline", o->timeline);
+}
+
+/* --timeline's chart of the (one) run: 0 or an exit status (message printed). */
+static int write_timeline(const bench_options *o, const bench_result *res, int n) {
+    static const char *const workloads[] = {"select1", "insert", "read-write", "mixed"};
+    char title[160], err[512] = "";
+    int status;
+    if (o->timeline == NULL || n < 1 || res[0].timeline == NULL) return 0;
+    (void)snprintf(title, sizeof title, "sqlpool bench --timeline: %s on %s, %d clients, %s",
+                   workloads[o->workload], sqlpool_db_backend(o->db), res[0].clients,
+                   res[0].mode == BENCH_POOLED ? "pooled" : "unpooled");
+    if ((status = bench_timeline_svg(res[0].timeline, o->timeline, title, err, sizeof err)) != 0)
+        commands_error("%s", err);
     return status;
 }
 
@@ -540,7 +614,10 @@ static int run_all(const bench_options *o, const bench_backend *b, const char *d
             res->max_open = o->max_open >= 0 ? o->max_open : res->pool_size;
             status = run_once(o, b, db, modes[k], res);
             /* Not every client could start: what those that did measured is reported. */
-            if (status == 0 || (status == EXIT_OSERR && res->clients > 0)) (*n)++;
+            if (status == 0 || (status == EXIT_OSERR && res->clients > 0))
+                (*n)++;
+            else
+                bench_timeline_free(res->timeline);
         }
     }
     return status;
@@ -588,20 +665,27 @@ int command_bench(const bench_options *o) {
     bench_result results[2 * BENCH_MAX_SWEEP];
     struct sigaction sa, old;
     const bench_backend *b;
-    char *tagged = NULL;
+    char *tagged = NULL, *tagged_read = NULL;
     const char *db = o->db;
     int n = 0, status, out;
 
     if ((status = check_db(o, &b)) != 0 || (status = check_plot(o)) != 0) return status;
     bench_random_seed((unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32));
+    read_db = o->read_db;
     if (b->tag_db != NULL) {
-        if ((tagged = b->tag_db(o->db)) == NULL) return EXIT_SOFTWARE;
+        if ((tagged = b->tag_db(o->db)) == NULL ||
+            (o->read_db != NULL && (tagged_read = b->tag_db(o->read_db)) == NULL)) {
+            free(tagged);
+            return EXIT_SOFTWARE;
+        }
         db = tagged;
+        if (tagged_read != NULL) read_db = tagged_read;
     }
     if ((status = check_compare(o, db)) != 0 ||
         (o->metrics_listen != NULL &&
          (status = start_metrics(o->metrics_ip, o->metrics_port)) != 0)) {
         free(tagged);
+        free(tagged_read);
         return status;
     }
     memset(&sa, 0, sizeof sa);
@@ -613,9 +697,15 @@ int command_bench(const bench_options *o) {
     bench_metrics_stop(metrics);
     metrics = NULL;
     free(tagged);
+    free(tagged_read);
+    read_db = NULL;
     /* What was measured is printed even when a later run failed. */
     if (n > 0 && (out = bench_report(o, results, n, interrupted != 0)) != 0 && status == 0)
         status = out;
     if (status == 0 && o->plot != NULL && !interrupted) status = bench_report_plot(o, results, n);
+    /* Also after SIGINT: the intervals measured are what the chart is for. */
+    if (status == 0) status = write_timeline(o, results, n);
+    for (int i = 0; i < n; i++)
+        bench_timeline_free(results[i].timeline);
     return status;
 }

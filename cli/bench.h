@@ -50,9 +50,16 @@ typedef struct bench_options {
     bench_sweep sweep;       /* --sweep NAME=... */
     int sweep_values[BENCH_MAX_SWEEP];
     int nsweep;
-    int json;                    /* --json */
-    const char *plot;            /* --plot FILE.svg, or NULL */
-    const char *init_sql;        /* --init-sql SQL for pooled connections, or NULL */
+    int json;             /* --json */
+    const char *plot;     /* --plot FILE.svg, or NULL */
+    const char *init_sql; /* --init-sql SQL for pooled connections, or NULL */
+    const char *timeline; /* --timeline FILE.svg, or NULL */
+    /* PostgreSQL only (bench_sqlite.c refuses them): */
+    const char *pg_reset_query;  /* --pg-reset-query SQL: config.pg_reset_query, or NULL */
+    int pg_unnamed_statements;   /* --pg-unnamed-statements: config.pg_unnamed_statements */
+    double statement_timeout;    /* --statement-timeout seconds: config.statement_timeout */
+    const char *read_db;         /* --read-db DB: config.read_db; reads use acquire_read */
+    const char *pg_only;         /* the first of these given (without "--"), or NULL */
     const char *metrics_listen;  /* --metrics-listen HOST:PORT, or NULL; parsed into: */
     unsigned char metrics_ip[4]; /*   the IPv4 address, network order */
     int metrics_port;            /*   0 to 65535 (0: any free port) */
@@ -64,8 +71,9 @@ typedef struct bench_options {
 /* Parse `sqlpool bench ...` (argv[1] is "bench"). Returns 0, or EXIT_USAGE with a one-line
  * message naming the flag in err. */
 int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size_t errlen);
-/* The help text of `sqlpool bench --help`. */
+/* The help text of `sqlpool bench --help`: bench_usage_text, then bench_usage_more. */
 extern const char bench_usage_text[];
+extern const char bench_usage_more[];
 
 /* sqlpool bench: returns the exit status. */
 int command_bench(const bench_options *opts);
@@ -85,6 +93,7 @@ typedef struct bench_tally {
     long long connects, retries; /* native connects (unpooled mode) and their retries */
     long long inserted;          /* rows this client's committed transactions inserted */
     long long in_doubt;          /* inserts whose commit's outcome is unknown (connection lost) */
+    struct bench_timeline *timeline; /* --timeline: the run's intervals (shared), or NULL */
 } bench_tally;
 
 /* The reads or the writes of a run (mixed), as the run's own figures below. */
@@ -118,6 +127,7 @@ typedef struct bench_result {
      * for a single-writer pool its lanes [0] writer, [1] readers. */
     long long checkpoints, checkpoints_busy, wal_peak;
     bench_lane_result lanes[2];
+    struct bench_timeline *timeline; /* --timeline: the run's intervals (owned), or NULL */
 } bench_result;
 
 struct bench_backend;
@@ -134,6 +144,7 @@ typedef struct bench_run {
     atomic_int stop;    /* set on SIGINT (bench_stop): finish the current transaction and leave */
     atomic_int faults;  /* non-zero while --fail-connect applies */
     atomic_llong done;  /* transactions so far, for the progress line */
+    atomic_llong kills; /* backends --kill-every terminated so far */
     atomic_int running; /* clients not yet finished */
     atomic_int over;    /* every client has finished */
     pthread_mutex_t pause_lock; /* with pause_cond: bench_pause() waits, bench_stop() wakes */

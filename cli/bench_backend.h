@@ -23,8 +23,9 @@ typedef struct bench_backend {
     /* One transaction of the workload, a read or a write as k says (bench_next_kind()),
      * counted in t: 0 when it committed, else -1. */
     int (*transaction)(bench_run *r, bench_tally *t, bench_kind k);
-    /* Break one idle pooled connection (--kill-every): 1 when one was broken, 0 when none was
-     * idle, -1 on failure. NULL: a connection cannot be broken from outside (check refuses
+    /* Break one pooled connection (--kill-every), an idle one when there is one: 1 when one
+     * was broken, 0 when there was none to break, -1 on failure. NULL: a connection cannot be
+     * broken from outside (check refuses
      * --kill-every). */
     int (*kill_one)(bench_run *r);
 } bench_backend;

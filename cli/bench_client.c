@@ -5,6 +5,7 @@
  * and the backends (bench_sqlite.c, bench_pg.c) call down into it.
  */
 #include "bench.h"
+#include "bench_timeline.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -91,10 +92,11 @@ int bench_connect_fault(bench_run *r) {
 }
 
 /* On a plain pool sqlpool_acquire_read() is sqlpool_acquire(); the plain runs call the
- * latter, as they did before there were readers. */
+ * latter, as they did before there were readers. With --read-db the reads go to its lane. */
 int bench_borrow(bench_run *r, bench_tally *t, bench_kind k, sqlpool_conn **conn) {
-    int rc = r->single_writer && k == BENCH_READ ? sqlpool_acquire_read(r->pool, conn)
-                                                 : sqlpool_acquire(r->pool, conn);
+    int rc = (r->single_writer || r->opts->read_db != NULL) && k == BENCH_READ
+                 ? sqlpool_acquire_read(r->pool, conn)
+                 : sqlpool_acquire(r->pool, conn);
     if (rc == SQLPOOL_OK) return 0;
     bench_count_error(t, k, rc == SQLPOOL_ETIMEDOUT);
     return -1;
@@ -113,6 +115,7 @@ int bench_seeded(bench_workload w) {
 }
 
 void bench_count_error(bench_tally *t, bench_kind k, int timeout) {
+    bench_timeline_error(t->timeline);
     t->errors++;
     t->kinds[k].errors++;
     if (timeout) {
@@ -127,6 +130,7 @@ void bench_count_wait(bench_tally *t, bench_kind k, double seconds) {
 }
 
 void bench_count_commit(bench_tally *t, bench_kind k, double seconds) {
+    bench_timeline_commit(t->timeline, seconds);
     t->transactions++;
     t->kinds[k].transactions++;
     sqlpool_histogram_record(t->latency, seconds);

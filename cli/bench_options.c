@@ -48,16 +48,27 @@ const char bench_usage_text[] =
     "                       (default: pooled)\n"
     "  --fail-connect P     fail a fraction P (0 to 1) of connect attempts, transiently\n"
     "  --kill-every S       PostgreSQL: every S seconds terminate the backend of one idle\n"
-    "                       pooled connection\n"
+    "                       pooled connection (a borrowed one when none is idle)\n"
     "  --sweep NAME=LIST    a series of runs: clients=1,2,4 or pool-size=1,2,4 (ascending)\n"
     "  --json               a JSON document on stdout instead of the table\n"
     "  --plot FILE.svg      with --sweep: a chart of throughput and p99 latency\n"
+    "  --timeline FILE.svg  one run's throughput, errors and p99 latency per 100 ms, with\n"
+    "                       kills, connect failures and role changes marked (with --json:\n"
+    "                       a \"timeline\" array too); not with --sweep or --mode both\n"
     "  --metrics-listen A:P serve GET /metrics (Prometheus) and GET /health over HTTP on\n"
     "                       the IPv4 address A, port P (0: a free one, printed on stderr)\n"
     "                       while the pooled runs go on; e.g. 127.0.0.1:9187\n"
     "  --log-level LEVEL    debug, info, warning or error (default: error)\n"
     "  --init-sql SQL       statements run on every new pooled connection before its first\n"
-    "                       use (config.init_sql); one that fails is exit 69\n"
+    "                       use (config.init_sql); one that fails is exit 69\n";
+/* Two literals: one would pass the 4095 characters C99 promises to support. */
+const char bench_usage_more[] =
+    "  --read-db DB         PostgreSQL: a second database string for the reads (typically\n"
+    "                       the standbys): select1 and mixed's reads use acquire_read\n"
+    "  --pg-unnamed-statements  PostgreSQL: never prepare named statements\n"
+    "  --pg-reset-query SQL PostgreSQL: run on every release (e.g. 'DISCARD ALL')\n"
+    "  --statement-timeout S  PostgreSQL: cancel a statement after S seconds, 0 (no\n"
+    "                       limit, the default) to 86400; it then counts as an error\n"
     "  --help               show this help and exit\n"
     "  --version            show the version and exit\n"
     "\n"
@@ -69,8 +80,9 @@ const char bench_usage_text[] =
     "Exit status: 0 success (or stopped by SIGINT); 64 bad usage; 69 database (checked\n"
     "with one connection before any client starts) or listening address unavailable;\n"
     "70 rows missing after the run, or internal error; 71 a client thread could not be\n"
-    "started (the results of those that did are printed); 73/74 the --plot file or the\n"
-    "output cannot be written; 75 the database stayed busy while opening the pool.\n"
+    "started (the results of those that did are printed); 73/74 the --plot or --timeline\n"
+    "file or the output cannot be written; 75 the database stayed busy while opening the\n"
+    "pool.\n"
     "\n"
     "Examples:\n"
     "  sqlpool bench --db=/tmp/b.db --clients=8 --duration=10 --workload=read-write\n"
@@ -105,18 +117,47 @@ typedef enum {
     F_METRICS_LISTEN,
     F_LOG_LEVEL,
     F_INIT_SQL,
+    F_TIMELINE,
+    F_READ_DB,
+    F_PG_UNNAMED_STATEMENTS,
+    F_PG_RESET_QUERY,
+    F_STATEMENT_TIMEOUT,
     F_HELP,
     F_VERSION,
     NFLAGS
 } flag_id;
 
-static const char *const names[NFLAGS] = {
-    "db",       "clients",         "duration",      "transactions", "pool-size",
-    "max-open", "acquire-timeout", "barge-window",  "timeout",      "retries",
-    "workload", "write-ratio",     "single-writer", "compare",      "think-time",
-    "mode",     "fail-connect",    "kill-every",    "sweep",        "json",
-    "plot",     "metrics-listen",  "log-level",     "init-sql",     "help",
-    "version"};
+static const char *const names[NFLAGS] = {"db",
+                                          "clients",
+                                          "duration",
+                                          "transactions",
+                                          "pool-size",
+                                          "max-open",
+                                          "acquire-timeout",
+                                          "barge-window",
+                                          "timeout",
+                                          "retries",
+                                          "workload",
+                                          "write-ratio",
+                                          "single-writer",
+                                          "compare",
+                                          "think-time",
+                                          "mode",
+                                          "fail-connect",
+                                          "kill-every",
+                                          "sweep",
+                                          "json",
+                                          "plot",
+                                          "metrics-listen",
+                                          "log-level",
+                                          "init-sql",
+                                          "timeline",
+                                          "read-db",
+                                          "pg-unnamed-statements",
+                                          "pg-reset-query",
+                                          "statement-timeout",
+                                          "help",
+                                          "version"};
 
 static int parse_int(flag_id f, const char *value, long min, long max, long *out, char *err,
                      size_t errlen) {
@@ -200,6 +241,11 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     case F_DB: o->db = value; break;
     case F_PLOT: o->plot = value; break;
     case F_INIT_SQL: o->init_sql = value; break;
+    case F_TIMELINE: o->timeline = value; break;
+    case F_READ_DB: o->read_db = value; break;
+    case F_PG_RESET_QUERY: o->pg_reset_query = value; break;
+    case F_STATEMENT_TIMEOUT:
+        return parse_secs(f, value, 0.0, MAX_SECONDS, 0, &o->statement_timeout, err, errlen);
     case F_CLIENTS:
         rc = parse_int(f, value, 1, MAX_CLIENTS, &n, err, errlen);
         o->clients = (int)n;
@@ -292,6 +338,10 @@ static int check_combination(const int *seen, bench_options *o, char *err, size_
                                    "--duration and --transactions are mutually exclusive");
     if (seen[F_PLOT] && !seen[F_SWEEP])
         return options_usage_error(err, errlen, "--plot needs --sweep");
+    if (seen[F_TIMELINE] && (seen[F_SWEEP] || o->mode == BENCH_BOTH || o->compare))
+        return options_usage_error(err, errlen,
+                                   "--timeline charts one run: it cannot be combined with "
+                                   "--sweep, --mode both or --compare");
     if (o->sweep == BENCH_SWEEP_CLIENTS && seen[F_CLIENTS])
         return options_usage_error(err, errlen, "--sweep clients=... and --clients are exclusive");
     if (o->sweep == BENCH_SWEEP_POOL_SIZE && seen[F_POOL_SIZE])
@@ -346,13 +396,16 @@ int bench_options_parse(int argc, char **argv, bench_options *o, char *err, size
                                        options_shown(arg, v, sizeof v));
         if (seen[f]++)
             return options_usage_error(err, errlen, "option '--%s' given more than once", names[f]);
-        if (f == F_JSON || f == F_SINGLE_WRITER || f == F_HELP || f == F_VERSION) {
+        if (f >= F_READ_DB && f <= F_STATEMENT_TIMEOUT && o->pg_only == NULL) o->pg_only = names[f];
+        if (f == F_JSON || f == F_SINGLE_WRITER || f == F_HELP || f == F_VERSION ||
+            f == F_PG_UNNAMED_STATEMENTS) {
             if (eq != NULL)
                 return options_usage_error(err, errlen, "option '--%s' takes no value", names[f]);
-            *(f == F_JSON            ? &o->json
-              : f == F_SINGLE_WRITER ? &o->single_writer
-              : f == F_HELP          ? &o->help
-                                     : &o->version) = 1;
+            *(f == F_JSON                    ? &o->json
+              : f == F_SINGLE_WRITER         ? &o->single_writer
+              : f == F_PG_UNNAMED_STATEMENTS ? &o->pg_unnamed_statements
+              : f == F_HELP                  ? &o->help
+                                             : &o->version) = 1;
             continue;
         }
         if (eq != NULL)

@@ -240,31 +240,46 @@ static int pg_count(bench_run *r, long long *rows, char *err, size_t errlen) {
     return pool_exec(r, "SELECT count(*) FROM sqlpool_bench", rows, err, errlen);
 }
 
+/* Terminate, from side, the backend pid if it is one of this bench's (application_name app);
+ * pid NULL: one of its backends at random, other than side's own. 1 killed, 0 none. */
+static int terminate(PGconn *side, const char *pid, const char *app) {
+    const char *values[2] = {app, pid};
+    PGresult *res =
+        PQexecParams(side,
+                     pid != NULL ? "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE application_name = $1 AND pid = $2::int"
+                                 : "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE application_name = $1 AND pid <> pg_backend_pid() "
+                                   "ORDER BY random() LIMIT 1",
+                     pid != NULL ? 2 : 1, NULL, values, NULL, NULL, 0);
+    int killed = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+                 strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return killed;
+}
+
 /* Take every idle connection (so none is in a transaction), terminate the backend of one
  * chosen at random from a side connection, and give them all back: the next borrower of the
- * broken one finds it dead, as after a server-side timeout or a failover. */
+ * broken one finds it dead, as after a server-side timeout or a failover. When none is idle
+ * (every one borrowed), or the pid libpq gives is not a server's (behind pgbouncer it is
+ * pgbouncer's own), a backend carrying this bench's application_name is terminated instead:
+ * a borrowed connection's, whose borrower sees its statement fail, or behind pgbouncer a
+ * server connection pgbouncer last lent to this bench. */
 static int pg_kill_one(bench_run *r) {
     sqlpool_conn *held[64];
     char pid[16], app[64];
-    const char *values[2] = {pid, app};
     PGconn *side;
-    PGresult *res;
-    int n = 0, k, killed = -1;
+    int n = 0, killed = -1;
     while (n < 64 && sqlpool_try_acquire(r->pool, &held[n]) == SQLPOOL_OK)
         n++;
-    if (n == 0) return 0;
-    k = (int)(bench_random() * n);
-    (void)snprintf(pid, sizeof pid, "%d", PQbackendPID(sqlpool_conn_pg(held[k])));
+    if (n > 0)
+        (void)snprintf(pid, sizeof pid, "%d",
+                       PQbackendPID(sqlpool_conn_pg(held[(int)(bench_random() * n)])));
     (void)snprintf(app, sizeof app, "sqlpool-bench-%ld", (long)getpid());
     side = PQconnectdb(r->db);
     if (PQstatus(side) == CONNECTION_OK) {
-        res = PQexecParams(side,
-                           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE pid = $1::int AND application_name = $2",
-                           2, NULL, values, NULL, NULL, 0);
-        killed = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-                 strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        PQclear(res);
+        killed = n > 0 ? terminate(side, pid, app) : 0;
+        if (!killed) killed = terminate(side, NULL, app);
     }
     PQfinish(side);
     for (int i = 0; i < n; i++)

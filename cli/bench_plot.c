@@ -120,7 +120,7 @@ static void x_axis(axis *a, const bench_plot *p) {
     if (lo > hi) lo = 0, hi = 1;
     a->p0 = PLOT_LEFT + INSET;
     a->p1 = PLOT_RIGHT - INSET;
-    a->log = lo > 0 && hi / lo > 10;
+    a->log = !p->x_linear && lo > 0 && hi / lo > 10;
     a->lo = lo;
     a->hi = hi;
     if (a->log) {
@@ -367,11 +367,29 @@ static void put_series(FILE *f, const bench_plot *p, const panel *pn, const look
         exact(dy, sizeof dy, v[i] * pn->scale);
         putf(f,
              "<circle class=\"point %s %s\" data-x=\"%s\" data-y=\"%s\" cx=\"%.1f\" "
-             "cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"%s\" stroke-width=\"2\"><title>%s, ",
+             "cy=\"%.1f\" r=\"%s\" fill=\"%s\" stroke=\"%s\" stroke-width=\"2\"><title>%s, ",
              l->name, pn->name, dx, dy, to_px(x, p->x[i]), to_px(y, v[i] * pn->scale),
-             l->fill ? l->fill : l->colour, l->colour, l->name);
+             p->npoints > 60 ? "1.5" : "4.5", l->fill ? l->fill : l->colour, l->colour, l->name);
         put_escaped(f, xl);
         putf(f, " %.6g: %.6g %s</title></circle>\n", p->x[i], v[i] * pn->scale, pn->unit);
+    }
+}
+
+/* The events as vertical lines across a panel's plot area, each with its tooltip. */
+static void put_events(FILE *f, const bench_plot *p, const panel *pn, const axis *x) {
+    for (size_t i = 0; i < p->nevents; i++) {
+        const bench_plot_event *e = &p->events[i];
+        double px;
+        if (!isfinite(e->x) || e->x < x->lo || e->x > x->hi) continue;
+        px = to_px(x, e->x);
+        putf(f,
+             "<line class=\"event %s\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+             "stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"3 3\"><title>",
+             e->kind, px, pn->top, px, pn->top + PLOT_HEIGHT,
+             strcmp(e->kind, "kill") == 0 ? "#CC79A7" : "#009E73");
+        putf(f, "%.1f s: ", e->x);
+        put_escaped(f, e->label ? e->label : e->kind);
+        put(f, "</title></line>\n");
     }
 }
 
@@ -381,6 +399,7 @@ static void put_panel(FILE *f, const bench_plot *p, const panel *pn, const look 
     y_axis(&y, p, looks, pn);
     putf(f, "<g id=\"panel-%s\">\n", pn->name);
     put_axes(f, p, pn, x, &y);
+    put_events(f, p, pn, x);
     /* Unpooled first, so pooled is drawn on top where they cross. */
     put_series(f, p, pn, &looks[1], x, &y);
     put_series(f, p, pn, &looks[0], x, &y);
@@ -390,9 +409,11 @@ static void put_panel(FILE *f, const bench_plot *p, const panel *pn, const look 
 static void put_chart(FILE *f, const bench_plot *p, const char *const names[2]) {
     const look looks[2] = {{names[0], "#0072B2", NULL, NULL, &p->pooled},
                            {names[1], "#D55E00", "7 5", "#ffffff", &p->unpooled}};
-    const panel panels[2] = {
-        {"throughput", "throughput (transactions/s)", "transactions/s", 1.0, 0, FIRST_TOP},
-        {"p99", "p99 latency (ms)", "ms", 1e3, 1, FIRST_TOP + PANEL_STEP}};
+    const panel panels[2] = {{"throughput",
+                              p->y_titles[0] ? p->y_titles[0] : "throughput (transactions/s)",
+                              "transactions/s", 1.0, 0, FIRST_TOP},
+                             {"p99", p->y_titles[1] ? p->y_titles[1] : "p99 latency (ms)", "ms",
+                              1e3, 1, FIRST_TOP + PANEL_STEP}};
     axis x;
 
     x_axis(&x, p);

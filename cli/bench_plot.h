@@ -14,12 +14,24 @@ typedef struct bench_plot_series {
     const double *p99;        /* seconds */
 } bench_plot_series;
 
+/* A moment marked on both panels by a vertical line (the timeline's kills, failovers). */
+typedef struct bench_plot_event {
+    double x;          /* where, in x's unit */
+    const char *kind;  /* its class, one word: kill | connect-failure | role | fallback */
+    const char *label; /* its tooltip, e.g. "1 backend killed" */
+} bench_plot_event;
+
 typedef struct bench_plot {
     const char *title;   /* e.g. "sqlpool bench: select1 on sqlite" */
     const char *x_label; /* "clients" or "pool size" */
     size_t npoints;      /* >= 1 */
     const double *x;     /* the swept values, ascending */
     bench_plot_series pooled, unpooled;
+    /* Optional (zero: a sweep's chart): */
+    int x_linear;                   /* never a log x axis (time) */
+    const char *y_titles[2];        /* the panels' y titles; NULL: throughput, p99 latency */
+    const bench_plot_event *events; /* nevents moments marked */
+    size_t nevents;
 } bench_plot;
 
 /* Write the chart to path (atomically: a temporary file, then a rename). Returns 0, or

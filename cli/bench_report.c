@@ -3,6 +3,7 @@
 #include "bench.h"
 
 #include "bench_plot.h"
+#include "bench_timeline.h"
 #include "commands.h"
 #include "exitcodes.h"
 #include "jsonout.h"
@@ -120,6 +121,9 @@ static json_t *pool_json(const bench_result *r) {
 
 /* What only some runs have, added to run: 0, or -1 (out of memory). */
 static int run_extra(const bench_options *o, const bench_result *r, json_t *run) {
+    if (r->timeline != NULL &&
+        json_object_set_new(run, "timeline", bench_timeline_json(r->timeline)) != 0)
+        return -1;
     if (json_object_set_new(run, "single_writer", json_boolean(r->single_writer)) != 0 ||
         json_object_set_new(run, "pool", r->mode == BENCH_POOLED ? pool_json(r) : json_null()) != 0)
         return -1;

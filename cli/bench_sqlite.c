@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "exitcodes.h"
 #include "logger.h"
+#include "options.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -208,6 +209,10 @@ static int sqlite_count(bench_run *r, long long *rows, char *err, size_t errlen)
 /* No server: a connection cannot be broken from outside; a memory database is one per
  * connection. */
 static int sqlite_check(const bench_options *o) {
+    if (o->pg_only != NULL) {
+        commands_error("%s", options_pg_only_message(o->pg_only));
+        return EXIT_USAGE;
+    }
     if (o->kill_every > 0) {
         commands_error("--kill-every: a SQLite connection cannot be broken from outside the "
                        "process (there is no server to drop it); use it with PostgreSQL");

@@ -14,6 +14,10 @@ void commands_pool_config(const cli_options *opts, sqlpool_config *cfg) {
     cfg->max_retries = opts->retries;
     cfg->connect_timeout = opts->timeout;
     cfg->init_sql = opts->init_sql;
+    cfg->pg_reset_query = opts->pg_reset_query;
+    cfg->pg_unnamed_statements = opts->pg_unnamed_statements;
+    cfg->statement_timeout = opts->statement_timeout;
+    cfg->read_db = opts->read_db;
     cfg->log = logger_sink;
     cfg->log_level = opts->log_level;
 }

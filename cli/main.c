@@ -37,6 +37,8 @@ static const char usage_text[] =
     "                      unless --quiet)\n"
     "  --pool-size=N       most idle connections kept, 1 to 100000 (default: 5)\n"
     "  --quiet             do not copy the summary to standard output\n"
+    "  --read-db=DB        PostgreSQL: a second database string for reads, e.g. the\n"
+    "                      standbys (config.read_db); checked when the pool opens\n"
     "\n"
     "Options of run and health:\n"
     "  --db=DB             a SQLite file, :memory:, or PostgreSQL: a postgresql://\n"
@@ -50,6 +52,10 @@ static const char usage_text[] =
     "  --init-sql=SQL      statements run on every new connection before its first\n"
     "                      use, e.g. 'PRAGMA foreign_keys=ON' or 'SET search_path=app';\n"
     "                      one that fails is exit 69 (health: 1, unhealthy)\n"
+    "  --pg-unnamed-statements  PostgreSQL: never prepare named statements\n"
+    "  --pg-reset-query=SQL PostgreSQL: run on every release, e.g. 'DISCARD ALL'\n"
+    "  --statement-timeout=S  PostgreSQL: cancel a statement after S seconds, 0 (no\n"
+    "                      limit, the default) to 86400\n"
     "  --help              show this help and exit\n"
     "  --version           show the version and exit\n"
     "An option's value may also follow it as the next argument (--db events.db).\n"
@@ -91,7 +97,10 @@ static int main_bench(int argc, char **argv) {
         return EXIT_USAGE;
     }
     if (opts.help) {
-        return fputs(bench_usage_text, stdout) != EOF && fflush(stdout) == 0 ? EXIT_OK : EXIT_IOERR;
+        return fputs(bench_usage_text, stdout) != EOF && fputs(bench_usage_more, stdout) != EOF &&
+                       fflush(stdout) == 0
+                   ? EXIT_OK
+                   : EXIT_IOERR;
     }
     if (opts.version) return print_version();
     logger_set_level(opts.log_level);

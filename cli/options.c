@@ -5,6 +5,7 @@
 
 #include "exitcodes.h"
 #include "logger.h"
+#include "sqlpool.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,7 +27,8 @@ typedef enum {
     KIND_TIMEOUT,
     KIND_RETRIES,
     KIND_LEVEL,
-    KIND_FLAG
+    KIND_FLAG,
+    KIND_STATEMENT_TIMEOUT
 } kind;
 
 typedef struct flag_spec {
@@ -36,13 +38,24 @@ typedef struct flag_spec {
 } flag_spec;
 
 static const flag_spec flags[] = {
-    {"input", KIND_STRING, CMDS_RUN},    {"output", KIND_STRING, CMDS_RUN},
-    {"db", KIND_STRING, CMDS_ALL},       {"pool-size", KIND_POOL_SIZE, CMDS_RUN},
-    {"timeout", KIND_TIMEOUT, CMDS_ALL}, {"retries", KIND_RETRIES, CMDS_ALL},
-    {"quiet", KIND_FLAG, CMDS_RUN},      {"log-level", KIND_LEVEL, CMDS_ALL},
-    {"help", KIND_FLAG, CMDS_ALL},       {"version", KIND_FLAG, CMDS_ALL},
+    {"input", KIND_STRING, CMDS_RUN},
+    {"output", KIND_STRING, CMDS_RUN},
+    {"db", KIND_STRING, CMDS_ALL},
+    {"pool-size", KIND_POOL_SIZE, CMDS_RUN},
+    {"timeout", KIND_TIMEOUT, CMDS_ALL},
+    {"retries", KIND_RETRIES, CMDS_ALL},
+    {"quiet", KIND_FLAG, CMDS_RUN},
+    {"log-level", KIND_LEVEL, CMDS_ALL},
+    {"help", KIND_FLAG, CMDS_ALL},
+    {"version", KIND_FLAG, CMDS_ALL},
     {"init-sql", KIND_STRING, CMDS_ALL},
+    /* PostgreSQL only (pg_only() refuses them for SQLite): */
+    {"pg-unnamed-statements", KIND_FLAG, CMDS_ALL},
+    {"pg-reset-query", KIND_STRING, CMDS_ALL},
+    {"statement-timeout", KIND_STATEMENT_TIMEOUT, CMDS_ALL},
+    {"read-db", KIND_STRING, CMDS_RUN},
 };
+#define FIRST_PG_ONLY 11 /* flags[FIRST_PG_ONLY..] are PostgreSQL's */
 #define NFLAGS (sizeof flags / sizeof flags[0])
 
 /* A digit, or a minus sign then a digit: strtol/strtod would skip leading white space and
@@ -148,6 +161,10 @@ static int set_value(const flag_spec *f, const char *value, cli_options *o, char
             o->output = value;
         } else if (strcmp(f->name, "init-sql") == 0) {
             o->init_sql = value;
+        } else if (strcmp(f->name, "pg-reset-query") == 0) {
+            o->pg_reset_query = value;
+        } else if (strcmp(f->name, "read-db") == 0) {
+            o->read_db = value;
         } else {
             o->db = value;
         }
@@ -170,6 +187,12 @@ static int set_value(const flag_spec *f, const char *value, cli_options *o, char
                 err, errlen, "--%s: '%s' is not a number of seconds from 0 to 86400", f->name, v);
         o->timeout = d;
         return 0;
+    case KIND_STATEMENT_TIMEOUT:
+        if (options_parse_seconds(value, 0.0, MAX_TIMEOUT, &d) != 0)
+            return options_usage_error(
+                err, errlen, "--%s: '%s' is not a number of seconds from 0 to 86400", f->name, v);
+        o->statement_timeout = d;
+        return 0;
     case KIND_LEVEL:
         if ((o->log_level = logger_parse_level(value)) < 0)
             return options_usage_error(
@@ -178,6 +201,17 @@ static int set_value(const flag_spec *f, const char *value, cli_options *o, char
     case KIND_FLAG: break;
     }
     return 0;
+}
+
+const char *options_pg_only_message(const char *flag) {
+    static _Thread_local char msg[160];
+    (void)snprintf(msg, sizeof msg,
+                   "--%s is for PostgreSQL; --db names a SQLite database, which has no %s", flag,
+                   strcmp(flag, "read-db") == 0             ? "standbys to read from"
+                   : strcmp(flag, "statement-timeout") == 0 ? "server to cancel a statement on"
+                   : strcmp(flag, "pg-reset-query") == 0    ? "server session to reset"
+                                                            : "named server-side statements");
+    return msg;
 }
 
 static const flag_spec *find_flag(const char *name, size_t len) {
@@ -192,6 +226,16 @@ static int command_mask(cli_command c) {
 }
 static const char *command_name(cli_command c) {
     return c == CMD_HEALTH ? "health" : "run";
+}
+
+/* The PostgreSQL-only flags on a SQLite --db: refused, so a flag is never silently without
+ * effect (the library ignores them for SQLite). */
+static int pg_only(const int *seen, const cli_options *o, char *err, size_t errlen) {
+    if (o->help || o->version || strcmp(sqlpool_db_backend(o->db), "postgresql") == 0) return 0;
+    for (size_t k = FIRST_PG_ONLY; k < NFLAGS; k++)
+        if (seen[k])
+            return options_usage_error(err, errlen, "%s", options_pg_only_message(flags[k].name));
+    return 0;
 }
 
 int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errlen) {
@@ -235,6 +279,8 @@ int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errle
                 return options_usage_error(err, errlen, "option '--%s' takes no value", f->name);
             if (strcmp(f->name, "quiet") == 0)
                 o->quiet = 1;
+            else if (strcmp(f->name, "pg-unnamed-statements") == 0)
+                o->pg_unnamed_statements = 1;
             else if (strcmp(f->name, "help") == 0)
                 o->help = 1;
             else
@@ -249,5 +295,5 @@ int options_parse(int argc, char **argv, cli_options *o, char *err, size_t errle
             return options_usage_error(err, errlen, "option '--%s' needs a value", f->name);
         if (set_value(f, value, o, err, errlen) != 0) return EXIT_USAGE;
     }
-    return 0;
+    return pg_only(seen, o, err, errlen);
 }

@@ -13,13 +13,18 @@ typedef struct cli_options {
     const char *output;   /* --output, default data/output_summary.json */
     const char *db;       /* --db, default :memory: */
     const char *init_sql; /* --init-sql: run on every new connection (config.init_sql) */
-    int pool_size;        /* --pool-size, default 5 */
-    double timeout;       /* --timeout seconds, default 5.0 */
-    int retries;          /* --retries, default 3 */
-    int quiet;            /* --quiet: no copy of the JSON on stdout */
-    int log_level;        /* --log-level, default info */
-    int help;             /* --help */
-    int version;          /* --version */
+    /* PostgreSQL only (refused for a SQLite --db): */
+    const char *pg_reset_query; /* --pg-reset-query: config.pg_reset_query, or NULL */
+    int pg_unnamed_statements;  /* --pg-unnamed-statements: config.pg_unnamed_statements */
+    double statement_timeout;   /* --statement-timeout seconds: config.statement_timeout */
+    const char *read_db;        /* --read-db (run): config.read_db, or NULL */
+    int pool_size;              /* --pool-size, default 5 */
+    double timeout;             /* --timeout seconds, default 5.0 */
+    int retries;                /* --retries, default 3 */
+    int quiet;                  /* --quiet: no copy of the JSON on stdout */
+    int log_level;              /* --log-level, default info */
+    int help;                   /* --help */
+    int version;                /* --version */
 } cli_options;
 
 /* Parse argv. Returns 0, or EXIT_USAGE with a one-line message in err. */
@@ -35,6 +40,10 @@ int options_usage_error(char *err, size_t errlen, const char *fmt, ...)
  * (so every user's text in a parser's message is escaped: logger_unescape gives it back
  * before commands_error escapes the line once), long ones cut. Returns buf. */
 const char *options_shown(const char *text, char *buf, size_t len);
+
+/* The one-line refusal of a PostgreSQL-only flag (without its "--") on a SQLite --db, for
+ * run, health and bench alike. A thread-local buffer, valid until the next call. */
+const char *options_pg_only_message(const char *flag);
 
 /* Parse a whole decimal integer in [min, max]; 0 on success, -1 otherwise. Exposed for
  * tests and for the other commands' flags. */

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,10 +281,21 @@ static int check_new_ids(run_ctx *r, PGconn *pg) {
 }
 
 /* COPY the labels in and check what the server made of it. */
+/* --statement-timeout: run's statements go to libpq directly (COPY has no parameters to
+ * prepare), so the deadline is the server's, for this transaction only: SET LOCAL. */
+static int local_timeout(run_ctx *r, PGconn *pg) {
+    char sql[64];
+    if (r->opts->statement_timeout <= 0.0) return 0;
+    (void)snprintf(sql, sizeof sql, "SET LOCAL statement_timeout = %.0f",
+                   ceil(r->opts->statement_timeout * 1000.0));
+    return expect(r, pg, sql, PGRES_COMMAND_OK, "setting statement_timeout");
+}
+
 static int load(run_ctx *r, PGconn *pg) {
     PGresult *res;
     int status;
     if ((status = expect(r, pg, "BEGIN", PGRES_COMMAND_OK, "starting the transaction")) != 0 ||
+        (status = local_timeout(r, pg)) != 0 ||
         (status = expect(r, pg,
                          "CREATE TABLE IF NOT EXISTS events (id BIGSERIAL PRIMARY KEY, "
                          "label TEXT NOT NULL)",

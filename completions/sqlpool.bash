@@ -27,13 +27,15 @@ _sqlpool() {
         esac
     fi
 
+    local pg_opts="--pg-unnamed-statements --pg-reset-query --statement-timeout"
     local run_opts="--input --output --db --pool-size --timeout --retries --quiet
-        --log-level --init-sql --help --version"
-    local health_opts="--db --timeout --retries --log-level --init-sql --help --version"
+        --log-level --init-sql $pg_opts --read-db --help --version"
+    local health_opts="--db --timeout --retries --log-level --init-sql $pg_opts --help --version"
     local bench_opts="--db --clients --duration --transactions --pool-size --max-open
         --acquire-timeout --barge-window --timeout --retries --workload --write-ratio
         --single-writer --compare --think-time --mode --fail-connect --kill-every --sweep --json
-        --plot --metrics-listen --log-level --init-sql --help --version"
+        --plot --timeline --metrics-listen --log-level --init-sql $pg_opts --read-db --help
+        --version"
 
     case $prev in
     --log-level)
@@ -57,10 +59,13 @@ _sqlpool() {
         compopt -o nospace 2>/dev/null
         return
         ;;
-    --input | --output | --plot)
+    --input | --output | --plot | --timeline)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         return
+        ;;
+    --read-db)
+        return # a PostgreSQL database string: nothing to offer
         ;;
     --db)
         compopt -o filenames 2>/dev/null
@@ -70,7 +75,7 @@ _sqlpool() {
         ;;
     --pool-size | --timeout | --retries | --clients | --duration | --transactions | \
         --max-open | --acquire-timeout | --barge-window | --think-time | --fail-connect | --kill-every | \
-        --write-ratio | --metrics-listen | --init-sql)
+        --write-ratio | --metrics-listen | --init-sql | --pg-reset-query | --statement-timeout)
         return # a number (or ADDRESS:PORT, or SQL): nothing to offer
         ;;
     esac

@@ -88,6 +88,14 @@ static void check_run(args *a) {
     CHECK(between(o.timeout, 0.0, 86400.0), "--timeout %g", o.timeout);
     CHECK(o.retries >= 0 && o.retries <= 100, "--retries %d", o.retries);
     CHECK(o.log_level >= 0 && o.log_level <= 3, "--log-level %d", o.log_level);
+    CHECK(between(o.statement_timeout, 0.0, 86400.0), "--statement-timeout %g",
+          o.statement_timeout);
+    CHECK(is_bool(o.pg_unnamed_statements), "--pg-unnamed-statements %d", o.pg_unnamed_statements);
+    /* PostgreSQL's flags are refused for a SQLite --db (":memory:" when none is given). */
+    CHECK((o.read_db == NULL && o.pg_reset_query == NULL && !o.pg_unnamed_statements) || o.help ||
+              o.version || strcmp(sqlpool_db_backend(o.db), "postgresql") == 0,
+          "a PostgreSQL flag for a SQLite --db");
+    CHECK(o.command == CMD_RUN || o.read_db == NULL, "--read-db for health");
     CHECK(is_bool(o.quiet) && is_bool(o.help) && is_bool(o.version), "flags %d %d %d", o.quiet,
           o.help, o.version);
     if (o.command == CMD_HEALTH) /* --input, --output, --pool-size, --quiet are run's */
@@ -146,14 +154,20 @@ static void check_bench(args *a) {
     CHECK(o.mode >= BENCH_POOLED && o.mode <= BENCH_BOTH, "--mode %d", (int)o.mode);
     CHECK(between(o.fail_connect, 0.0, 1.0), "--fail-connect %g", o.fail_connect);
     CHECK(between(o.kill_every, 0.0, 86400.0), "--kill-every %g", o.kill_every);
+    CHECK(between(o.statement_timeout, 0.0, 86400.0), "--statement-timeout %g",
+          o.statement_timeout);
     CHECK(o.log_level >= 0 && o.log_level <= 3, "--log-level %d", o.log_level);
     check_sweep(&o);
+    CHECK(o.timeline == NULL || (o.timeline[0] != '\0' && in_args(a, o.timeline)), "--timeline");
     CHECK(o.db == NULL || (o.db[0] != '\0' && in_args(a, o.db)), "--db");
     CHECK(o.plot == NULL || (o.plot[0] != '\0' && in_args(a, o.plot)), "--plot");
     if (!o.help && !o.version) { /* the rules between flags hold without --help, --version */
         CHECK(o.db != NULL, "no --db accepted");
         CHECK(o.plot == NULL || o.sweep != BENCH_SWEEP_NONE, "--plot without --sweep");
         CHECK(o.kill_every == 0.0 || o.mode != BENCH_UNPOOLED, "--kill-every with unpooled");
+        CHECK(o.timeline == NULL ||
+                  (o.sweep == BENCH_SWEEP_NONE && o.mode != BENCH_BOTH && !o.compare),
+              "--timeline with more than one run");
     }
     free(err);
 }

@@ -880,7 +880,75 @@ static const row rows[] = {
      .args = {"health", "--db", "host=127.0.0.1,127.0.0.1 port=5432,5433,5434"},
      .status = 64,
      .needle = "the connection string's 2 hosts, 0 host addresses and 3 ports do not match",
+     .flags =
+         NO_RERUN}, /* PostgreSQL-only flags on SQLite, their values, and --timeline (issue 15). */
+    {.name = "run_statement_timeout_sqlite",
+     .args = {RUN, IN, OUT, DB, "--statement-timeout", "5"},
+     .status = 64,
+     .needle = "--statement-timeout is for PostgreSQL; --db names a SQLite database",
+     .flags = SEED},
+    {.name = "run_pg_unnamed_statements_sqlite",
+     .args = {RUN, IN, OUT, DB, "--pg-unnamed-statements"},
+     .status = 64,
+     .needle = "--pg-unnamed-statements is for PostgreSQL",
+     .flags = SEED},
+    {.name = "run_pg_reset_query_sqlite",
+     .args = {RUN, IN, OUT, DB, "--pg-reset-query", "DISCARD ALL"},
+     .status = 64,
+     .needle = "--pg-reset-query is for PostgreSQL",
+     .flags = SEED},
+    {.name = "run_read_db_sqlite",
+     .args = {RUN, IN, OUT, DB, "--read-db", "host=standby"},
+     .status = 64,
+     .needle = "--read-db is for PostgreSQL",
+     .flags = SEED},
+    {.name = "run_statement_timeout_junk",
+     .args = {RUN, IN, OUT, DB, "--statement-timeout", "5x"},
+     .status = 64,
+     .needle = "--statement-timeout: '5x' is not a number of seconds from 0 to 86400",
+     .flags = SEED},
+    {.name = "health_read_db",
+     .args = {HEALTH, "--read-db", "host=standby"},
+     .status = 64,
+     .needle = "option '--read-db' does not apply to 'health'",
      .flags = NO_RERUN},
+    {.name = "health_pg_unnamed_statements_sqlite",
+     .args = {HEALTH, "--pg-unnamed-statements"},
+     .status = 64,
+     .needle = "--pg-unnamed-statements is for PostgreSQL",
+     .flags = NO_RERUN},
+    {.name = "bench_read_db_sqlite",
+     .args = {BENCH1, "--read-db", "host=standby"},
+     .status = 64,
+     .needle = "--read-db is for PostgreSQL; --db names a SQLite database",
+     .flags = NO_RERUN | STDOUT_ANY},
+    {.name = "bench_statement_timeout_sqlite",
+     .args = {BENCH1, "--statement-timeout", "0"},
+     .status = 64,
+     .needle = "--statement-timeout is for PostgreSQL",
+     .flags = NO_RERUN | STDOUT_ANY},
+    {.name = "bench_pg_unnamed_statements_value",
+     .args = {BENCH1, "--pg-unnamed-statements=1"},
+     .status = 64,
+     .needle = "option '--pg-unnamed-statements' takes no value",
+     .flags = NO_RERUN | STDOUT_ANY},
+    {.name = "bench_statement_timeout_negative",
+     .args = {BENCH1, "--statement-timeout", "-1"},
+     .status = 64,
+     .needle = "--statement-timeout: '-1' is not a number from 0 to 86400",
+     .flags = NO_RERUN | STDOUT_ANY},
+    {.name = "bench_timeline_with_sweep",
+     .args = {BENCH1, "--timeline", "@out/t.svg", "--sweep", "pool-size=1,2"},
+     .status = 64,
+     .needle =
+         "--timeline charts one run: it cannot be combined with --sweep, --mode both or --compare",
+     .flags = NO_RERUN | STDOUT_ANY},
+    {.name = "bench_timeline_is_db",
+     .args = {"bench", "--db", "@events.db", "--transactions", "1", "--timeline", "@events.db"},
+     .status = 64,
+     .needle = "--timeline",
+     .needle2 = "is the database",
+     .flags = SEED},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -2217,6 +2285,45 @@ static void test_badinput_health_pg_target_unknown(void **state) {
 static void test_badinput_health_pg_ports_do_not_match_hosts(void **state) {
     run_row(state, "health_pg_ports_do_not_match_hosts");
 }
+static void test_badinput_run_statement_timeout_sqlite(void **state) {
+    run_row(state, "run_statement_timeout_sqlite");
+}
+static void test_badinput_run_pg_unnamed_statements_sqlite(void **state) {
+    run_row(state, "run_pg_unnamed_statements_sqlite");
+}
+static void test_badinput_run_pg_reset_query_sqlite(void **state) {
+    run_row(state, "run_pg_reset_query_sqlite");
+}
+static void test_badinput_run_read_db_sqlite(void **state) {
+    run_row(state, "run_read_db_sqlite");
+}
+static void test_badinput_run_statement_timeout_junk(void **state) {
+    run_row(state, "run_statement_timeout_junk");
+}
+static void test_badinput_health_read_db(void **state) {
+    run_row(state, "health_read_db");
+}
+static void test_badinput_health_pg_unnamed_statements_sqlite(void **state) {
+    run_row(state, "health_pg_unnamed_statements_sqlite");
+}
+static void test_badinput_bench_read_db_sqlite(void **state) {
+    run_row(state, "bench_read_db_sqlite");
+}
+static void test_badinput_bench_statement_timeout_sqlite(void **state) {
+    run_row(state, "bench_statement_timeout_sqlite");
+}
+static void test_badinput_bench_pg_unnamed_statements_value(void **state) {
+    run_row(state, "bench_pg_unnamed_statements_value");
+}
+static void test_badinput_bench_statement_timeout_negative(void **state) {
+    run_row(state, "bench_statement_timeout_negative");
+}
+static void test_badinput_bench_timeline_with_sweep(void **state) {
+    run_row(state, "bench_timeline_with_sweep");
+}
+static void test_badinput_bench_timeline_is_db(void **state) {
+    run_row(state, "bench_timeline_is_db");
+}
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
@@ -2498,6 +2605,28 @@ static const struct CMUnitTest tests[] = {
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_health_pg_ports_do_not_match_hosts, setup_ctx,
                                     teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_run_statement_timeout_sqlite, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_run_pg_unnamed_statements_sqlite, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_run_pg_reset_query_sqlite, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_run_read_db_sqlite, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_run_statement_timeout_junk, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_read_db, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_pg_unnamed_statements_sqlite, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_read_db_sqlite, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_statement_timeout_sqlite, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_pg_unnamed_statements_value, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_statement_timeout_negative, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_timeline_with_sweep, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_timeline_is_db, setup_ctx, teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };

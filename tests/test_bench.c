@@ -122,6 +122,76 @@ static void test_bench_refuses_what_sqlite_cannot_do(void **state) {
     expect_usage(ARGS("--db", ":memory:", "--mode", "both"), "--mode");
 }
 
+/* The PostgreSQL-only flags on a SQLite database: refused, naming the flag. */
+static void test_bench_refuses_pg_only_flags(void **state) {
+    expect_usage(ARGS("--db", DB(state), "--read-db", "host=x"), "--read-db is for PostgreSQL");
+    expect_usage(ARGS("--db", DB(state), "--pg-unnamed-statements"),
+                 "--pg-unnamed-statements is for PostgreSQL");
+    expect_usage(ARGS("--db", ":memory:", "--pg-reset-query", "DISCARD ALL"),
+                 "--pg-reset-query is for PostgreSQL");
+    expect_usage(ARGS("--db", DB(state), "--statement-timeout", "0"),
+                 "--statement-timeout is for PostgreSQL");
+    expect_usage(ARGS("--db", DB(state), "--statement-timeout", "-1"), "--statement-timeout");
+    expect_usage(ARGS("--db", DB(state), "--pg-unnamed-statements=1"), "takes no value");
+}
+
+/* --timeline: one run only; never over the database. */
+static void test_bench_timeline_refusals(void **state) {
+    expect_usage(ARGS("--db", DB(state), "--timeline", "t.svg", "--sweep", "clients=1,2"),
+                 "--timeline charts one run");
+    expect_usage(ARGS("--db", DB(state), "--timeline", "t.svg", "--mode", "both"),
+                 "--timeline charts one run");
+    expect_usage(ARGS("--db", DB(state), "--timeline", DB(state)), "--timeline");
+    expect_usage(ARGS("--db", DB(state), "--timeline", "t.svg", "--compare", "single-writer"),
+                 "--timeline charts one run");
+}
+
+/* A 1 s run on SQLite: about 10 samples of 100 ms in the JSON, one marker each in the SVG,
+ * the samples adding up to the run's counts. */
+static void test_bench_timeline_sqlite(void **state) {
+    char *svg = testutil_format("%s/timeline.svg", DIR(state)), *text, *p;
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--clients", "2", "--duration", "1",
+                                     "--workload", "insert", "--timeline", svg, "--json"),
+                                1);
+    json_t *run, *tl;
+    long long tx = 0, errors = 0;
+    size_t n, markers = 0;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    tl = json_object_get(run, "timeline");
+    assert_true(json_is_array(tl));
+    n = json_array_size(tl);
+    if (n < 9 || n > 12) fail_msg("%zu samples for a 1 s run, expected about 10", n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_array_get(tl, i);
+        tx += bench_int(s, "transactions");
+        errors += bench_int(s, "errors");
+        assert_true(bench_real(s, "t") > 0.0);
+        assert_true(bench_real(s, "p99_ms") >= 0.0);
+    }
+    assert_int_equal(tx, bench_int(run, "transactions"));
+    assert_int_equal(errors, bench_int(run, "errors"));
+    text = testutil_read_file(svg, NULL);
+    assert_non_null(text);
+    assert_true(strncmp(text, "<?xml", 5) == 0);
+    assert_non_null(strstr(text, "</svg>\n"));
+    for (p = text; (p = strstr(p, "class=\"point transactions throughput\"")) != NULL; p++)
+        markers++;
+    assert_int_equal(markers, n);
+    free(text);
+    free(svg);
+    bench_out_free(&r);
+}
+
+/* Without --timeline the JSON has no "timeline". */
+static void test_bench_no_timeline_without_flag(void **state) {
+    bench_out r = bench_run_cli(NULL, ARGS("--db", DB(state), "--transactions", "5", "--json"), 1);
+    bench_expect_status(&r, 0);
+    assert_null(json_object_get(json_array_get(bench_runs(&r), 0), "timeline"));
+    bench_out_free(&r);
+}
+
 /* A --transactions run of workload on the test's file: its counts add up. */
 static void expect_workload(void **state, const char *workload, long long seed) {
     bench_out r = bench_run_cli(NULL,
@@ -687,6 +757,10 @@ static const struct CMUnitTest tests[] = {
     T(test_bench_sigint_during_connect_check),
     T(test_bench_think_time_only_between_transactions),
     T(test_bench_thread_limit_is_exit_71),
+    T(test_bench_refuses_pg_only_flags),
+    T(test_bench_timeline_refusals),
+    T(test_bench_timeline_sqlite),
+    T(test_bench_no_timeline_without_flag),
 };
 
 SQLPOOL_TEST_MAIN(tests)

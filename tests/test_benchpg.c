@@ -1,5 +1,6 @@
 /* test_benchpg.c: `sqlpool bench` on PostgreSQL ($SQLPOOL_TEST_PG, from scripts/with-pg.sh):
- * every workload's counts, connect faults, both modes, --kill-every, SIGINT. Without the
+ * every workload's counts, connect faults, both modes, --kill-every (idle, borrowed, through
+ * pgbouncer), --timeline, the PostgreSQL-only flags, SIGINT. Without the
  * server's address each test fails: these run, not skip, in CI. */
 #include "benchutil.h"
 
@@ -119,6 +120,142 @@ static void test_benchpg_kill_every(void **state) {
     bench_out_free(&r);
 }
 
+/* --timeline's SVG: a whole document with one throughput marker per JSON sample. */
+static size_t expect_timeline_svg(const char *path, json_t *timeline, const char *event) {
+    char *svg = testutil_read_file(path, NULL), *p;
+    size_t markers = 0, len;
+    assert_non_null(svg);
+    len = strlen(svg);
+    assert_true(strncmp(svg, "<?xml", 5) == 0);
+    assert_true(len > 7 && strcmp(svg + len - 7, "</svg>\n") == 0);
+    for (p = svg; (p = strstr(p, "class=\"point transactions throughput\"")) != NULL; p++)
+        markers++;
+    assert_int_equal(markers, json_array_size(timeline));
+    if (event != NULL && strstr(svg, event) == NULL) fail_msg("no %s in the chart", event);
+    free(svg);
+    return markers;
+}
+
+/* The sum of one counter over the timeline's samples. */
+static long long timeline_sum(json_t *timeline, const char *key) {
+    long long sum = 0;
+    for (size_t i = 0; i < json_array_size(timeline); i++)
+        sum += bench_int(json_array_get(timeline, i), key);
+    return sum;
+}
+
+/* A 1 s run with kills: about 10 samples of 100 ms, each kill in one of them, marked. */
+static void test_benchpg_timeline_svg(void **state) {
+    char *dir = testutil_tmpdir(), svg[4096];
+    bench_out r;
+    json_t *run, *tl;
+    size_t n;
+    (void)state;
+    (void)snprintf(svg, sizeof svg, "%s/timeline.svg", dir);
+    r = bench_run_cli(NULL,
+                      ARGS("--db", pg_url(), "--clients", "2", "--duration", "1", "--kill-every",
+                           "0.25", "--timeline", svg, "--json"),
+                      1);
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    tl = json_object_get(run, "timeline");
+    assert_true(json_is_array(tl));
+    n = json_array_size(tl);
+    if (n < 9 || n > 12) fail_msg("%zu samples for a 1 s run, expected about 10", n);
+    assert_int_equal(timeline_sum(tl, "kills"), bench_int(run, "kills"));
+    assert_int_equal(timeline_sum(tl, "transactions"), bench_int(run, "transactions"));
+    assert_int_equal(timeline_sum(tl, "errors"), bench_int(run, "errors"));
+    assert_true(bench_int(run, "kills") > 0);
+    (void)expect_timeline_svg(svg, tl, "class=\"event kill\"");
+    bench_out_free(&r);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
+/* More clients than connections, served first come first served: a released connection goes
+ * straight to a waiter, none is ever idle, and --kill-every kills borrowed ones. */
+static void test_benchpg_kill_every_all_borrowed(void **state) {
+    bench_out r =
+        bench_run_cli(NULL,
+                      ARGS("--db", pg_url(), "--clients", "6", "--pool-size", "2", "--max-open",
+                           "2", "--duration", "1.5", "--kill-every", "0.3", "--json"),
+                      1);
+    json_t *run;
+    (void)state;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    if (bench_int(run, "kills") <= 0) fail_msg("nothing was killed: %s\n%s", r.out, r.err);
+    assert_true(bench_int(run, "transactions") > 0);
+    bench_out_free(&r);
+}
+
+/* Behind pgbouncer the pid libpq reports is pgbouncer's: a server connection carrying the
+ * bench's application_name is terminated instead. */
+static void test_benchpg_kill_every_pgbouncer(void **state) {
+    const char *bouncer = getenv("SQLPOOL_TEST_PGBOUNCER");
+    bench_out r;
+    json_t *run;
+    (void)state;
+    if (bouncer == NULL || bouncer[0] == '\0') fail_msg("SQLPOOL_TEST_PGBOUNCER is not set");
+    r = bench_run_cli(NULL,
+                      ARGS("--db", bouncer, "--clients", "2", "--duration", "1.5", "--kill-every",
+                           "0.3", "--json"),
+                      1);
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    if (bench_int(run, "kills") <= 0) fail_msg("nothing was killed: %s\n%s", r.out, r.err);
+    bench_out_free(&r);
+}
+
+/* --pg-reset-query runs at every release: one that fails closes the connection, so each
+ * transaction connects anew; --pg-unnamed-statements still counts every row. */
+static void test_benchpg_reset_query_and_unnamed(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", pg_url(), "--clients", "1", "--transactions", "10",
+                                     "--pg-reset-query", "SELECT 1/0", "--json"),
+                                1);
+    json_t *run;
+    (void)state;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    if (bench_int(run, "connects") < 9) fail_msg("the reset query did not run: %s", r.out);
+    bench_out_free(&r);
+    r = bench_run_cli(NULL,
+                      ARGS("--db", pg_url(), "--workload", "read-write", "--clients", "2",
+                           "--transactions", "20", "--pg-unnamed-statements", "--pg-reset-query",
+                           "DISCARD ALL", "--statement-timeout", "10", "--json"),
+                      1);
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    assert_int_equal(bench_int(run, "transactions"), 40);
+    assert_true(bench_int(run, "connects") <= 2); /* DISCARD ALL succeeds: each kept */
+    bench_out_free(&r);
+}
+
+/* --read-db: select1's reads go to the read lane; with no server there they fall back to
+ * --db (read_fallbacks in the timeline), and none fails. */
+static void test_benchpg_read_db_fallback(void **state) {
+    char *dir = testutil_tmpdir(), svg[4096];
+    bench_out r;
+    json_t *run, *tl;
+    (void)state;
+    (void)snprintf(svg, sizeof svg, "%s/fallback.svg", dir);
+    r = bench_run_cli(NULL,
+                      ARGS("--db", pg_url(), "--read-db",
+                           "host=127.0.0.1 port=1 dbname=none connect_timeout=1", "--clients", "2",
+                           "--duration", "0.5", "--timeline", svg, "--json"),
+                      1);
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    tl = json_object_get(run, "timeline");
+    assert_int_equal(bench_int(run, "errors"), 0);
+    if (timeline_sum(tl, "read_fallbacks") <= 0) fail_msg("no read fell back: %s", r.out);
+    (void)expect_timeline_svg(svg, tl, "class=\"event fallback\"");
+    bench_out_free(&r);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
 static void test_benchpg_sigint_prints_partial_results(void **state) {
     char *dir = testutil_tmpdir();
     (void)state;
@@ -136,6 +273,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_benchpg_single_writer_refused),
     cmocka_unit_test(test_benchpg_mode_both_fail_connect),
     cmocka_unit_test(test_benchpg_kill_every),
+    cmocka_unit_test(test_benchpg_timeline_svg),
+    cmocka_unit_test(test_benchpg_kill_every_all_borrowed),
+    cmocka_unit_test(test_benchpg_kill_every_pgbouncer),
+    cmocka_unit_test(test_benchpg_reset_query_and_unnamed),
+    cmocka_unit_test(test_benchpg_read_db_fallback),
     cmocka_unit_test(test_benchpg_sigint_prints_partial_results),
 };
 

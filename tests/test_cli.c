@@ -804,6 +804,37 @@ static void test_cli_docs_name_every_option(void **state) {
     }
 }
 
+/* run's and health's PostgreSQL-only flags on a SQLite --db: exit 64, one line naming the
+ * flag, no output written. */
+static void test_cli_pg_only_flags_refused_for_sqlite(void **state) {
+    static const char *const flags[][2] = {{"--pg-unnamed-statements", NULL},
+                                           {"--pg-reset-query", "DISCARD ALL"},
+                                           {"--statement-timeout", "5"},
+                                           {"--read-db", "host=standby"}};
+    const char *out = tmp_path(state, "pgonly.json");
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        run_result r =
+            flags[i][1] != NULL
+                ? run(state, ARGS("run", "--quiet", "--output", out, "--db", "x.db", flags[i][0],
+                                  flags[i][1]))
+                : run(state, ARGS("run", "--quiet", "--output", out, "--db", "x.db", flags[i][0]));
+        expect_status(r, 64);
+        expect_contains(r.err, flags[i][0]);
+        expect_contains(r.err, "is for PostgreSQL");
+        assert_string_equal(r.out, "");
+        expect_absent(out);
+        if (i == 3) continue; /* --read-db is run's alone */
+        r = flags[i][1] != NULL ? run(state, ARGS("health", flags[i][0], flags[i][1]))
+                                : run(state, ARGS("health", flags[i][0]));
+        expect_status(r, 64);
+        expect_contains(r.err, "is for PostgreSQL");
+    }
+    expect_status(run(state, ARGS("health", "--read-db", "host=standby")), 64);
+    expect_status(run(state, ARGS("run", "--db", "x.db", "--statement-timeout", "-1")), 64);
+    expect_status(run(state, ARGS("run", "--db", "x.db", "--pg-unnamed-statements=yes")), 64);
+    expect_status(run(state, ARGS("run", "--db", "x.db", "--pg-reset-query", "")), 64);
+}
+
 static void test_cli_health_file_db(void **state) {
     const char *db = tmp_path(state, "health.db");
     run_result r = run(state, ARGS("health", "--db", db));
@@ -1377,6 +1408,7 @@ static const struct CMUnitTest tests[] = {
     T(test_cli_help),
     T(test_cli_version),
     T(test_cli_docs_name_every_option),
+    T(test_cli_pg_only_flags_refused_for_sqlite),
     T(test_cli_health_file_db),
     T(test_cli_health_unreachable),
     T(test_cli_output_write_failure_commits_nothing),
