@@ -4,6 +4,9 @@
  * server's address each test fails: these run, not skip, in CI. */
 #include "benchutil.h"
 
+#include <libpq-fe.h>
+#include <unistd.h>
+
 static const char *pg_url(void) {
     const char *url = getenv("SQLPOOL_TEST_PG");
     if (url == NULL || url[0] == '\0') fail_msg("SQLPOOL_TEST_PG is not set (scripts/with-pg.sh)");
@@ -256,6 +259,59 @@ static void test_benchpg_read_db_fallback(void **state) {
     free(dir);
 }
 
+/* A statement of one held connection; the test fails when it does. */
+static void pg_exec_ok(sqlpool_conn *conn, const char *sql) {
+    PGresult *res = NULL;
+    int rc = sqlpool_conn_pg_exec(conn, sql, 0, NULL, &res);
+    if (rc != SQLPOOL_OK || PQresultStatus(res) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, sqlpool_errmsg());
+    PQclear(res);
+}
+
+/* run's --statement-timeout (SET LOCAL statement_timeout): with events locked by another
+ * session, the run's statement is cancelled at 0.5 s and the run fails (75) at once,
+ * nothing committed, instead of waiting for the lock. */
+static void test_benchpg_run_statement_timeout(void **state) {
+    char *dir = testutil_tmpdir(), *out = testutil_format("%s/summary.json", dir), *o = NULL,
+         *e = NULL;
+    sqlpool_config cfg;
+    sqlpool *pool = NULL;
+    sqlpool_conn *conn = NULL;
+    struct timespec t0, t1;
+    int status;
+    (void)state;
+    sqlpool_config_init(&cfg);
+    cfg.db = pg_url();
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_OK);
+    assert_int_equal(sqlpool_acquire(pool, &conn), SQLPOOL_OK);
+    pg_exec_ok(conn, "CREATE TABLE IF NOT EXISTS events (id BIGSERIAL PRIMARY KEY, label TEXT "
+                     "NOT NULL)");
+    pg_exec_ok(conn, "BEGIN");
+    pg_exec_ok(conn, "LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+    (void)clock_gettime(CLOCK_MONOTONIC, &t0);
+    status =
+        testutil_run_cli(NULL,
+                         (const char *const[]){"run", "--db", pg_url(), "--quiet", "--log-level",
+                                               "error", "--output", out, "--input",
+                                               SQLPOOL_SOURCE_DIR "/data/sample_input.txt",
+                                               "--statement-timeout", "0.5", NULL},
+                         &o, &e);
+    (void)clock_gettime(CLOCK_MONOTONIC, &t1);
+    pg_exec_ok(conn, "ROLLBACK");
+    sqlpool_release(conn);
+    sqlpool_close(pool);
+    if (status != 75 || strstr(e, "statement timeout") == NULL)
+        fail_msg("exit %d, expected 75 with the statement timeout: %s", status, e);
+    if ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 > 5.0)
+        fail_msg("the run waited for the lock");
+    assert_int_not_equal(access(out, F_OK), 0); /* nothing written */
+    free(o);
+    free(e);
+    free(out);
+    testutil_rmtree(dir);
+    free(dir);
+}
+
 static void test_benchpg_sigint_prints_partial_results(void **state) {
     char *dir = testutil_tmpdir();
     (void)state;
@@ -278,6 +334,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_benchpg_kill_every_pgbouncer),
     cmocka_unit_test(test_benchpg_reset_query_and_unnamed),
     cmocka_unit_test(test_benchpg_read_db_fallback),
+    cmocka_unit_test(test_benchpg_run_statement_timeout),
     cmocka_unit_test(test_benchpg_sigint_prints_partial_results),
 };
 
