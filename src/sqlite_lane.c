@@ -210,7 +210,8 @@ void sqlpool__sqlite_wal_stats(const sqlpool__sqlite_wal *wal, sqlpool_stats *ou
 static void uri_mode(const char *path, char *buf, size_t len) {
     const char *q = strncmp(path, "file:", 5) == 0 ? strchr(path, '?') : NULL;
     buf[0] = '\0';
-    while (q != NULL && *q != '\0' && *q != '#') {
+    if (q == NULL) return;
+    while (*q != '\0' && *q != '#') {
         size_t n;
         q++;
         n = strcspn(q, "&#");
