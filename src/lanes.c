@@ -52,25 +52,12 @@ static void reader_config(const sqlpool_config *cfg, sqlpool_config *r) {
     }
 }
 
-/* Opens the pair for read_db: readers first, as below, so a bad read_db fails before any
- * connection to db is made. */
-static int open_read_db(const sqlpool_config *cfg, sqlpool **out) {
-    sqlpool_config lane;
-    sqlpool *writer = NULL, *readers = NULL;
-    int rc;
-    *out = NULL;
-    if (cfg->single_writer)
-        return sqlpool__fail(SQLPOOL_EINVAL, "read_db and single_writer do not go together: "
-                                             "single_writer is SQLite's, read_db PostgreSQL's");
-    if (!sqlpool__dsn_is_pg(cfg->db) || !sqlpool__dsn_is_pg(cfg->read_db))
-        return sqlpool__fail(SQLPOOL_EINVAL,
-                             "read_db is for PostgreSQL: db and read_db must both be "
-                             "PostgreSQL connection strings");
-    reader_config(cfg, &lane);
-    if ((rc = sqlpool__open(&lane, &readers)) != SQLPOOL_OK) return rc;
-    lane = *cfg;
-    lane.read_db = NULL;
-    if ((rc = sqlpool__open(&lane, &writer)) != SQLPOOL_OK) {
+/* The writer lane from wcfg, joined to its readers (open already); the readers closed when
+ * the writer cannot open. */
+static int open_writer(const sqlpool_config *wcfg, sqlpool *readers, sqlpool **out) {
+    sqlpool *writer = NULL;
+    int rc = sqlpool__open(wcfg, &writer);
+    if (rc != SQLPOOL_OK) {
         char why[512];
         (void)strncpy(why, sqlpool_errmsg(), sizeof why - 1);
         why[sizeof why - 1] = '\0';
@@ -84,9 +71,30 @@ static int open_read_db(const sqlpool_config *cfg, sqlpool **out) {
     return SQLPOOL_OK;
 }
 
+/* Opens the pair for read_db: readers first, as below, so a bad read_db fails before any
+ * connection to db is made. */
+static int open_read_db(const sqlpool_config *cfg, sqlpool **out) {
+    sqlpool_config lane;
+    sqlpool *readers = NULL;
+    int rc;
+    *out = NULL;
+    if (cfg->single_writer)
+        return sqlpool__fail(SQLPOOL_EINVAL, "read_db and single_writer do not go together: "
+                                             "single_writer is SQLite's, read_db PostgreSQL's");
+    if (!sqlpool__dsn_is_pg(cfg->db) || !sqlpool__dsn_is_pg(cfg->read_db))
+        return sqlpool__fail(SQLPOOL_EINVAL,
+                             "read_db is for PostgreSQL: db and read_db must both be "
+                             "PostgreSQL connection strings");
+    reader_config(cfg, &lane);
+    if ((rc = sqlpool__open(&lane, &readers)) != SQLPOOL_OK) return rc;
+    lane = *cfg;
+    lane.read_db = NULL;
+    return open_writer(&lane, readers, out);
+}
+
 int sqlpool__lanes_open(const sqlpool_config *cfg, sqlpool **out) {
     sqlpool_config lane;
-    sqlpool *writer = NULL, *readers = NULL;
+    sqlpool *readers = NULL;
     int rc;
     if (cfg->read_db != NULL) return open_read_db(cfg, out);
     if (!cfg->single_writer) return sqlpool__open(cfg, out);
@@ -101,18 +109,7 @@ int sqlpool__lanes_open(const sqlpool_config *cfg, sqlpool **out) {
     lane.single_writer = SQLPOOL__LANE_READ;
     if ((rc = sqlpool__open(&lane, &readers)) != SQLPOOL_OK) return rc;
     writer_config(cfg, &lane);
-    if ((rc = sqlpool__open(&lane, &writer)) != SQLPOOL_OK) {
-        char why[512];
-        (void)strncpy(why, sqlpool_errmsg(), sizeof why - 1);
-        why[sizeof why - 1] = '\0';
-        sqlpool_close(readers);
-        return sqlpool__fail(rc, "%s", why);
-    }
-    writer->read_lane = readers; /* before anyone else can see writer */
-    readers->lane_writer = writer;
-    atomic_init(&writer->lanes_left, 2);
-    *out = writer;
-    return SQLPOOL_OK;
+    return open_writer(&lane, readers, out);
 }
 
 sqlpool *sqlpool__lane_of(sqlpool *pool, int lane) {
