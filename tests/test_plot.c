@@ -33,8 +33,16 @@ static const double TPS_UNPOOLED[] = {410, 790, 1500, 2400, 2600, 2650};
 static const double P99_UNPOOLED[] = {0.0041, 0.0046, 0.0058, 0.0091, 0.0175, 0.0352};
 
 static bench_plot sample(void) {
-    bench_plot p = {"sqlpool bench: select1 on sqlite", "clients", 6, X6, {TPS_POOLED, P99_POOLED},
-                    {TPS_UNPOOLED, P99_UNPOOLED}};
+    bench_plot p;
+    memset(&p, 0, sizeof p); /* the optional fields: zero */
+    p.title = "sqlpool bench: select1 on sqlite";
+    p.x_label = "clients";
+    p.npoints = 6;
+    p.x = X6;
+    p.pooled.throughput = TPS_POOLED;
+    p.pooled.p99 = P99_POOLED;
+    p.unpooled.throughput = TPS_UNPOOLED;
+    p.unpooled.p99 = P99_UNPOOLED;
     return p;
 }
 
