@@ -277,12 +277,32 @@ static int pg_role_lost(void *handle) {
     return ((pg_conn_h *)handle)->wrong_role;
 }
 
-/* On borrow: alive, idle (not inside a transaction), and not on a server found demoted. */
+/* On borrow, without a round trip: PostgreSQL 14+ reports in_hot_standby and
+ * default_transaction_read_only with its answers (a change before its next ReadyForQuery), so
+ * a connection in steady use, never idle long enough to be validated, still sees a promotion
+ * or a demotion by its last round trip. any and prefer-standby never leave this way (a
+ * prefer-standby pool on the primary because no standby answered must not churn). */
+static int role_reported_wrong(pg_conn_h *c) {
+    sqlpool__pg_role role;
+    char err[64];
+    int target;
+    if (PQparameterStatus(c->pg, "in_hot_standby") == NULL) return 0; /* before 14: validation */
+    target = target_of(c);
+    if (target == SQLPOOL__PG_TARGET_ANY || target == SQLPOOL__PG_TARGET_PREFER_STANDBY) return 0;
+    if (sqlpool__pg_role_get(c->pg, 0, &role, err, sizeof err) != 0 ||
+        sqlpool__pg_role_fits(&role, target))
+        return 0;
+    if (wants_writes(target)) note_demoted(c);
+    return 1;
+}
+
+/* On borrow: alive, idle (not inside a transaction), not on a server found demoted, and (14+)
+ * not on a server that reports another role than the pool's. */
 static int pg_check(void *handle) {
     pg_conn_h *c = handle;
     if (socket_alive(c) != SQLPOOL_OK) return SQLPOOL_EBROKEN;
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) return SQLPOOL_EBROKEN;
-    if (on_demoted(c)) {
+    if (on_demoted(c) || role_reported_wrong(c)) {
         c->wrong_role = 1;
         return SQLPOOL_EBROKEN;
     }
