@@ -590,15 +590,21 @@ SQLPOOL_API int sqlpool_set_db(sqlpool *pool, const char *db);
  * readers' own queue; without it, exactly sqlpool_acquire() and its variants. Release it with
  * sqlpool_release() as any other.
  */
+/* A connection to read with: sqlpool_acquire() for reads (see above). */
 SQLPOOL_API int sqlpool_acquire_read(sqlpool *pool, sqlpool_conn **out);
+/* As sqlpool_acquire_read(), waiting no later than deadline (as sqlpool_acquire_until()). */
 SQLPOOL_API int sqlpool_acquire_read_until(sqlpool *pool, sqlpool_conn **out, double deadline);
+/* What the read macros call: deadline and the caller's file and line as for
+ * sqlpool_acquire_at(). */
 SQLPOOL_API int sqlpool_acquire_read_at(sqlpool *pool, sqlpool_conn **out, double deadline,
                                         const char *file, int line);
+/* As sqlpool_try_acquire(), for a connection to read with (see above). */
 SQLPOOL_API int sqlpool_try_acquire_read(sqlpool *pool, sqlpool_conn **out);
-/* sqlpool_acquire_read() and _until(), recording the caller's file and line (as
- * sqlpool_acquire()); (sqlpool_acquire_read)(pool, out) calls the function itself. */
+/* sqlpool_acquire_read(), recording the caller's file and line (as sqlpool_acquire());
+ * (sqlpool_acquire_read)(pool, out) calls the function itself. */
 #define sqlpool_acquire_read(pool, out)                                                            \
     sqlpool_acquire_read_at((pool), (out), SQLPOOL_DEADLINE_DEFAULT, __FILE__, __LINE__)
+/* sqlpool_acquire_read_until(), recording the caller's file and line. */
 #define sqlpool_acquire_read_until(pool, out, deadline)                                            \
     sqlpool_acquire_read_at((pool), (out), sqlpool__deadline(deadline), __FILE__, __LINE__)
 
