@@ -100,6 +100,9 @@ int sqlpool__pg_connect(void *state, double budget, void **handle, int *retriabl
         return rc;
     }
     c->st = st;
+    /* Made after any finding of a demoted server (and checked for its role as it connects):
+     * the borrow check is for connections older than the finding, not this one. */
+    c->demoted_seen = atomic_load_explicit(&st->demoted_gen, memory_order_relaxed);
     PQsetNoticeReceiver(c->pg, notice_receiver, c);
     *handle = c;
     return SQLPOOL_OK;

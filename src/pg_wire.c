@@ -99,8 +99,11 @@ int sqlpool__pg_retriable_message(const char *msg) {
 int sqlpool__pg_fatal_result(const PGresult *r) {
     const char *state = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     if (state == NULL) return 0;
-    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
-           strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+    /* 08P01 protocol_violation is what the server answers to a bind with the wrong number
+     * of parameters, a caller's error on a sound connection. */
+    return (strncmp(state, "08", 2) == 0 && strcmp(state, "08P01") != 0) ||
+           strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+           strcmp(state, "57P03") == 0;
 }
 
 int sqlpool__pg_sqlstate_is(const PGresult *r, const char *state) {
