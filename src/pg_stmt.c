@@ -71,7 +71,6 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, double 
     pg_stmt *s;
     PGresult *r;
     int timed_out, rc = SQLPOOL_OK;
-    double own = sqlpool__pg_mono() + c->st->timeout;
     char *copy = sqlpool__strdup(sql);
     if (copy != NULL && c->nstmts == c->cap) {
         int cap = c->cap ? c->cap * 2 : 8;
@@ -88,19 +87,18 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, double 
     }
     s = &c->stmts[c->nstmts];
     statement_name(sql, s->name, sizeof s->name);
-    /* Under the statement's deadline, and the pool's own round-trip timeout at most. */
+    /* Under the statement's deadline, as the statement itself: the parser may wait for a
+     * table's lock behind a migration as long as the statement could (a dead peer is ended by
+     * TCP keepalives when there is no deadline). */
     (void)PQsetnonblocking(c->pg, 1);
-    r = sqlpool__pg_await_until(c->pg, PQsendPrepare(c->pg, s->name, sql, nparams, NULL),
-                                deadline < own ? deadline : own, NULL, &timed_out, err, errlen);
-    if (r == NULL && timed_out && deadline <= own) {
+    r = sqlpool__pg_await_until(c->pg, PQsendPrepare(c->pg, s->name, sql, nparams, NULL), deadline,
+                                NULL, &timed_out, err, errlen);
+    if (r == NULL && timed_out) {
         if (!sqlpool__pg_cancel_drain(c->pg, SQLPOOL__PG_CANCEL_BOUND)) c->broken = 1;
         sqlpool__format(err, errlen, "statement deadline passed while preparing");
         rc = SQLPOOL_ETIMEDOUT;
     } else if (r == NULL || sqlpool__pg_lost_result(c->pg, r)) {
-        if (r != NULL)
-            sqlpool__pg_result_message(r, "cannot prepare", err, errlen);
-        else if (timed_out)
-            sqlpool__format(err, errlen, "no answer to the prepare within %.3f s", c->st->timeout);
+        if (r != NULL) sqlpool__pg_result_message(r, "cannot prepare", err, errlen);
         c->broken = 1;
         rc = SQLPOOL_EBROKEN;
     } else if (PQresultStatus(r) != PGRES_COMMAND_OK && !sqlpool__pg_sqlstate_is(r, "42P05")) {
