@@ -30,19 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int sqlpool__pg_run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen) {
-    PGresult *r = sqlpool__pg_exec_deadline(c->pg, sql, c->st->timeout, err, errlen);
-    ExecStatusType s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
-    if (r != NULL && !ok) {
-        sqlpool__pg_message(c->pg, PQresStatus(s), err, errlen);
-        if (sqlpool__pg_fatal_result(r)) c->broken = 1;
-    }
-    if (r == NULL) c->broken = 1; /* no answer: the connection is in an unknown state */
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
 /* ---- the pool ---- */
 
 /* Does a reset query drop the connection's prepared statements (DISCARD ALL, DEALLOCATE
@@ -74,78 +61,6 @@ static void state_free(pg_state *st) {
     sqlpool__free(st->db);
     sqlpool__free(st->reset_query);
     sqlpool__free(st);
-}
-
-/* libpq's parse error, with every double-quoted part (where it quotes the string, a token
- * of the password, or a value) replaced by "***", on one line. */
-static void quoted_masked(const char *why, char *out, size_t len) {
-    size_t o = 0;
-    int in_quote = 0;
-    for (const char *p = why; *p && o + 6 < len; p++) {
-        if (*p == '"') {
-            in_quote = !in_quote;
-            if (in_quote) {
-                memcpy(out + o, "\"***", 4);
-                o += 4;
-            } else {
-                out[o++] = '"';
-            }
-        } else if (!in_quote) {
-            char ch = *p;
-            if (ch == '\n' || ch == '\r' || ch == '\t') ch = ' ';
-            out[o++] = ch;
-        }
-    }
-    while (o > 0 && out[o - 1] == ' ')
-        o--;
-    out[o] = '\0';
-}
-
-/* libpq's parse error, masked. The keyword it does not know is named (its value never is:
- * libpq does not quote it), unless that word might be part of a password. */
-static void parse_error_masked(const char *db, const char *why, char *out, size_t len) {
-    static const char *const unknown[] = {"invalid connection option \"",
-                                          "invalid URI query parameter: \""};
-    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
-        const char *start = why + strlen(unknown[i]), *end;
-        char name[80];
-        size_t nlen;
-        if (strncmp(why, unknown[i], strlen(unknown[i])) != 0) continue;
-        end = strchr(start, '"');
-        /* The whole message is prefix, name, quote (and libpq's newline). */
-        if (end == NULL || strcmp(end + 1 + strspn(end + 1, "\n"), "") != 0) break;
-        nlen = (size_t)(end - start);
-        if (nlen >= sizeof name) break;
-        memcpy(name, start, nlen);
-        name[nlen] = '\0';
-        if (!sqlpool__dsn_option_shown(db, name)) break;
-        sqlpool__format(out, len, "%s%s\"", unknown[i], name);
-        return;
-    }
-    quoted_masked(why, out, len);
-}
-
-/* Refuse a malformed db string, with libpq's own words (masked). */
-int sqlpool__pg_db_parses(const char *db, char *err, size_t errlen) {
-    char *why = NULL, *plain = sqlpool__pg_strip_load_balance(db, NULL); /* libpq < 16 */
-    PQconninfoOption *opts = plain != NULL ? PQconninfoParse(plain, &why) : NULL;
-    sqlpool__pg_hosts hosts;
-    sqlpool__free(plain);
-    if (opts == NULL) {
-        char masked[512], reason[256];
-        (void)sqlpool__dsn_mask(db, masked, sizeof masked);
-        parse_error_masked(db, why ? why : "out of memory", reason, sizeof reason);
-        int rc = why != NULL ? SQLPOOL_EINVAL : SQLPOOL_ENOMEM;
-        sqlpool__format(err, errlen, "invalid PostgreSQL connection string '%s': %s", masked,
-                        reason);
-        PQfreemem(why);
-        return rc;
-    }
-    PQconninfoFree(opts);
-    /* The host lists' lengths and target_session_attrs, which libpq checks only at connect. */
-    int hosts_rc = sqlpool__pg_hosts_parse(db, &hosts, err, errlen);
-    sqlpool__pg_hosts_free(&hosts);
-    return hosts_rc;
 }
 
 static int pg_pool_init(const sqlpool_config *cfg, void **state, char *err, size_t errlen) {
@@ -180,7 +95,7 @@ static void pg_pool_fini(void *state) {
     state_free(state);
 }
 
-void sqlpool__pg_conn_free(pg_conn_h *c) {
+static void conn_free(pg_conn_h *c) {
     if (c == NULL) return;
     for (int i = 0; i < c->nstmts; i++)
         sqlpool__free(c->stmts[i].sql);
@@ -385,7 +300,7 @@ static void *pg_native(void *handle) {
 }
 
 static void pg_close(void *handle) {
-    sqlpool__pg_conn_free(handle);
+    conn_free(handle);
 }
 
 /* The child of a fork(): /dev/null over the socket first, so that PQfinish's Terminate (and
@@ -404,7 +319,7 @@ static void pg_abandon(void *handle) {
         }
         (void)close(null);
     }
-    sqlpool__pg_conn_free(c);
+    conn_free(c);
 }
 
 /* Under the pool's own statement deadline, as reset's round trips. A COMMIT of a transaction

@@ -3,8 +3,11 @@
  *   backend_pg.c   the table, the pool's state, checks, reset, health, close
  *   pg_connect.c   connecting (the handshake under a deadline) and config.init_sql
  *   pg_hosts.c     the db string's hosts, tried in turn; pg_role.c: target_session_attrs
- *   pg_stmt.c      the per-connection statement cache and sqlpool_conn_pg_exec
- * all above pg_wire.c (round trips under a deadline, error messages).
+ *   pg_stmt.c      the per-connection statement cache, sqlpool_conn_pg_exec, and the
+ *                  pool's own round trips (sqlpool__pg_run_ok)
+ *   pg_conninfo.c  a db string checked before use (libpq's parse, masked errors)
+ * each calling only those below it (backend_pg.c the rest), all above pg_wire.c (round trips
+ * under a deadline, error messages).
  */
 #ifndef SQLPOOL_BACKEND_PG_H
 #define SQLPOOL_BACKEND_PG_H
@@ -55,12 +58,10 @@ typedef struct pg_conn_h {
 
 /* A round trip of the pool's own under the connection's deadline: 0 when it succeeded, -1
  * with err (and the connection marked broken when the error was fatal or no answer came). */
-int sqlpool__pg_run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen);
-/* Free a connection: its statements, then PQfinish (a Terminate to the server). */
-void sqlpool__pg_conn_free(pg_conn_h *c);
+int sqlpool__pg_run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen); /* pg_stmt.c */
 /* SQLPOOL_OK when db parses as a libpq connection string; else an error with libpq's reason,
  * masked. */
-int sqlpool__pg_db_parses(const char *db, char *err, size_t errlen);
+int sqlpool__pg_db_parses(const char *db, char *err, size_t errlen); /* pg_conninfo.c */
 
 /* pg_connect.c */
 int sqlpool__pg_connect(void *state, double budget, void **handle, int *retriable, char *err,

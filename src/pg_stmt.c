@@ -12,6 +12,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+int sqlpool__pg_run_ok(pg_conn_h *c, const char *sql, char *err, size_t errlen) {
+    PGresult *r = sqlpool__pg_exec_deadline(c->pg, sql, c->st->timeout, err, errlen);
+    ExecStatusType s = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    int ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
+    if (r != NULL && !ok) {
+        sqlpool__pg_message(c->pg, PQresStatus(s), err, errlen);
+        if (sqlpool__pg_fatal_result(r)) c->broken = 1;
+    }
+    if (r == NULL) c->broken = 1; /* no answer: the connection is in an unknown state */
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 /* Seconds a cancelled statement's connection has to become idle again before it is given up
  * (closed on release): the cancel request's own connection, and the server ending the
  * query. */
