@@ -188,8 +188,13 @@ static int role_still_fits(pg_conn_h *c, char *err, size_t errlen) {
     return SQLPOOL_EBROKEN;
 }
 
+/* Asked of every connection closed as broken, a discarded one too (no reset runs then): the
+ * 25006 of a write after a failover marks its server here as on release. */
 static int pg_role_lost(void *handle) {
-    return ((pg_conn_h *)handle)->wrong_role;
+    pg_conn_h *c = handle;
+    if (!c->wrong_role && c->broken && c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+        broken_on_read_only(c);
+    return c->wrong_role;
 }
 
 /* On borrow, without a round trip: PostgreSQL 14+ reports in_hot_standby and

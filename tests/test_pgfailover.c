@@ -383,6 +383,33 @@ static void test_pgfailover_write_pool_leaves_read_only_server(void **state) {
     assert_int_equal(st.open, 0);
     sqlpool_close(pool);
 
+    /* The same with the 25006's connection discarded, not released (as sqlpool_with and
+     * sqlpool_write do with fn's SQLPOOL_EBROKEN): no reset runs, and still its server is
+     * noted and the others go. */
+    (void)admin_query(the.primary_admin, "ALTER SYSTEM SET default_transaction_read_only = off");
+    (void)admin_query(the.primary_admin, "SELECT pg_reload_conf()");
+    sleep_s(0.2);
+    pool = open_pool(&cfg);
+    for (int i = 0; i < 3; i++)
+        c[i] = testutil_acquire(pool);
+    for (int i = 0; i < 3; i++)
+        sqlpool_release(c[i]);
+    (void)admin_query(the.primary_admin, "ALTER SYSTEM SET default_transaction_read_only = on");
+    (void)admin_query(the.primary_admin, "SELECT pg_reload_conf()");
+    sleep_s(0.3);
+    c[0] = testutil_acquire(pool);
+    assert_int_equal(exec_ok(c[0], "INSERT INTO w VALUES (2)"), SQLPOOL_EBROKEN);
+    sqlpool_discard(c[0]);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_role, 1);
+    assert_int_equal(st.closed_broken, 0);
+    rc = sqlpool_acquire(pool, &c[1]);
+    assert_int_not_equal(rc, SQLPOOL_OK);
+    st = testutil_stats(pool);
+    assert_int_equal(st.closed_role, 3);
+    assert_int_equal(st.open, 0);
+    sqlpool_close(pool);
+
     /* Validation alone: a connection idle past validation_bypass on a read-only server. */
     cfg.validation_bypass = 0.1;
     (void)admin_query(the.primary_admin, "ALTER SYSTEM SET default_transaction_read_only = off");
