@@ -329,7 +329,7 @@ typedef struct sqlpool_stats {
                                  * the sum of each lane's, an upper bound) */
     int open;                   /* connections open now: idle, borrowed or being checked */
     int connecting;             /* connects in progress now */
-    int waiting;                /* threads waiting in sqlpool_acquire() now */
+    int waiting;                /* threads waiting in sqlpool_acquire() now, and requests */
     int max_open;               /* the configured cap (0: none) */
     long long closed;           /* connections closed, for any reason; the sum of these and of
                                  * the reasons at the end (closed_shrink ... closed_evicted): */
@@ -491,7 +491,10 @@ static inline double sqlpool__deadline(double deadline) {
  * check is left for the next sqlpool_acquire() or maintenance. SQLPOOL_OK, or SQLPOOL_EAGAIN
  * when none such is idle (or threads are already waiting, who come first), SQLPOOL_ECLOSED,
  * SQLPOOL_EINVAL. With validation_bypass 0 every idle connection is due a check, so this
- * returns SQLPOOL_EAGAIN. Thread-safe.
+ * returns SQLPOOL_EAGAIN. When nothing at all is idle, nobody waits and max_open leaves room,
+ * it also asks the pool's job threads to open one connection (one at a time, within
+ * acquire_timeout; put on the idle list), so that a later try finds it without min_idle.
+ * Thread-safe.
  */
 SQLPOOL_API int sqlpool_try_acquire(sqlpool *pool, sqlpool_conn **out);
 
@@ -636,6 +639,97 @@ SQLPOOL_API int sqlpool_write(sqlpool *pool, sqlpool_fn fn, void *ctx);
  * returned, or the pool's error as for sqlpool_write() (fn not called). Thread-safe.
  */
 SQLPOOL_API int sqlpool_read(sqlpool *pool, sqlpool_fn fn, void *ctx);
+
+/*
+ * Event loops: a connection without blocking the calling thread.
+ *
+ * A request waits for a connection as a blocking acquire would, in the same first-come
+ * first-served queue as the threads in sqlpool_acquire() and within its deadline, but no
+ * thread waits for it: when it is served, its callback becomes ready, and the pool's event
+ * fd turns readable. The program's loop watches the fd and calls sqlpool_dispatch(), which
+ * runs the ready callbacks on the loop's thread, so the program needs no locks of its own.
+ * Whatever a request needs that may block (a connect, a ping of a connection idle longer
+ * than validation_bypass, config.on_acquire) runs on the pool's job threads, never on the
+ * caller's: no call below blocks on I/O, nor on another thread for longer than a pool lock
+ * is held. Release from the loop with sqlpool_release_async() (not sqlpool_release(), whose
+ * reset, rollback or reset query is a round trip on the calling thread).
+ *
+ *     static void ready(int rc, sqlpool_conn *conn, void *ctx) {
+ *         if (rc != SQLPOOL_OK) { ... sqlpool_strerror(rc) ... ; return; }
+ *         ... use conn (PostgreSQL: PQsendQueryParams() on PQsocket(), watched by the loop) ...
+ *         sqlpool_release_async(conn);
+ *     }
+ *     ... sqlpool_acquire_async(pool, SQLPOOL_DEADLINE_DEFAULT, ready, client, &client->req);
+ *     ... epoll: EPOLLIN on sqlpool_event_fd(pool) -> sqlpool_dispatch(pool)
+ */
+typedef struct sqlpool_request sqlpool_request;
+/* A request's outcome: rc SQLPOOL_OK and conn, the caller's until released (as from
+ * sqlpool_acquire()); or an error (conn NULL): SQLPOOL_ETIMEDOUT at the deadline, what a
+ * failed connect returned (as sqlpool_acquire()), or SQLPOOL_ECLOSED when the pool closed
+ * first. */
+typedef void (*sqlpool_ready_fn)(int rc, sqlpool_conn *conn, void *ctx);
+
+/*
+ * Ask for a connection by deadline (a time on sqlpool_clock(); SQLPOOL_DEADLINE_DEFAULT for
+ * now + acquire_timeout; INFINITY for none): fn(rc, conn, ctx) runs exactly once, inside a
+ * later sqlpool_dispatch() (never inside this call, even when a connection is idle now),
+ * unless sqlpool_cancel() withdraws the request first. Sets *req (may be NULL when the
+ * caller will never cancel) to the request, valid until its callback returns or
+ * sqlpool_cancel() on it returns. Returns SQLPOOL_OK, or (fn never runs, *req NULL)
+ * SQLPOOL_EINVAL (NULL pool or fn, NaN deadline), SQLPOOL_ENOMEM, SQLPOOL_ECLOSED.
+ * Thread-safe; a request made from any thread is called back on the dispatching thread.
+ * sqlpool_acquire_read_async(): the same for a connection to read with, as
+ * sqlpool_acquire_read() (single_writer: a reader; config.read_db: a standby, falling back
+ * to the primary as read_fallback says).
+ */
+SQLPOOL_API int sqlpool_acquire_async(sqlpool *pool, double deadline, sqlpool_ready_fn fn,
+                                      void *ctx, sqlpool_request **req);
+SQLPOOL_API int sqlpool_acquire_read_async(sqlpool *pool, double deadline, sqlpool_ready_fn fn,
+                                           void *ctx, sqlpool_request **req);
+
+/*
+ * Withdraw a request whose callback has not run: it never runs, and a connection already
+ * granted to it goes back to the pool (by the job threads: no round trip here). Call it on
+ * the thread that calls sqlpool_dispatch() (a callback may cancel other requests). Returns
+ * SQLPOOL_OK; SQLPOOL_EINVAL for NULL; SQLPOOL_EMISUSE from inside the request's own
+ * callback (too late: it runs). A request whose callback has returned is gone: do not pass
+ * it.
+ */
+SQLPOOL_API int sqlpool_cancel(sqlpool_request *req);
+
+/*
+ * The pool's event fd: readable while callbacks are ready to run, level-triggered (it stays
+ * readable until sqlpool_dispatch() has run them all), for epoll, poll, select, libuv's
+ * uv_poll_t or libevent. An eventfd, or a pipe's read end where there is none. The pool owns
+ * it: never read, write or close it; sqlpool_close() closes it (stop watching it first). In
+ * the child of a fork() the pool makes a new one: ask again. Returns the fd, or -1 with
+ * SQLPOOL_EINVAL (NULL pool) or SQLPOOL_ENOMEM (no descriptor left) in sqlpool_errmsg().
+ * Thread-safe.
+ */
+SQLPOOL_API int sqlpool_event_fd(sqlpool *pool);
+
+/*
+ * Run the callbacks ready now, in the order they became ready, on the calling thread (one
+ * thread at a time: the loop's); those that become ready meanwhile wait for the next call.
+ * Returns how many ran (0 when none), or -1 for a NULL pool. A callback may make new
+ * requests, cancel others, release connections, and call sqlpool_dispatch() again (it runs
+ * the callbacks ready then).
+ *
+ * sqlpool_close() with requests pending: their callbacks run inside sqlpool_close() with
+ * SQLPOOL_ECLOSED (a connection granted but not yet delivered goes back), on its calling
+ * thread: close the pool from the loop's thread, and nothing is left to dispatch after.
+ */
+SQLPOOL_API int sqlpool_dispatch(sqlpool *pool);
+
+/*
+ * Give a connection back without a round trip on the calling thread: its reset (rollback,
+ * reset query, on_release) and whatever follows (a hand-off, a close) run on the pool's job
+ * threads, as sqlpool_release() would. The handle is given up at once (as sqlpool_release()).
+ * sqlpool_discard_async(): the same for sqlpool_discard(). After sqlpool_close() they act as
+ * the blocking calls.
+ */
+SQLPOOL_API void sqlpool_release_async(sqlpool_conn *conn);
+SQLPOOL_API void sqlpool_discard_async(sqlpool_conn *conn);
 
 /* Lanes of a single_writer pool, for sqlpool_stats_get_lane_sized(). */
 #define SQLPOOL_LANE_WRITE 1 /* the writer and its waiters */

@@ -8,9 +8,11 @@
  * that needs no round trip before it is handed out (the backend's non-blocking check is
  * fine); one due a ping, or past its lifetime, is left for the next acquire or maintenance.
  */
-#include "release.h"
+#include "acquire.h"
+#include "jobs.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* An idle connection handed out: counted once it has passed its check. zero_wait: for an
@@ -20,16 +22,6 @@ static void count_reuse_locked(sqlpool *pool, int zero_wait) {
     pool->reused++;
     pool->acquires++;
     if (zero_wait) sqlpool__hist_record_zero(&pool->waits);
-}
-
-static void record_wait_locked(sqlpool *pool, double seconds) {
-    SQLPOOL__ASSERT_LOCKED(pool);
-    if (seconds < 0) seconds = 0;
-    sqlpool__hist_record(&pool->waits, (uint64_t)(seconds * 1e9));
-    if (seconds > 0) {
-        pool->wait_count++;
-        pool->wait_seconds += seconds;
-    }
 }
 
 /* Before a connection is handed out: the backend's cheap check (PostgreSQL: has the server
@@ -80,7 +72,7 @@ static sqlpool_conn *idle_pick_locked(sqlpool *pool, double now, int try_only) {
 /* Leave the wait, under the lock: the last step of a waiter that touches the pool. */
 static sqlpool__settlement waiter_leave_locked(sqlpool *pool, sqlpool__waiter *w, double now) {
     SQLPOOL__ASSERT_LOCKED(pool);
-    record_wait_locked(pool, now - w->since);
+    sqlpool__record_wait_locked(pool, now - w->since);
     pool->waiters_live--;
     return sqlpool__settle_locked(pool);
 }
@@ -197,6 +189,35 @@ static int wait_turn(sqlpool *pool, sqlpool_conn **out, double deadline, double 
     return SQLPOOL_OK;
 }
 
+/* try_acquire found nothing idle and room for one more (a turn reserved): a job thread opens
+ * a connection and offers it, to the first waiter or the idle list, within acquire_timeout. */
+static void open_job(sqlpool__job *job) {
+    sqlpool *pool = (sqlpool *)((char *)job - offsetof(sqlpool, open_job));
+    double t = pool->cfg.acquire_timeout;
+    sqlpool__settlement st;
+    (void)sqlpool__open_offer(pool, t > 0 ? sqlpool__now(pool) + t : INFINITY, "open_failed");
+    sqlpool__pool_lock(pool);
+    pool->open_asked = 0;
+    st = sqlpool__settle_locked(pool);
+    sqlpool__pool_unlock(pool);
+    sqlpool__settle(pool, st);
+}
+
+static void ask_open(sqlpool *pool) {
+    sqlpool__waiter *wake;
+    sqlpool__settlement st;
+    pool->open_job.run = open_job;
+    if (sqlpool__jobs_submit(pool, &pool->open_job) == 0) return;
+    sqlpool__pool_lock(pool); /* no job thread (the pool is closing): the turn goes back */
+    sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
+    pool->open_asked = 0;
+    wake = sqlpool__grant_locked(pool);
+    st = sqlpool__settle_locked(pool);
+    sqlpool__pool_unlock(pool);
+    sqlpool__wake_all(wake);
+    sqlpool__settle(pool, st);
+}
+
 /* This processor's slot (throughput mode): a connection borrowed from it, or NULL. One due a
  * check goes back to the books, for the lock's path below to check (try_acquire: to skip). */
 static sqlpool_conn *from_slot(sqlpool *pool, double now, int try_only, const char *file,
@@ -304,7 +325,14 @@ static SQLPOOL__HOT_INLINE int acquire(sqlpool *pool, sqlpool_conn **out, double
             return SQLPOOL_OK;
         }
         if (try_only) { /* what is idle needs a round trip first: left for others */
+            int ask = pool->idle_head == NULL && pool->wait_head == NULL && !pool->open_asked &&
+                      sqlpool__can_connect_locked(pool);
+            if (ask) { /* nothing idle, and room: a job thread opens one for a later try */
+                pool->open_asked = 1;
+                sqlpool__books_move(pool, NULL, BOOK_NONE, BOOK_CONNECTING, 0);
+            }
             sqlpool__pool_unlock(pool);
+            if (ask) ask_open(pool);
             return sqlpool__fail(SQLPOOL_EAGAIN, "no idle connection");
         }
         if (pool->idle_head != NULL && pool->wait_head == NULL) { /* due a check, unslotted */
@@ -332,6 +360,50 @@ static SQLPOOL__HOT_INLINE int acquire(sqlpool *pool, sqlpool_conn **out, double
         }
         return wait_turn(pool, out, deadline, since, file, line);
     }
+}
+
+int sqlpool__acquire_now(sqlpool *pool, sqlpool__waiter *w, sqlpool_conn **c, int *check,
+                         const char *file, int line) {
+    double now = sqlpool__now_coarse(pool);
+    *c = NULL;
+    *check = 0;
+    /* try_only: one due a check goes back to the books unclosed (a close is I/O). */
+    if (pool->nslots > 0 && (*c = from_slot(pool, now, 1, file, line)) != NULL)
+        return SQLPOOL__NOW_CONN;
+    sqlpool__pool_lock(pool);
+    if (pool->closing) {
+        sqlpool__pool_unlock(pool);
+        return SQLPOOL_ECLOSED;
+    }
+    if ((*c = idle_pick_locked(pool, now, 0)) != NULL &&
+        (pool->wait_head == NULL || sqlpool__may_barge_locked(pool))) {
+        *check = take_idle_locked(pool, *c, now, file, line);
+        if (!*check) count_reuse_locked(pool, 1);
+        sqlpool__pool_unlock(pool);
+        return SQLPOOL__NOW_CONN;
+    }
+    if (pool->nslots > 0 && (*c = sqlpool__slots_steal_locked(pool, now, file, line)) != NULL) {
+        sqlpool__pool_unlock(pool);
+        return SQLPOOL__NOW_CONN;
+    }
+    *c = NULL;
+    if (pool->wait_head == NULL && sqlpool__can_connect_locked(pool)) {
+        sqlpool__books_move(pool, NULL, BOOK_NONE, BOOK_CONNECTING, 0);
+        sqlpool__hist_record_zero(&pool->waits);
+        sqlpool__pool_unlock(pool);
+        return SQLPOOL__NOW_CONNECT;
+    }
+    sqlpool__queue_push_locked(pool, w);
+    return SQLPOOL__NOW_QUEUED;
+}
+
+int sqlpool__check_taken(sqlpool *pool, sqlpool_conn *c, double now, int check) {
+    int ok = check_idle(pool, c, now, check);
+    if (ok <= 0) return ok;
+    sqlpool__pool_lock(pool);
+    count_reuse_locked(pool, 1);
+    sqlpool__pool_unlock(pool);
+    return 1;
 }
 
 /* With config.on_acquire: each connection an acquire would hand out (from a slot, the idle

@@ -219,6 +219,39 @@ void sqlpool__note_connect_failure_locked(sqlpool *pool, int rc) {
                     sqlpool__errmsg_raw());
 }
 
+int sqlpool__open_offer(sqlpool *pool, double deadline, const char *what) {
+    sqlpool_conn *c;
+    sqlpool__waiter *wake = NULL;
+    double now = sqlpool__now(pool);
+    int rc = sqlpool__open_conn(pool, &c, now, deadline), pooled = 0;
+
+    sqlpool__pool_lock(pool);
+    if (rc != SQLPOOL_OK) {
+        sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
+        sqlpool__note_connect_failure_locked(pool, rc);
+    } else {
+        wake = sqlpool__offer_locked(pool, c, BOOK_CONNECTING, now, 0, &pooled);
+        if (!pooled) /* opened and closed at once: counted as both */
+            sqlpool__books_move(pool, c, BOOK_CONNECTING, BOOK_CLOSED,
+                                pool->closing         ? CLOSE_POOL
+                                : sqlpool__evicted(c) ? CLOSE_EVICTED
+                                                      : CLOSE_MAX_IDLE);
+    }
+    /* Our turn to connect is over: pass it on (after the waiter offered the connection). */
+    if (wake != NULL)
+        wake->next = sqlpool__grant_locked(pool);
+    else
+        wake = sqlpool__grant_locked(pool);
+    sqlpool__pool_unlock(pool);
+    sqlpool__wake_all(wake);
+    if (rc != SQLPOOL_OK) {
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "%s error=%s", what, sqlpool__errmsg_raw());
+        return 0;
+    }
+    if (!pooled) sqlpool__close_conn(pool, c);
+    return 1;
+}
+
 /* ---- closing what a caller holds ---- */
 
 void sqlpool__close_lent_handle(sqlpool *pool, sqlpool_conn *c) {

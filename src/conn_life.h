@@ -19,6 +19,11 @@ void sqlpool__spare_push_locked(sqlpool *pool, sqlpool_conn *c);
 /* Under the lock: a connect failed (not because the pool closes); remember why. */
 void sqlpool__note_connect_failure_locked(sqlpool *pool, int rc);
 
+/* Open one connection with a turn reserved (CONNECTING) for nobody in particular (min_idle,
+ * try_acquire's request) and offer it to the first waiter or the idle list; the turn then
+ * passes on. Returns 0 when the connect failed (logged as what). */
+int sqlpool__open_offer(sqlpool *pool, double deadline, const char *what);
+
 /* Call a connection hook of the config (on_connect, on_acquire, on_release) on c: while it
  * runs, sqlpool__in_hook(c) is true on this thread, so that a release or discard of c by the
  * hook itself is refused as misuse instead of closing the connection under its caller. */

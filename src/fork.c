@@ -42,7 +42,9 @@
  */
 #include "fork.h"
 #include "books.h"
+#include "jobs.h"
 
+#include <unistd.h>
 #include <stdlib.h>
 
 _Thread_local sqlpool__inside *sqlpool__fork_inside;
@@ -56,6 +58,8 @@ static void prepare(void) {
     for (sqlpool *p = registry; p != NULL; p = p->fork_next) {
         sqlpool__lock_acquire(&p->lock);
         if (pthread_mutex_lock(&p->maint_mu) != 0) abort();
+        if (pthread_mutex_lock(&p->jobs.mu) != 0) abort();
+        if (pthread_mutex_lock(&p->ev_mu) != 0) abort();
     }
     sqlpool__backends_atfork(SQLPOOL__FORK_PREPARE); /* innermost: no pool lock is taken inside */
 }
@@ -63,6 +67,8 @@ static void prepare(void) {
 static void parent(void) {
     sqlpool__backends_atfork(SQLPOOL__FORK_PARENT);
     for (sqlpool *p = registry; p != NULL; p = p->fork_next) {
+        if (pthread_mutex_unlock(&p->ev_mu) != 0) abort();
+        if (pthread_mutex_unlock(&p->jobs.mu) != 0) abort();
         if (pthread_mutex_unlock(&p->maint_mu) != 0) abort();
         sqlpool__lock_release(&p->lock);
     }
@@ -129,6 +135,20 @@ static void restart_in_child(sqlpool *p, int inside) {
                           memory_order_relaxed);
 }
 
+/* The child's requests (request.c): the parent's callbacks are not the child's to run, and
+ * the parent's event fd not its to drain (it is the same one): both dropped, a new fd made
+ * when the child first asks. Plain memory writes, and a close of the child's copy of a
+ * descriptor. */
+static void restart_requests(sqlpool *p) {
+    if (pthread_mutex_init(&p->ev_mu, NULL) != 0) abort();
+    if (p->ev_fd >= 0) (void)close(p->ev_fd);
+    if (p->ev_wfd >= 0 && p->ev_wfd != p->ev_fd) (void)close(p->ev_wfd);
+    p->ev_fd = p->ev_wfd = -1;
+    p->ev_readable = p->ready_count = 0;
+    p->open_asked = 0; /* its job was the parent's */
+    p->ready_head = p->ready_tail = NULL;
+}
+
 /* Only this thread exists: the locks its vanished peers may have waited on are made anew. */
 static void child(void) {
     sqlpool__backends_atfork(SQLPOOL__FORK_CHILD);
@@ -136,6 +156,8 @@ static void child(void) {
         restart_in_child(p, inside_of(p, NULL));
         if (pthread_mutex_init(&p->maint_mu, NULL) != 0) abort();
         sqlpool__cond_init_monotonic(&p->maint_cv);
+        sqlpool__jobs_after_fork(p);
+        restart_requests(p);
         atomic_store_explicit(&p->lock.owner, 0, memory_order_relaxed);
         atomic_store_explicit(&p->lock.held, 0, memory_order_relaxed);
     }

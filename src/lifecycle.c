@@ -8,6 +8,7 @@
 #include "alloc.h"
 #include "dsn.h"
 #include "fork.h"
+#include "jobs.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -85,6 +86,9 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     atomic_init(&pool->lock.owner, 0);
     atomic_init(&pool->fork_pending, SQLPOOL__FORK_NONE);
     pool->maint_restart = sqlpool__maintenance_start;
+    sqlpool__jobs_init(pool);
+    if (pthread_mutex_init(&pool->ev_mu, NULL) != 0) abort();
+    pool->ev_fd = pool->ev_wfd = -1;
     if (slots_wanted(pool)) slots_init(pool);
     return SQLPOOL_OK;
 }
@@ -238,6 +242,11 @@ void sqlpool_close(sqlpool *pool) {
         close_begin(readers);
     }
     close_begin(pool);
+    /* No job runs after this: what the job threads had queued is done (a connect for a
+     * request ends at once: the pool is closing). Then the requests' last callbacks. */
+    if (readers != NULL) sqlpool__jobs_stop(readers);
+    sqlpool__jobs_stop(pool);
+    if (pool->ev_close != NULL) pool->ev_close(pool);
     deadline = sqlpool__now(pool) + pool->cfg.close_timeout;
     if (readers != NULL && wait_for_borrowers(readers, deadline)) sqlpool__free_pool(readers);
     if (wait_for_borrowers(pool, deadline)) sqlpool__free_pool(pool);

@@ -109,42 +109,6 @@ static void keepalive(sqlpool *pool, sqlpool_conn *c) {
     if (!pooled) sqlpool__close_conn(pool, c);
 }
 
-/* Open one connection for min_idle (a turn reserved) and offer it. Returns 0 when the
- * connect failed. */
-static int refill_one(sqlpool *pool) {
-    sqlpool_conn *c;
-    sqlpool__waiter *wake = NULL;
-    double now = sqlpool__now(pool);
-    int rc = sqlpool__open_conn(pool, &c, now, INFINITY), pooled = 0;
-
-    sqlpool__pool_lock(pool);
-    if (rc != SQLPOOL_OK) {
-        sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
-        sqlpool__note_connect_failure_locked(pool, rc);
-    } else {
-        wake = sqlpool__offer_locked(pool, c, BOOK_CONNECTING, now, 0, &pooled);
-        if (!pooled) /* opened and closed at once: counted as both */
-            sqlpool__books_move(pool, c, BOOK_CONNECTING, BOOK_CLOSED,
-                                pool->closing         ? CLOSE_POOL
-                                : sqlpool__evicted(c) ? CLOSE_EVICTED
-                                                      : CLOSE_MAX_IDLE);
-    }
-    /* Our turn to connect is over: pass it on (after the waiter offered the connection). */
-    if (wake != NULL)
-        wake->next = sqlpool__grant_locked(pool);
-    else
-        wake = sqlpool__grant_locked(pool);
-    sqlpool__pool_unlock(pool);
-    sqlpool__wake_all(wake);
-    if (rc != SQLPOOL_OK) {
-        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR, "refill_failed error=%s",
-                     sqlpool__errmsg_raw());
-        return 0;
-    }
-    if (!pooled) sqlpool__close_conn(pool, c);
-    return 1;
-}
-
 static void report_leaks(sqlpool *pool, const leak *leaks, int n) {
     for (int i = 0; i < n; i++)
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING,
@@ -193,7 +157,7 @@ void sqlpool__maintain_pass(sqlpool *pool) {
     report_leaks(pool, leaks, nleaks);
     while (refill > 0) {
         refill--;
-        if (!refill_one(pool)) break;
+        if (!sqlpool__open_offer(pool, INFINITY, "refill_failed")) break;
     }
     if (refill > 0) { /* a connect failed: give back the turns not taken */
         sqlpool__pool_lock(pool);

@@ -5,6 +5,7 @@
  * cfg. Fields are grouped by who guards them, said at each group.
  *
  * The files are layered; each calls only the ones below it (nm -u on the objects shows it):
+ *   request.c           sqlpool_acquire_async and the event loop's calls: requests
  *   txn.c               sqlpool_write, sqlpool_read: scoped transactions
  *   lanes.c             single_writer: the writer and the read lane, reads routed
  *   lifecycle.c         open and close (a read lane closed with its writer)
@@ -19,6 +20,7 @@
  *   settle.c            the end of a closing pool: who frees it
  *   waiter.c            the queue of waiting threads, hand-off, sleeping and waking
  *   slots.c             the per-processor caches, under the lock
+ *   jobs.c              the job threads: work a request or try_acquire leaves for them
  *   fork.c, fork.h      after fork(): the registry of pools, the atfork handlers, the child's
  *                       new start (the maintenance thread through maint_restart, a pointer)
  *   books.c, books.h    every change of a connection's state, and the invariant check
@@ -128,7 +130,32 @@ typedef struct sqlpool__waiter {
     const char *file;
     int line;
     uintptr_t thread; /* sqlpool__thread_id(): the borrower of what it is handed */
+
+    /* Set once, before it queues: a request of sqlpool_acquire_async() (request.c) has no
+     * thread to wake; its signal calls notify instead, after the unlock, and it never
+     * counts in waiters_live (whoever decides its outcome keeps the pool alive until
+     * notify returns). deadline: when the jobs' timer takes it out of the queue. */
+    void (*notify)(struct sqlpool__waiter *w);
+    double deadline;
 } sqlpool__waiter;
+
+/* Work for the pool's job threads (jobs.h), a node its owner embeds. */
+typedef struct sqlpool__job {
+    struct sqlpool__job *next;
+    void (*run)(struct sqlpool__job *job);
+} sqlpool__job;
+
+/* The job threads of a pool (jobs.c). Every field under mu. */
+typedef struct sqlpool__jobs {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sqlpool__job *head, *tail;
+    pthread_t threads[8];
+    int nthreads, idle, max;
+    int stopped;                          /* sqlpool_close(): no more jobs, no more threads */
+    double tick_at;                       /* when to run tick next (pool clock) */
+    double (*tick)(struct sqlpool *pool); /* request.c's, set with tick_at */
+} sqlpool__jobs;
 
 /* Throughput mode's per-processor cache: one idle connection a thread released on that
  * processor, for the next thread there to take without the pool lock (see slots.h).
@@ -215,6 +242,29 @@ struct sqlpool {
     int closing;             /* sqlpool_close() has begun */
     int orphaned;            /* sqlpool_close() has returned: the last release frees the pool */
     sqlpool__waiter *closer; /* sqlpool_close() waiting for borrowed connections */
+
+    /* The job threads (jobs.c), with their own lock. try_acquire's request to open a
+     * connection (acquire.c): open_job queued while open_asked (under the pool lock). */
+    sqlpool__jobs jobs;
+    sqlpool__job open_job;
+    int open_asked;
+    /* Throughput mode: a request first in the queue has no thread to wake when a connection
+     * is left idle for it, so the unlock that would nudge a thread queues serve_job (set by
+     * request.c before any request queues), while serve_asked (under the pool lock). */
+    sqlpool__job serve_job;
+    int serve_asked;
+
+    /* Requests from event loops (request.c), in the pool the caller holds (both lanes'
+     * requests are delivered through it). Under ev_mu: the callbacks ready to run, in the
+     * order they became ready, and the event fd (-1 until first asked for; ev_wfd is the
+     * pipe's write end, or ev_fd again for an eventfd) readable while that list is not
+     * empty. ev_close: set once under ev_mu, when requests are first used; sqlpool_close()
+     * calls it (lifecycle.c sits below request.c). */
+    pthread_mutex_t ev_mu;
+    int ev_fd, ev_wfd, ev_readable;
+    int ready_count;
+    struct sqlpool_request *ready_head, *ready_tail;
+    void (*ev_close)(struct sqlpool *pool);
 
     /* Under maint_mu. The maintenance thread (maint_thread.c): */
     pthread_mutex_t maint_mu;

@@ -1,6 +1,7 @@
 /* settle.c: the end of a closing pool: who frees it (see settle.h). */
 #include "settle.h"
 #include "alloc.h"
+#include "jobs.h"
 
 int sqlpool__drained_locked(const sqlpool *pool) {
     SQLPOOL__ASSERT_LOCKED(pool);
@@ -34,6 +35,8 @@ static void free_one(sqlpool *pool) {
     }
     pool->backend->pool_fini(pool->backend_state);
     if (pool->slots != NULL) sqlpool__aligned_free(pool->slots);
+    sqlpool__jobs_fini(pool);
+    (void)pthread_mutex_destroy(&pool->ev_mu);
     (void)pthread_mutex_destroy(&pool->maint_mu);
     (void)pthread_cond_destroy(&pool->maint_cv);
     sqlpool__free(pool->db_copy);

@@ -8,6 +8,7 @@
 #include "waiter.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,10 @@
 /* ---- waking and sleeping ---- */
 
 void sqlpool__waiter_signal(sqlpool__waiter *w) {
+    if (w->notify != NULL) { /* a request: no thread to wake (request.c) */
+        w->notify(w);
+        return;
+    }
     if (pthread_mutex_lock(&w->mu) != 0) abort();
     w->delivered++;
     if (pthread_cond_signal(&w->cv) != 0) abort();
@@ -87,6 +92,21 @@ void sqlpool__maintenance_kick(sqlpool *pool) {
         if (pthread_cond_signal(&pool->maint_cv) != 0) abort();
     }
     if (pthread_mutex_unlock(&pool->maint_mu) != 0) abort();
+}
+
+void sqlpool__record_wait_locked(sqlpool *pool, double seconds) {
+    SQLPOOL__ASSERT_LOCKED(pool);
+    if (seconds < 0) seconds = 0;
+    sqlpool__hist_record(&pool->waits, (uint64_t)(seconds * 1e9));
+    if (seconds > 0) {
+        pool->wait_count++;
+        pool->wait_seconds += seconds;
+    }
+}
+
+/* A request's wait ends when its outcome is decided (a thread's, when it leaves the wait). */
+static void request_decided_locked(sqlpool *pool, const sqlpool__waiter *w) {
+    if (w->notify != NULL) sqlpool__record_wait_locked(pool, sqlpool__now(pool) - w->since);
 }
 
 /* ---- the queue (under the lock) ---- */
@@ -183,6 +203,7 @@ sqlpool__waiter *sqlpool__grant_locked(sqlpool *pool) {
         sqlpool__queue_remove_locked(pool, w);
         w->grant = 1;
         w->sent++;
+        request_decided_locked(pool, w);
         sqlpool__books_move(pool, NULL, BOOK_NONE, BOOK_CONNECTING, 0);
         *tail = w;
         tail = &w->next;
@@ -207,6 +228,7 @@ sqlpool__waiter *sqlpool__offer_locked(sqlpool *pool, sqlpool_conn *c, int from,
         pool->acquires++;
         w->conn = c;
         w->sent++;
+        request_decided_locked(pool, w);
         return w;
     }
     if (pool->idle < pool->max_idle && !pool->closing) {

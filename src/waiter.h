@@ -7,6 +7,7 @@
 #ifndef SQLPOOL_WAITER_H
 #define SQLPOOL_WAITER_H
 
+#include "jobs.h"
 #include "slots.h"
 
 /* Wake one waiter: a signal decided on (its `sent` counted) under the pool lock, delivered
@@ -22,14 +23,22 @@ static inline void sqlpool__pool_lock(sqlpool *pool) {
  * timer, nudge it. */
 static inline void sqlpool__pool_unlock(sqlpool *pool) {
     sqlpool__waiter *nudge = NULL;
+    int serve = 0;
     if (pool->wait_head != NULL && !pool->head_awake && pool->cfg.barge_window > 0 &&
         (pool->idle > 0 || pool->nslots > 0)) {
         nudge = pool->wait_head;
-        nudge->sent++;
         pool->head_awake = 1;
+        if (nudge->notify != NULL) { /* a request: a job thread looks for it */
+            serve = !pool->serve_asked;
+            pool->serve_asked = 1;
+            nudge = NULL;
+        } else {
+            nudge->sent++;
+        }
     }
     sqlpool__lock_release(&pool->lock);
     if (nudge != NULL) sqlpool__waiter_signal(nudge); /* it cannot leave before this arrives */
+    if (serve) (void)sqlpool__jobs_submit(pool, &pool->serve_job); /* none when closing */
 }
 
 /* Wake the waiters of a list (chained by next) built under the lock. After unlocking. */
@@ -59,6 +68,9 @@ int sqlpool__may_barge_locked(const sqlpool *pool);
  * (system clock), or INFINITY once newcomers may no longer overtake it (releases then hand
  * it the next connection; the slots stop). Either way it now counts as awake. */
 double sqlpool__head_timer_locked(sqlpool *pool, sqlpool__waiter *w);
+
+/* Record a wait of so many seconds in the pool's wait statistics. */
+void sqlpool__record_wait_locked(sqlpool *pool, double seconds);
 
 /* Is there room for one more connect (max_connecting, max_open)? */
 int sqlpool__can_connect_locked(const sqlpool *pool);

@@ -1,0 +1,160 @@
+/* jobs.c: the pool's job threads (see jobs.h). */
+#include "jobs.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+enum { JOBS_MIN = 2, JOBS_MAX = 8 };
+
+static _Thread_local const sqlpool *jobs_self; /* the pool whose job thread this is */
+
+void sqlpool__jobs_init(sqlpool *pool) {
+    sqlpool__jobs *j = &pool->jobs;
+    int max = pool->cfg.max_connecting;
+    if (pthread_mutex_init(&j->mu, NULL) != 0) abort();
+    sqlpool__cond_init_monotonic(&j->cv);
+    j->head = j->tail = NULL;
+    j->nthreads = j->idle = j->stopped = 0;
+    j->max = max < JOBS_MIN ? JOBS_MIN : max > JOBS_MAX ? JOBS_MAX : max;
+    j->tick_at = INFINITY;
+}
+
+void sqlpool__jobs_fini(sqlpool *pool) {
+    (void)pthread_cond_destroy(&pool->jobs.cv);
+    (void)pthread_mutex_destroy(&pool->jobs.mu);
+}
+
+void sqlpool__jobs_after_fork(sqlpool *pool) {
+    /* The parent's threads are not here, and the jobs they would have run were the parent's
+     * (their owners are the parent's too): dropped. */
+    int stopped = pool->jobs.stopped;
+    sqlpool__jobs_init(pool);
+    pool->jobs.stopped = stopped;
+}
+
+int sqlpool__jobs_here(const sqlpool *pool) {
+    return jobs_self == pool;
+}
+
+/* The time to sleep until the tick, in seconds on the system's clock (a caller's clock may
+ * not follow it: looked at again every 10 ms). */
+static double until_tick(sqlpool *pool) {
+    double left;
+    if (sqlpool__no_deadline(pool->jobs.tick_at) || pool->jobs.tick == NULL) return INFINITY;
+    left = pool->jobs.tick_at - sqlpool__now(pool);
+    if (pool->cfg.clock != NULL && left > 0.01) left = 0.01;
+    return left;
+}
+
+static void *jobs_main(void *arg) {
+    sqlpool *pool = arg;
+    sqlpool__jobs *j = &pool->jobs;
+    jobs_self = pool;
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    for (;;) {
+        sqlpool__job *job = j->head;
+        double left = until_tick(pool);
+        if (left <= 0) { /* the timer: one thread runs the tick, outside the lock */
+            double (*tick)(sqlpool *) = j->tick;
+            double next;
+            j->tick_at = INFINITY;
+            if (pthread_mutex_unlock(&j->mu) != 0) abort();
+            next = tick(pool);
+            if (pthread_mutex_lock(&j->mu) != 0) abort();
+            if (next < j->tick_at) j->tick_at = next;
+            continue;
+        }
+        if (job != NULL) {
+            j->head = job->next;
+            if (j->head == NULL) j->tail = NULL;
+            job->next = NULL;
+            if (pthread_mutex_unlock(&j->mu) != 0) abort();
+            job->run(job); /* may free the node: not touched after */
+            if (pthread_mutex_lock(&j->mu) != 0) abort();
+            continue;
+        }
+        if (j->stopped) break;
+        j->idle++;
+        if (left == INFINITY) {
+            if (pthread_cond_wait(&j->cv, &j->mu) != 0) abort();
+        } else {
+            struct timespec ts;
+            sqlpool__deadline_timespec(left, &ts);
+            (void)pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+        }
+        j->idle--;
+    }
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+    return NULL;
+}
+
+/* Under the jobs' lock: a thread more when none is idle and the cap allows. Returns 0 when
+ * at least one thread runs. */
+static int start_thread_locked(sqlpool *pool) {
+    sqlpool__jobs *j = &pool->jobs;
+    sigset_t all, old;
+    int rc;
+    if (j->idle > 0 || j->nthreads >= j->max) return j->nthreads > 0 ? 0 : -1;
+    /* The threads take no signals: they belong to the application's threads. */
+    (void)sigfillset(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0) abort();
+    rc = pthread_create(&j->threads[j->nthreads], NULL, jobs_main, pool);
+    if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0) abort();
+    if (rc == 0) j->nthreads++;
+    return j->nthreads > 0 ? 0 : -1;
+}
+
+int sqlpool__jobs_submit(sqlpool *pool, sqlpool__job *job) {
+    sqlpool__jobs *j = &pool->jobs;
+    int rc = -1;
+    job->next = NULL;
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    if (!j->stopped && start_thread_locked(pool) == 0) {
+        if (j->tail != NULL)
+            j->tail->next = job;
+        else
+            j->head = job;
+        j->tail = job;
+        if (pthread_cond_signal(&j->cv) != 0) abort();
+        rc = 0;
+    }
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+    return rc;
+}
+
+void sqlpool__jobs_tick_at(sqlpool *pool, double at, double (*tick)(sqlpool *pool)) {
+    sqlpool__jobs *j = &pool->jobs;
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    j->tick = tick;
+    if (at < j->tick_at && !j->stopped) {
+        j->tick_at = at;
+        /* A thread to keep the timer (a sleeping one looks at the new time). */
+        if (start_thread_locked(pool) == 0 && pthread_cond_broadcast(&j->cv) != 0) abort();
+    }
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+}
+
+void sqlpool__jobs_stop(sqlpool *pool) {
+    sqlpool__jobs *j = &pool->jobs;
+    int n;
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    j->stopped = 1;
+    j->tick_at = INFINITY;
+    n = j->nthreads;
+    if (pthread_cond_broadcast(&j->cv) != 0) abort();
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+    /* Stopped: nothing starts a thread any more, so threads[0..n) is all there is. A job
+     * thread closing the pool (from a hook) cannot join itself: it leaves when its job ends. */
+    for (int i = 0; i < n; i++) {
+        if (pthread_equal(j->threads[i], pthread_self())) {
+            (void)pthread_detach(j->threads[i]);
+            continue;
+        }
+        if (pthread_join(j->threads[i], NULL) != 0) abort();
+    }
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    j->nthreads = 0;
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+}
