@@ -206,8 +206,10 @@ static void job_connect(sqlpool__job *job) {
         /* config.read_db: no standby could be reached; this thread may wait, so the read
          * falls back as sqlpool_acquire_read() does, within the same deadline. */
         rc = sqlpool_acquire_at(r->holder, &handle, r->w.deadline, request_site, 0);
-        if (rc == SQLPOOL_OK)
+        if (rc == SQLPOOL_OK) {
             atomic_fetch_add_explicit(&r->holder->read_fallbacks, 1, memory_order_relaxed);
+            r->hooked = 1; /* that acquire ran on_acquire */
+        }
     }
     deliver(r, rc, rc == SQLPOOL_OK ? handle : NULL);
 }
@@ -395,14 +397,15 @@ static void ev_close(sqlpool *h) {
 static int ev_ready(sqlpool *h) {
     int rc;
     if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
-    h->ev_close = ev_close;
-    /* Before a request can queue in either lane (the lane's lock orders it for the unlock
-     * that reads it). */
-    for (sqlpool *lane = h; lane != NULL; lane = lane == h ? h->read_lane : NULL) {
+    /* Once, before a request can queue in either lane (the lane's lock orders it before the
+     * unlock that queues the job). */
+    for (sqlpool *lane = h; h->ev_close == NULL && lane != NULL;
+         lane = lane == h ? h->read_lane : NULL) {
         sqlpool__pool_lock(lane);
         lane->serve_job.run = job_serve_head;
         sqlpool__pool_unlock(lane);
     }
+    h->ev_close = ev_close;
     rc = ev_make_locked(h);
     if (rc == SQLPOOL_OK && h->ready_count > 0) ev_raise_locked(h);
     if (pthread_mutex_unlock(&h->ev_mu) != 0) abort();

@@ -583,6 +583,50 @@ static void test_async_many_requests_throughput_mode(void **state) {
     fixture_fini(&fx);
 }
 
+static void test_async_ping_due_then_served(void **state) {
+    fixture fx;
+    outcome o = {0};
+    (void)state;
+    fixture_config(&fx, 2);
+    fx.cfg.min_idle = 1;
+    fx.cfg.validation_bypass = 0; /* every idle connection is due a ping: a job's */
+    fixture_open(&fx);
+    assert_int_equal(sqlpool_acquire_async(fx.pool, SQLPOOL_DEADLINE_DEFAULT, on_ready, &o, NULL),
+                     SQLPOOL_OK);
+    wait_called(fx.pool, &o, 10);
+    assert_int_equal(o.rc, SQLPOOL_OK);
+    assert_int_equal(testutil_stats(fx.pool).reused, 1); /* the idle one, checked */
+    sqlpool_release_async(o.conn);
+    wait_in_use(fx.pool, 0);
+    fixture_fini(&fx);
+}
+
+/* release_async rolls back what the borrower left open, as sqlpool_release() does. */
+static void test_async_release_rolls_back(void **state) {
+    fixture fx;
+    outcome o = {0};
+    sqlpool_conn *conn;
+    (void)state;
+    fixture_config(&fx, 1);
+    fixture_open(&fx);
+    conn = testutil_acquire(fx.pool);
+    testutil_exec(conn, "CREATE TABLE t(x)");
+    sqlpool_release(conn);
+    assert_int_equal(sqlpool_acquire_async(fx.pool, SQLPOOL_DEADLINE_DEFAULT, on_ready, &o, NULL),
+                     SQLPOOL_OK);
+    wait_called(fx.pool, &o, 10);
+    testutil_exec(o.conn, "BEGIN");
+    testutil_exec(o.conn, "INSERT INTO t VALUES (1)");
+    sqlpool_release_async(o.conn); /* in a transaction */
+    wait_in_use(fx.pool, 0);
+    conn = testutil_acquire(fx.pool);
+    assert_int_equal(testutil_query_int(conn, "SELECT count(*) FROM t"), 0);
+    assert_int_equal(testutil_query_int(conn, "SELECT 1"), 1);
+    sqlpool_release(conn);
+    assert_int_equal(testutil_stats(fx.pool).created, 1); /* reused, not replaced */
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_cold_pool_connects_on_job_thread),
     cmocka_unit_test(test_async_idle_connection_waits_for_dispatch),
@@ -598,6 +642,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_on_acquire_runs_off_the_loop),
     cmocka_unit_test(test_async_read_on_single_writer_is_a_reader),
     cmocka_unit_test(test_async_bad_arguments),
+    cmocka_unit_test(test_async_ping_due_then_served),
+    cmocka_unit_test(test_async_release_rolls_back),
     cmocka_unit_test(test_async_many_requests_one_loop),
     cmocka_unit_test(test_async_many_requests_throughput_mode),
 };
