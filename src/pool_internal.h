@@ -244,14 +244,14 @@ struct sqlpool {
     sqlpool__waiter *closer; /* sqlpool_close() waiting for borrowed connections */
 
     /* The job threads (jobs.c), with their own lock. try_acquire's request to open a
-     * connection (acquire.c): open_job queued while open_asked (under the pool lock). */
+     * connection (acquire.c): open_job queued while open_asked. Throughput mode: a request
+     * first in the queue has no thread to wake when a connection is left idle for it, so
+     * the unlock that would nudge a thread queues serve_job (set by request.c before any
+     * request queues) while serve_asked. The flags under the pool lock. */
     sqlpool__jobs jobs;
     sqlpool__job open_job;
-    int open_asked;
-    /* Throughput mode: a request first in the queue has no thread to wake when a connection
-     * is left idle for it, so the unlock that would nudge a thread queues serve_job (set by
-     * request.c before any request queues), while serve_asked (under the pool lock). */
     sqlpool__job serve_job;
+    int open_asked;
     int serve_asked;
 
     /* Requests from event loops (request.c), in the pool the caller holds (both lanes'
