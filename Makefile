@@ -91,6 +91,8 @@ format-check: deps-test
 bench: build
 	bash bench/run.sh $(BUILD)
 	sh bench/run_pg.sh $(BUILD)
+	$(BUILD)/bench/bench_async
+	sh scripts/with-pg.sh $(BUILD)/bench/bench_async --no-sqlite
 
 # libFuzzer targets (clang): each runs for FUZZ_SECONDS (fuzz-smoke: FUZZ_SMOKE_SECONDS) on a
 # temporary copy of its seed corpus in fuzz/corpus/; see fuzz/run.sh.
