@@ -722,11 +722,14 @@ SQLPOOL_API int sqlpool_event_fd(sqlpool *pool);
 SQLPOOL_API int sqlpool_dispatch(sqlpool *pool);
 
 /*
- * Give a connection back without a round trip on the calling thread: its reset (rollback,
- * reset query, on_release) and whatever follows (a hand-off, a close) run on the pool's job
- * threads, as sqlpool_release() would. The handle is given up at once (as sqlpool_release()).
- * sqlpool_discard_async(): the same for sqlpool_discard(). After sqlpool_close() they act as
- * the blocking calls.
+ * Give a connection back without a round trip or disk I/O on the calling thread. When its
+ * reset needs none (SQLite outside a transaction; PostgreSQL idle, without pg_reset_query)
+ * and no on_release or ping_on_release is set, it is released here, as sqlpool_release()
+ * would (to a waiter or the idle list); else its reset (rollback, reset query, on_release)
+ * and whatever follows run on the pool's job threads, and so does a close (a connection
+ * past its lifetime, beyond max_idle). The handle is given up at once either way.
+ * sqlpool_discard_async(): the same for sqlpool_discard() (its close always on a job
+ * thread). After sqlpool_close() the work is done on the calling thread.
  */
 SQLPOOL_API void sqlpool_release_async(sqlpool_conn *conn);
 SQLPOOL_API void sqlpool_discard_async(sqlpool_conn *conn);

@@ -32,6 +32,11 @@ typedef struct sqlpool__backend {
      * handle, so may have left statements or a transaction of its own. SQLPOOL_OK, or
      * SQLPOOL_EBROKEN. */
     int (*reset)(void *handle, int native_used);
+    /* Would reset() do its work without a round trip or disk I/O (nothing to roll back, no
+     * reset query, no statement to deallocate)? 1 yes; 0 no, or cannot tell. Asked by a
+     * release from an event loop (sqlpool_release_async()), which otherwise leaves reset to
+     * the pool's job threads. May be NULL: never. */
+    int (*reset_is_local)(void *handle, int native_used);
 
     /* A round trip that touches the database; SQLite also reports a database file that was
      * deleted, moved or replaced since the connection opened it. SQLPOOL_OK, or

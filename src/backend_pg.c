@@ -289,6 +289,16 @@ static int pg_reset(void *handle, int native_used) {
     return c->broken ? SQLPOOL_EBROKEN : SQLPOOL_OK;
 }
 
+/* pg_reset() with nothing to send: no transaction, no reset query, no statement over the
+ * cache's size, nothing found wrong. */
+static int pg_reset_is_local(void *handle, int native_used) {
+    const pg_conn_h *c = handle;
+    (void)native_used;
+    return !c->broken && PQstatus(c->pg) == CONNECTION_OK &&
+           PQtransactionStatus(c->pg) == PQTRANS_IDLE && c->st->reset_query == NULL &&
+           c->nstmts <= c->st->cache_size;
+}
+
 static int pg_health(void *handle, sqlpool_health *out) {
     pg_conn_h *c = handle;
     const char *v;
@@ -366,6 +376,7 @@ const sqlpool__backend sqlpool__pg_backend = {
     .connect = sqlpool__pg_connect,
     .set_db = sqlpool__pg_set_db,
     .reset = pg_reset,
+    .reset_is_local = pg_reset_is_local,
     .ping = pg_ping,
     .prepare = NULL, /* sqlpool_conn_pg_exec prepares */
     .health = pg_health,

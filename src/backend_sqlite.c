@@ -523,6 +523,13 @@ static int sqlite_reset(void *handle, int native_used) {
     return reset_slow(c);
 }
 
+/* Only a rollback touches the file: resetting statements and their bindings is memory. */
+static int sqlite_reset_is_local(void *handle, int native_used) {
+    const sqlite_conn *c = handle;
+    (void)native_used;
+    return !holds_transaction(c->db);
+}
+
 /* SQLite's unix VFS notices when the path no longer names the file it opened: the file was
  * deleted, renamed, or replaced. VFSes without the check (memdb) answer SQLITE_NOTFOUND. */
 static int file_moved(sqlite3 *db, char *err, size_t errlen) {
@@ -678,6 +685,7 @@ const sqlpool__backend sqlpool__sqlite_backend = {
     .connect = sqlite_connect,
     .set_db = sqlite_set_db,
     .reset = sqlite_reset,
+    .reset_is_local = sqlite_reset_is_local,
     .ping = sqlite_ping,
     .prepare = sqlite_prepare,
     .health = sqlite_health,

@@ -16,7 +16,7 @@ void sqlpool__jobs_init(sqlpool *pool) {
     if (pthread_mutex_init(&j->mu, NULL) != 0) abort();
     sqlpool__cond_init_monotonic(&j->cv);
     j->head = j->tail = NULL;
-    j->nthreads = j->idle = j->stopped = 0;
+    j->nthreads = j->idle = j->waking = j->stopped = 0;
     j->max = max < JOBS_MIN ? JOBS_MIN : max > JOBS_MAX ? JOBS_MAX : max;
     j->tick_at = INFINITY;
 }
@@ -85,18 +85,19 @@ static void *jobs_main(void *arg) {
             (void)pthread_cond_timedwait(&j->cv, &j->mu, &ts);
         }
         j->idle--;
+        if (j->waking > 0) j->waking--; /* this one, or another's: either looks now */
     }
     if (pthread_mutex_unlock(&j->mu) != 0) abort();
     return NULL;
 }
 
-/* Under the jobs' lock: a thread more when none is idle and the cap allows. Returns 0 when
- * at least one thread runs. */
+/* Under the jobs' lock: a thread more when none is idle (or about to wake) and the cap
+ * allows. Returns 0 when at least one thread runs. */
 static int start_thread_locked(sqlpool *pool) {
     sqlpool__jobs *j = &pool->jobs;
     sigset_t all, old;
     int rc;
-    if (j->idle > 0 || j->nthreads >= j->max) return j->nthreads > 0 ? 0 : -1;
+    if (j->idle > j->waking || j->nthreads >= j->max) return j->nthreads > 0 ? 0 : -1;
     /* The threads take no signals: they belong to the application's threads. */
     (void)sigfillset(&all);
     if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0) abort();
@@ -117,7 +118,12 @@ int sqlpool__jobs_submit(sqlpool *pool, sqlpool__job *job) {
         else
             j->head = job;
         j->tail = job;
-        if (pthread_cond_signal(&j->cv) != 0) abort();
+        /* One wake-up per sleeping thread at most: a busy thread takes the job when it
+         * looks again, and a signal to a thread already woken only costs the caller. */
+        if (j->idle > j->waking) {
+            j->waking++;
+            if (pthread_cond_signal(&j->cv) != 0) abort();
+        }
         rc = 0;
     }
     if (pthread_mutex_unlock(&j->mu) != 0) abort();

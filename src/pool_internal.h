@@ -152,6 +152,7 @@ typedef struct sqlpool__jobs {
     sqlpool__job *head, *tail;
     pthread_t threads[8];
     int nthreads, idle, max;
+    int waking;                           /* signals sent to idle threads that have not yet woken */
     int stopped;                          /* sqlpool_close(): no more jobs, no more threads */
     double tick_at;                       /* when to run tick next (pool clock) */
     double (*tick)(struct sqlpool *pool); /* request.c's, set with tick_at */

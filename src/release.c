@@ -50,7 +50,8 @@ static sqlpool__waiter *hand_parked_locked(sqlpool *pool, double now) {
     return list;
 }
 
-static void give_back(sqlpool_conn *handle, int broken) {
+/* nowait: sqlpool__release_nowait() (release.h). */
+static int give_back(sqlpool_conn *handle, int broken, int nowait, int *close_reason) {
     sqlpool_conn *c = sqlpool__borrowed(handle), *back;
     sqlpool *pool;
     sqlpool__waiter *wake = NULL;
@@ -60,7 +61,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
 
     if (c == NULL) {
         (void)sqlpool__misuse(handle, broken ? "discard" : "release");
-        return;
+        return SQLPOOL__RELEASED;
     }
     pool = c->pool;
     err[0] = '\0';
@@ -74,15 +75,19 @@ static void give_back(sqlpool_conn *handle, int broken) {
             SQLPOOL__LOG(&c->pool->cfg, SQLPOOL_LOG_ERROR,
                          "conn_misuse %s of a connection inside its own hook", what);
             (void)sqlpool__fail(SQLPOOL_EMISUSE, "%s of a connection inside its own hook", what);
-            return;
+            return SQLPOOL__RELEASED;
         }
+        if (nowait && pool->cfg.on_release != NULL) return SQLPOOL__RELEASE_LATER;
         if (!broken && pool->cfg.on_release != NULL &&
             sqlpool__call_hook(pool->cfg.on_release, c, pool->cfg.on_release_ctx) != 0) {
             SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_INFO, "pool_discard reason=on_release refused");
             (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, CLOSE_HOOK);
-            return;
+            return SQLPOOL__RELEASED;
         }
     }
+    if (nowait && (broken || pool->cfg.ping_on_release || pool->backend->reset_is_local == NULL ||
+                   !pool->backend->reset_is_local(c->handle, c->native_used)))
+        return SQLPOOL__RELEASE_LATER; /* untouched */
     /* No longer this thread's: an acquire of this thread about to wait must not find it its
      * own while another thread takes it out of a slot (this thread sees its own store, or a
      * later one; never its older id). */
@@ -96,8 +101,8 @@ static void give_back(sqlpool_conn *handle, int broken) {
     if (pool->nslots > 0 && !broken && !sqlpool__expired(c, now) &&
         !atomic_load_explicit(&pool->over_cap, memory_order_relaxed) &&
         sqlpool__slot_put(pool, c, now, &back)) {
-        if (back != NULL) sqlpool__unslot(pool, back, 1);
-        return;
+        if (back != NULL) sqlpool__unslot(pool, back, !nowait); /* nowait: never a close */
+        return SQLPOOL__RELEASED;
     }
 
     sqlpool__pool_lock(pool);
@@ -116,7 +121,7 @@ static void give_back(sqlpool_conn *handle, int broken) {
             c->released_at = now;
             sqlpool__books_move(pool, c, BOOK_BORROWED, BOOK_IDLE, 0);
             sqlpool__pool_unlock(pool);
-            return;
+            return SQLPOOL__RELEASED;
         }
         wake = sqlpool__offer_locked(pool, c, BOOK_BORROWED, now, 0, &pooled);
         if (pooled && wake != NULL && pool->cfg.barge_window > 0)
@@ -129,19 +134,28 @@ static void give_back(sqlpool_conn *handle, int broken) {
     sqlpool__pool_unlock(pool);
 
     sqlpool__wake_all(wake);
-    if (pooled) return;
+    if (pooled) return SQLPOOL__RELEASED;
     if (broken)
         SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_WARNING, "pool_discard reason=%s",
                      err[0] ? err : "broken");
+    if (nowait) { /* the close is the caller's to have done elsewhere */
+        *close_reason = reason;
+        return SQLPOOL__RELEASE_CLOSE;
+    }
     (void)sqlpool__retire_lent(pool, c, BOOK_BORROWED, reason);
+    return SQLPOOL__RELEASED;
+}
+
+int sqlpool__release_nowait(sqlpool_conn *handle, int *close_reason) {
+    return give_back(handle, 0, 1, close_reason);
 }
 
 void sqlpool_release(sqlpool_conn *conn) {
-    if (conn != NULL) give_back(conn, 0);
+    if (conn != NULL) (void)give_back(conn, 0, 0, NULL);
 }
 
 void sqlpool_discard(sqlpool_conn *conn) {
-    if (conn != NULL) give_back(conn, 1);
+    if (conn != NULL) (void)give_back(conn, 1, 0, NULL);
 }
 
 void sqlpool_release_ptr(sqlpool_conn **conn) {

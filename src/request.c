@@ -528,25 +528,36 @@ int sqlpool_dispatch(sqlpool *pool) {
 
 typedef struct release_job {
     sqlpool__job job;
-    sqlpool_conn *handle;
-    int broken;
+    sqlpool_conn *handle; /* to release or discard; or, to close: */
+    sqlpool_conn *c;
+    int broken, reason;
 } release_job;
 
 static void job_release(sqlpool__job *job) {
     release_job *rj = (release_job *)(void *)job;
-    if (rj->broken)
+    if (rj->c != NULL)
+        (void)sqlpool__retire_lent(rj->c->pool, rj->c, BOOK_BORROWED, rj->reason);
+    else if (rj->broken)
         sqlpool_discard(rj->handle);
     else
         sqlpool_release(rj->handle);
     sqlpool__free(rj);
 }
 
+/* A release the loop's thread does itself when it needs no I/O (SQLite outside a
+ * transaction, PostgreSQL idle without a reset query): no hop to a job thread, whose
+ * wake-up would cost the loop more than the release. Else a job does it, or the close. */
 static void give_back_async(sqlpool_conn *handle, int broken) {
     sqlpool_conn *c = sqlpool__borrowed(handle);
     release_job *rj;
-    if (c == NULL || (rj = sqlpool__malloc(sizeof *rj)) == NULL) { /* misuse, reported there;
-                                                                    * or no memory: here */
-        if (broken)
+    int how = SQLPOOL__RELEASE_LATER, reason = 0;
+    if (c != NULL && !broken) how = sqlpool__release_nowait(handle, &reason);
+    if (how == SQLPOOL__RELEASED) return;
+    if (c == NULL || (rj = sqlpool__calloc(1, sizeof *rj)) == NULL) {
+        /* misuse, reported there; or no memory: done here */
+        if (how == SQLPOOL__RELEASE_CLOSE)
+            (void)sqlpool__retire_lent(c->pool, c, BOOK_BORROWED, reason);
+        else if (broken)
             sqlpool_discard(handle);
         else
             sqlpool_release(handle);
@@ -555,6 +566,10 @@ static void give_back_async(sqlpool_conn *handle, int broken) {
     rj->job.run = job_release;
     rj->handle = handle;
     rj->broken = broken;
+    if (how == SQLPOOL__RELEASE_CLOSE) {
+        rj->c = c;
+        rj->reason = reason;
+    }
     if (sqlpool__jobs_submit(c->pool, &rj->job) != 0) job_release(&rj->job);
 }
 
