@@ -627,6 +627,31 @@ static void test_async_release_rolls_back(void **state) {
     fixture_fini(&fx);
 }
 
+/* A release_async that ends in a close (beyond max_idle) leaves the close to a job thread. */
+static void test_async_release_beyond_max_idle_closes(void **state) {
+    fixture fx;
+    outcome a = {0}, b = {0};
+    (void)state;
+    fixture_config(&fx, 2);
+    fx.cfg.max_idle = 1;
+    fixture_open(&fx);
+    assert_int_equal(sqlpool_acquire_async(fx.pool, SQLPOOL_DEADLINE_DEFAULT, on_ready, &a, NULL),
+                     SQLPOOL_OK);
+    assert_int_equal(sqlpool_acquire_async(fx.pool, SQLPOOL_DEADLINE_DEFAULT, on_ready, &b, NULL),
+                     SQLPOOL_OK);
+    wait_called(fx.pool, &a, 10);
+    wait_called(fx.pool, &b, 10);
+    assert_int_equal(a.rc, SQLPOOL_OK);
+    assert_int_equal(b.rc, SQLPOOL_OK);
+    sqlpool_release_async(a.conn);
+    sqlpool_release_async(b.conn);
+    wait_in_use(fx.pool, 0);
+    assert_int_equal(testutil_stats(fx.pool).idle, 1);
+    assert_int_equal(testutil_stats(fx.pool).closed_max_idle, 1);
+    assert_int_equal(testutil_stats(fx.pool).open, 1);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_cold_pool_connects_on_job_thread),
     cmocka_unit_test(test_async_idle_connection_waits_for_dispatch),
@@ -644,6 +669,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_bad_arguments),
     cmocka_unit_test(test_async_ping_due_then_served),
     cmocka_unit_test(test_async_release_rolls_back),
+    cmocka_unit_test(test_async_release_beyond_max_idle_closes),
     cmocka_unit_test(test_async_many_requests_one_loop),
     cmocka_unit_test(test_async_many_requests_throughput_mode),
 };
