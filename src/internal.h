@@ -40,6 +40,17 @@ int sqlpool__lanes_open(const sqlpool_config *cfg, sqlpool **out);
 /* lanes.c: a pool's lane (SQLPOOL_LANE_WRITE: the pool itself; _READ: its read lane, NULL in
  * a plain pool), or NULL for another lane. */
 sqlpool *sqlpool__lane_of(sqlpool *pool, int lane);
+/* lanes.c, config.read_db with read_fallback (pool: the one the caller holds; 0 from both for
+ * any other pool). sqlpool__read_skip_lane: 1 when the back-off after the read lane's failure
+ * sends this read straight to pool (count it in read_fallbacks when served); 0 when the read
+ * should try the read lane, which makes it the probe when the back-off is over.
+ * sqlpool__read_falls_back: given the outcome rc of a read on readers (pool's read lane),
+ * SQLPOOL_OK included (it ends the back-off), 1 when the read should be served by pool
+ * instead (the read lane failed for want of a server; the failure starts or extends the
+ * back-off), 0 when rc stands. Thread-safe, lock-free but for one look at readers' books
+ * on SQLPOOL_ETIMEDOUT. */
+int sqlpool__read_skip_lane(sqlpool *pool);
+int sqlpool__read_falls_back(sqlpool *pool, sqlpool *readers, int rc);
 void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out);
 /* stats.c: one lane's (the pool itself without its read lane). */
 void sqlpool__stats_fill_lane(sqlpool *pool, sqlpool_stats *out);

@@ -20,6 +20,21 @@
  * lane within the same deadline, counted in read_fallbacks; a read that timed out waiting
  * for one of the read lane's busy connections does not fall back (the standby is there, only
  * busy; the primary is not where reads were meant to go).
+ *
+ * A read lane without a server costs each read that tries it up to connect_timeout per host
+ * (a silent standby: it accepts, never answers), so with read_fallback the lane's failure for
+ * want of a server also starts a back-off: for 1 s, then 2, 4, ... up to 30 s after each
+ * failure in a row, reads go straight to the writer lane (counted in read_fallbacks, the read
+ * lane's idle connections included: a lane that could not connect is not trusted for the
+ * period). When the period is over, the first read to come probes the read lane, alone: the
+ * reads after it skip the lane while it tries (for the next, doubled period, as if it had
+ * failed already, so that a probe that never reports back does not stop the next one). A
+ * probe that fails falls back as any read does and starts that period again from its end;
+ * the read lane's first success (a probe's, or a read's from before the back-off) ends the
+ * back-off. The state is two atomics in the writer lane (read_skip_fails, read_skip_until);
+ * the period runs on the system's monotonic clock, as connect_timeout does, whatever
+ * config.clock says. The event-loop calls ask the same two questions
+ * (sqlpool__read_skip_lane, sqlpool__read_falls_back).
  */
 #include "dsn.h"
 #include "pool_internal.h"
@@ -133,19 +148,91 @@ static int no_read_server(sqlpool *readers, int rc) {
     return none;
 }
 
+/* The back-off after the read lane's nth failure in a row (n >= 1): 1 s doubling, to 30 s. */
+#define READ_SKIP_FIRST 1.0
+#define READ_SKIP_CAP 30.0
+static long long skip_period_us(int n) {
+    double p = READ_SKIP_FIRST;
+    while (--n > 0 && p < READ_SKIP_CAP)
+        p *= 2;
+    return (long long)((p < READ_SKIP_CAP ? p : READ_SKIP_CAP) * 1e6);
+}
+
+static long long mono_us(void) {
+    return (long long)(sqlpool__mono() * 1e6);
+}
+
+/* A read_db pool whose reads fall back (the only kind that backs off). */
+static int falls_back(sqlpool *pool) {
+    return pool != NULL && pool->read_lane != NULL &&
+           pool->cfg.single_writer == SQLPOOL__LANE_NONE && pool->cfg.read_fallback;
+}
+
+/* The read lane failed for want of a server: back off. The first failure in a row sets the
+ * period's end before the count, so that no read sees a count without its period (and takes
+ * it for one over). A later one (a probe's: the count is already its own) moves the end to a
+ * period after now, never earlier. */
+static void skip_failed(sqlpool *pool) {
+    long long now = mono_us(), until, want;
+    int n = atomic_load_explicit(&pool->read_skip_fails, memory_order_acquire);
+    if (n == 0) {
+        atomic_store_explicit(&pool->read_skip_until, now + skip_period_us(1),
+                              memory_order_release);
+        (void)atomic_compare_exchange_strong(&pool->read_skip_fails, &n, 1);
+        return;
+    }
+    want = now + skip_period_us(n);
+    until = atomic_load_explicit(&pool->read_skip_until, memory_order_relaxed);
+    while (until < want && !atomic_compare_exchange_weak(&pool->read_skip_until, &until, want)) {
+    }
+}
+
+int sqlpool__read_skip_lane(sqlpool *pool) {
+    long long now, until;
+    int n;
+    if (!falls_back(pool)) return 0;
+    n = atomic_load_explicit(&pool->read_skip_fails, memory_order_acquire);
+    if (n == 0) return 0; /* the plain read path: one load */
+    until = atomic_load_explicit(&pool->read_skip_until, memory_order_acquire);
+    now = mono_us();
+    if (now < until) return 1;
+    /* The period is over: this read probes, unless another took the turn first. The turn
+     * counts as the next failure already (see the header comment). */
+    if (!atomic_compare_exchange_strong(&pool->read_skip_until, &until,
+                                        now + skip_period_us(n + 1)))
+        return 1;
+    (void)atomic_compare_exchange_strong(&pool->read_skip_fails, &n, n + 1);
+    return 0;
+}
+
+int sqlpool__read_falls_back(sqlpool *pool, sqlpool *readers, int rc) {
+    if (!falls_back(pool) || readers != pool->read_lane) return 0;
+    if (rc == SQLPOOL_OK) {
+        /* The lane has a server again. (A load first: the read path writes nothing.) */
+        if (atomic_load_explicit(&pool->read_skip_fails, memory_order_relaxed) != 0)
+            atomic_store_explicit(&pool->read_skip_fails, 0, memory_order_release);
+        return 0;
+    }
+    if (!no_read_server(readers, rc)) return 0;
+    skip_failed(pool);
+    return 1;
+}
+
 int sqlpool_acquire_read_at(sqlpool *pool, sqlpool_conn **out, double deadline, const char *file,
                             int line) {
     sqlpool *readers = pool != NULL ? pool->read_lane : NULL;
     int rc;
-    if (readers == NULL || pool->cfg.single_writer != SQLPOOL__LANE_NONE ||
-        !pool->cfg.read_fallback)
+    if (!falls_back(pool))
         return sqlpool_acquire_at(readers != NULL ? readers : pool, out, deadline, file, line);
-    /* One deadline for both tries. */
-    if (deadline == SQLPOOL_DEADLINE_DEFAULT)
-        deadline = pool->cfg.acquire_timeout > 0 ? sqlpool__now(pool) + pool->cfg.acquire_timeout
-                                                 : INFINITY;
-    rc = sqlpool_acquire_at(readers, out, deadline, file, line);
-    if (rc == SQLPOOL_OK || !no_read_server(readers, rc)) return rc;
+    if (!sqlpool__read_skip_lane(pool)) {
+        /* One deadline for both tries. */
+        if (deadline == SQLPOOL_DEADLINE_DEFAULT)
+            deadline = pool->cfg.acquire_timeout > 0
+                           ? sqlpool__now(pool) + pool->cfg.acquire_timeout
+                           : INFINITY;
+        rc = sqlpool_acquire_at(readers, out, deadline, file, line);
+        if (!sqlpool__read_falls_back(pool, readers, rc)) return rc;
+    }
     rc = sqlpool_acquire_at(pool, out, deadline, file, line);
     if (rc == SQLPOOL_OK) atomic_fetch_add_explicit(&pool->read_fallbacks, 1, memory_order_relaxed);
     return rc;

@@ -288,6 +288,12 @@ struct sqlpool {
     /* Under the registry's mutex (fork.c): the list of open pools. */
     sqlpool *fork_prev, *fork_next;
     int registered;
+
+    /* Atomic (lanes.c): config.read_db's back-off, in the pool the caller holds. The read
+     * lane's failures for want of a server since its last success (0: reads try it), and
+     * until when (sqlpool__mono(), in microseconds) reads skip it for the writer. */
+    atomic_int read_skip_fails;
+    atomic_llong read_skip_until;
 };
 
 /* The clocks (config.clock when set), inline for the acquire/release path. Coarse is a few

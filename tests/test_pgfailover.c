@@ -2,9 +2,9 @@
  * test_pgfailover.c: PostgreSQL beyond one server (issue 15), against a real primary and hot
  * standby that each test starts for itself (scripts/pg-replica.sh: pg_basebackup -R, a
  * synchronous standby, loopback, random ports) and stops in its teardown, whatever happened:
- * config.read_db and read_fallback, role drift (a read pool and a promoted standby, a write
- * pool and a server turned read-only, 25006's eviction), a failover under writing threads,
- * and the old primary back as a primary.
+ * config.read_db and read_fallback (and its back-off from a silent standby), role drift (a read
+ * pool and a promoted standby, a write pool and a server turned read-only, 25006's eviction), a
+ * failover under writing threads, and the old primary back as a primary.
  *
  * cmocka's assertions longjmp, so they run on the main thread only: worker threads record what
  * they saw and the main thread checks it after joining them.
@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,152 @@ static void test_pgfailover_read_fallback_to_primary(void **state) {
     st = testutil_stats(strict);
     assert_int_equal(st.read_fallbacks, 0);
     sqlpool_close(strict);
+}
+
+/* ---- the read lane's back-off ---- */
+
+/* A silent standby: its postmaster stopped (SIGSTOP), so that the kernel still accepts
+ * connections on its port and nothing answers them; continued by the teardown whatever
+ * happened (a stopped postmaster would not stop). */
+static pid_t stopped_standby;
+
+static void standby_silent(int silent) {
+    if (silent) {
+        char *path = testutil_format("%s/c/standby/postmaster.pid", the.dir);
+        char *text = testutil_read_file(path, NULL);
+        pid_t pid;
+        free(path);
+        assert_non_null(text);
+        pid = (pid_t)atol(text);
+        free(text);
+        assert_true(pid > 1);
+        assert_int_equal(kill(pid, SIGSTOP), 0);
+        stopped_standby = pid;
+    } else if (stopped_standby > 0) {
+        assert_int_equal(kill(stopped_standby, SIGCONT), 0);
+        stopped_standby = 0;
+    }
+}
+
+static int backoff_teardown(void **state) {
+    if (stopped_standby > 0) (void)kill(stopped_standby, SIGCONT);
+    stopped_standby = 0;
+    return cluster_teardown(state);
+}
+
+/* One read, timed, safe off the main thread: its rc, seconds, and where it ran (1 the standby,
+ * 0 the primary, -1 unknown). */
+typedef struct timed_read {
+    sqlpool *pool;
+    int rc, standby;
+    double secs;
+} timed_read;
+
+static void *read_once(void *p) {
+    timed_read *t = p;
+    sqlpool_conn *c = NULL;
+    double t0 = now_s();
+    t->standby = -1;
+    t->rc = sqlpool_acquire_read(t->pool, &c);
+    t->secs = now_s() - t0;
+    if (t->rc == SQLPOOL_OK) {
+        PGresult *r = NULL;
+        if (sqlpool_conn_pg_exec(c, "SELECT pg_is_in_recovery()", 0, NULL, &r) == SQLPOOL_OK)
+            t->standby = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        sqlpool_release(c);
+    }
+    return NULL;
+}
+
+static timed_read read_timed(sqlpool *pool) {
+    timed_read t = {pool, 0, 0, 0};
+    (void)read_once(&t);
+    if (t.rc != SQLPOOL_OK) fail_msg("read: %s (%s)", sqlpool_strerror(t.rc), sqlpool_errmsg());
+    return t;
+}
+
+static long long read_connect_failures(sqlpool *pool) {
+    sqlpool_stats lane;
+    assert_int_equal(sqlpool_stats_get_lane(pool, SQLPOOL_LANE_READ, &lane), SQLPOOL_OK);
+    return lane.connect_failures;
+}
+
+/* Review finding b: a standby that accepts and never answers costs one read its
+ * connect_timeout, then the reads within the back-off (1 s, then 2 s) go straight to the
+ * primary, counted, without a connect to the standby; once the period is over exactly one of
+ * four concurrent reads probes it; and once it answers again, reads go back to it. (Timings
+ * are checked only against generous bounds; the read lane's connect_failures says which
+ * reads tried it.) */
+static void test_pgfailover_read_backoff_silent_standby(void **state) {
+    sqlpool_config cfg = base_config(the.primary);
+    sqlpool *pool;
+    timed_read t, four[4];
+    pthread_t th[4];
+    double first_end, until;
+    long long falls;
+    int slow = 0;
+    (void)state;
+    cfg.read_db = the.standby;
+    cfg.connect_timeout = 1;
+    cfg.acquire_timeout = 5;
+    pool = open_pool(&cfg);
+    t = read_timed(pool);
+    assert_int_equal(t.standby, 1);
+    sqlpool_evict(pool); /* the next read must connect */
+    standby_silent(1);
+
+    /* The first read waits out connect_timeout on the standby, then the primary serves it. */
+    t = read_timed(pool);
+    first_end = now_s();
+    assert_int_equal(t.standby, 0);
+    assert_true(t.secs < 4.0);
+    assert_int_equal(read_connect_failures(pool), 1);
+    assert_int_equal(testutil_stats(pool).read_fallbacks, 1);
+
+    /* Within the back-off: straight to the primary, no connect tried. */
+    for (int i = 0; i < 5; i++) {
+        t = read_timed(pool);
+        assert_int_equal(t.standby, 0);
+        if (t.secs >= 0.5) fail_msg("read %d in the back-off took %.3f s", i, t.secs);
+    }
+    assert_int_equal(read_connect_failures(pool), 1);
+    assert_int_equal(testutil_stats(pool).read_fallbacks, 6);
+
+    /* The period (1 s) is over: of four reads at once, one probes (and fails, and falls
+     * back), the others skip the read lane while it tries. */
+    sleep_s(first_end + 1.2 - now_s());
+    for (int i = 0; i < 4; i++) {
+        four[i] = (timed_read){pool, 0, 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, read_once, &four[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        if (four[i].rc != SQLPOOL_OK) fail_msg("reader %d: %s", i, sqlpool_strerror(four[i].rc));
+        assert_int_equal(four[i].standby, 0);
+        assert_true(four[i].secs < 4.0);
+        slow += four[i].secs >= 0.5;
+    }
+    assert_true(slow <= 1);
+    assert_int_equal(read_connect_failures(pool), 2);
+    assert_int_equal(testutil_stats(pool).read_fallbacks, 10);
+
+    /* The standby answers again: once the period (2 s now) is over, a probe reaches it and
+     * the reads after it stay there. */
+    standby_silent(0);
+    until = now_s() + 15;
+    do {
+        t = read_timed(pool);
+        if (t.standby != 1) sleep_s(0.1);
+    } while (t.standby != 1 && now_s() < until);
+    assert_int_equal(t.standby, 1);
+    falls = testutil_stats(pool).read_fallbacks;
+    for (int i = 0; i < 3; i++) {
+        t = read_timed(pool);
+        assert_int_equal(t.standby, 1);
+    }
+    assert_int_equal(testutil_stats(pool).read_fallbacks, falls);
+    sqlpool_close(pool);
 }
 
 /* read_db is PostgreSQL's, and not single_writer's. */
@@ -629,6 +776,8 @@ static const struct CMUnitTest tests[] = {
                                     cluster_teardown),
     cmocka_unit_test_setup_teardown(test_pgfailover_read_fallback_to_primary, cluster_setup,
                                     cluster_teardown),
+    cmocka_unit_test_setup_teardown(test_pgfailover_read_backoff_silent_standby, cluster_setup,
+                                    backoff_teardown),
     cmocka_unit_test(test_pgfailover_read_db_refused_with_sqlite),
     cmocka_unit_test_setup_teardown(test_pgfailover_read_pool_leaves_promoted_standby,
                                     cluster_setup, cluster_teardown),
