@@ -307,7 +307,9 @@ typedef struct sqlpool_config {
     int read_max_open;
     /* With read_db: 1 (the default) serves a read from db when no read_db server could be
      * connected to (every host refused, failed or was in the wrong role), counted in
-     * stats.read_fallbacks; 0 fails the read with the connect's error. */
+     * stats.read_fallbacks, and after such a failure every read goes to db for a back-off
+     * (1 s, doubling to 30 s while the standbys keep failing; then one read tries them);
+     * 0 fails the read with the connect's error. */
     int read_fallback;
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA

@@ -46,7 +46,9 @@ struct sqlpool_request {
     sqlpool *holder; /* the pool the caller holds: its ready list and event fd */
     sqlpool_ready_fn fn;
     void *ctx;
-    int read; /* asked with sqlpool_acquire_read_async() */
+    int read;     /* asked with sqlpool_acquire_read_async() */
+    int fallback; /* config.read_db's back-off sent the read to the writer (lanes.c) */
+    int reported; /* its read lane's outcome told to the back-off */
     /* The outcome, written by whoever decides it before ready_push(): */
     int rc;
     sqlpool_conn *conn; /* the handle (or, for job_check, the connection taken) */
@@ -165,7 +167,18 @@ static void to_job(sqlpool_request *r, void (*run)(sqlpool__job *)) {
 
 static void job_hook(sqlpool__job *job);
 
+/* A read of config.read_db: the read lane's outcome for the back-off (an OK ends it). */
+static int report_read(sqlpool_request *r, int rc) {
+    if (!r->read || r->reported || r->lane != r->holder->read_lane) return 0;
+    r->reported = 1;
+    return sqlpool__read_falls_back(r->holder, r->lane, rc);
+}
+
 static void deliver(sqlpool_request *r, int rc, sqlpool_conn *handle) {
+    (void)report_read(r, rc);
+    if (rc == SQLPOOL_OK && r->fallback)
+        atomic_fetch_add_explicit(&r->holder->read_fallbacks, 1, memory_order_relaxed);
+    r->fallback = 0;
     r->rc = rc;
     r->conn = handle;
     if (rc == SQLPOOL_OK && r->lane->cfg.on_acquire != NULL && !r->hooked) {
@@ -200,16 +213,12 @@ static void job_connect(sqlpool__job *job) {
     }
     sqlpool__pool_unlock(lane);
     rc = sqlpool__connect_for(lane, &handle, r->w.deadline, request_site, 0);
-    if (rc != SQLPOOL_OK && r->read && lane != r->holder && r->holder->cfg.read_fallback &&
-        r->holder->cfg.single_writer == SQLPOOL__LANE_NONE && rc != SQLPOOL_ECLOSED &&
-        rc != SQLPOOL_ETIMEDOUT) {
-        /* config.read_db: no standby could be reached; this thread may wait, so the read
+    if (rc != SQLPOOL_OK && report_read(r, rc)) {
+        /* config.read_db: no standby could be reached. This thread may wait, so the read
          * falls back as sqlpool_acquire_read() does, within the same deadline. */
         rc = sqlpool_acquire_at(r->holder, &handle, r->w.deadline, request_site, 0);
-        if (rc == SQLPOOL_OK) {
-            atomic_fetch_add_explicit(&r->holder->read_fallbacks, 1, memory_order_relaxed);
-            r->hooked = 1; /* that acquire ran on_acquire */
-        }
+        r->fallback = 1;
+        r->hooked = rc == SQLPOOL_OK; /* that acquire ran on_acquire */
     }
     deliver(r, rc, rc == SQLPOOL_OK ? handle : NULL);
 }
@@ -416,17 +425,20 @@ static int request(sqlpool *pool, int read, double deadline, sqlpool_ready_fn fn
                    sqlpool_request **req) {
     sqlpool_request *r;
     sqlpool *lane;
-    int rc;
+    int rc, skip;
     if (req != NULL) *req = NULL;
     if (pool == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool is NULL");
     if (fn == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "fn is NULL");
     if (isnan(deadline)) return sqlpool__fail(SQLPOOL_EINVAL, "the deadline is not a number");
     sqlpool__fork_check(pool);
     lane = read && pool->read_lane != NULL ? pool->read_lane : pool;
+    /* config.read_db: while the back-off after a standby's failure lasts, to the writer. */
+    skip = read && lane != pool && sqlpool__read_skip_lane(pool);
     if ((rc = ev_ready(pool)) != SQLPOOL_OK) return rc;
     r = sqlpool__calloc(1, sizeof *r);
     if (r == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory for a request");
-    r->lane = lane;
+    r->lane = skip ? pool : lane;
+    r->fallback = skip;
     r->holder = pool;
     r->fn = fn;
     r->ctx = ctx;
