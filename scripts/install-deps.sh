@@ -14,10 +14,10 @@ RUN_PACKAGES="gcc libc6-dev make cmake pkg-config libsqlite3-dev libjansson-dev 
 # The rest: cmocka tests, the PostgreSQL test server and a pgbouncer in front of it, TSan and
 # fuzzing (clang), valgrind, formatting and lint, the chart test (xmllint), the metrics server
 # and its test (libmicrohttpd, curl, prometheus's promtool), man pages and API docs, the other
-# pools the benchmarks compare.
+# pools the benchmarks compare, libuv for examples/libuv_server.c (run by the tests).
 TEST_PACKAGES="git clang libclang-rt-dev clang-format clang-tidy cppcheck valgrind
                libcmocka-dev postgresql pgbouncer libxml2-utils libmicrohttpd-dev curl prometheus
-               groff-base doxygen libaprutil1-dev libzdb-dev"
+               groff-base doxygen libaprutil1-dev libzdb-dev libuv1-dev"
 
 usage() {
     echo "usage: $0 [--list] run|test" >&2
