@@ -15,14 +15,16 @@ void sqlpool__jobs_init(sqlpool *pool) {
     int max = pool->cfg.max_connecting;
     if (pthread_mutex_init(&j->mu, NULL) != 0) abort();
     sqlpool__cond_init_monotonic(&j->cv);
+    sqlpool__cond_init_monotonic(&j->timer_cv);
     j->head = j->tail = NULL;
-    j->nthreads = j->idle = j->waking = j->stopped = 0;
+    j->nthreads = j->idle = j->waking = j->stopped = j->timer_started = 0;
     j->max = max < JOBS_MIN ? JOBS_MIN : max > JOBS_MAX ? JOBS_MAX : max;
     j->tick_at = INFINITY;
 }
 
 void sqlpool__jobs_fini(sqlpool *pool) {
     (void)pthread_cond_destroy(&pool->jobs.cv);
+    (void)pthread_cond_destroy(&pool->jobs.timer_cv);
     (void)pthread_mutex_destroy(&pool->jobs.mu);
 }
 
@@ -55,17 +57,6 @@ static void *jobs_main(void *arg) {
     if (pthread_mutex_lock(&j->mu) != 0) abort();
     for (;;) {
         sqlpool__job *job = j->head;
-        double left = until_tick(pool);
-        if (left <= 0) { /* the timer: one thread runs the tick, outside the lock */
-            double (*tick)(sqlpool *) = j->tick;
-            double next;
-            j->tick_at = INFINITY;
-            if (pthread_mutex_unlock(&j->mu) != 0) abort();
-            next = tick(pool);
-            if (pthread_mutex_lock(&j->mu) != 0) abort();
-            if (next < j->tick_at) j->tick_at = next;
-            continue;
-        }
         if (job != NULL) {
             j->head = job->next;
             if (j->head == NULL) j->tail = NULL;
@@ -77,13 +68,7 @@ static void *jobs_main(void *arg) {
         }
         if (j->stopped) break;
         j->idle++;
-        if (left == INFINITY) {
-            if (pthread_cond_wait(&j->cv, &j->mu) != 0) abort();
-        } else {
-            struct timespec ts;
-            sqlpool__deadline_timespec(left, &ts);
-            (void)pthread_cond_timedwait(&j->cv, &j->mu, &ts);
-        }
+        if (pthread_cond_wait(&j->cv, &j->mu) != 0) abort();
         j->idle--;
         if (j->waking > 0) j->waking--; /* this one, or another's: either looks now */
     }
@@ -91,19 +76,53 @@ static void *jobs_main(void *arg) {
     return NULL;
 }
 
+/* The timer's own thread: never a job's, so that deadlines hold while every job thread
+ * waits on a server that stopped answering. */
+static void *timer_main(void *arg) {
+    sqlpool *pool = arg;
+    sqlpool__jobs *j = &pool->jobs;
+    if (pthread_mutex_lock(&j->mu) != 0) abort();
+    while (!j->stopped) {
+        double left = until_tick(pool);
+        if (left <= 0) { /* run the tick outside the lock */
+            double (*tick)(sqlpool *) = j->tick;
+            double next;
+            j->tick_at = INFINITY;
+            if (pthread_mutex_unlock(&j->mu) != 0) abort();
+            next = tick(pool);
+            if (pthread_mutex_lock(&j->mu) != 0) abort();
+            if (next < j->tick_at) j->tick_at = next;
+            continue;
+        }
+        if (left == INFINITY) {
+            if (pthread_cond_wait(&j->timer_cv, &j->mu) != 0) abort();
+        } else {
+            struct timespec ts;
+            sqlpool__deadline_timespec(left, &ts);
+            (void)pthread_cond_timedwait(&j->timer_cv, &j->mu, &ts);
+        }
+    }
+    if (pthread_mutex_unlock(&j->mu) != 0) abort();
+    return NULL;
+}
+
+/* A thread without signals: they belong to the application's threads. */
+static int spawn(pthread_t *t, void *(*main_fn)(void *), sqlpool *pool) {
+    sigset_t all, old;
+    int rc;
+    (void)sigfillset(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0) abort();
+    rc = pthread_create(t, NULL, main_fn, pool);
+    if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0) abort();
+    return rc;
+}
+
 /* Under the jobs' lock: a thread more when none is idle (or about to wake) and the cap
  * allows. Returns 0 when at least one thread runs. */
 static int start_thread_locked(sqlpool *pool) {
     sqlpool__jobs *j = &pool->jobs;
-    sigset_t all, old;
-    int rc;
     if (j->idle > j->waking || j->nthreads >= j->max) return j->nthreads > 0 ? 0 : -1;
-    /* The threads take no signals: they belong to the application's threads. */
-    (void)sigfillset(&all);
-    if (pthread_sigmask(SIG_SETMASK, &all, &old) != 0) abort();
-    rc = pthread_create(&j->threads[j->nthreads], NULL, jobs_main, pool);
-    if (pthread_sigmask(SIG_SETMASK, &old, NULL) != 0) abort();
-    if (rc == 0) j->nthreads++;
+    if (spawn(&j->threads[j->nthreads], jobs_main, pool) == 0) j->nthreads++;
     return j->nthreads > 0 ? 0 : -1;
 }
 
@@ -136,21 +155,27 @@ void sqlpool__jobs_tick_at(sqlpool *pool, double at, double (*tick)(sqlpool *poo
     j->tick = tick;
     if (at < j->tick_at && !j->stopped) {
         j->tick_at = at;
-        /* A thread to keep the timer (a sleeping one looks at the new time). */
-        if (start_thread_locked(pool) == 0 && pthread_cond_broadcast(&j->cv) != 0) abort();
+        if (!j->timer_started) /* started when first needed; a failure leaves tick_at for
+                                * the next try */
+            j->timer_started = spawn(&j->timer, timer_main, pool) == 0;
+        if (pthread_cond_signal(&j->timer_cv) != 0) abort(); /* it looks at the new time */
     }
     if (pthread_mutex_unlock(&j->mu) != 0) abort();
 }
 
 void sqlpool__jobs_stop(sqlpool *pool) {
     sqlpool__jobs *j = &pool->jobs;
-    int n;
+    int n, timer;
     if (pthread_mutex_lock(&j->mu) != 0) abort();
     j->stopped = 1;
     j->tick_at = INFINITY;
     n = j->nthreads;
+    timer = j->timer_started;
     if (pthread_cond_broadcast(&j->cv) != 0) abort();
+    if (pthread_cond_signal(&j->timer_cv) != 0) abort();
     if (pthread_mutex_unlock(&j->mu) != 0) abort();
+    if (timer && !pthread_equal(j->timer, pthread_self()) && pthread_join(j->timer, NULL) != 0)
+        abort();
     /* Stopped: nothing starts a thread any more, so threads[0..n) is all there is. A job
      * thread closing the pool (from a hook) cannot join itself: it leaves when its job ends. */
     for (int i = 0; i < n; i++) {
@@ -161,6 +186,6 @@ void sqlpool__jobs_stop(sqlpool *pool) {
         if (pthread_join(j->threads[i], NULL) != 0) abort();
     }
     if (pthread_mutex_lock(&j->mu) != 0) abort();
-    j->nthreads = 0;
+    j->nthreads = j->timer_started = 0;
     if (pthread_mutex_unlock(&j->mu) != 0) abort();
 }

@@ -3,8 +3,9 @@
  * (an event loop's: see sqlpool_acquire_async()): connects, pings, hooks and releases. Jobs
  * are queued first come first served and run by up to config.max_connecting threads (at
  * least 2, at most 8: a slow connect never holds up a release behind it), started when
- * first needed, stopped and joined by sqlpool_close(). The threads also keep one timer for
- * the file above (request.c): the earliest deadline of a queued request.
+ * first needed, stopped and joined by sqlpool_close(). A thread of its own keeps one timer
+ * for the file above (request.c): the earliest deadline of a queued request (never a job
+ * thread's: they may all wait on a server that stopped answering).
  *
  * A job is a node its owner embeds; the threads only call its run function, so this file
  * calls nothing above it.

@@ -151,6 +151,9 @@ typedef struct sqlpool__jobs {
     pthread_cond_t cv;
     sqlpool__job *head, *tail;
     pthread_t threads[8];
+    pthread_cond_t timer_cv; /* the timer's thread sleeps on it */
+    pthread_t timer;
+    int timer_started;
     int nthreads, idle, max;
     int waking;                           /* signals sent to idle threads that have not yet woken */
     int stopped;                          /* sqlpool_close(): no more jobs, no more threads */
