@@ -141,11 +141,13 @@ static void restart_in_child(sqlpool *p, int inside) {
  * descriptor. */
 static void restart_requests(sqlpool *p) {
     if (pthread_mutex_init(&p->ev_mu, NULL) != 0) abort();
+    sqlpool__cond_init_monotonic(&p->ev_cv);
     if (p->ev_fd >= 0) (void)close(p->ev_fd);
     if (p->ev_wfd >= 0 && p->ev_wfd != p->ev_fd) (void)close(p->ev_wfd);
     p->ev_fd = p->ev_wfd = -1;
-    p->ev_readable = p->ready_count = 0;
-    p->open_asked = 0; /* its job was the parent's */
+    p->ev_readable = p->ready_count = p->requests_live = 0;
+    p->serve_asked = 0; /* its job was the parent's */
+    p->open_asked = 0;  /* its job was the parent's */
     p->ready_head = p->ready_tail = NULL;
 }
 

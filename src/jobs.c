@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <time.h>
 
-enum { JOBS_MIN = 2, JOBS_MAX = 8 };
+enum { JOBS_MIN = 3, JOBS_MAX = 10 };
 
 static _Thread_local const sqlpool *jobs_self; /* the pool whose job thread this is */
 
 void sqlpool__jobs_init(sqlpool *pool) {
     sqlpool__jobs *j = &pool->jobs;
-    int max = pool->cfg.max_connecting;
+    int max = pool->cfg.max_connecting + 2; /* connects alone never take every thread */
     if (pthread_mutex_init(&j->mu, NULL) != 0) abort();
     sqlpool__cond_init_monotonic(&j->cv);
     sqlpool__cond_init_monotonic(&j->timer_cv);

@@ -1,8 +1,9 @@
 /*
  * jobs.h: the pool's job threads (jobs.c): work that must not run on the caller's thread
  * (an event loop's: see sqlpool_acquire_async()): connects, pings, hooks and releases. Jobs
- * are queued first come first served and run by up to config.max_connecting threads (at
- * least 2, at most 8: a slow connect never holds up a release behind it), started when
+ * are queued first come first served and run by up to config.max_connecting + 2 threads (at
+ * most 10: the connects, at most max_connecting at once, never take every thread; pings,
+ * hooks and resets on a server that stopped answering still can), started when
  * first needed, stopped and joined by sqlpool_close(). A thread of its own keeps one timer
  * for the file above (request.c): the earliest deadline of a queued request (never a job
  * thread's: they may all wait on a server that stopped answering).

@@ -88,6 +88,7 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     pool->maint_restart = sqlpool__maintenance_start;
     sqlpool__jobs_init(pool);
     if (pthread_mutex_init(&pool->ev_mu, NULL) != 0) abort();
+    sqlpool__cond_init_monotonic(&pool->ev_cv);
     pool->ev_fd = pool->ev_wfd = -1;
     if (slots_wanted(pool)) slots_init(pool);
     return SQLPOOL_OK;

@@ -150,7 +150,7 @@ typedef struct sqlpool__jobs {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     sqlpool__job *head, *tail;
-    pthread_t threads[8];
+    pthread_t threads[10];
     pthread_cond_t timer_cv; /* the timer's thread sleeps on it */
     pthread_t timer;
     int timer_started;
@@ -265,8 +265,10 @@ struct sqlpool {
      * empty. ev_close: set once under ev_mu, when requests are first used; sqlpool_close()
      * calls it (lifecycle.c sits below request.c). */
     pthread_mutex_t ev_mu;
+    pthread_cond_t ev_cv; /* requests_live reached 0 (sqlpool_close() waits for it) */
     int ev_fd, ev_wfd, ev_readable;
     int ready_count;
+    int requests_live; /* made and not yet ready or ended: some thread still carries them */
     struct sqlpool_request *ready_head, *ready_tail;
     void (*ev_close)(struct sqlpool *pool);
 

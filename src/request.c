@@ -137,10 +137,18 @@ static void drop(sqlpool_request *r) {
     sqlpool__free(r);
 }
 
+/* Under ev_mu: r is no longer carried by any thread (ready, or about to be freed). The last
+ * wakes a sqlpool_close() waiting for them. */
+static void live_done_locked(sqlpool *h) {
+    if (--h->requests_live == 0 && pthread_cond_broadcast(&h->ev_cv) != 0) abort();
+}
+
 static void ready_push(sqlpool_request *r) {
     sqlpool *h = r->holder;
     if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
     if (r->cancelled) {
+        /* (The connection it holds keeps the pool open until drop() gives it back.) */
+        live_done_locked(h);
         if (pthread_mutex_unlock(&h->ev_mu) != 0) abort();
         drop(r);
         return;
@@ -154,6 +162,7 @@ static void ready_push(sqlpool_request *r) {
         h->ready_head = r;
     h->ready_tail = r;
     h->ready_count++;
+    live_done_locked(h);
     ev_raise_locked(h);
     if (pthread_mutex_unlock(&h->ev_mu) != 0) abort();
 }
@@ -304,18 +313,19 @@ static double expire(sqlpool *lane) {
  * would be. */
 static void job_serve_head(sqlpool__job *job) {
     sqlpool *lane = (sqlpool *)(void *)((char *)job - offsetof(sqlpool, serve_job));
-    sqlpool_request *r = NULL;
-    sqlpool__waiter *w;
+    sqlpool__waiter *w, *wake = NULL;
+    sqlpool_conn *c;
+    double now = sqlpool__now_coarse(lane);
+    int pooled;
     sqlpool__pool_lock(lane);
     lane->serve_asked = 0;
     w = lane->wait_head;
-    if (w != NULL && w->notify != NULL && lane->idle_head != NULL) {
-        sqlpool__queue_remove_locked(lane, w);
-        r = of_waiter(w);
-        r->taken = 1;
-    }
+    /* Handed over as a release would: under this one lock hold, so it stays first. */
+    if (w != NULL && w->notify != NULL && (c = lane->idle_head) != NULL &&
+        !sqlpool__over_cap_locked(lane) && !sqlpool__evicted(c))
+        wake = sqlpool__offer_locked(lane, c, BOOK_IDLE, now, 0, &pooled);
     sqlpool__pool_unlock(lane);
-    if (r != NULL) attempt_again(r);
+    sqlpool__wake_all(wake);
 }
 
 /* The queue decided (after its unlock, on the deciding thread). */
@@ -382,7 +392,23 @@ static void attempt_again(sqlpool_request *r) {
 /* sqlpool_close(), once the job threads have stopped: every request is ready (the close
  * decided the queued ones); each callback runs with SQLPOOL_ECLOSED, and a connection one
  * was granted goes back (closed, as the pool closes). */
+/* The sqlpool_dispatch() calls running on this thread (a callback may dispatch again, or
+ * close the pool): a close from inside a callback tells them to touch the pool no more. */
+typedef struct dispatch_frame {
+    sqlpool *pool;
+    int closed;
+    struct dispatch_frame *outer;
+} dispatch_frame;
+static _Thread_local dispatch_frame *dispatching;
+
 static void ev_close(sqlpool *h) {
+    for (dispatch_frame *f = dispatching; f != NULL; f = f->outer)
+        if (f->pool == h) f->closed = 1;
+    /* Requests a thread still carries (decided under a lane's lock, on their way here) */
+    if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
+    while (h->requests_live > 0)
+        if (pthread_cond_wait(&h->ev_cv, &h->ev_mu) != 0) abort();
+    if (pthread_mutex_unlock(&h->ev_mu) != 0) abort();
     for (;;) {
         sqlpool_request *r;
         if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
@@ -403,22 +429,30 @@ static void ev_close(sqlpool *h) {
 }
 
 /* The event fd made, and the close's last dispatch set up: before a request's first use. */
-static int ev_ready(sqlpool *h) {
+static int ev_ready(sqlpool *h, int request) {
     int rc;
-    if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
-    /* Once, before a request can queue in either lane (the lane's lock orders it before the
-     * unlock that queues the job). */
-    for (sqlpool *lane = h; h->ev_close == NULL && lane != NULL;
-         lane = lane == h ? h->read_lane : NULL) {
+    /* Before a request can queue in either lane (the lane's lock orders it before the unlock
+     * that queues the job); never under ev_mu, which the fork handler takes after the pool
+     * lock. */
+    for (sqlpool *lane = h; lane != NULL; lane = lane == h ? h->read_lane : NULL) {
         sqlpool__pool_lock(lane);
-        lane->serve_job.run = job_serve_head;
+        if (lane->serve_job.run == NULL) lane->serve_job.run = job_serve_head;
         sqlpool__pool_unlock(lane);
     }
+    if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
     h->ev_close = ev_close;
     rc = ev_make_locked(h);
     if (rc == SQLPOOL_OK && h->ready_count > 0) ev_raise_locked(h);
+    if (rc == SQLPOOL_OK && request) h->requests_live++; /* the caller's new request */
     if (pthread_mutex_unlock(&h->ev_mu) != 0) abort();
     return rc;
+}
+
+/* A request that ends before it was ever ready (failed at once, cancelled, dropped). */
+static void live_end(sqlpool *h) {
+    if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
+    live_done_locked(h);
+    if (pthread_mutex_unlock(&h->ev_mu) != 0) abort();
 }
 
 static int request(sqlpool *pool, int read, double deadline, sqlpool_ready_fn fn, void *ctx,
@@ -434,9 +468,12 @@ static int request(sqlpool *pool, int read, double deadline, sqlpool_ready_fn fn
     lane = read && pool->read_lane != NULL ? pool->read_lane : pool;
     /* config.read_db: while the back-off after a standby's failure lasts, to the writer. */
     skip = read && lane != pool && sqlpool__read_skip_lane(pool);
-    if ((rc = ev_ready(pool)) != SQLPOOL_OK) return rc;
     r = sqlpool__calloc(1, sizeof *r);
     if (r == NULL) return sqlpool__fail(SQLPOOL_ENOMEM, "out of memory for a request");
+    if ((rc = ev_ready(pool, 1)) != SQLPOOL_OK) {
+        sqlpool__free(r);
+        return rc;
+    }
     r->lane = skip ? pool : lane;
     r->fallback = skip;
     r->holder = pool;
@@ -454,6 +491,7 @@ static int request(sqlpool *pool, int read, double deadline, sqlpool_ready_fn fn
     if ((rc = attempt(r, 1)) != SQLPOOL_OK) {
         if (req != NULL) *req = NULL;
         sqlpool__free(r);
+        live_end(pool);
         return sqlpool__fail(rc, "the pool is closing");
     }
     return SQLPOOL_OK;
@@ -484,6 +522,7 @@ int sqlpool_cancel(sqlpool_request *r) {
     sqlpool__pool_unlock(lane);
     if (removed) {
         sqlpool__free(r);
+        live_end(h);
         return SQLPOOL_OK;
     }
     if (pthread_mutex_lock(&h->ev_mu) != 0) abort();
@@ -508,14 +547,19 @@ int sqlpool_event_fd(sqlpool *pool) {
         return -1;
     }
     sqlpool__fork_check(pool);
-    if (ev_ready(pool) != SQLPOOL_OK) return -1;
+    if (ev_ready(pool, 0) != SQLPOOL_OK) return -1;
     return pool->ev_fd; /* set once made (until a fork or the close): read without the lock
                            by the thread that made it or saw it made */
 }
 
 int sqlpool_dispatch(sqlpool *pool) {
+    dispatch_frame frame;
     int n, ran = 0;
     if (pool == NULL) return -1;
+    frame.pool = pool;
+    frame.closed = 0;
+    frame.outer = dispatching;
+    dispatching = &frame;
     if (pthread_mutex_lock(&pool->ev_mu) != 0) abort();
     n = pool->ready_count;
     if (pthread_mutex_unlock(&pool->ev_mu) != 0) abort();
@@ -532,7 +576,9 @@ int sqlpool_dispatch(sqlpool *pool) {
         r->fn(r->rc, r->conn, r->ctx);
         sqlpool__free(r);
         ran++;
+        if (frame.closed) break; /* the callback closed the pool: it may be gone */
     }
+    dispatching = frame.outer;
     return ran;
 }
 

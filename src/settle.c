@@ -36,6 +36,7 @@ static void free_one(sqlpool *pool) {
     pool->backend->pool_fini(pool->backend_state);
     if (pool->slots != NULL) sqlpool__aligned_free(pool->slots);
     sqlpool__jobs_fini(pool);
+    (void)pthread_cond_destroy(&pool->ev_cv);
     (void)pthread_mutex_destroy(&pool->ev_mu);
     (void)pthread_mutex_destroy(&pool->maint_mu);
     (void)pthread_cond_destroy(&pool->maint_cv);

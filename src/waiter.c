@@ -120,7 +120,9 @@ static void head_changed_locked(sqlpool *pool) {
     if (pool->cfg.barge_window <= 0) return;
     if (w != NULL) pool->head_until = w->mono_since + pool->cfg.barge_window;
     if (pool->nslots == 0 || pool->closing) return;
-    if (w != NULL && sqlpool__mono() >= pool->head_until)
+    /* A request first in line has no timer of its own to stop the slots when its window
+     * ends (request.c): they stay off while it is first. */
+    if (w != NULL && (w->notify != NULL || sqlpool__mono() >= pool->head_until))
         sqlpool__slots_stop_locked(pool);
     else
         atomic_store_explicit(&pool->slots_off, 0, memory_order_seq_cst);

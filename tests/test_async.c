@@ -652,6 +652,93 @@ static void test_async_release_beyond_max_idle_closes(void **state) {
     fixture_fini(&fx);
 }
 
+/* A callback that closes the pool while more callbacks are ready (a server's shutdown): the
+ * others run inside the close with SQLPOOL_ECLOSED, and dispatch touches the pool no more. */
+static sqlpool *closing_pool;
+static void close_from_callback(int rc, sqlpool_conn *conn, void *ctx) {
+    outcome *o = ctx;
+    o->calls++;
+    o->rc = rc;
+    if (conn != NULL) sqlpool_release(conn);
+    if (closing_pool != NULL) {
+        sqlpool *p = closing_pool;
+        closing_pool = NULL;
+        sqlpool_close(p);
+    }
+}
+
+static void test_async_close_inside_callback(void **state) {
+    fixture fx;
+    outcome o[3] = {{0}};
+    int ran;
+    (void)state;
+    fixture_config(&fx, 3);
+    fx.cfg.min_idle = 3;
+    fixture_open(&fx);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sqlpool_acquire_async(fx.pool, INFINITY, close_from_callback, &o[i], NULL),
+                         SQLPOOL_OK);
+    assert_true(readable(fx.pool, 1000));
+    while (testutil_stats(fx.pool).in_use != 3) { /* all three ready */
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    closing_pool = fx.pool;
+    ran = sqlpool_dispatch(fx.pool); /* the first closes; the pool is gone after */
+    fx.pool = NULL;
+    assert_int_equal(ran, 1);
+    assert_int_equal(o[0].rc, SQLPOOL_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(o[i].calls, 1);
+    assert_int_equal(o[1].rc, SQLPOOL_ECLOSED);
+    assert_int_equal(o[2].rc, SQLPOOL_ECLOSED);
+    fixture_fini(&fx);
+}
+
+/* Throughput mode: one request at a time first in line among blocking threads that release
+ * and ask again at once. The per-processor caches stay off while a request is first (it has no
+ * timer of its own to stop them), so it is served, never starved to its deadline. */
+static atomic_int head_stop;
+static void *head_worker(void *arg) {
+    sqlpool *pool = arg;
+    while (!atomic_load(&head_stop)) {
+        sqlpool_conn *conn = NULL;
+        if (sqlpool_acquire(pool, &conn) != SQLPOOL_OK) continue;
+        for (volatile int k = 0; k < 20000; k = k + 1)
+            ;
+        sqlpool_release(conn);
+    }
+    return NULL;
+}
+
+static void test_async_throughput_mode_head_served(void **state) {
+    fixture fx;
+    pthread_t threads[4];
+    int timeouts = 0;
+    (void)state;
+    fixture_config(&fx, 2);
+    fx.cfg.barge_window = 0.001;
+    fixture_open(&fx);
+    atomic_store(&head_stop, 0);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&threads[i], NULL, head_worker, fx.pool);
+    wait_in_use(fx.pool, 2); /* the threads are at it */
+    for (int i = 0; i < 200; i++) {
+        outcome o = {0};
+        assert_int_equal(
+            sqlpool_acquire_async(fx.pool, sqlpool_clock(fx.pool) + 5, on_ready, &o, NULL),
+            SQLPOOL_OK);
+        wait_called(fx.pool, &o, 20);
+        if (o.rc == SQLPOOL_ETIMEDOUT) timeouts++;
+        if (o.conn != NULL) sqlpool_release(o.conn);
+    }
+    atomic_store(&head_stop, 1);
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(timeouts, 0);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_cold_pool_connects_on_job_thread),
     cmocka_unit_test(test_async_idle_connection_waits_for_dispatch),
@@ -663,6 +750,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_cancel_inside_own_callback_refused),
     cmocka_unit_test(test_async_callback_cancels_later_ready),
     cmocka_unit_test(test_async_close_with_pending),
+    cmocka_unit_test(test_async_close_inside_callback),
     cmocka_unit_test(test_async_try_acquire_asks_for_a_connection),
     cmocka_unit_test(test_async_on_acquire_runs_off_the_loop),
     cmocka_unit_test(test_async_read_on_single_writer_is_a_reader),
@@ -672,6 +760,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_release_beyond_max_idle_closes),
     cmocka_unit_test(test_async_many_requests_one_loop),
     cmocka_unit_test(test_async_many_requests_throughput_mode),
+    cmocka_unit_test(test_async_throughput_mode_head_served),
 };
 
 SQLPOOL_TEST_MAIN(tests)
