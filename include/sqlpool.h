@@ -40,11 +40,12 @@ extern "C" {
 /* The version of this header; sqlpool_version() gives the library's. A program runs with a
  * library of the same major version and at least its minor version; the shared library's
  * SONAME (libsqlpool.so.0) changes with the major version only. 0.2.0 added the _sized
- * calls, by which sqlpool_config and sqlpool_stats can grow (see "Growing structs"). */
+ * calls, by which sqlpool_config and sqlpool_stats can grow (see "Growing structs"); 0.4.0 the
+ * event-loop calls (sqlpool_acquire_async and the calls beside it). */
 #define SQLPOOL_VERSION_MAJOR 0 /* incompatible changes */
-#define SQLPOOL_VERSION_MINOR 3 /* additions */
+#define SQLPOOL_VERSION_MINOR 4 /* additions */
 #define SQLPOOL_VERSION_PATCH 0 /* fixes */
-#define SQLPOOL_VERSION "0.3.0" /* the three, as a string */
+#define SQLPOOL_VERSION "0.4.0" /* the three, as a string */
 
 /* Result codes. SQLPOOL_OK is 0; every error is negative. */
 #define SQLPOOL_OK 0
@@ -384,7 +385,7 @@ typedef struct sqlpool_health {
     char error[256];  /* what failed, when unhealthy; "" otherwise */
 } sqlpool_health;
 
-/* The library's version string, e.g. "0.3.0". Static; thread-safe. */
+/* The library's version string, e.g. "0.4.0". Static; thread-safe. */
 SQLPOOL_API const char *sqlpool_version(void);
 
 /*
