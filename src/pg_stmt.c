@@ -82,7 +82,7 @@ static void statement_name(const char *sql, char *name, size_t len) {
 static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, double deadline,
                              pg_stmt **out, char *err, size_t errlen) {
     pg_stmt *s;
-    PGresult *r;
+    PGresult *r, *partial;
     int timed_out, rc = SQLPOOL_OK;
     char *copy = sqlpool__strdup(sql);
     if (copy != NULL && c->nstmts == c->cap) {
@@ -105,11 +105,20 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, double 
      * TCP keepalives when there is no deadline). */
     (void)PQsetnonblocking(c->pg, 1);
     r = sqlpool__pg_await_until(c->pg, PQsendPrepare(c->pg, s->name, sql, nparams, NULL), deadline,
-                                NULL, &timed_out, err, errlen);
+                                NULL, &timed_out, &partial, err, errlen);
     if (r == NULL && timed_out) {
-        if (!sqlpool__pg_cancel_drain(c->pg, SQLPOOL__PG_CANCEL_BOUND)) c->broken = 1;
-        sqlpool__format(err, errlen, "statement deadline passed while preparing");
-        rc = SQLPOOL_ETIMEDOUT;
+        r = partial;
+        /* A prepare that finished as the deadline passed is a prepared statement. */
+        if (!sqlpool__pg_cancel_drain(c->pg, SQLPOOL__PG_CANCEL_BOUND, &r)) c->broken = 1;
+        if (r == NULL) {
+            sqlpool__format(err, errlen, "statement deadline passed while preparing");
+            rc = SQLPOOL_ETIMEDOUT;
+        } else if (errlen > 0) {
+            err[0] = '\0';
+        }
+    }
+    if (rc == SQLPOOL_ETIMEDOUT) {
+        /* err says so */
     } else if (r == NULL || sqlpool__pg_lost_result(c->pg, r)) {
         if (r != NULL) sqlpool__pg_result_message(r, "cannot prepare", err, errlen);
         c->broken = 1;
@@ -135,13 +144,20 @@ static PGresult *send_wait(pg_conn_h *c, const char *name, const char *sql, int 
                            const char *const *values, double deadline, int *timed_out, char *err,
                            size_t errlen) {
     int sent;
-    PGresult *r;
+    PGresult *r, *partial;
     (void)PQsetnonblocking(c->pg, 1);
     sent = name != NULL ? PQsendQueryPrepared(c->pg, name, nparams, values, NULL, NULL, 0)
                         : PQsendQueryParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
-    r = sqlpool__pg_await_until(c->pg, sent, deadline, NULL, timed_out, err, errlen);
-    if (r == NULL && *timed_out && !sqlpool__pg_cancel_drain(c->pg, SQLPOOL__PG_CANCEL_BOUND))
-        c->broken = 1; /* the cancel did not take: closed on release */
+    r = sqlpool__pg_await_until(c->pg, sent, deadline, NULL, timed_out, &partial, err, errlen);
+    if (r == NULL && *timed_out) {
+        r = partial; /* a success read before the deadline, if any: the drain decides */
+        if (!sqlpool__pg_cancel_drain(c->pg, SQLPOOL__PG_CANCEL_BOUND, &r))
+            c->broken = 1; /* the cancel did not take: closed on release */
+        if (r != NULL) { /* it finished (a COMMIT committed) as the deadline passed: its success */
+            *timed_out = 0;
+            if (errlen > 0) err[0] = '\0';
+        }
+    }
     return r;
 }
 

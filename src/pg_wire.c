@@ -125,15 +125,18 @@ int sqlpool__pg_lost_result(PGconn *pg, const PGresult *r) {
 
 /* Wait, until deadline (on sqlpool__pg_mono()), for what was just sent: flush it, then read
  * every result. Returns the last result (caller clears it) or NULL with err set, and
- * *timed_out 1 when the deadline passed first (the query may still be running). The
- * connection is in non-blocking mode meanwhile, so even the flush cannot outlive the
- * deadline; blocking again after. */
+ * *timed_out 1 when the deadline passed first (the query may still be running). A result
+ * already read when the deadline passed (a statement's success, with the server's
+ * ReadyForQuery still to come) goes to *partial when partial is not NULL (the caller's, for
+ * sqlpool__pg_cancel_drain), else it is dropped. The connection is in non-blocking mode
+ * meanwhile, so even the flush cannot outlive the deadline; blocking again after. */
 PGresult *sqlpool__pg_await_until(PGconn *pg, int sent, double deadline, int *nresults,
-                                  int *timed_out, char *err, size_t errlen) {
+                                  int *timed_out, PGresult **partial, char *err, size_t errlen) {
     PGresult *last = NULL, *r;
     int flushed;
 
     *timed_out = 0;
+    if (partial != NULL) *partial = NULL;
     if (!sent) {
         sqlpool__pg_message(pg, "cannot send the query", err, errlen);
         goto done;
@@ -162,7 +165,10 @@ PGresult *sqlpool__pg_await_until(PGconn *pg, int sent, double deadline, int *nr
     if (last == NULL) sqlpool__format(err, errlen, "no result");
     goto done;
 timeout:
-    PQclear(last);
+    if (partial != NULL)
+        *partial = last;
+    else
+        PQclear(last);
     last = NULL;
     *timed_out = 1;
     sqlpool__format(err, errlen, "no answer by the deadline");
@@ -175,7 +181,7 @@ PGresult *sqlpool__pg_await_last(PGconn *pg, int sent, double timeout, int *nres
                                  size_t errlen) {
     int timed_out;
     PGresult *r = sqlpool__pg_await_until(pg, sent, sqlpool__pg_mono() + timeout, nresults,
-                                          &timed_out, err, errlen);
+                                          &timed_out, NULL, err, errlen);
     if (timed_out) sqlpool__format(err, errlen, "no answer within %.3f s", timeout);
     return r;
 }
@@ -264,11 +270,24 @@ static int cancel_bounded(PGconn *pg, double bound) {
     return ok;
 }
 
-int sqlpool__pg_cancel_drain(PGconn *pg, double bound) {
+/* A statement the deadline cancelled may have finished anyway: the cancel request races the
+ * server, so a COMMIT can commit just as the deadline passes and the cancel then finds an idle
+ * backend (which ignores it). What decides is the last result drained after the cancel: a
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK is the statement's own success (reported as such, never
+ * as "timed out": it committed), anything else (57014 query_canceled, or no result) is the
+ * timeout. 1 for a success. */
+int sqlpool__pg_drained_completed(const PGresult *last) {
+    ExecStatusType s = last != NULL ? PQresultStatus(last) : PGRES_FATAL_ERROR;
+    return (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) &&
+           !sqlpool__pg_sqlstate_is(last, "57014");
+}
+
+int sqlpool__pg_cancel_drain(PGconn *pg, double bound, PGresult **completed) {
     double end = sqlpool__pg_mono() + bound;
     int flushed, idle = 0;
-    PGresult *r;
-    if (!cancel_bounded(pg, bound)) return 0;
+    PGresult *r, *last = completed != NULL ? *completed : NULL; /* read before the deadline */
+    if (completed != NULL) *completed = NULL;
+    if (!cancel_bounded(pg, bound)) goto done;
     (void)PQsetnonblocking(pg, 1);
     while ((flushed = PQflush(pg)) == 1) /* a query sent in part must be sent whole first */
         if (sqlpool__pg_wait_socket(pg, POLLOUT, end) != 1) goto done;
@@ -277,10 +296,16 @@ int sqlpool__pg_cancel_drain(PGconn *pg, double bound) {
         while (PQisBusy(pg))
             if (sqlpool__pg_wait_socket(pg, POLLIN, end) != 1 || !PQconsumeInput(pg)) goto done;
         if ((r = PQgetResult(pg)) == NULL) break;
-        PQclear(r);
+        PQclear(last);
+        last = r; /* kept: it says whether the statement finished after all */
     }
     idle = PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) != PQTRANS_ACTIVE;
-done:
+    if (completed != NULL && sqlpool__pg_drained_completed(last)) {
+        *completed = last;
+        last = NULL;
+    }
+done: /* not idle: what the statement did is not known, so no success is claimed */
+    PQclear(last);
     (void)PQsetnonblocking(pg, 0);
     return idle;
 }

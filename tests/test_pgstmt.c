@@ -453,6 +453,68 @@ static void test_pgstmt_deadline_stopped_backend(void **state) {
     sqlpool_close(pool);
 }
 
+/* Inside the library (src/pg_wire.h): the cancel and drain after a statement's deadline. */
+int sqlpool__pg_cancel_drain(PGconn *pg, double bound, PGresult **completed);
+int sqlpool__pg_drained_completed(const PGresult *last);
+
+/* A COMMIT that committed as the deadline passed: its answer is on the socket, unread, when
+ * the pool cancels (the idle backend ignores the cancel). The drain hands the COMMIT's success
+ * back rather than dropping it (the pool would have said "timed out" for a commit that
+ * happened); a pg_sleep the cancel did stop (57014) is no success; a success already read
+ * when the deadline passed is handed back too. */
+static void test_pgstmt_deadline_drain_keeps_completed(void **state) {
+    PGconn *side = side_connect(), *look = side_connect();
+    PGresult *r = PQexec(side, "DROP TABLE IF EXISTS pgstmt_drain; CREATE TABLE pgstmt_drain "
+                               "(v int); BEGIN; INSERT INTO pgstmt_drain VALUES (7)");
+    PGresult *done = NULL;
+    (void)state;
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    assert_int_equal(PQsendQuery(side, "COMMIT"), 1);
+    assert_int_equal(PQflush(side), 0);
+    sleep_s(0.3); /* the server has committed and answered; nothing read yet */
+    assert_int_equal(sqlpool__pg_cancel_drain(side, 1.0, &done), 1);
+    if (done == NULL) fail_msg("the drain dropped the COMMIT's result");
+    assert_int_equal(PQresultStatus(done), PGRES_COMMAND_OK);
+    assert_string_equal(PQcmdStatus(done), "COMMIT");
+    assert_int_equal(sqlpool__pg_drained_completed(done), 1);
+    PQclear(done);
+    r = PQexec(look, "SELECT count(*) FROM pgstmt_drain");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), "1"); /* it did commit */
+    PQclear(r);
+
+    assert_int_equal(PQsendQuery(side, "SELECT pg_sleep(10)"), 1);
+    assert_int_equal(PQflush(side), 0);
+    sleep_s(0.2);
+    done = NULL;
+    assert_int_equal(sqlpool__pg_cancel_drain(side, 1.0, &done), 1);
+    assert_null(done);
+
+    /* The statement's result read before the deadline, its ReadyForQuery not: handed to the
+     * drain, which gives it back. */
+    assert_int_equal(PQsendQuery(side, "SELECT 5"), 1);
+    assert_int_equal(PQflush(side), 0);
+    sleep_s(0.2);
+    assert_int_equal(PQconsumeInput(side), 1);
+    done = PQgetResult(side);
+    assert_int_equal(PQresultStatus(done), PGRES_TUPLES_OK);
+    assert_int_equal(sqlpool__pg_cancel_drain(side, 1.0, &done), 1);
+    if (done == NULL) fail_msg("the drain dropped the result read before the deadline");
+    assert_string_equal(PQgetvalue(done, 0, 0), "5");
+    PQclear(done);
+    assert_int_equal(sqlpool__pg_drained_completed(NULL), 0);
+    r = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+    assert_int_equal(sqlpool__pg_drained_completed(r), 1);
+    PQclear(r);
+    r = PQmakeEmptyPGresult(NULL, PGRES_FATAL_ERROR);
+    assert_int_equal(sqlpool__pg_drained_completed(r), 0);
+    PQclear(r);
+    PQclear(PQexec(look, "DROP TABLE pgstmt_drain"));
+    PQfinish(look);
+    PQfinish(side);
+}
+
 /* The same with a text not prepared yet: the prepare itself is under the deadline. */
 static void test_pgstmt_deadline_stopped_backend_prepare(void **state) {
     sqlpool *pool = open_pool(pg_url(), 0, 0);
@@ -665,6 +727,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pgstmt_statement_timeout_default),
     cmocka_unit_test(test_pgstmt_deadline_stopped_backend),
     cmocka_unit_test(test_pgstmt_deadline_stopped_backend_prepare),
+    cmocka_unit_test(test_pgstmt_deadline_drain_keeps_completed),
     cmocka_unit_test(test_pgstmt_mask_nested_dbname),
     cmocka_unit_test(test_pgstmt_pgbouncer_own_results),
     cmocka_unit_test(test_pgstmt_pgbouncer_bench_read_write),
