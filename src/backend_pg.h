@@ -75,6 +75,8 @@ int sqlpool__pg_exec(void *handle, const char *sql, int nparams, const char *con
 int sqlpool__pg_exec_until(void *handle, const char *sql, int nparams, const char *const *values,
                            double budget, void **result, char *err, size_t errlen);
 int sqlpool__pg_check_result(void *handle, const void *result, char *err, size_t errlen);
+/* The name of sql's prepared statement, deterministic for the text (pg_stmt.c). */
+void sqlpool__pg_statement_name(const char *sql, char *name, size_t len);
 /* The cache forgets every statement (the server dropped them: DISCARD ALL). */
 void sqlpool__pg_forget_statements(pg_conn_h *c);
 /* Deallocate least recently used statements beyond the cache size. */

@@ -9,6 +9,7 @@
 #include "pg_wire.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,18 +62,83 @@ static void drop_statement(pg_conn_h *c, pg_stmt *s) {
     *s = c->stmts[--c->nstmts];
 }
 
-/* The name of sql's statement: the same on every connection of every pool for the same text,
- * and different for different texts (64-bit FNV-1a and the length), so that behind a
- * transaction pooler, where one client's statement may be found by another on the server
- * they share, a name always means one text. */
-static void statement_name(const char *sql, char *name, size_t len) {
-    unsigned long long h = 14695981039346656037ULL;
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)sql; *p; p++, n++) {
-        h ^= *p;
-        h *= 1099511628211ULL;
+/* SHA-256 (FIPS 180-4), for statement names: small and self-contained, no dependency. */
+static const unsigned sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static uint32_t rotr32(uint32_t x, unsigned n) {
+    return (x >> n) | (x << (32 - n));
+}
+
+static void sha256_block(uint32_t h[8], const unsigned char *p) {
+    uint32_t w[64], v[8];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+    for (int i = 16; i < 64; i++) {
+        uint32_t s0 = rotr32(w[i - 15], 7) ^ rotr32(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        uint32_t s1 = rotr32(w[i - 2], 17) ^ rotr32(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
-    sqlpool__format(name, len, "sqlpool_%016llx_%llx", h, (unsigned long long)n);
+    memcpy(v, h, sizeof v);
+    for (int i = 0; i < 64; i++) {
+        uint32_t s1 = rotr32(v[4], 6) ^ rotr32(v[4], 11) ^ rotr32(v[4], 25);
+        uint32_t ch = (v[4] & v[5]) ^ (~v[4] & v[6]);
+        uint32_t t1 = v[7] + s1 + ch + sha256_k[i] + w[i];
+        uint32_t s0 = rotr32(v[0], 2) ^ rotr32(v[0], 13) ^ rotr32(v[0], 22);
+        uint32_t maj = (v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]);
+        memmove(v + 1, v, 7 * sizeof v[0]);
+        v[4] += t1;
+        v[0] = t1 + s0 + maj;
+    }
+    for (int i = 0; i < 8; i++)
+        h[i] += v[i];
+}
+
+static void sha256(const unsigned char *data, size_t n, unsigned char out[32]) {
+    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    unsigned char tail[128];
+    size_t full = n - n % 64, rest = n % 64, tlen = rest < 56 ? 64 : 128;
+    unsigned long long bits = (unsigned long long)n * 8;
+    for (size_t i = 0; i < full; i += 64)
+        sha256_block(h, data + i);
+    memset(tail, 0, sizeof tail);
+    memcpy(tail, data + full, rest);
+    tail[rest] = 0x80;
+    for (int i = 0; i < 8; i++)
+        tail[tlen - 1 - (size_t)i] = (unsigned char)(bits >> (8 * i));
+    for (size_t i = 0; i < tlen; i += 64)
+        sha256_block(h, tail + i);
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 4; j++)
+            out[4 * i + j] = (unsigned char)(h[i] >> (24 - 8 * j));
+}
+
+/* The name of sql's statement: the same on every connection of every pool, in every process,
+ * for the same text (no key, no seed), and for different texts different names, so that
+ * behind a transaction pooler, where one client's statement may be found by another on the
+ * server they share, a name always means one text: a name meaning two texts would run the
+ * other's statement and hand back its result. "sqlpool_" and the first 128 bits of the text's
+ * SHA-256 in hex, 40 characters (PostgreSQL's identifiers end at 63): a collision takes about
+ * 2^64 texts, where 64-bit FNV-1a (the name before) could be made to collide at will. */
+void sqlpool__pg_statement_name(const char *sql, char *name, size_t len) {
+    unsigned char d[32];
+    char hex[33];
+    sha256((const unsigned char *)sql, strlen(sql), d);
+    for (int i = 0; i < 16; i++) {
+        hex[2 * i] = "0123456789abcdef"[d[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[d[i] & 15];
+    }
+    hex[32] = '\0';
+    sqlpool__format(name, len, "sqlpool_%s", hex);
 }
 
 /* Prepare sql under its name and remember it: SQLPOOL_OK and *out, SQLPOOL_ENOMEM,
@@ -99,7 +165,7 @@ static int prepare_statement(pg_conn_h *c, const char *sql, int nparams, double 
         return SQLPOOL_ENOMEM;
     }
     s = &c->stmts[c->nstmts];
-    statement_name(sql, s->name, sizeof s->name);
+    sqlpool__pg_statement_name(sql, s->name, sizeof s->name);
     /* Under the statement's deadline, as the statement itself: the parser may wait for a
      * table's lock behind a migration as long as the statement could (a dead peer is ended by
      * TCP keepalives when there is no deadline). */

@@ -167,6 +167,54 @@ static void test_pgstmt_names_by_text(void **state) {
     sqlpool_close(pool);
 }
 
+/* Inside the library (src/backend_pg.h). */
+void sqlpool__pg_statement_name(const char *sql, char *name, size_t len);
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A statement's name: "sqlpool_" and the first 128 bits of the text's SHA-256 (known
+ * answers: FIPS 180-2's "abc" and two-block vector, the empty text), deterministic, within
+ * PostgreSQL's 63 bytes, and different over many close texts (same length, one byte apart;
+ * 64-bit FNV-1a and the length, the name before, collides at will for a chosen pair). */
+static void test_pgstmt_statement_name_hash(void **state) {
+    enum { N = 20000 };
+    char name[48], again[48], **names = calloc(N, sizeof *names);
+    char *big = malloc(100001);
+    (void)state;
+    assert_non_null(names);
+    assert_non_null(big);
+    sqlpool__pg_statement_name("abc", name, sizeof name);
+    assert_string_equal(name, "sqlpool_ba7816bf8f01cfea414140de5dae2223");
+    sqlpool__pg_statement_name("", name, sizeof name);
+    assert_string_equal(name, "sqlpool_e3b0c44298fc1c149afbf4c8996fb924");
+    sqlpool__pg_statement_name("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", name,
+                               sizeof name);
+    assert_string_equal(name, "sqlpool_248d6a61d20638b8e5c026930c3e6039");
+    memset(big, 'a', 100000);
+    big[100000] = '\0';
+    sqlpool__pg_statement_name(big, name, sizeof name); /* many blocks */
+    assert_int_equal(strlen(name), 40);
+    sqlpool__pg_statement_name(big, again, sizeof again);
+    assert_string_equal(name, again);
+    for (int i = 0; i < N; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT %05d FROM t WHERE v = $1", i);
+        sqlpool__pg_statement_name(sql, name, sizeof name);
+        assert_true(strlen(name) <= 63);
+        assert_int_equal(strncmp(name, "sqlpool_", 8), 0);
+        names[i] = testutil_format("%s", name);
+    }
+    qsort(names, N, sizeof *names, cmp_names);
+    for (int i = 1; i < N; i++)
+        if (strcmp(names[i - 1], names[i]) == 0) fail_msg("two texts named %s", names[i]);
+    for (int i = 0; i < N; i++)
+        free(names[i]);
+    free(names);
+    free(big);
+}
+
 /* A statement the server dropped (DEALLOCATE ALL on the native handle) is prepared again. */
 static void test_pgstmt_lost_statement_prepared_again(void **state) {
     sqlpool *pool = open_pool(pg_url(), 0, 0);
@@ -716,6 +764,7 @@ static void test_pgstmt_pgbouncer_bench_read_write(void **state) {
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pgstmt_names_by_text),
+    cmocka_unit_test(test_pgstmt_statement_name_hash),
     cmocka_unit_test(test_pgstmt_lost_statement_prepared_again),
     cmocka_unit_test(test_pgstmt_existing_statement_used),
     cmocka_unit_test(test_pgstmt_failed_prepare_keeps_message),
