@@ -146,13 +146,27 @@ static size_t starts_with(const char *t, size_t n, const char *word) {
 }
 
 /* The password of a URI in free text at t (n bytes from its "://"'s end): the user info ends
- * at the last '@' before a '/', a space or a quote. Returns the bytes read. */
+ * at the last '@' before a '/', a space or a quote. A raw '/' typed in the password (where %2F
+ * belongs) makes a ':' with no '@' before the '/': then it ends at the last '@' before a space
+ * or a quote and any '=' (more than libpq reads as the password, never less: a "h:5432/db@x"
+ * is masked too). Returns the bytes read. */
 static size_t mask_text_uri(sink *s, const char *t, size_t n) {
-    size_t alen = 0, at = n, colon = n;
+    size_t alen = 0, wlen = 0, at = n, colon = n;
     while (alen < n && strchr("/ \"'\n", t[alen]) == NULL)
         alen++;
     for (size_t i = 0; i < alen; i++)
         if (t[i] == '@') at = i;
+    if (at == n && memchr(t, ':', alen) != NULL) {
+        while (wlen < n && strchr(" \t\"'\n=", t[wlen]) == NULL)
+            wlen++;
+        for (size_t i = alen; i < wlen; i++)
+            if (t[i] == '@') at = i;
+        if (at != n) {
+            alen = at;
+            while (alen < n && strchr("/ \"'\n", t[alen]) == NULL)
+                alen++;
+        }
+    }
     for (size_t i = 0; i < at && at < n; i++)
         if (t[i] == ':') {
             colon = i;
@@ -168,11 +182,27 @@ static size_t mask_text_uri(sink *s, const char *t, size_t n) {
     return alen;
 }
 
+/* The length of a password= / sslpassword= key at t, spaces around its '=' included (libpq
+ * allows them: "password = x"), or 0. */
+static size_t secret_key_at(const char *t, size_t n) {
+    static const char *const keys[] = {"password", "sslpassword"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t w = starts_with(t, n, keys[k]);
+        if (w == 0) continue;
+        while (w < n && (t[w] == ' ' || t[w] == '\t'))
+            w++;
+        if (w >= n || t[w] != '=') continue;
+        for (w++; w < n && (t[w] == ' ' || t[w] == '\t');)
+            w++;
+        return w;
+    }
+    return 0;
+}
+
 /* Free text (a server message quoting a db string back, a db string nested in dbname=):
  * every postgres(ql):// URI's password and every password= / sslpassword= value masked. */
 static void mask_text(sink *s, const char *t, size_t n) {
     static const char *const schemes[] = {"postgresql://", "postgres://"};
-    static const char *const keys[] = {"password=", "sslpassword="};
     size_t i = 0;
     while (i < n) {
         size_t w = 0;
@@ -183,21 +213,20 @@ static void mask_text(sink *s, const char *t, size_t n) {
                 i += w;
                 i += mask_text_uri(s, t + i, n - i);
             }
-        for (size_t k = 0; boundary && w == 0 && k < 2; k++)
-            if ((w = starts_with(t + i, n - i, keys[k])) > 0) {
-                size_t v = i + w;
-                put(s, t + i, w);
-                if (v < n && t[v] == '\'') {
-                    for (v++; v < n && t[v] != '\''; v++)
-                        if (t[v] == '\\' && v + 1 < n) v++;
-                    if (v < n) v++;
-                } else {
-                    while (v < n && strchr(" \"\n", t[v]) == NULL)
-                        v++;
-                }
-                puts_(s, "***");
-                i = v;
+        if (boundary && w == 0 && (w = secret_key_at(t + i, n - i)) > 0) {
+            size_t v = i + w;
+            put(s, t + i, w);
+            if (v < n && t[v] == '\'') {
+                for (v++; v < n && t[v] != '\''; v++)
+                    if (t[v] == '\\' && v + 1 < n) v++;
+                if (v < n) v++;
+            } else {
+                while (v < n && strchr(" \"\n", t[v]) == NULL)
+                    v++;
             }
+            puts_(s, "***");
+            i = v;
+        }
         if (w == 0) put(s, t + i++, 1);
     }
 }
@@ -212,19 +241,34 @@ size_t sqlpool__dsn_mask_text(const char *text, char *out, size_t len) {
 
 static int uri_key_is(const char *k, size_t n, const char *name);
 
+/* The '@' that ends a URI's user info, as the masking reads it, or NULL. libpq ends it at an
+ * '@' before any '/' ('?' and '#' may be in the password); with a password, the last '@'
+ * before the '/' is taken (more than libpq reads as the password, never less). A ':' with no
+ * '@' before the '/' may be a password holding a raw '/' (where %2F belongs; libpq then fails
+ * on it as a port and may quote it): the last '@' before any '=' (the query's) ends it then
+ * (so "h:5432/db@x" is masked as "h:***@x", never a password shown). */
+static const char *uri_userinfo_at(const char *auth) {
+    size_t ulen = strcspn(auth, "@/");
+    const char *at = NULL;
+    if (auth[ulen] == '@') {
+        at = auth + ulen;
+        if (memchr(auth, ':', ulen) != NULL)
+            for (const char *c = at; c < auth + strcspn(auth, "/"); c++)
+                if (*c == '@') at = c;
+    } else if (auth[ulen] == '/' && memchr(auth, ':', ulen) != NULL) {
+        for (const char *c = auth + ulen; c < auth + strcspn(auth, "="); c++)
+            if (*c == '@') at = c;
+    }
+    return at;
+}
+
 /* A URI: user:PASSWORD@ in the authority, and password=/sslpassword= in the query. */
 static void mask_uri(sink *s, const char *db) {
     const char *auth = strstr(db, "://") + 3;
-    /* The user info ends, as libpq reads it, at an '@' before any '/': '?' and '#' may be in
-     * the password. With a password, mask up to the last '@' before the '/' (more than libpq
-     * reads as the password, never less). */
-    size_t ulen = strcspn(auth, "@/"), alen;
-    const char *at = auth[ulen] == '@' ? auth + ulen : NULL, *q, *p;
+    const char *at = uri_userinfo_at(auth), *q, *p;
+    size_t alen;
     int after_secret = 0;
 
-    if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
-        for (const char *c = at; c < auth + strcspn(auth, "/"); c++)
-            if (*c == '@') at = c;
     alen = (size_t)((at != NULL ? at : auth) - auth) + strcspn(at != NULL ? at : auth, "/?#");
     put(s, db, (size_t)(auth - db));
     if (at != NULL) {
@@ -342,15 +386,10 @@ static int uri_key_is(const char *k, size_t n, const char *name) {
     return name[o] == '\0';
 }
 
-/* The '?' that starts a URI's query, past the user info as mask_uri reads it (to the last '@'
- * before the first '/' when it holds a password), or NULL. */
+/* The '?' that starts a URI's query, past the user info as mask_uri reads it
+ * (uri_userinfo_at), or NULL. */
 static const char *uri_query(const char *db) {
-    const char *auth = strstr(db, "://") + 3, *end = auth + strcspn(auth, "/");
-    size_t ulen = strcspn(auth, "@/");
-    const char *at = auth[ulen] == '@' ? auth + ulen : NULL;
-    if (at != NULL && memchr(auth, ':', (size_t)(at - auth)) != NULL)
-        for (const char *c = at; c < end; c++)
-            if (*c == '@') at = c;
+    const char *auth = strstr(db, "://") + 3, *at = uri_userinfo_at(auth);
     return strchr(at != NULL ? at : auth, '?');
 }
 

@@ -152,6 +152,27 @@ static void name_host(sqlpool__pg_host *h) {
                     port && port[0] ? port : "5432");
 }
 
+/* Every entry of a port list a number, as libpq requires (spaces around it allowed)? A port
+ * that is not is refused here, unquoted: in a URI it is most likely a password holding a raw
+ * '/' ("postgresql://u:pa/ss@h/db" reads as host "u", port "pa"), which libpq's message
+ * ('invalid integer value "pa" for connection option "port"') and the host's name "u:pa"
+ * would show. */
+static int ports_numeric(const char *ports) {
+    const char *p = ports;
+    if (ports == NULL) return 1;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != ',' && *p != '\0') return 0;
+        if (*p == ',') p++;
+    }
+    return 1;
+}
+
 int sqlpool__pg_hosts_parse(const char *db, sqlpool__pg_hosts *out, char *err, size_t errlen) {
     char *why = NULL, *stripped, *cursor, *hs, *as, *ps;
     const char *host, *addr, *port, *ct;
@@ -171,6 +192,12 @@ int sqlpool__pg_hosts_parse(const char *db, sqlpool__pg_hosts *out, char *err, s
     host = opt(out->opts, "host");
     addr = opt(out->opts, "hostaddr");
     port = opt(out->opts, "port");
+    if (!ports_numeric(port)) {
+        sqlpool__format(err, errlen,
+                        "the connection string's port is not a number (not shown: it may be a "
+                        "password's piece; in a URI a '/' in the password is written %%2F)");
+        return SQLPOOL_EINVAL;
+    }
     nh = count_list(host);
     na = count_list(addr);
     np = count_list(port);

@@ -880,6 +880,13 @@ static const row rows[] = {
      .args = {"health", "--db", "host=127.0.0.1,127.0.0.1 port=5432,5433,5434"},
      .status = 64,
      .needle = "the connection string's 2 hosts, 0 host addresses and 3 ports do not match",
+     .flags = NO_RERUN},
+    /* A raw '/' in a URI's password: libpq reads "pa" as the port; neither piece is shown. */
+    {.name = "health_pg_slash_in_uri_password",
+     .args = {"health", "--db", "postgresql://u:pa/ss@127.0.0.1/db"},
+     .status = 64,
+     .needle = "the connection string's port is not a number (not shown: it may be a password's "
+               "piece; in a URI a '/' in the password is written %2F)",
      .flags =
          NO_RERUN}, /* PostgreSQL-only flags on SQLite, their values, and --timeline (issue 15). */
     {.name = "run_statement_timeout_sqlite",
@@ -2285,6 +2292,9 @@ static void test_badinput_health_pg_target_unknown(void **state) {
 static void test_badinput_health_pg_ports_do_not_match_hosts(void **state) {
     run_row(state, "health_pg_ports_do_not_match_hosts");
 }
+static void test_badinput_health_pg_slash_in_uri_password(void **state) {
+    run_row(state, "health_pg_slash_in_uri_password");
+}
 static void test_badinput_run_statement_timeout_sqlite(void **state) {
     run_row(state, "run_statement_timeout_sqlite");
 }
@@ -2604,6 +2614,8 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_health_pg_target_unknown, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_health_pg_ports_do_not_match_hosts, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_health_pg_slash_in_uri_password, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_run_statement_timeout_sqlite, setup_ctx,
                                     teardown_ctx),

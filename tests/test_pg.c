@@ -1122,6 +1122,11 @@ static void test_pg_mask_passwords(void **state) {
                 "&sslpassword=***");
     expect_mask("postgresql://u@h/db?password=qpw", "postgresql://u@h/db?password=***");
     expect_mask("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db");
+    /* A raw '/' in the password (%2F belongs there): masked to the '@' after it. */
+    expect_mask("postgresql://u:pa/ss@h/db", "postgresql://u:***@h/db");
+    expect_mask("postgresql://u:pa/s?s@h/db?sslmode=require&user=a@b",
+                "postgresql://u:***@h/db?sslmode=require&user=a@b");
+    expect_mask("postgresql://h:5432/db?user=a@b", "postgresql://h:5432/db?user=a@b");
     expect_mask("postgresql://u@h/db", "postgresql://u@h/db");
     expect_mask("host=127.0.0.1 port=5432 user=u password=plain dbname=d",
                 "host=127.0.0.1 port=5432 user=u password=*** dbname=d");
@@ -1131,6 +1136,16 @@ static void test_pg_mask_passwords(void **state) {
     expect_mask("host=h sslpassword='a\\'b c' password='' dbname=d",
                 "host=h sslpassword=*** password=*** dbname=d");
     expect_mask("/tmp/some password=file.db", "/tmp/some password=file.db"); /* SQLite */
+    /* A db string nested in dbname= (free text to the masker): spaces around its '=' and a
+     * '/' in a URI's password. */
+    expect_mask("host=h dbname='host=h2 password = secret'",
+                "host=h dbname='host=h2 password = ***");
+    expect_mask("host=h dbname='host=h2 sslpassword =secret'",
+                "host=h dbname='host=h2 sslpassword =***");
+    expect_mask("host=h dbname=postgresql://u:pa/ss@h2/db",
+                "host=h dbname=postgresql://u:***@h2/db");
+    expect_mask("host=h dbname='the password is not here'",
+                "host=h dbname='the password is not here'");
     expect_mask(NULL, "");
 
     /* Truncated like snprintf, never cutting into the secret. */
@@ -1177,6 +1192,23 @@ static void test_pg_mask_unknown_option_values(void **state) {
     expect_mask("postgresql://h/db?password=Secr&Xy9=tail&sslmode=require&rest",
                 "postgresql://h/db?password=***&***=***&sslmode=require&***");
     expect_mask(" host=h  application_name=x ", " host=h  application_name=x ");
+}
+
+/* A raw '/' in a URI's password (where %2F belongs): libpq would read "u" as the host and the
+ * password's first piece as the port, and quote it; the pool refuses it at open quoting
+ * neither piece. */
+static void test_pg_slash_in_uri_password_hidden(void **state) {
+    sqlpool_config cfg;
+    sqlpool *pool = (sqlpool *)&pool;
+    (void)state;
+
+    (void)pg_url();
+    pg_config(&cfg, "postgresql://alice:s3cr/zzet@127.0.0.1/db");
+    assert_int_equal(sqlpool_open(&cfg, &pool), SQLPOOL_EINVAL);
+    assert_null(pool);
+    if (strstr(sqlpool_errmsg(), "s3cr") != NULL || strstr(sqlpool_errmsg(), "zzet") != NULL)
+        fail_msg("the error shows the password: %s", sqlpool_errmsg());
+    assert_non_null(strstr(sqlpool_errmsg(), "port is not a number"));
 }
 
 /* A URI libpq refuses for a bad percent-escape in the password: the error quotes no part of
@@ -2005,6 +2037,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_pg_mask_passwords),
     cmocka_unit_test(test_pg_mask_password_special_chars),
     cmocka_unit_test(test_pg_malformed_percent_password_hidden),
+    cmocka_unit_test(test_pg_slash_in_uri_password_hidden),
     cmocka_unit_test(test_pg_invalid_option_named),
     cmocka_unit_test(test_pg_mask_unknown_option_values),
     cmocka_unit_test(test_pg_reset_query_keeps_statements),

@@ -609,6 +609,10 @@ static void test_pgstmt_mask_nested_dbname(void **state) {
     expect_masked("host=h dbname='host=a password=secret3'", "secret3");
     expect_masked("postgresql://h/?dbname=postgresql%3A%2F%2Fu%3Asecret4%40h%2Fdb", "secret4");
     expect_masked("postgresql://h/?dbname=postgresql://u:secret5@h/db", "secret5");
+    expect_masked("host=h dbname='host=a password = secret6'", "secret6");
+    expect_masked("host=h dbname='host=a password\t=\tsecret7 port=1'", "secret7");
+    expect_masked("host=h dbname='postgresql://u:sec/ret8@h/db'", "ret8");
+    expect_masked("postgresql://u:sec/ret9@h/db", "ret9");
     {
         char out[128];
         (void)sqlpool_db_mask("host=h dbname=plain", out, sizeof out);
