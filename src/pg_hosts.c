@@ -152,8 +152,8 @@ static void name_host(sqlpool__pg_host *h) {
                     port && port[0] ? port : "5432");
 }
 
-/* Every entry of a port list a number, as libpq requires (spaces around it allowed)? A port
- * that is not is refused here, unquoted: in a URI it is most likely a password holding a raw
+/* Every entry of a port list a number, as libpq requires (spaces around it allowed)? A URI's
+ * port that is not is refused here, unquoted: it is most likely a password holding a raw
  * '/' ("postgresql://u:pa/ss@h/db" reads as host "u", port "pa"), which libpq's message
  * ('invalid integer value "pa" for connection option "port"') and the host's name "u:pa"
  * would show. */
@@ -192,7 +192,8 @@ int sqlpool__pg_hosts_parse(const char *db, sqlpool__pg_hosts *out, char *err, s
     host = opt(out->opts, "host");
     addr = opt(out->opts, "hostaddr");
     port = opt(out->opts, "port");
-    if (!ports_numeric(port)) {
+    if ((strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0) &&
+        !ports_numeric(port)) { /* a conninfo's port=x is what was typed: libpq names it */
         sqlpool__format(err, errlen,
                         "the connection string's port is not a number (not shown: it may be a "
                         "password's piece; in a URI a '/' in the password is written %%2F)");
