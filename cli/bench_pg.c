@@ -194,7 +194,7 @@ static int pg_transaction(bench_run *r, bench_tally *t, bench_kind k) {
 
 /* libpq's message on one line. */
 static void one_line(const char *msg, char *out, size_t len) {
-    (void)snprintf(out, len, "%s", msg);
+    (void)sqlpool_text_mask(msg, out, len); /* libpq may quote the db string */
     for (char *p = out; *p; p++)
         if (*p == '\n' || *p == '\t') *p = ' ';
     for (size_t n = strlen(out); n > 0 && out[n - 1] == ' '; n--)

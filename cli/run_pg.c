@@ -33,7 +33,7 @@ static int exit_for(const PGresult *res) {
 
 /* libpq's message on one line. */
 static void one_line(const char *msg, char *out, size_t len) {
-    (void)snprintf(out, len, "%s", msg);
+    (void)sqlpool_text_mask(msg, out, len); /* libpq may quote the db string */
     for (char *p = out; *p; p++)
         if (*p == '\n' || *p == '\t') *p = ' ';
     for (size_t n = strlen(out); n > 0 && out[n - 1] == ' '; n--)

@@ -947,6 +947,15 @@ SQLPOOL_API const char *sqlpool_backend(sqlpool *pool);
  */
 SQLPOOL_API size_t sqlpool_db_mask(const char *db, char *out, size_t len);
 
+/*
+ * Copy free text that may quote a db string (libpq's PQerrorMessage(), a server's
+ * 'database "..." does not exist') to out with the password of every postgres(ql):// URI in
+ * it and every password= and sslpassword= value (spaces around the '=' too) replaced by
+ * "***": for a program that prints libpq's own messages. As sqlpool_db_mask() for out, len,
+ * the return and NULL. Thread-safe.
+ */
+SQLPOOL_API size_t sqlpool_text_mask(const char *text, char *out, size_t len);
+
 /* The allocation functions given to sqlpool_set_allocator(). */
 typedef struct sqlpool_allocator {
     void *(*malloc)(size_t size);             /* as malloc(3) */
@@ -991,7 +1000,9 @@ SQLPOOL_API double sqlpool_histogram_quantile(const sqlpool_histogram *h, double
  * connections to come back, and frees everything. A connection still borrowed after that
  * keeps working until released, and the pool is freed with the last of them. NULL is a
  * no-op. No other call on the pool may start once this has been called, other than releases
- * of borrowed connections.
+ * of borrowed connections. Not from a hook (on_connect, on_acquire, on_release) that runs
+ * on one of the pool's job threads for a request or sqlpool_release_async(): the close would
+ * wait for the very work the hook is part of; it is refused there (logged, nothing done).
  */
 SQLPOOL_API void sqlpool_close(sqlpool *pool);
 

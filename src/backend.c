@@ -43,3 +43,7 @@ const char *sqlpool_db_backend(const char *db) {
 size_t sqlpool_db_mask(const char *db, char *out, size_t len) {
     return sqlpool__dsn_mask(db, out, len);
 }
+
+size_t sqlpool_text_mask(const char *text, char *out, size_t len) {
+    return sqlpool__dsn_mask_text(text != NULL ? text : "", out, len);
+}

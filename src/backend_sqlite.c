@@ -158,7 +158,6 @@ static int memory_init(sqlite_state *st, char *err, size_t errlen) {
     static atomic_ullong counter;
     char name[96];
     int rc;
-
     sqlpool__format(name, sizeof name, "file:/sqlpool-mem-%ld-%llu?vfs=memdb", (long)getpid(),
                     (unsigned long long)atomic_fetch_add(&counter, 1));
     st->path = sqlpool__strdup(name);
@@ -500,7 +499,6 @@ static int holds_transaction(sqlite3 *db) {
 /* Undo a borrow that used the cache or left a lock: reset its statements, roll back, trim. */
 static int reset_slow(sqlite_conn *c) {
     sqlite3_stmt *stmt = NULL;
-
     sqlpool__stmt_cache_release(&c->cache);
     /* Then the statements the caller prepared on the native handle and left running. */
     while ((stmt = sqlite3_next_stmt(c->db, stmt)) != NULL)
@@ -525,9 +523,8 @@ static int sqlite_reset(void *handle, int native_used) {
 
 /* Only a rollback touches the file: resetting statements and their bindings is memory. */
 static int sqlite_reset_is_local(void *handle, int native_used) {
-    const sqlite_conn *c = handle;
     (void)native_used;
-    return !holds_transaction(c->db);
+    return !holds_transaction(((const sqlite_conn *)handle)->db);
 }
 
 /* SQLite's unix VFS notices when the path no longer names the file it opened: the file was

@@ -232,9 +232,16 @@ void sqlpool_close(sqlpool *pool) {
     sqlpool *readers;
     double deadline;
     if (pool == NULL) return;
+    readers = pool->read_lane;
+    if (sqlpool__jobs_here(pool) || (readers != NULL && sqlpool__jobs_here(readers))) {
+        /* A hook on a job thread: the close would wait for the job it is part of. */
+        SQLPOOL__LOG(&pool->cfg, SQLPOOL_LOG_ERROR,
+                     "close_refused reason=called from a hook on the pool's own job thread");
+        (void)sqlpool__fail(SQLPOOL_EMISUSE, "sqlpool_close from a hook on the pool's job thread");
+        return;
+    }
     /* single_writer: both lanes refuse acquires and wake their waiters before either waits
      * for its borrowers, and both wait within one close_timeout. */
-    readers = pool->read_lane;
     if (readers != NULL) {
         /* The writer refuses acquires first, while the readers' close takes its time. */
         sqlpool__pool_lock(pool);

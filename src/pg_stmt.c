@@ -79,7 +79,7 @@ static uint32_t rotr32(uint32_t x, unsigned n) {
 
 static void sha256_block(uint32_t h[8], const unsigned char *p) {
     uint32_t w[64], v[8];
-    for (int i = 0; i < 16; i++)
+    for (size_t i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
                (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
     for (int i = 16; i < 64; i++) {
@@ -133,7 +133,7 @@ void sqlpool__pg_statement_name(const char *sql, char *name, size_t len) {
     unsigned char d[32];
     char hex[33];
     sha256((const unsigned char *)sql, strlen(sql), d);
-    for (int i = 0; i < 16; i++) {
+    for (size_t i = 0; i < 16; i++) {
         hex[2 * i] = "0123456789abcdef"[d[i] >> 4];
         hex[2 * i + 1] = "0123456789abcdef"[d[i] & 15];
     }

@@ -101,7 +101,8 @@ static int give_back(sqlpool_conn *handle, int broken, int nowait, int *close_re
     if (pool->nslots > 0 && !broken && !sqlpool__expired(c, now) &&
         !atomic_load_explicit(&pool->over_cap, memory_order_relaxed) &&
         sqlpool__slot_put(pool, c, now, &back)) {
-        if (back != NULL) sqlpool__unslot(pool, back, !nowait); /* nowait: never a close */
+        /* nowait: not closed for its age (a close racing the slots' stop still may be) */
+        if (back != NULL) sqlpool__unslot(pool, back, !nowait);
         return SQLPOOL__RELEASED;
     }
 

@@ -138,14 +138,14 @@ void sqlpool__queue_push_locked(sqlpool *pool, sqlpool__waiter *w) {
     if (pool->cfg.barge_window > 0) w->mono_since = sqlpool__mono();
     w->next = NULL;
     w->prev = pool->wait_tail;
-    if (pool->wait_tail) {
+    if (pool->wait_tail)
         pool->wait_tail->next = w;
-    } else {
+    else
         pool->wait_head = w;
-        head_changed_locked(pool);
-    }
     pool->wait_tail = w;
     pool->waiting++;
+    /* Linked first: a new head may stop the slots, whose books check walks the queue. */
+    if (w->prev == NULL) head_changed_locked(pool);
 }
 
 void sqlpool__queue_push_head_locked(sqlpool *pool, sqlpool__waiter *w) {

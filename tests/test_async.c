@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -739,6 +740,35 @@ static void test_async_throughput_mode_head_served(void **state) {
     fixture_fini(&fx);
 }
 
+/* sqlpool_close() from a hook a request's job runs would wait for that very job: refused. */
+static sqlpool *hook_close_pool;
+static char hook_close_err[256];
+static int close_in_hook(sqlpool_conn *conn, void *ctx) {
+    (void)conn;
+    (void)ctx;
+    sqlpool_close(hook_close_pool);
+    snprintf(hook_close_err, sizeof hook_close_err, "%s", sqlpool_errmsg());
+    return 0;
+}
+
+static void test_async_close_from_job_hook_refused(void **state) {
+    fixture fx;
+    outcome o = {0};
+    (void)state;
+    fixture_config(&fx, 2);
+    fx.cfg.on_acquire = close_in_hook;
+    fixture_open(&fx);
+    hook_close_pool = fx.pool;
+    assert_int_equal(sqlpool_acquire_async(fx.pool, SQLPOOL_DEADLINE_DEFAULT, on_ready, &o, NULL),
+                     SQLPOOL_OK);
+    wait_called(fx.pool, &o, 10);
+    assert_int_equal(o.rc, SQLPOOL_OK); /* the pool is still open */
+    assert_non_null(strstr(hook_close_err, "job thread"));
+    sqlpool_release_async(o.conn);
+    wait_in_use(fx.pool, 0);
+    fixture_fini(&fx);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_cold_pool_connects_on_job_thread),
     cmocka_unit_test(test_async_idle_connection_waits_for_dispatch),
@@ -751,6 +781,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_async_callback_cancels_later_ready),
     cmocka_unit_test(test_async_close_with_pending),
     cmocka_unit_test(test_async_close_inside_callback),
+    cmocka_unit_test(test_async_close_from_job_hook_refused),
     cmocka_unit_test(test_async_try_acquire_asks_for_a_connection),
     cmocka_unit_test(test_async_on_acquire_runs_off_the_loop),
     cmocka_unit_test(test_async_read_on_single_writer_is_a_reader),

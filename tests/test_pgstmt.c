@@ -617,6 +617,16 @@ static void test_pgstmt_mask_nested_dbname(void **state) {
         char out[128];
         (void)sqlpool_db_mask("host=h dbname=plain", out, sizeof out);
         assert_string_equal(out, "host=h dbname=plain");
+        /* Free text, as libpq's messages quote a db string. */
+        (void)sqlpool_text_mask("connection to server failed: database "
+                                "\"postgresql://u:hidden1@h/db\" does not exist",
+                                out, sizeof out);
+        assert_null(strstr(out, "hidden1"));
+        assert_non_null(strstr(out, "does not exist"));
+        (void)sqlpool_text_mask("FATAL: bad option \"password = hidden2\"", out, sizeof out);
+        assert_null(strstr(out, "hidden2"));
+        (void)sqlpool_text_mask(NULL, out, sizeof out);
+        assert_string_equal(out, "");
     }
     /* A real server told of that database. */
     {
