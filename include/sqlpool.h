@@ -687,6 +687,7 @@ typedef void (*sqlpool_ready_fn)(int rc, sqlpool_conn *conn, void *ctx);
  */
 SQLPOOL_API int sqlpool_acquire_async(sqlpool *pool, double deadline, sqlpool_ready_fn fn,
                                       void *ctx, sqlpool_request **req);
+/* sqlpool_acquire_async() for a connection to read with (see above). */
 SQLPOOL_API int sqlpool_acquire_read_async(sqlpool *pool, double deadline, sqlpool_ready_fn fn,
                                            void *ctx, sqlpool_request **req);
 
@@ -735,6 +736,7 @@ SQLPOOL_API int sqlpool_dispatch(sqlpool *pool);
  * thread). After sqlpool_close() the work is done on the calling thread.
  */
 SQLPOOL_API void sqlpool_release_async(sqlpool_conn *conn);
+/* sqlpool_release_async() for a connection the caller knows is broken (see above). */
 SQLPOOL_API void sqlpool_discard_async(sqlpool_conn *conn);
 
 /* Lanes of a single_writer pool, for sqlpool_stats_get_lane_sized(). */
