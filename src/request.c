@@ -5,7 +5,7 @@
  * would block is done by the pool's job threads (jobs.h): a connect, a ping, on_acquire,
  * and a release's reset. When its outcome is known, it joins the ready list of the pool the
  * caller holds, and the event fd turns readable; sqlpool_dispatch() runs its callback and
- * frees it. Its deadline is kept by the job threads' timer, which takes it out of the queue.
+ * frees it. Its deadline is kept by the jobs' timer thread, which takes it out of the queue.
  *
  * Where a request is, and who ends it:
  *   queued      in its lane's queue (queued set and not decided, under the lane's lock):
@@ -274,7 +274,7 @@ static void job_hook(sqlpool__job *job) {
     attempt_again(r);
 }
 
-/* ---- the queue's deadlines: the job threads' timer ---- */
+/* ---- the queue's deadlines: the jobs' timer thread (jobs.h) ---- */
 
 static double expire(sqlpool *lane) {
     sqlpool_request *done = NULL, **tail = &done;
@@ -389,9 +389,6 @@ static void attempt_again(sqlpool_request *r) {
     (void)attempt(r, 0);
 }
 
-/* sqlpool_close(), once the job threads have stopped: every request is ready (the close
- * decided the queued ones); each callback runs with SQLPOOL_ECLOSED, and a connection one
- * was granted goes back (closed, as the pool closes). */
 /* The sqlpool_dispatch() calls running on this thread (a callback may dispatch again, or
  * close the pool): a close from inside a callback tells them to touch the pool no more. */
 typedef struct dispatch_frame {
@@ -401,6 +398,9 @@ typedef struct dispatch_frame {
 } dispatch_frame;
 static _Thread_local dispatch_frame *dispatching;
 
+/* sqlpool_close(), once the job threads have stopped: every request is ready (the close
+ * decided the queued ones) or on its way (requests_live); each callback runs with
+ * SQLPOOL_ECLOSED, and a connection one was granted goes back (closed, as the pool closes). */
 static void ev_close(sqlpool *h) {
     for (dispatch_frame *f = dispatching; f != NULL; f = f->outer)
         if (f->pool == h) f->closed = 1;
