@@ -204,18 +204,12 @@ static void open_job(sqlpool__job *job) {
 }
 
 static void ask_open(sqlpool *pool) {
-    sqlpool__waiter *wake;
-    sqlpool__settlement st;
     pool->open_job.run = open_job;
     if (sqlpool__jobs_submit(pool, &pool->open_job) == 0) return;
     sqlpool__pool_lock(pool); /* no job thread (the pool is closing): the turn goes back */
-    sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
     pool->open_asked = 0;
-    wake = sqlpool__grant_locked(pool);
-    st = sqlpool__settle_locked(pool);
     sqlpool__pool_unlock(pool);
-    sqlpool__wake_all(wake);
-    sqlpool__settle(pool, st);
+    sqlpool__turn_unused(pool);
 }
 
 /* This processor's slot (throughput mode): a connection borrowed from it, or NULL. One due a

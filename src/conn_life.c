@@ -252,6 +252,18 @@ int sqlpool__open_offer(sqlpool *pool, double deadline, const char *what) {
     return 1;
 }
 
+void sqlpool__turn_unused(sqlpool *pool) {
+    sqlpool__waiter *wake;
+    sqlpool__settlement st;
+    sqlpool__pool_lock(pool);
+    sqlpool__books_move(pool, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
+    wake = sqlpool__grant_locked(pool);
+    st = sqlpool__settle_locked(pool);
+    sqlpool__pool_unlock(pool);
+    sqlpool__wake_all(wake);
+    sqlpool__settle(pool, st);
+}
+
 /* ---- closing what a caller holds ---- */
 
 void sqlpool__close_lent_handle(sqlpool *pool, sqlpool_conn *c) {

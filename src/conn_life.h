@@ -24,6 +24,10 @@ void sqlpool__note_connect_failure_locked(sqlpool *pool, int rc);
  * passes on. Returns 0 when the connect failed (logged as what). */
 int sqlpool__open_offer(sqlpool *pool, double deadline, const char *what);
 
+/* A turn to connect (CONNECTING) given back unused: it passes to the next waiter, and a
+ * closing pool may settle. The caller's last touch of the pool. */
+void sqlpool__turn_unused(sqlpool *pool);
+
 /* Call a connection hook of the config (on_connect, on_acquire, on_release) on c: while it
  * runs, sqlpool__in_hook(c) is true on this thread, so that a release or discard of c by the
  * hook itself is refused as misuse instead of closing the connection under its caller. */

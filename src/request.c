@@ -208,19 +208,12 @@ static void job_connect(sqlpool__job *job) {
     int rc, closing;
     sqlpool__pool_lock(lane);
     closing = lane->closing;
+    sqlpool__pool_unlock(lane);
     if (closing) {
-        sqlpool__waiter *wake;
-        sqlpool__settlement st;
-        sqlpool__books_move(lane, NULL, BOOK_CONNECTING, BOOK_NONE, 0);
-        wake = sqlpool__grant_locked(lane);
-        st = sqlpool__settle_locked(lane);
-        sqlpool__pool_unlock(lane);
-        sqlpool__wake_all(wake);
-        sqlpool__settle(lane, st);
+        sqlpool__turn_unused(lane);
         deliver(r, SQLPOOL_ECLOSED, NULL);
         return;
     }
-    sqlpool__pool_unlock(lane);
     rc = sqlpool__connect_for(lane, &handle, r->w.deadline, request_site, 0);
     if (rc != SQLPOOL_OK && report_read(r, rc)) {
         /* config.read_db: no standby could be reached. This thread may wait, so the read
