@@ -59,7 +59,7 @@ test-asan: deps-test
 
 # The concurrency-heavy tests again under ThreadSanitizer (clang's), the CLI's multi-threaded
 # bench and its metrics server included (the tests run the TSan-built CLI).
-TSAN_LABELS = pool|release|concurrency|slots|maintain|stmt|pg|bench|benchpg|metrics|resize|hooks|fork|nested|single_writer|async|pgasync
+TSAN_LABELS = pool|release|concurrency|slots|maintain|stmt|pg|bench|benchpg|metrics|resize|hooks|fork|nested|single_writer|async|pgasync|group_commit
 test-tsan: deps-test
 	CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSQLPOOL_WERROR=ON \
 	      -DSQLPOOL_SANITIZE=thread -DSQLPOOL_BENCH=OFF >/dev/null

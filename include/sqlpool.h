@@ -41,11 +41,12 @@ extern "C" {
  * library of the same major version and at least its minor version; the shared library's
  * SONAME (libsqlpool.so.0) changes with the major version only. 0.2.0 added the _sized
  * calls, by which sqlpool_config and sqlpool_stats can grow (see "Growing structs"); 0.4.0 the
- * event-loop calls (sqlpool_acquire_async and the calls beside it). */
+ * event-loop calls (sqlpool_acquire_async and the calls beside it); 0.5.0 config.group_commit
+ * (and its two stats). */
 #define SQLPOOL_VERSION_MAJOR 0 /* incompatible changes */
-#define SQLPOOL_VERSION_MINOR 4 /* additions */
+#define SQLPOOL_VERSION_MINOR 5 /* additions */
 #define SQLPOOL_VERSION_PATCH 0 /* fixes */
-#define SQLPOOL_VERSION "0.4.0" /* the three, as a string */
+#define SQLPOOL_VERSION "0.5.0" /* the three, as a string */
 
 /* Result codes. SQLPOOL_OK is 0; every error is negative. */
 #define SQLPOOL_OK 0
@@ -312,6 +313,30 @@ typedef struct sqlpool_config {
      * (1 s, doubling to 30 s while the standbys keep failing; then one read tries them);
      * 0 fails the read with the connect's error. */
     int read_fallback;
+    /* 0.5.0: SQLite only (sqlpool_open() fails with SQLPOOL_EINVAL on PostgreSQL, whose
+     * server commits many writers at once by itself). The most sqlpool_write() transactions
+     * that share one COMMIT, each in a SAVEPOINT of its own; 0 or 1: each commits alone (the
+     * default, 0). One writer commits at a time and each COMMIT waits for the disk (the WAL's
+     * fsync, synchronous=FULL), so writers queued behind each other each wait for every
+     * commit before theirs; sharing one cuts that wait by the group's size. A sqlpool_write()
+     * that finds another's transaction under way queues for a turn inside it instead of for
+     * the connection (first come, first served, within acquire_timeout: SQLPOOL_ETIMEDOUT,
+     * counted in stats.timeouts); its fn runs on its own thread, in turn, and the last of the
+     * group commits for all. Nothing waits for more writers to come: one alone commits alone.
+     * Each caller's answer is the one a transaction of its own gives: 0 only once its work is
+     * committed; fn's non-zero rolls back its own work only. What differs, so that this is
+     * not the default: the group's members wait for each other's fn (keep fn short); a
+     * COMMIT that fails fails every member; and a transaction ended inside fn (fn's own
+     * COMMIT or ROLLBACK, a statement such as INSERT OR ROLLBACK or a trigger's
+     * RAISE(ROLLBACK), a disk full) ends the members' before it too: they return
+     * SQLPOOL_EBROKEN, sqlpool_errmsg() saying that a later transaction of the group ended
+     * theirs. sqlpool_write() from inside fn is served as without group_commit. The group's
+     * connection is the writer of a single_writer pool, or any of a plain pool's (the
+     * acquire of the first member); the later members borrow none of their own, so they are
+     * not in stats.acquires nor the wait figures: stats.group_commits and stats.grouped
+     * count them. Must be >= 0. */
+    int group_commit;
+    int reserved1; /* must be 0 (pairs group_commit, so that the struct ends without padding) */
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     /* Only in the ABI test's second library (tests/abi/): a field "a later version" appended,
@@ -371,6 +396,9 @@ typedef struct sqlpool_stats {
     long long closed_role;    /* closed because the server's role no longer matched the pool's
                                * target_session_attrs (a promoted standby, a demoted primary);
                                * one more reason of closed */
+    /* 0.5.0, config.group_commit: */
+    long long group_commits; /* COMMITs that carried two or more sqlpool_write() transactions */
+    long long grouped;       /*   the transactions they carried */
     /* New fields go here, at the end (see "Growing structs" below). */
 #ifdef SQLPOOL_ABI_TEST_EXTRA
     long long abi_test_extra; /* only in the ABI test's second library: config.abi_test_extra */
@@ -385,7 +413,7 @@ typedef struct sqlpool_health {
     char error[256];  /* what failed, when unhealthy; "" otherwise */
 } sqlpool_health;
 
-/* The library's version string, e.g. "0.4.0". Static; thread-safe. */
+/* The library's version string, e.g. "0.5.0". Static; thread-safe. */
 SQLPOOL_API const char *sqlpool_version(void);
 
 /*
@@ -817,7 +845,9 @@ SQLPOOL_API void sqlpool_stats_get(sqlpool *pool, sqlpool_stats *out);
  *                                    "shrink"|"close_idle"},
  *   sqlpool_connect_retries_total, sqlpool_connect_failures_total,
  *   sqlpool_acquire_waits_total (counters), sqlpool_connections_connecting,
- *   sqlpool_connections_used_peak, sqlpool_acquire_wait_max_seconds (gauges);
+ *   sqlpool_connections_used_peak, sqlpool_acquire_wait_max_seconds (gauges),
+ *   sqlpool_read_fallbacks_total, sqlpool_group_commits_total and
+ *   sqlpool_grouped_transactions_total (counters);
  *   on SQLite: sqlpool_wal_checkpoints_total, sqlpool_wal_checkpoints_busy_total (counters),
  *   sqlpool_wal_peak_bytes (gauge).
  * A single_writer pool gives pending_requests, timeouts_total, wait_time_seconds,

@@ -43,19 +43,22 @@ typedef struct later_field {
     FIELD(sqlpool_stats, checkpoints), FIELD(sqlpool_stats, checkpoints_busy),                     \
         FIELD(sqlpool_stats, wal_peak), FIELD(sqlpool_stats, read_fallbacks),                      \
         FIELD(sqlpool_stats, closed_role),
+/* 0.5.0's. */
+#define CONFIG_0_5 FIELD(sqlpool_config, group_commit), FIELD(sqlpool_config, reserved1),
+#define STATS_0_5 FIELD(sqlpool_stats, group_commits), FIELD(sqlpool_stats, grouped),
 
 /* Append a new field of sqlpool_config or sqlpool_stats to its list here (before the {0, 0}
  * that ends it) and name it in CONFIG_END or STATS_END. */
 #ifdef SQLPOOL_ABI_TEST_EXTRA /* the ABI test's second library: one field more in each */
-#define CONFIG_LATER CONFIG_0_2 CONFIG_0_3 FIELD(sqlpool_config, abi_test_extra),
+#define CONFIG_LATER CONFIG_0_2 CONFIG_0_3 CONFIG_0_5 FIELD(sqlpool_config, abi_test_extra),
 #define CONFIG_END END(sqlpool_config, abi_test_extra)
-#define STATS_LATER STATS_0_2 STATS_0_3 FIELD(sqlpool_stats, abi_test_extra),
+#define STATS_LATER STATS_0_2 STATS_0_3 STATS_0_5 FIELD(sqlpool_stats, abi_test_extra),
 #define STATS_END END(sqlpool_stats, abi_test_extra)
 #else
-#define CONFIG_LATER CONFIG_0_2 CONFIG_0_3
-#define CONFIG_END END(sqlpool_config, read_fallback)
-#define STATS_LATER STATS_0_2 STATS_0_3
-#define STATS_END END(sqlpool_stats, closed_role)
+#define CONFIG_LATER CONFIG_0_2 CONFIG_0_3 CONFIG_0_5
+#define CONFIG_END END(sqlpool_config, reserved1)
+#define STATS_LATER STATS_0_2 STATS_0_3 STATS_0_5
+#define STATS_END END(sqlpool_stats, grouped)
 #endif
 
 static const later_field config_later[] = {CONFIG_LATER{0, 0}};

@@ -113,10 +113,11 @@ typedef struct sqlpool__backend {
     /* sqlpool_write(), sqlpool_read() (txn.c): begin (SQLPOOL__TXN_BEGIN_WRITE, _READ), end
      * (SQLPOOL__TXN_COMMIT) or undo (SQLPOOL__TXN_ROLLBACK: nothing to do when no
      * transaction is open) a transaction, or ask whether one is open (SQLPOOL__TXN_OPEN:
-     * SQLPOOL_OK, or SQLPOOL_EMISUSE when none is). SQLPOOL_OK; SQLPOOL_EBUSY when the database
-     * stayed busy through the busy timeout; SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) otherwise, a COMMIT
-     * that rolled back included; SQLPOOL_ETIMEDOUT when a COMMIT got no answer (its outcome
-     * unknown); err says which statement and why. */
+     * SQLPOOL_OK, or SQLPOOL_EMISUSE when none is); inside one, begin, keep or undo a
+     * savepoint (SQLPOOL__TXN_SAVEPOINT, _RELEASE, _UNDO). SQLPOOL_OK; SQLPOOL_EBUSY when the
+     * database stayed busy through the busy timeout; SQLPOOL_EBROKEN (or SQLPOOL_ENOMEM) otherwise,
+     * a COMMIT that rolled back included; SQLPOOL_ETIMEDOUT when a COMMIT got no answer (its
+     * outcome unknown); err says which statement and why. */
     int (*txn)(void *handle, int what, char *err, size_t errlen);
     /* As a connection closed as broken leaves the books (books.h: sqlpool__close_reason, maybe
      * under the pool lock, always before its close): 1 when it broke because its server's role
@@ -138,7 +139,12 @@ enum {
     SQLPOOL__TXN_BEGIN_READ,
     SQLPOOL__TXN_COMMIT,
     SQLPOOL__TXN_ROLLBACK,
-    SQLPOOL__TXN_OPEN /* a question, no statement: SQLPOOL_OK when a transaction is open */
+    SQLPOOL__TXN_OPEN, /* a question, no statement: SQLPOOL_OK when a transaction is open */
+    /* config.group_commit (group_commit.c): one transaction's part of a shared one, in a
+     * savepoint: begun, kept (released into the transaction) or undone (rolled back to). */
+    SQLPOOL__TXN_SAVEPOINT,
+    SQLPOOL__TXN_RELEASE,
+    SQLPOOL__TXN_UNDO
 };
 /* A pool's lane (lanes.c): a plain pool is LANE_NONE; a single_writer pool is two pools, its
  * writer (LANE_WRITE) and its readers (LANE_READ). */

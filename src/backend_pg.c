@@ -340,8 +340,14 @@ static void pg_abandon(void *handle) {
 /* Under the pool's own statement deadline, as reset's round trips. A COMMIT of a transaction
  * that had failed answers "ROLLBACK": a failure here. */
 static int pg_txn(void *handle, int what, char *err, size_t errlen) {
-    static const char *const sql[] = {"BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                                      "COMMIT", "ROLLBACK"};
+    static const char *const sql[] = {"BEGIN",
+                                      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                                      "COMMIT",
+                                      "ROLLBACK",
+                                      NULL,
+                                      "SAVEPOINT sqlpool_group",
+                                      "RELEASE sqlpool_group",
+                                      "ROLLBACK TO sqlpool_group; RELEASE sqlpool_group"};
     pg_conn_h *c = handle;
     PGresult *r;
     int ok;

@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "internal.h"
 #include "sqlite_lane.h"
+#include "sqlite_txn.h"
 #include "stmt_cache.h"
 
 #include <ctype.h>
@@ -639,28 +640,8 @@ static void sqlite_atfork(int phase) {
 }
 
 static int sqlite_txn(void *handle, int what, char *err, size_t errlen) {
-    static const char *const sql[] = {"BEGIN IMMEDIATE", "BEGIN", "COMMIT", "ROLLBACK"};
     sqlite_conn *c = handle;
-    int rc;
-    if (what == SQLPOOL__TXN_OPEN)
-        return sqlite3_get_autocommit(c->db) ? SQLPOOL_EMISUSE : SQLPOOL_OK;
-    if (what == SQLPOOL__TXN_ROLLBACK && sqlite3_get_autocommit(c->db)) return SQLPOOL_OK;
-    /* The cached statements fn stepped and left (an INSERT ... RETURNING read once, a SELECT
-     * on its first row) would fail the COMMIT, or hold a read past it that keeps the WAL
-     * from being checkpointed: reset, as release would. */
-    if (what == SQLPOOL__TXN_COMMIT) sqlpool__stmt_cache_release(&c->cache);
-    if ((rc = exec_simple(c->db, sql[what])) == SQLITE_OK) return SQLPOOL_OK;
-    if (what == SQLPOOL__TXN_COMMIT && (rc & 0xff) == SQLITE_BUSY &&
-        sqlpool__sqlite_statement_running(c->db)) {
-        sqlpool__format(err, errlen,
-                        "COMMIT: a statement fn prepared on the native handle is still running "
-                        "(reset or finalize it in fn)");
-        return SQLPOOL_EMISUSE;
-    }
-    sqlpool__format(err, errlen, "%s: %s", sql[what], sqlite3_errmsg(c->db));
-    return (rc & 0xff) == SQLITE_BUSY    ? SQLPOOL_EBUSY
-           : (rc & 0xff) == SQLITE_NOMEM ? SQLPOOL_ENOMEM
-                                         : SQLPOOL_EBROKEN;
+    return sqlpool__sqlite_txn(c->db, &c->cache, what, err, errlen);
 }
 
 /* The lane is set before the pool's first connect (lanes.c), so connects read it unlocked. */

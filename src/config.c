@@ -72,6 +72,11 @@ int sqlpool__config_check(const sqlpool_config *cfg) {
     if (cfg->read_fallback != 0 && cfg->read_fallback != 1)
         return sqlpool__fail(SQLPOOL_EINVAL, "read_fallback must be 0 or 1, got %d",
                              cfg->read_fallback);
+    if (cfg->group_commit < 0)
+        return sqlpool__fail(SQLPOOL_EINVAL, "group_commit must not be negative, got %d",
+                             cfg->group_commit);
+    if (cfg->reserved1 != 0)
+        return sqlpool__fail(SQLPOOL_EINVAL, "reserved1 must be 0, got %d", cfg->reserved1);
     if (cfg->wal_limit < 0)
         return sqlpool__fail(SQLPOOL_EINVAL, "wal_limit must not be negative, got %lld",
                              cfg->wal_limit);

@@ -56,6 +56,7 @@ static pthread_once_t handlers_once = PTHREAD_ONCE_INIT;
 static void prepare(void) {
     if (pthread_mutex_lock(&registry_mu) != 0) abort();
     for (sqlpool *p = registry; p != NULL; p = p->fork_next) {
+        if (pthread_mutex_lock(&p->gc_mu) != 0) abort(); /* never held with the others */
         sqlpool__lock_acquire(&p->lock);
         if (pthread_mutex_lock(&p->maint_mu) != 0) abort();
         if (pthread_mutex_lock(&p->jobs.mu) != 0) abort();
@@ -71,6 +72,7 @@ static void parent(void) {
         if (pthread_mutex_unlock(&p->jobs.mu) != 0) abort();
         if (pthread_mutex_unlock(&p->maint_mu) != 0) abort();
         sqlpool__lock_release(&p->lock);
+        if (pthread_mutex_unlock(&p->gc_mu) != 0) abort();
     }
     if (pthread_mutex_unlock(&registry_mu) != 0) abort();
 }
@@ -135,6 +137,16 @@ static void restart_in_child(sqlpool *p, int inside) {
                           memory_order_relaxed);
 }
 
+/* The child's group commit (group_commit.c): the queued callers and the batch's members were
+ * the parent's other threads, and its connection is off the child's books (a fn that forked
+ * finds it released, as without group_commit). */
+static void restart_group(sqlpool *p) {
+    if (pthread_mutex_init(&p->gc_mu, NULL) != 0) abort();
+    p->gc_head = p->gc_tail = p->gc_done = NULL;
+    p->gc_conn = NULL;
+    p->gc_active = p->gc_count = 0;
+}
+
 /* The child's requests (request.c): the parent's callbacks are not the child's to run, and
  * the parent's event fd not its to drain (it is the same one): both dropped, a new fd made
  * when the child first asks. Plain memory writes, and a close of the child's copy of a
@@ -160,6 +172,7 @@ static void child(void) {
         sqlpool__cond_init_monotonic(&p->maint_cv);
         sqlpool__jobs_after_fork(p);
         restart_requests(p);
+        restart_group(p);
         atomic_store_explicit(&p->lock.owner, 0, memory_order_relaxed);
         atomic_store_explicit(&p->lock.held, 0, memory_order_relaxed);
     }

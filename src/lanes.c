@@ -111,6 +111,11 @@ int sqlpool__lanes_open(const sqlpool_config *cfg, sqlpool **out) {
     sqlpool_config lane;
     sqlpool *readers = NULL;
     int rc;
+    if (cfg->group_commit > 1 && sqlpool__backend_for(cfg->db)->set_lane == NULL)
+        return sqlpool__fail(SQLPOOL_EINVAL,
+                             "group_commit is for SQLite: a %s server commits many writers at "
+                             "once by itself",
+                             sqlpool__backend_for(cfg->db)->name);
     if (cfg->read_db != NULL) return open_read_db(cfg, out);
     if (!cfg->single_writer) return sqlpool__open(cfg, out);
     *out = NULL;

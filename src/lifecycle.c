@@ -90,6 +90,9 @@ static int init_pool(sqlpool *pool, const sqlpool_config *cfg) {
     if (pthread_mutex_init(&pool->ev_mu, NULL) != 0) abort();
     sqlpool__cond_init_monotonic(&pool->ev_cv);
     pool->ev_fd = pool->ev_wfd = -1;
+    if (pthread_mutex_init(&pool->gc_mu, NULL) != 0) abort();
+    atomic_init(&pool->group_commits, 0);
+    atomic_init(&pool->grouped, 0);
     if (slots_wanted(pool)) slots_init(pool);
     return SQLPOOL_OK;
 }

@@ -7,6 +7,7 @@
  * The files are layered; each calls only the ones below it (nm -u on the objects shows it):
  *   request.c           sqlpool_acquire_async and the event loop's calls: requests
  *   txn.c               sqlpool_write, sqlpool_read: scoped transactions
+ *   group_commit.c      group_commit: writes that share one COMMIT; a transaction's end
  *   lanes.c             single_writer: the writer and the read lane, reads routed
  *   lifecycle.c         open and close (a read lane closed with its writer)
  *   maint_thread.c      the maintenance thread
@@ -27,7 +28,8 @@
  *   conn.h              the state word, handles and generations, a connection's age
  *   clock.c             the pool's clocks and timed waits
  *   lock.c, lock.h      the pool lock
- * below them the helpers: backend*.c (pg_wire.c below backend_pg.c), stmt_cache.c, dsn.c,
+ * below them the helpers: backend*.c (pg_wire.c below backend_pg.c; sqlite_lane.c and
+ * sqlite_txn.c below backend_sqlite.c), stmt_cache.c, dsn.c,
  * backoff.c, histogram.c, error.c, log.c, alloc.c, cpu.c.
  */
 #ifndef SQLPOOL_POOL_INTERNAL_H
@@ -299,6 +301,18 @@ struct sqlpool {
      * until when (sqlpool__mono(), in microseconds) reads skip it for the writer. */
     atomic_int read_skip_fails;
     atomic_llong read_skip_until;
+
+    /* config.group_commit (group_commit.c), in the pool sqlpool_write() borrows from. Under
+     * gc_mu: the sqlpool_write() calls queued for a turn (gc_head, FIFO), and the batch,
+     * one at a time: gc_active from its leader's start to its end, gc_conn its connection
+     * (NULL until begun), gc_count its transactions so far, gc_done those awaiting its
+     * COMMIT. Atomic (relaxed), for the stats: batches of more than one committed, and the
+     * transactions in them. */
+    pthread_mutex_t gc_mu;
+    struct sqlpool__gc_member *gc_head, *gc_tail, *gc_done;
+    sqlpool_conn *gc_conn;
+    int gc_active, gc_count;
+    atomic_llong group_commits, grouped;
 };
 
 /* The clocks (config.clock when set), inline for the acquire/release path. Coarse is a few

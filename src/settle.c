@@ -38,6 +38,7 @@ static void free_one(sqlpool *pool) {
     sqlpool__jobs_fini(pool);
     (void)pthread_cond_destroy(&pool->ev_cv);
     (void)pthread_mutex_destroy(&pool->ev_mu);
+    (void)pthread_mutex_destroy(&pool->gc_mu);
     (void)pthread_mutex_destroy(&pool->maint_mu);
     (void)pthread_cond_destroy(&pool->maint_cv);
     sqlpool__free(pool->db_copy);

@@ -43,6 +43,8 @@ static void fill_one(sqlpool *pool, sqlpool_stats *out, sqlpool__histogram *hist
     out->closed_evicted = pool->closed_by[CLOSE_EVICTED];
     out->closed_role = pool->closed_by[CLOSE_ROLE];
     out->read_fallbacks = atomic_load_explicit(&pool->read_fallbacks, memory_order_relaxed);
+    out->group_commits = atomic_load_explicit(&pool->group_commits, memory_order_relaxed);
+    out->grouped = atomic_load_explicit(&pool->grouped, memory_order_relaxed);
     for (int r = 0; r < CLOSE_REASONS; r++)
         closed += pool->closed_by[r];
     out->closed = closed;
@@ -98,6 +100,8 @@ static void add_lane(sqlpool_stats *out, const sqlpool_stats *r) {
     out->closed_evicted += r->closed_evicted;
     out->closed_role += r->closed_role;
     out->read_fallbacks += r->read_fallbacks;
+    out->group_commits += r->group_commits;
+    out->grouped += r->grouped;
 }
 
 void sqlpool__stats_fill(sqlpool *pool, sqlpool_stats *out) {

@@ -125,6 +125,8 @@ static void write_json(writer *w, const char *name, const sqlpool_stats *st) {
     json_int(w, "checkpoints_busy", st->checkpoints_busy);
     json_int(w, "wal_peak", st->wal_peak);
     json_int(w, "read_fallbacks", st->read_fallbacks);
+    json_int(w, "group_commits", st->group_commits);
+    json_int(w, "grouped", st->grouped);
 #ifdef SQLPOOL_ABI_TEST_EXTRA /* the ABI test's second library shows its extra field */
     json_int(w, "abi_test_extra", st->abi_test_extra);
 #endif
@@ -272,6 +274,11 @@ static void write_sqlpool(writer *w, const char *pool, const sqlpool_stats *st) 
            "The most connections borrowed at once since the pool opened.", st->peak_in_use);
     single(w, pool, "sqlpool_read_fallbacks_total", "counter",
            "Reads served by db because read_db had no server to give.", st->read_fallbacks);
+    single(w, pool, "sqlpool_group_commits_total", "counter",
+           "COMMITs that carried two or more sqlpool_write() transactions (group_commit).",
+           st->group_commits);
+    single(w, pool, "sqlpool_grouped_transactions_total", "counter",
+           "The sqlpool_write() transactions those COMMITs carried.", st->grouped);
 }
 
 /* SQLite's WAL bound (config.wal_limit). */

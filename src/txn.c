@@ -6,6 +6,7 @@
  * writer, and no statement inside can fail as busy (nor, in WAL, as a stale snapshot).
  */
 #include "conn.h"
+#include "group_commit.h"
 
 /* Give the connection back: discarded when the caller or the pool found it broken. */
 static void give_back(sqlpool_conn *conn, int broken) {
@@ -19,7 +20,7 @@ static int in_transaction(sqlpool_conn *conn, int begin, sqlpool_fn fn, void *ct
                           const char *who) {
     sqlpool_conn *c = sqlpool__borrowed(conn);
     const sqlpool__backend *be;
-    char err[256] = "";
+    char err[256] = "", msg[320];
     int rc, frc;
     if (c == NULL) return sqlpool__misuse(conn, who); /* (never: just acquired) */
     be = c->pool->backend;
@@ -33,10 +34,7 @@ static int in_transaction(sqlpool_conn *conn, int begin, sqlpool_fn fn, void *ct
         return sqlpool__misuse(conn, who);
     if (frc == 0 && be->txn(c->handle, SQLPOOL__TXN_OPEN, err, sizeof err) != SQLPOOL_OK) {
         sqlpool_release(conn); /* fn ran COMMIT or ROLLBACK itself: nothing is known here */
-        return sqlpool__fail(SQLPOOL_EMISUSE,
-                             "%s: fn ended the transaction itself (its own COMMIT or ROLLBACK): "
-                             "whether its work is kept is fn's to know",
-                             who);
+        return sqlpool__fail(SQLPOOL_EMISUSE, "%s: " SQLPOOL__TXN_ENDED_BY_FN, who);
     }
     if (frc != 0) {
         /* A failing statement may have ended the transaction already: then nothing to undo. */
@@ -44,21 +42,8 @@ static int in_transaction(sqlpool_conn *conn, int begin, sqlpool_fn fn, void *ct
         give_back(conn, frc == SQLPOOL_EBROKEN || rc != SQLPOOL_OK);
         return frc;
     }
-    if ((rc = be->txn(c->handle, SQLPOOL__TXN_COMMIT, err, sizeof err)) == SQLPOOL_ETIMEDOUT) {
-        sqlpool_discard(conn);
-        return sqlpool__fail(SQLPOOL_EBROKEN,
-                             "%s: the COMMIT got no answer (%s): whether it committed is unknown",
-                             who, err);
-    }
-    if (rc != SQLPOOL_OK) {
-        char why[256];
-        sqlpool__format(why, sizeof why, "%s", err);
-        frc = be->txn(c->handle, SQLPOOL__TXN_ROLLBACK, err, sizeof err);
-        give_back(conn, rc == SQLPOOL_EBROKEN && frc != SQLPOOL_OK);
-        return sqlpool__fail(rc, "%s: the transaction could not commit (rolled back): %s", who,
-                             why);
-    }
-    sqlpool_release(conn);
+    if ((rc = sqlpool__txn_finish(conn, who, 0, msg, sizeof msg)) != SQLPOOL_OK)
+        return sqlpool__fail(rc, "%s", msg);
     return SQLPOOL_OK;
 }
 
@@ -66,6 +51,9 @@ int sqlpool_write(sqlpool *pool, sqlpool_fn fn, void *ctx) {
     sqlpool_conn *conn = NULL;
     int rc;
     if (pool == NULL || fn == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool or fn is NULL");
+    /* A nested write (from fn of a batch) waits for a connection as without group_commit. */
+    if (pool->cfg.group_commit > 1 && !sqlpool__group_running_in(pool))
+        return sqlpool__group_write(pool, fn, ctx);
     rc = sqlpool_acquire_at(pool, &conn, SQLPOOL_DEADLINE_DEFAULT, "sqlpool_write", 0);
     if (rc != SQLPOOL_OK) return rc;
     return in_transaction(conn, SQLPOOL__TXN_BEGIN_WRITE, fn, ctx, "sqlpool_write");

@@ -100,6 +100,8 @@ static size_t stats_fields(const sqlpool_stats *st, field *f) {
         {"wal_peak", 0, st->wal_peak, 0},
         {"closed_role", 0, st->closed_role, 0},
         {"read_fallbacks", 0, st->read_fallbacks, 0},
+        {"group_commits", 0, st->group_commits, 0},
+        {"grouped", 0, st->grouped, 0},
     };
     memcpy(f, all, sizeof all);
     return sizeof all / sizeof all[0];
@@ -394,6 +396,8 @@ static void test_format_prometheus_matches_stats(void **state) {
     expect(p, "sqlpool_connections_closed_total", "reason", "evicted", (double)st.closed_evicted);
     expect(p, "sqlpool_connections_closed_total", "reason", "role", (double)st.closed_role);
     expect(p, "sqlpool_read_fallbacks_total", NULL, NULL, (double)st.read_fallbacks);
+    expect(p, "sqlpool_group_commits_total", NULL, NULL, (double)st.group_commits);
+    expect(p, "sqlpool_grouped_transactions_total", NULL, NULL, (double)st.grouped);
     expect(p, "sqlpool_connect_retries_total", NULL, NULL, (double)st.connect_retries);
     expect(p, "sqlpool_connect_failures_total", NULL, NULL, (double)st.connect_failures);
     expect(p, "sqlpool_acquire_waits_total", NULL, NULL, (double)st.wait_count);
@@ -403,7 +407,7 @@ static void test_format_prometheus_matches_stats(void **state) {
     expect(p, "sqlpool_wal_checkpoints_total", NULL, NULL, (double)st.checkpoints);
     expect(p, "sqlpool_wal_checkpoints_busy_total", NULL, NULL, (double)st.checkpoints_busy);
     expect(p, "sqlpool_wal_peak_bytes", NULL, NULL, (double)st.wal_peak);
-    assert_int_equal(p->n, 34); /* nothing else */
+    assert_int_equal(p->n, 36); /* nothing else */
     assert_int_equal(st.closed_broken, 1);
     assert_int_equal(st.closed_shrink, 1);
     assert_int_equal(st.closed_close_idle, 1);
