@@ -286,29 +286,6 @@ static void merge(worker *w, int n, bench_result *res) {
     sqlpool_histogram_free(wait);
 }
 
-/* A client's histograms (with kinds, the reads' and the writes' too): 0, or -1. */
-static int tally_init(bench_tally *t, int kinds) {
-    int ok;
-    t->latency = sqlpool_histogram_new();
-    t->wait = sqlpool_histogram_new();
-    ok = t->latency != NULL && t->wait != NULL;
-    for (int k = 0; kinds && k < 2; k++) {
-        t->kinds[k].latency = sqlpool_histogram_new();
-        t->kinds[k].wait = sqlpool_histogram_new();
-        ok = ok && t->kinds[k].latency != NULL && t->kinds[k].wait != NULL;
-    }
-    return ok ? 0 : -1;
-}
-
-static void tally_free(bench_tally *t) {
-    sqlpool_histogram_free(t->latency);
-    sqlpool_histogram_free(t->wait);
-    for (int k = 0; k < 2; k++) {
-        sqlpool_histogram_free(t->kinds[k].latency);
-        sqlpool_histogram_free(t->kinds[k].wait);
-    }
-}
-
 /* Start the n clients; returns how many started. When the system refuses a thread (the
  * process's memory or thread limit), the ones started are stopped at once: the run is not
  * the one asked for, but what they measured is reported, and the exit status says why. */
@@ -344,7 +321,8 @@ static int measure(bench_run *r, bench_result *res) {
     for (int i = 0; i < n; i++) {
         w[i].run = r;
         w[i].tally.timeline = res->timeline;
-        if (tally_init(&w[i].tally, r->opts->workload == BENCH_MIXED) != 0) status = EXIT_SOFTWARE;
+        if (bench_tally_init(&w[i].tally, r->opts->workload == BENCH_MIXED) != 0)
+            status = EXIT_SOFTWARE;
     }
     /* The threads leave SIGINT to the main thread, so their blocking calls are not cut. */
     (void)sigemptyset(&block);
@@ -377,7 +355,7 @@ static int measure(bench_run *r, bench_result *res) {
         for (int k = BENCH_READ; k <= BENCH_WRITE; k++)
             merge_kind(w, started, (bench_kind)k, res->elapsed, &res->kinds[k]);
     for (int i = 0; i < n; i++)
-        tally_free(&w[i].tally);
+        bench_tally_free(&w[i].tally);
     free(w);
     return status;
 }
@@ -413,6 +391,7 @@ static void pool_config(const bench_run *r, const bench_result *res, sqlpool_con
     cfg->db = r->db;
     /* A single-writer pool's caps are its readers'; the writer is one more. */
     cfg->single_writer = res->single_writer;
+    cfg->group_commit = res->group_commit;
     cfg->max_idle = res->pool_size;
     cfg->max_open = res->max_open;
     cfg->max_retries = r->opts->retries;
@@ -483,6 +462,8 @@ static int measure_and_verify(bench_run *r, bench_result *res) {
         res->checkpoints = after.checkpoints - before.checkpoints;
         res->checkpoints_busy = after.checkpoints_busy - before.checkpoints_busy;
         res->wal_peak = after.wal_peak;
+        res->group_commits = after.group_commits - before.group_commits;
+        res->grouped = after.grouped - before.grouped;
         for (int i = 0; r->single_writer && i < 2; i++)
             lane_result(r->pool, lanes[i], &lane_before[i], &res->lanes[i]);
     }
@@ -508,11 +489,16 @@ static int run_once(const bench_options *o, const bench_backend *b, const char *
     r.mode = mode;
     r.single_writer = res->single_writer;
     res->mode = mode;
+    res->group_commit = mode == BENCH_POOLED ? o->group_commit : 0;
     pool_config(&r, res, &cfg);
     if ((rc = sqlpool_open(&cfg, &r.pool)) != SQLPOOL_OK) {
-        /* A single-writer pool the library refuses for this database is a usage error. */
+        /* A single-writer pool or group commit the library refuses for this database (group
+         * commit: PostgreSQL) is a usage error. */
         commands_error("%scannot open a pool: %s",
-                       rc == SQLPOOL_EINVAL && cfg.single_writer ? "--single-writer: " : "",
+                       rc != SQLPOOL_EINVAL   ? ""
+                       : cfg.single_writer    ? "--single-writer: "
+                       : cfg.group_commit > 1 ? "--group-commit: "
+                                              : "",
                        logger_errmsg());
         return commands_exit_for(rc);
     }

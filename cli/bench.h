@@ -41,6 +41,8 @@ typedef struct bench_options {
     bench_workload workload; /* --workload, default select1 */
     double write_ratio;      /* --write-ratio, mixed: the fraction of writes, default 0.2 */
     int single_writer;       /* --single-writer: the pooled runs use config.single_writer */
+    int group_commit;        /* --group-commit N: the pooled runs' config.group_commit (0 or
+                              * 1: off, the default 0) */
     int compare;             /* --compare single-writer: each point twice, plain pool and
                               * single-writer pool */
     double think_time;       /* --think-time seconds between transactions, default 0 */
@@ -116,6 +118,7 @@ typedef struct bench_lane_result {
 typedef struct bench_result {
     bench_mode mode;   /* BENCH_POOLED or BENCH_UNPOOLED */
     int single_writer; /* pooled through a single-writer pool (pool_size readers + 1 writer) */
+    int group_commit;  /* the pool's config.group_commit (0 unpooled) */
     int clients, pool_size, max_open;
     double elapsed, tps;
     double lat_p50, lat_p95, lat_p99, lat_max; /* seconds */
@@ -126,6 +129,7 @@ typedef struct bench_result {
     /* Pooled runs: the WAL bound's counters over the run (wal_peak: the pool's largest), and
      * for a single-writer pool its lanes [0] writer, [1] readers. */
     long long checkpoints, checkpoints_busy, wal_peak;
+    long long group_commits, grouped; /* over the run: COMMITs shared by 2+ writes, and those */
     bench_lane_result lanes[2];
     struct bench_timeline *timeline; /* --timeline: the run's intervals (owned), or NULL */
 } bench_result;
@@ -173,9 +177,18 @@ void bench_random_seed(unsigned long long seed);
 double bench_random(void);
 /* 1 when a connect attempt should fail now (fault injection); thread-safe. */
 int bench_connect_fault(bench_run *r);
+/* A client's histograms (with kinds, the reads' and the writes' too): 0, or -1. */
+int bench_tally_init(bench_tally *t, int kinds);
+void bench_tally_free(bench_tally *t);
 /* Borrow a connection for one pooled transaction of kind k (a read on a single-writer pool
  * borrows a reader): 0, or -1 with the failure counted as an error (and a timeout). */
 int bench_borrow(bench_run *r, bench_tally *t, bench_kind k, sqlpool_conn **conn);
+/* One pooled write transaction of kind k that began at t0 (bench_now()): fn(conn, ctx) in
+ * sqlpool_write(), which borrows the writer itself, begins, and commits (with --group-commit
+ * maybe in a COMMIT shared with other clients' writes); fn must not begin or commit. The
+ * time until fn starts is counted as the wait for its connection. 0 when it committed, or
+ * -1 with the failure counted as an error (and a timeout). Nothing else is counted. */
+int bench_write(bench_run *r, bench_tally *t, bench_kind k, double t0, sqlpool_fn fn, void *ctx);
 /* The kind of a client's next transaction: mixed picks a write with --write-ratio's odds. */
 bench_kind bench_next_kind(const bench_options *o);
 /* Count in t (and in its kind k, for mixed): a failed transaction (a timeout when timeout is

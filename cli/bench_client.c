@@ -1,8 +1,9 @@
 /*
  * bench_client.c: what a bench client uses, whichever the backend: the clock, pauses that
- * end at the run's deadline or its stop, random numbers, the injected connect faults, and
- * borrowing a pooled connection. It calls nothing else of the bench: the driver (bench.c)
- * and the backends (bench_sqlite.c, bench_pg.c) call down into it.
+ * end at the run's deadline or its stop, random numbers, the injected connect faults, its
+ * tally, borrowing a pooled connection and a pooled write transaction. It calls nothing else
+ * of the bench: the driver (bench.c) and the backends (bench_sqlite.c, bench_pg.c) call down
+ * into it.
  */
 #include "bench.h"
 #include "bench_timeline.h"
@@ -91,12 +92,57 @@ int bench_connect_fault(bench_run *r) {
     return atomic_load(&r->faults) && bench_random() < r->opts->fail_connect;
 }
 
+int bench_tally_init(bench_tally *t, int kinds) {
+    int ok;
+    t->latency = sqlpool_histogram_new();
+    t->wait = sqlpool_histogram_new();
+    ok = t->latency != NULL && t->wait != NULL;
+    for (int k = 0; kinds && k < 2; k++) {
+        t->kinds[k].latency = sqlpool_histogram_new();
+        t->kinds[k].wait = sqlpool_histogram_new();
+        ok = ok && t->kinds[k].latency != NULL && t->kinds[k].wait != NULL;
+    }
+    return ok ? 0 : -1;
+}
+
+void bench_tally_free(bench_tally *t) {
+    sqlpool_histogram_free(t->latency);
+    sqlpool_histogram_free(t->wait);
+    for (int k = 0; k < 2; k++) {
+        sqlpool_histogram_free(t->kinds[k].latency);
+        sqlpool_histogram_free(t->kinds[k].wait);
+    }
+}
+
 /* On a plain pool sqlpool_acquire_read() is sqlpool_acquire(); the plain runs call the
  * latter, as they did before there were readers. With --read-db the reads go to its lane. */
 int bench_borrow(bench_run *r, bench_tally *t, bench_kind k, sqlpool_conn **conn) {
     int rc = (r->single_writer || r->opts->read_db != NULL) && k == BENCH_READ
                  ? sqlpool_acquire_read(r->pool, conn)
                  : sqlpool_acquire(r->pool, conn);
+    if (rc == SQLPOOL_OK) return 0;
+    bench_count_error(t, k, rc == SQLPOOL_ETIMEDOUT);
+    return -1;
+}
+
+/* What bench_write() runs in sqlpool_write(): the client's fn, once the wait is counted. */
+typedef struct scoped_write {
+    bench_tally *t;
+    bench_kind k;
+    double t0;
+    sqlpool_fn fn;
+    void *ctx;
+} scoped_write;
+
+static int scoped_fn(sqlpool_conn *conn, void *arg) {
+    scoped_write *w = arg;
+    bench_count_wait(w->t, w->k, bench_now() - w->t0); /* (sqlpool_write() calls fn once) */
+    return w->fn(conn, w->ctx);
+}
+
+int bench_write(bench_run *r, bench_tally *t, bench_kind k, double t0, sqlpool_fn fn, void *ctx) {
+    scoped_write w = {t, k, t0, fn, ctx};
+    int rc = sqlpool_write(r->pool, scoped_fn, &w);
     if (rc == SQLPOOL_OK) return 0;
     bench_count_error(t, k, rc == SQLPOOL_ETIMEDOUT);
     return -1;

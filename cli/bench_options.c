@@ -15,6 +15,7 @@
 #define MAX_CLIENTS 10000
 #define MAX_POOL 100000
 #define MAX_SECONDS 86400.0
+#define MAX_GROUP_COMMIT 1000000L
 
 const char bench_usage_text[] =
     "Usage: sqlpool bench --db DB [OPTION]...\n"
@@ -41,6 +42,8 @@ const char bench_usage_text[] =
     "  --write-ratio R      mixed: the share of writes, 0 to 1 (default: 0.2)\n"
     "  --single-writer      SQLite: a single-writer pool; --pool-size and --max-open\n"
     "                       are the readers', the writer is one more\n"
+    "  --group-commit N     SQLite: up to N of mixed's pooled writes share one COMMIT\n"
+    "                       (config.group_commit), 0 to 1000000 (default: 0; 1 is off too)\n"
     "  --compare single-writer  run each point with a plain, then a single-writer pool\n"
     "  --think-time S       sleep between transactions, 0 to 3600 (default: 0); it ends\n"
     "                       early at the end of the run or at SIGINT\n"
@@ -106,6 +109,7 @@ typedef enum {
     F_WORKLOAD,
     F_WRITE_RATIO,
     F_SINGLE_WRITER,
+    F_GROUP_COMMIT,
     F_COMPARE,
     F_THINK_TIME,
     F_MODE,
@@ -140,6 +144,7 @@ static const char *const names[NFLAGS] = {"db",
                                           "workload",
                                           "write-ratio",
                                           "single-writer",
+                                          "group-commit",
                                           "compare",
                                           "think-time",
                                           "mode",
@@ -266,6 +271,10 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
         rc = parse_int(f, value, 0, 100, &n, err, errlen);
         o->retries = (int)n;
         break;
+    case F_GROUP_COMMIT:
+        rc = parse_int(f, value, 0, MAX_GROUP_COMMIT, &n, err, errlen);
+        o->group_commit = (int)n;
+        break;
     case F_DURATION: return parse_secs(f, value, 0.0, MAX_SECONDS, 1, &o->duration, err, errlen);
     case F_ACQUIRE_TIMEOUT:
         return parse_secs(f, value, 0.0, MAX_SECONDS, 0, &o->acquire_timeout, err, errlen);
@@ -310,7 +319,7 @@ static int set_value(flag_id f, const char *value, bench_options *o, char *err, 
     return rc;
 }
 
-/* The rules of --write-ratio, --single-writer and --compare. */
+/* The rules of --write-ratio, --single-writer, --group-commit and --compare. */
 static int check_single_writer(const int *seen, const bench_options *o, char *err, size_t errlen) {
     if (seen[F_WRITE_RATIO] && o->workload != BENCH_MIXED)
         return options_usage_error(err, errlen,
@@ -320,6 +329,14 @@ static int check_single_writer(const int *seen, const bench_options *o, char *er
         return options_usage_error(err, errlen,
                                    "--single-writer configures the pool: it needs --mode pooled "
                                    "or both");
+    if (seen[F_GROUP_COMMIT] && o->mode == BENCH_UNPOOLED)
+        return options_usage_error(err, errlen,
+                                   "--group-commit configures the pool: it needs --mode pooled "
+                                   "or both");
+    if (o->group_commit > 1 && o->workload != BENCH_MIXED)
+        return options_usage_error(err, errlen,
+                                   "--group-commit shares one COMMIT among mixed's writes: it "
+                                   "needs --workload mixed");
     if (o->compare && o->single_writer)
         return options_usage_error(err, errlen,
                                    "--single-writer and --compare single-writer are exclusive "

@@ -50,6 +50,23 @@ static void print_kinds(const bench_options *o, const bench_result *r) {
     }
 }
 
+/* The table's line on --group-commit, when it was on: the pool's counts over the runs. */
+static void print_group_commit(const bench_result *res, int n) {
+    long long commits = 0, grouped = 0;
+    int runs = 0, most = 0;
+    for (int i = 0; i < n; i++) {
+        if (res[i].group_commit <= 1) continue;
+        runs++;
+        most = res[i].group_commit; /* the same in every pooled run */
+        commits += res[i].group_commits;
+        grouped += res[i].grouped;
+    }
+    if (runs == 0) return;
+    printf("group commit: up to %d transactions per COMMIT; %lld COMMIT%s carried two or more, "
+           "%lld transactions in all%s\n",
+           most, commits, commits == 1 ? "" : "s", grouped, runs > 1 ? " (the runs together)" : "");
+}
+
 static void print_table(const bench_options *o, const bench_result *res, int n, int interrupted,
                         const char *db) {
     char wl[64], pool[32];
@@ -85,6 +102,7 @@ static void print_table(const bench_options *o, const bench_result *res, int n, 
     }
     if (any_single_writer)
         printf("pool N+1: a single-writer pool, N readers and the writer (SQLite)\n");
+    print_group_commit(res, n);
     if (interrupted) printf("interrupted: the results above are those measured until SIGINT\n");
 }
 
@@ -125,6 +143,9 @@ static int run_extra(const bench_options *o, const bench_result *r, json_t *run)
         json_object_set_new(run, "timeline", bench_timeline_json(r->timeline)) != 0)
         return -1;
     if (json_object_set_new(run, "single_writer", json_boolean(r->single_writer)) != 0 ||
+        json_object_set_new(run, "group_commit", json_integer(r->group_commit)) != 0 ||
+        json_object_set_new(run, "group_commits", json_integer(r->group_commits)) != 0 ||
+        json_object_set_new(run, "grouped", json_integer(r->grouped)) != 0 ||
         json_object_set_new(run, "pool", r->mode == BENCH_POOLED ? pool_json(r) : json_null()) != 0)
         return -1;
     if (o->workload != BENCH_MIXED) return 0;

@@ -4,7 +4,9 @@
  * sqlite3_open_v2, prepares its statements and closes it again, as a program without a pool
  * would. read-write takes the write lock at BEGIN (BEGIN IMMEDIATE): a deferred transaction
  * that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another writer got there
- * first, which no busy timeout can wait out. mixed's writes do the same; its reads are one
+ * first, which no busy timeout can wait out. mixed's writes do the same; pooled, they run in
+ * sqlpool_write(), which begins (BEGIN IMMEDIATE) and commits for them, so that --group-commit
+ * can share one COMMIT among them (the same code with it or without). Its reads are one
  * deferred (read) transaction, on a single-writer pool's reader.
  */
 #include "bench_backend.h"
@@ -72,15 +74,38 @@ static int mixed_read(sq *s) {
     return 0;
 }
 
-/* mixed's write: a read, then an INSERT (what the check after the run counts) and an UPDATE. */
-static int mixed_write(sq *s, long long *inserted) {
-    if (sq_run(s, "BEGIN IMMEDIATE", 0, 0, SQLITE_DONE) != 0) return -1;
+/* mixed's write's statements: a read, then an INSERT (what the check after the run counts)
+ * and an UPDATE. 0, or -1 when one failed. */
+static int mixed_write_statements(sq *s) {
     if (sq_run(s, SQL_READ, 1, random_id(), SQLITE_ROW) != 0 ||
         sq_run(s, SQL_INSERT, 2, 1, SQLITE_DONE) != 0 ||
-        sq_run(s, SQL_UPDATE, 1, random_id(), SQLITE_DONE) != 0 ||
-        sq_run(s, "COMMIT", 0, 0, SQLITE_DONE) != 0)
+        sq_run(s, SQL_UPDATE, 1, random_id(), SQLITE_DONE) != 0)
+        return -1;
+    return 0;
+}
+
+/* mixed's write on a native connection: its own transaction. */
+static int mixed_write(sq *s, long long *inserted) {
+    if (sq_run(s, "BEGIN IMMEDIATE", 0, 0, SQLITE_DONE) != 0) return -1;
+    if (mixed_write_statements(s) != 0 || sq_run(s, "COMMIT", 0, 0, SQLITE_DONE) != 0)
         return rolled_back(s);
     *inserted = 1;
+    return 0;
+}
+
+/* mixed's write in sqlpool_write(), on the connection it borrowed (and began on). */
+static int mixed_write_fn(sqlpool_conn *conn, void *ctx) {
+    sq s = {sqlpool_conn_sqlite(conn), conn};
+    (void)ctx;
+    return mixed_write_statements(&s);
+}
+
+/* mixed's write on a pool: counted as committed, its row inserted, only when sqlpool_write()
+ * returned 0. */
+static int pooled_mixed_write(bench_run *r, bench_tally *t, double t0) {
+    if (bench_write(r, t, BENCH_WRITE, t0, mixed_write_fn, NULL) != 0) return -1;
+    t->inserted++;
+    bench_count_commit(t, BENCH_WRITE, bench_now() - t0);
     return 0;
 }
 
@@ -140,6 +165,8 @@ static int sqlite_transaction(bench_run *r, bench_tally *t, bench_kind k) {
     long long inserted = 0;
     sq s = {NULL, NULL};
     int rc;
+    if (r->mode == BENCH_POOLED && r->opts->workload == BENCH_MIXED && k == BENCH_WRITE)
+        return pooled_mixed_write(r, t, t0);
     if (r->mode == BENCH_POOLED) {
         if (bench_borrow(r, t, k, &s.conn) != 0) return -1;
         s.db = sqlpool_conn_sqlite(s.conn);

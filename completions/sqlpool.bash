@@ -33,9 +33,9 @@ _sqlpool() {
     local health_opts="--db --timeout --retries --log-level --init-sql $pg_opts --help --version"
     local bench_opts="--db --clients --duration --transactions --pool-size --max-open
         --acquire-timeout --barge-window --timeout --retries --workload --write-ratio
-        --single-writer --compare --think-time --mode --fail-connect --kill-every --sweep --json
-        --plot --timeline --metrics-listen --log-level --init-sql $pg_opts --read-db --help
-        --version"
+        --single-writer --group-commit --compare --think-time --mode --fail-connect
+        --kill-every --sweep --json --plot --timeline --metrics-listen --log-level --init-sql
+        $pg_opts --read-db --help --version"
 
     case $prev in
     --log-level)

@@ -956,6 +956,25 @@ static const row rows[] = {
      .needle = "--timeline",
      .needle2 = "is the database",
      .flags = SEED},
+    /* --group-commit (config.group_commit): a whole number, for the pool, on SQLite. */
+    ZERO_OK("bench_group_commit_zero", "group-commit", BENCH1),
+    BENCH_FLAG("group-commit", "group_commit"),
+    REFUSED("bench_group_commit_over_cap", "group-commit", "1000001", BENCH1),
+    {.name = "bench_group_commit_unpooled",
+     .args = {BENCH1, "--group-commit", "2", "--mode", "unpooled"},
+     .status = 64,
+     .needle = "--group-commit configures the pool: it needs --mode pooled or both"},
+    {.name = "bench_group_commit_without_mixed",
+     .args = {BENCH1, "--group-commit", "2"},
+     .status = 64,
+     .needle = "--group-commit shares one COMMIT among mixed's writes: it needs --workload mixed"},
+    /* The library refuses it on PostgreSQL at sqlpool_open(), before any connect. */
+    {.name = "bench_group_commit_pg",
+     .args = {"bench", "--db", "postgresql://127.0.0.1:1/none", "--transactions", "1", "--workload",
+              "mixed", "--group-commit", "2"},
+     .status = 64,
+     .needle = "--group-commit: cannot open a pool: group_commit is for SQLite",
+     .flags = NO_RERUN},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -2334,6 +2353,33 @@ static void test_badinput_bench_timeline_with_sweep(void **state) {
 static void test_badinput_bench_timeline_is_db(void **state) {
     run_row(state, "bench_timeline_is_db");
 }
+static void test_badinput_bench_group_commit_zero(void **state) {
+    run_row(state, "bench_group_commit_zero");
+}
+static void test_badinput_bench_group_commit_negative(void **state) {
+    run_row(state, "bench_group_commit_negative");
+}
+static void test_badinput_bench_group_commit_huge(void **state) {
+    run_row(state, "bench_group_commit_huge");
+}
+static void test_badinput_bench_group_commit_not_a_number(void **state) {
+    run_row(state, "bench_group_commit_not_a_number");
+}
+static void test_badinput_bench_group_commit_trailing_junk(void **state) {
+    run_row(state, "bench_group_commit_trailing_junk");
+}
+static void test_badinput_bench_group_commit_over_cap(void **state) {
+    run_row(state, "bench_group_commit_over_cap");
+}
+static void test_badinput_bench_group_commit_unpooled(void **state) {
+    run_row(state, "bench_group_commit_unpooled");
+}
+static void test_badinput_bench_group_commit_without_mixed(void **state) {
+    run_row(state, "bench_group_commit_without_mixed");
+}
+static void test_badinput_bench_group_commit_pg(void **state) {
+    run_row(state, "bench_group_commit_pg");
+}
 
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_empty_file, setup_ctx, teardown_ctx),
@@ -2639,6 +2685,21 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_badinput_bench_timeline_with_sweep, setup_ctx,
                                     teardown_ctx),
     cmocka_unit_test_setup_teardown(test_badinput_bench_timeline_is_db, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_zero, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_negative, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_huge, setup_ctx, teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_not_a_number, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_trailing_junk, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_over_cap, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_unpooled, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_without_mixed, setup_ctx,
+                                    teardown_ctx),
+    cmocka_unit_test_setup_teardown(test_badinput_bench_group_commit_pg, setup_ctx, teardown_ctx),
     cmocka_unit_test(test_badinput_every_row_has_a_test),
     cmocka_unit_test(test_badinput_doc_lists_every_row),
 };

@@ -476,6 +476,108 @@ static void test_bench_single_writer_refusals(void **state) {
     free(ro);
 }
 
+/* A mixed run with --group-commit n: no error, every committed write's row in the table (and
+ * no other), the pool's group commit counts in the run's JSON. */
+static void expect_group_commit(const char *const *args, long long n) {
+    bench_out r = bench_run_cli(NULL, args, 1);
+    json_t *run, *writes;
+    long long commits, grouped;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    writes = json_object_get(run, "writes");
+    assert_int_equal(bench_int(run, "errors"), 0);
+    assert_int_equal(bench_int(run, "group_commit"), n);
+    commits = bench_int(run, "group_commits");
+    grouped = bench_int(run, "grouped");
+    /* Each shared COMMIT carried two or more writes, each one committed (no errors). */
+    if (grouped < 0 || commits > grouped || 2 * commits > grouped ||
+        grouped > bench_int(writes, "transactions"))
+        fail_msg("group_commits %lld, grouped %lld, writes %lld", commits, grouped,
+                 bench_int(writes, "transactions"));
+    /* The row check (exit 0 says it passed): one row per committed write, and the seed. */
+    assert_int_equal(bench_int(run, "inserted"), bench_int(writes, "transactions"));
+    assert_int_equal(bench_int(run, "rows"), bench_int(run, "inserted") + 100);
+    bench_out_free(&r);
+}
+
+static void test_bench_group_commit_single_writer(void **state) {
+    expect_group_commit(ARGS("--db", DB(state), "--workload", "mixed", "--write-ratio", "0.5",
+                             "--clients", "8", "--duration", "1", "--single-writer",
+                             "--group-commit", "8", "--json"),
+                        8);
+}
+
+static void test_bench_group_commit_plain_pool(void **state) {
+    expect_group_commit(ARGS("--db", DB(state), "--workload", "mixed", "--write-ratio", "0.5",
+                             "--clients", "8", "--duration", "1", "--group-commit", "4", "--json"),
+                        4);
+}
+
+/* Group commit only where it is on: a run without --group-commit and --mode both's unpooled
+ * run say 0 and share no COMMIT; the table's line is there only when N > 1. */
+static void test_bench_group_commit_only_where_on(void **state) {
+    bench_out r = bench_run_cli(NULL,
+                                ARGS("--db", DB(state), "--workload", "mixed", "--clients", "2",
+                                     "--transactions", "20", "--json"),
+                                1);
+    json_t *run;
+    bench_expect_status(&r, 0);
+    run = json_array_get(bench_runs(&r), 0);
+    expect_kinds(run, 2, 20);
+    assert_int_equal(bench_int(run, "group_commit"), 0);
+    assert_int_equal(bench_int(run, "group_commits"), 0);
+    assert_int_equal(bench_int(run, "grouped"), 0);
+    bench_out_free(&r);
+    r = bench_run_cli(NULL,
+                      ARGS("--db", DB(state), "--workload", "mixed", "--clients", "2",
+                           "--transactions", "20", "--mode", "both", "--group-commit", "4",
+                           "--json"),
+                      1);
+    bench_expect_status(&r, 0);
+    assert_int_equal(json_array_size(bench_runs(&r)), 2);
+    for (size_t i = 0; i < 2; i++) {
+        run = json_array_get(bench_runs(&r), i);
+        expect_kinds(run, 2, 20);
+        assert_int_equal(bench_int(run, "group_commit"), i == 0 ? 4 : 0);
+        if (i == 1) assert_int_equal(bench_int(run, "grouped"), 0);
+    }
+    bench_out_free(&r);
+    r = bench_run_cli(NULL,
+                      ARGS("--db", DB(state), "--workload", "mixed", "--clients", "2",
+                           "--transactions", "20", "--group-commit", "1"),
+                      0);
+    bench_expect_status(&r, 0);
+    if (strstr(r.out, "group commit:") != NULL) fail_msg("a group commit line at 1:\n%s", r.out);
+    bench_out_free(&r);
+    r = bench_run_cli(NULL,
+                      ARGS("--db", DB(state), "--workload", "mixed", "--clients", "2",
+                           "--transactions", "20", "--group-commit", "3"),
+                      0);
+    bench_expect_status(&r, 0);
+    if (strstr(r.out, "\ngroup commit: up to 3 transactions per COMMIT; ") == NULL)
+        fail_msg("no group commit line:\n%s", r.out);
+    assert_string_equal(r.err, "");
+    bench_out_free(&r);
+}
+
+/* --group-commit: a whole number from 0 to 1000000, for the pool only (one line, exit 64,
+ * naming the flag). */
+static void test_bench_group_commit_refusals(void **state) {
+    static const char *const bad[] = {"-1",  "1000001", "99999999999999999999", "abc", "5x", "",
+                                      "1e3", "2.5"};
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *arg = testutil_format("--group-commit=%s", bad[i]);
+        expect_usage(ARGS("--db", "x.db", arg), "--group-commit");
+        free(arg);
+    }
+    expect_usage(ARGS("--db", "x.db", "--group-commit"), "--group-commit");
+    expect_usage(ARGS("--db", "x.db", "--group-commit", "2", "--mode", "unpooled"),
+                 "--group-commit configures the pool");
+    expect_usage(ARGS("--db", "x.db", "--group-commit", "0", "--mode", "unpooled"),
+                 "--group-commit configures the pool");
+}
+
 /* --compare single-writer over a sweep: each point plain, then single-writer, and the chart
  * draws both pool kinds as its two series. */
 static void test_bench_compare_sweep_plots_two_series(void **state) {
@@ -748,6 +850,10 @@ static const struct CMUnitTest tests[] = {
     T(test_bench_mixed_table),
     T(test_bench_write_ratio_bounds),
     T(test_bench_single_writer_refusals),
+    T(test_bench_group_commit_single_writer),
+    T(test_bench_group_commit_plain_pool),
+    T(test_bench_group_commit_only_where_on),
+    T(test_bench_group_commit_refusals),
     T(test_bench_compare_sweep_plots_two_series),
     T(test_bench_sigint_prints_partial_results),
     T(test_bench_unopenable_db_is_exit_69),
