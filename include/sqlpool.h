@@ -333,8 +333,9 @@ typedef struct sqlpool_config {
      * theirs. sqlpool_write() from inside fn is served as without group_commit. The group's
      * connection is the writer of a single_writer pool, or any of a plain pool's (the
      * acquire of the first member); the later members borrow none of their own, so they are
-     * not in stats.acquires nor the wait figures: stats.group_commits and stats.grouped
-     * count them. Must be >= 0. */
+     * not in stats.acquires nor the wait figures (stats.group_commits and stats.grouped
+     * count them), and on_acquire and on_release run once per group, on the threads of its
+     * first and its last member. Must be >= 0. */
     int group_commit;
     int reserved1; /* must be 0 (pairs group_commit, so that the struct ends without padding) */
     /* New fields go here, at the end (see "Growing structs" below). */
