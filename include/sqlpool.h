@@ -325,17 +325,22 @@ typedef struct sqlpool_config {
      * group commits for all. Nothing waits for more writers to come: one alone commits alone.
      * Each caller's answer is the one a transaction of its own gives: 0 only once its work is
      * committed; fn's non-zero rolls back its own work only. What differs, so that this is
-     * not the default: the group's members wait for each other's fn (keep fn short); a
-     * COMMIT that fails fails every member; and a transaction ended inside fn (fn's own
-     * COMMIT or ROLLBACK, a statement such as INSERT OR ROLLBACK or a trigger's
+     * not the default: the group's members wait for each other's fn (keep fn short, and
+     * never let it wait for something another sqlpool_write() caller does after its write
+     * returns: that waits forever); a COMMIT that fails fails every member, and deferred
+     * constraints (DEFERRABLE INITIALLY DEFERRED, PRAGMA defer_foreign_keys) are checked
+     * at the group's COMMIT, over all its members' work; and a transaction ended inside fn
+     * (fn's own COMMIT or ROLLBACK, a statement such as INSERT OR ROLLBACK or a trigger's
      * RAISE(ROLLBACK), a disk full) ends the members' before it too: they return
      * SQLPOOL_EBROKEN, sqlpool_errmsg() saying that a later transaction of the group ended
-     * theirs. sqlpool_write() from inside fn is served as without group_commit. The group's
-     * connection is the writer of a single_writer pool, or any of a plain pool's (the
-     * acquire of the first member); the later members borrow none of their own, so they are
-     * not in stats.acquires nor the wait figures (stats.group_commits and stats.grouped
-     * count them), and on_acquire and on_release run once per group, on the threads of its
-     * first and its last member. Must be >= 0. */
+     * theirs and that the outcome is unknown (rolled back, unless that fn ran COMMIT).
+     * sqlpool_write() from inside fn, or by a thread that holds a connection of the pool,
+     * is served as without group_commit (nested_acquire applies). The group's connection
+     * is the writer of a single_writer pool, or any of a plain pool's (the acquire of the
+     * first member); the later members borrow none of their own, so they are not in
+     * stats.acquires nor the wait figures (stats.group_commits and stats.grouped count
+     * those committed), and on_acquire and on_release run once per group, on the threads
+     * of its first and its last member. Must be >= 0. */
     int group_commit;
     int reserved1; /* must be 0 (pairs group_commit, so that the struct ends without padding) */
     /* New fields go here, at the end (see "Growing structs" below). */

@@ -250,6 +250,12 @@ static void held_here_locked(sqlpool *pool, nested_site *site) {
     }
 }
 
+int sqlpool__held_here_locked(sqlpool *pool) {
+    nested_site site = {NULL, 0, 0};
+    held_here_locked(pool, &site);
+    return site.found;
+}
+
 /* The thread would wait for a connection while it holds one: warn (naming both acquires), or
  * fail with SQLPOOL_EDEADLK. Outside the lock. */
 static int report_nested(sqlpool *pool, const nested_site *held, const char *file, int line) {

@@ -1,5 +1,5 @@
-/* acquire.h: what acquire.c offers the file above it that serves requests without a waiting
- * thread (request.c). */
+/* acquire.h: what acquire.c offers the files above it: serving requests without a waiting
+ * thread (request.c), and config.group_commit's look for a nested write (group_commit.c). */
 #ifndef SQLPOOL_ACQUIRE_H
 #define SQLPOOL_ACQUIRE_H
 
@@ -23,5 +23,9 @@ int sqlpool__acquire_now(sqlpool *pool, sqlpool__waiter *w, sqlpool_conn **c, in
 /* The check sqlpool__acquire_now() asked for, of c taken at now: 1 passed (and counted); 0
  * it failed, and c is closed; -1 the same, and the pool is closing. */
 int sqlpool__check_taken(sqlpool *pool, sqlpool_conn *c, double now, int check);
+
+/* Does the calling thread hold one of the pool's connections (config.nested_acquire's
+ * question)? Under the lock; O(open). */
+int sqlpool__held_here_locked(sqlpool *pool);
 
 #endif

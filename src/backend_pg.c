@@ -345,9 +345,9 @@ static int pg_txn(void *handle, int what, char *err, size_t errlen) {
                                       "COMMIT",
                                       "ROLLBACK",
                                       NULL,
-                                      "SAVEPOINT sqlpool_group",
-                                      "RELEASE sqlpool_group",
-                                      "ROLLBACK TO sqlpool_group; RELEASE sqlpool_group"};
+                                      "SAVEPOINT sqlpool__group",
+                                      "RELEASE sqlpool__group",
+                                      "ROLLBACK TO sqlpool__group; RELEASE sqlpool__group"};
     pg_conn_h *c = handle;
     PGresult *r;
     int ok;

@@ -25,6 +25,7 @@
  * pool's waiters_live from entry to return, so a closing pool stays while it may touch it.
  */
 #include "group_commit.h"
+#include "acquire.h"
 #include "conn.h"
 #include "settle.h"
 #include "waiter.h"
@@ -32,6 +33,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { GC_QUEUED, GC_LEAD, GC_RUN, GC_DONE };
 
@@ -41,7 +43,9 @@ typedef struct sqlpool__gc_member {
     pthread_cond_t cv;               /* with gc_mu */
     int state;                       /* GC_*, under gc_mu */
     int rc;                          /* GC_DONE: the outcome, and its message */
-    char msg[320];
+    char msg[400];
+    uintptr_t thread; /* sqlpool__thread_id(): the connection's borrower during its turn */
+    pid_t pid;        /* where it came in: a fork() child (from fn) does not count it */
 } gc_member;
 
 /* The pool in whose batch this thread's fn runs: its sqlpool_write() is then a nested one,
@@ -100,6 +104,9 @@ static void pass_lead_locked(sqlpool *pool) {
 static int pass_turn_locked(sqlpool *pool) {
     gc_member *m;
     if (pool->gc_count >= pool->cfg.group_commit || (m = dequeue_locked(pool)) == NULL) return 0;
+    /* The borrower is m's from here (nested_acquire), never the thread whose turn ended. */
+    atomic_store_explicit(&sqlpool__borrowed(pool->gc_conn)->borrower, m->thread,
+                          memory_order_relaxed);
     wake_locked(m, GC_RUN);
     return 1;
 }
@@ -121,19 +128,25 @@ static void tell_locked(sqlpool *pool, int rc, const char *msg) {
     }
 }
 
-/* Come in (counted in waiters_live) unless the pool is closing; and go. */
-static int enter(sqlpool *pool) {
-    int closing;
+/* Come in, counted in waiters_live, unless the pool is closing (SQLPOOL_ECLOSED) or the
+ * calling thread holds one of its connections (SQLPOOL__GROUP_NESTED: served as without
+ * group_commit, where nested_acquire looks at it); and go. */
+static int enter(sqlpool *pool, gc_member *m) {
+    int closing, held = 0;
     sqlpool__pool_lock(pool);
     closing = pool->closing;
-    if (!closing) pool->waiters_live++;
+    if (!closing) held = sqlpool__held_here_locked(pool);
+    if (!closing && !held) pool->waiters_live++;
     sqlpool__pool_unlock(pool);
-    return closing ? sqlpool__fail(SQLPOOL_ECLOSED, "sqlpool_write: the pool is closing") : 0;
+    if (closing) return sqlpool__fail(SQLPOOL_ECLOSED, "sqlpool_write: the pool is closing");
+    m->pid = getpid();
+    return held ? SQLPOOL__GROUP_NESTED : 0;
 }
-static void leave(sqlpool *pool, int timed_out) {
+static void leave(sqlpool *pool, const gc_member *m, int timed_out) {
     sqlpool__settlement st;
     sqlpool__pool_lock(pool);
-    pool->waiters_live--;
+    /* A fork() child (fn forked) started its count afresh, without this thread. */
+    if (getpid() == m->pid) pool->waiters_live--;
     if (timed_out) pool->timeouts++; /* a write that timed out, as an acquire would */
     st = sqlpool__settle_locked(pool);
     sqlpool__pool_unlock(pool);
@@ -183,6 +196,7 @@ static int lead(sqlpool *pool, double deadline) {
     int rc = sqlpool_acquire_at(pool, &conn, deadline, "sqlpool_write", 0);
     if (rc == SQLPOOL_OK) {
         sqlpool_conn *c = sqlpool__borrowed(conn);
+        c->native_used = 1; /* a transaction of the pool's own: release must look for it */
         rc = c->pool->backend->txn(c->handle, SQLPOOL__TXN_BEGIN_WRITE, err, sizeof err);
         if (rc != SQLPOOL_OK) {
             if (rc == SQLPOOL_EBROKEN)
@@ -208,7 +222,7 @@ static int lead(sqlpool *pool, double deadline) {
  * SQLPOOL_EBROKEN asks), tell them, pass the lead on. why (not NULL): the transaction cannot
  * be committed, and why says what the members are told (SQLPOOL_EBROKEN). */
 static void end_batch(sqlpool *pool, sqlpool_conn *conn, int discard, const char *why) {
-    char msg[320] = "";
+    char msg[400] = "";
     int rc = SQLPOOL_OK, members;
     gc_lock(pool);
     members = pool->gc_done != NULL;
@@ -231,19 +245,16 @@ static void end_batch(sqlpool *pool, sqlpool_conn *conn, int discard, const char
     gc_unlock(pool);
 }
 
-/* What the members awaiting the COMMIT are told when fn of a later one ended the
- * transaction (frc its return, detail its errmsg or the backend's). */
-static void ended_by_later(char *why, size_t len, int frc, const char *detail) {
-    if (frc == 0)
-        sqlpool__format(why, len,
-                        "sqlpool_write: whether this transaction's work is kept is unknown: fn of "
-                        "a later transaction in the same group commit (config.group_commit) "
-                        "ended the transaction itself");
-    else
-        sqlpool__format(why, len,
-                        "sqlpool_write: rolled back: a later transaction in the same group commit "
-                        "(config.group_commit) failed and the transaction ended with it%s%s",
-                        detail[0] != '\0' ? ": " : "", detail);
+/* What the members awaiting the COMMIT are told when the transaction ended under a later
+ * one: rolled back when SQLite ended it (a statement that rolls back, a full disk) or fn ran
+ * ROLLBACK, committed when fn ran COMMIT; the pool cannot tell which. detail: the later
+ * one's errmsg or the backend's. */
+static void ended_by_later(char *why, size_t len, const char *detail) {
+    sqlpool__format(why, len,
+                    "sqlpool_write: outcome unknown (rolled back, unless it ran COMMIT itself): a "
+                    "later transaction in the same group commit (config.group_commit) ended the "
+                    "transaction in its fn%s%s",
+                    detail[0] != '\0' ? ": " : "", detail);
 }
 
 /* Wait for the COMMIT of the batch m is in; its outcome. */
@@ -261,9 +272,8 @@ static int run_turn(sqlpool *pool, gc_member *m, sqlpool_fn fn, void *ctx) {
     sqlpool_conn *c = sqlpool__borrowed(conn);
     const sqlpool__backend *be = c->pool->backend;
     sqlpool *outer = running_in;
-    char err[256] = "", why[320];
+    char err[256] = "", why[400];
     int rc, frc, next, closing;
-    atomic_store_explicit(&c->borrower, sqlpool__thread_id(), memory_order_relaxed); /* nested */
     if ((rc = be->txn(c->handle, SQLPOOL__TXN_SAVEPOINT, err, sizeof err)) != SQLPOOL_OK) {
         frc = sqlpool__fail(rc, "sqlpool_write: the transaction could not begin: %s", err);
     } else {
@@ -274,15 +284,15 @@ static int run_turn(sqlpool *pool, gc_member *m, sqlpool_fn fn, void *ctx) {
         if (sqlpool__borrowed(conn) != c) { /* fn gave it back: the transaction went with it */
             gc_lock(pool);
             tell_locked(pool, SQLPOOL_EBROKEN,
-                        "sqlpool_write: rolled back: fn of a later transaction in the same group "
-                        "commit (config.group_commit) released the connection");
+                        "sqlpool_write: outcome unknown: fn of a later transaction in the same "
+                        "group commit (config.group_commit) released the connection");
             pass_lead_locked(pool);
             gc_unlock(pool);
             return sqlpool__misuse(conn, "sqlpool_write");
         }
         if (be->txn(c->handle, SQLPOOL__TXN_OPEN, err, sizeof err) != SQLPOOL_OK) {
             /* Ended inside fn: by fn itself, or by a statement that rolls the transaction back */
-            ended_by_later(why, sizeof why, frc, sqlpool_errmsg());
+            ended_by_later(why, sizeof why, sqlpool_errmsg());
             end_batch(pool, conn, frc == SQLPOOL_EBROKEN, why);
             if (frc != 0) return frc;
             return sqlpool__fail(SQLPOOL_EMISUSE, "sqlpool_write: " SQLPOOL__TXN_ENDED_BY_FN);
@@ -290,7 +300,7 @@ static int run_turn(sqlpool *pool, gc_member *m, sqlpool_fn fn, void *ctx) {
         if (frc == 0 && (rc = be->txn(c->handle, SQLPOOL__TXN_RELEASE, err, sizeof err)) != 0)
             frc = sqlpool__fail(rc, "sqlpool_write: %s", err);
         if (frc != 0 && be->txn(c->handle, SQLPOOL__TXN_UNDO, err, sizeof err) != SQLPOOL_OK) {
-            ended_by_later(why, sizeof why, frc, err);
+            ended_by_later(why, sizeof why, err);
             end_batch(pool, conn, 1, why);
             return frc;
         }
@@ -339,10 +349,11 @@ int sqlpool__group_write(sqlpool *pool, sqlpool_fn fn, void *ctx) {
     gc_member m;
     double deadline;
     int rc;
-    if ((rc = enter(pool)) != 0) return rc;
+    memset(&m, 0, sizeof m);
+    if ((rc = enter(pool, &m)) != 0) return rc;
     deadline =
         pool->cfg.acquire_timeout > 0 ? sqlpool__now(pool) + pool->cfg.acquire_timeout : INFINITY;
-    memset(&m, 0, sizeof m);
+    m.thread = sqlpool__thread_id();
     sqlpool__cond_init_monotonic(&m.cv);
     gc_lock(pool);
     if (!pool->gc_active) {
@@ -366,6 +377,6 @@ int sqlpool__group_write(sqlpool *pool, sqlpool_fn fn, void *ctx) {
         rc = run_turn(pool, &m, fn, ctx);
     }
     (void)pthread_cond_destroy(&m.cv);
-    leave(pool, rc == SQLPOOL_ETIMEDOUT && m.state == GC_QUEUED);
+    leave(pool, &m, rc == SQLPOOL_ETIMEDOUT && m.state == GC_QUEUED);
     return rc;
 }

@@ -2,7 +2,7 @@
  * sqlite_txn.c: the SQLite backend's transaction statements (see sqlite_txn.h). Write
  * transactions begin IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout
  * waits for another process's writer, never in the middle. config.group_commit's parts are
- * savepoints inside such a transaction, named sqlpool_group (a fn's own savepoints nest
+ * savepoints inside such a transaction, named sqlpool__group (a fn's own savepoints nest
  * inside it).
  */
 #include "sqlite_txn.h"
@@ -25,9 +25,9 @@ int sqlpool__sqlite_txn(sqlite3 *db, sqlpool__stmt_cache *cache, int what, char 
                                       "COMMIT",
                                       "ROLLBACK",
                                       NULL, /* SQLPOOL__TXN_OPEN: a question */
-                                      "SAVEPOINT sqlpool_group",
-                                      "RELEASE sqlpool_group",
-                                      "ROLLBACK TO sqlpool_group; RELEASE sqlpool_group"};
+                                      "SAVEPOINT sqlpool__group",
+                                      "RELEASE sqlpool__group",
+                                      "ROLLBACK TO sqlpool__group; RELEASE sqlpool__group"};
     int rc, part = what == SQLPOOL__TXN_RELEASE || what == SQLPOOL__TXN_UNDO;
     if (what == SQLPOOL__TXN_OPEN) return sqlite3_get_autocommit(db) ? SQLPOOL_EMISUSE : SQLPOOL_OK;
     if (what == SQLPOOL__TXN_ROLLBACK && sqlite3_get_autocommit(db)) return SQLPOOL_OK;

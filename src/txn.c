@@ -24,6 +24,7 @@ static int in_transaction(sqlpool_conn *conn, int begin, sqlpool_fn fn, void *ct
     int rc, frc;
     if (c == NULL) return sqlpool__misuse(conn, who); /* (never: just acquired) */
     be = c->pool->backend;
+    c->native_used = 1; /* a transaction of the pool's own: release must look for it */
     if ((rc = be->txn(c->handle, begin, err, sizeof err)) != SQLPOOL_OK) {
         give_back(conn, rc == SQLPOOL_EBROKEN);
         return sqlpool__fail(rc, "%s: the transaction could not begin: %s", who, err);
@@ -51,9 +52,11 @@ int sqlpool_write(sqlpool *pool, sqlpool_fn fn, void *ctx) {
     sqlpool_conn *conn = NULL;
     int rc;
     if (pool == NULL || fn == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool or fn is NULL");
-    /* A nested write (from fn of a batch) waits for a connection as without group_commit. */
-    if (pool->cfg.group_commit > 1 && !sqlpool__group_running_in(pool))
-        return sqlpool__group_write(pool, fn, ctx);
+    /* A nested write (from fn of a batch, or by a thread holding a connection of the pool)
+     * waits for a connection as without group_commit, where nested_acquire sees it. */
+    if (pool->cfg.group_commit > 1 && !sqlpool__group_running_in(pool) &&
+        (rc = sqlpool__group_write(pool, fn, ctx)) != SQLPOOL__GROUP_NESTED)
+        return rc;
     rc = sqlpool_acquire_at(pool, &conn, SQLPOOL_DEADLINE_DEFAULT, "sqlpool_write", 0);
     if (rc != SQLPOOL_OK) return rc;
     return in_transaction(conn, SQLPOOL__TXN_BEGIN_WRITE, fn, ctx, "sqlpool_write");

@@ -28,6 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* ThreadSanitizer refuses by default to start a thread in the child of a multi-threaded
+ * fork (die_after_fork), which a pool's new start there does (its maintenance thread).
+ * Read by TSan only. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void) {
+    return "die_after_fork=0";
+}
+
 #define QUEUE_SETTLE_US 300000 /* after "entered": the call is microseconds from its queue */
 
 static double now_s(void) {
@@ -570,6 +578,118 @@ static void test_group_commit_mixed_64_threads(void **state) {
     fixture_fini(&fx);
 }
 
+static int fail_at_once_fn(sqlpool_conn *conn, void *ctx) {
+    (void)conn;
+    (void)ctx;
+    return -1;
+}
+
+/* A write whose fn fails without touching the connection leaves no transaction open: the
+ * next borrower's own autocommit INSERT is kept. */
+static void test_group_commit_failed_alone_leaves_no_transaction(void **state) {
+    fixture fx;
+    sqlpool_conn *c;
+    (void)state;
+    fixture_init(&fx, 1, 16);
+    fixture_open(&fx);
+    assert_int_equal(sqlpool_write(fx.pool, fail_at_once_fn, NULL), -1);
+    c = testutil_acquire(fx.pool);
+    assert_int_equal(sqlite3_get_autocommit(sqlpool_conn_sqlite(c)), 1);
+    testutil_exec(c, "INSERT INTO t(id) VALUES(77)");
+    sqlpool_release(c);
+    assert_int_equal(has_row(fx.pool, 77), 1);
+    fixture_fini(&fx);
+}
+
+typedef struct nest_arg {
+    sqlpool *pool;
+    atomic_int entered;
+    int rc;
+} nest_arg;
+
+static void *lead_main(void *p) {
+    nest_arg *a = p;
+    writer w;
+    memset(&w, 0, sizeof w);
+    w.pool = a->pool;
+    w.what = DO_OK;
+    w.id = 5;
+    atomic_store(&a->entered, 1);
+    a->rc = sqlpool_write(a->pool, writer_fn, &w);
+    return NULL;
+}
+
+/* A thread that holds the writer (its own sqlpool_acquire()) and calls sqlpool_write() while
+ * another's write leads a group and waits for that writer: nested_acquire sees it, as
+ * without group_commit (SQLPOOL_EDEADLK at once), and the other's write then goes on. */
+static void test_group_commit_nested_while_queued(void **state) {
+    fixture fx;
+    sqlpool_conn *held;
+    pthread_t th;
+    nest_arg a;
+    writer w;
+    double t0;
+    (void)state;
+    fixture_init(&fx, 1, 16);
+    fx.cfg.nested_acquire = SQLPOOL_NESTED_FAIL;
+    fx.cfg.acquire_timeout = 5;
+    fixture_open(&fx);
+    held = testutil_acquire(fx.pool);
+    memset(&a, 0, sizeof a);
+    a.pool = fx.pool;
+    assert_int_equal(pthread_create(&th, NULL, lead_main, &a), 0);
+    wait_flag(&a.entered);
+    usleep(QUEUE_SETTLE_US); /* it leads, and waits for the writer we hold */
+    memset(&w, 0, sizeof w);
+    w.pool = fx.pool;
+    w.what = DO_OK;
+    w.id = 6;
+    t0 = now_s();
+    assert_int_equal(sqlpool_write(fx.pool, writer_fn, &w), SQLPOOL_EDEADLK);
+    if (now_s() - t0 > 1.0) fail_msg("the nested write took %.3f s", now_s() - t0);
+    sqlpool_release(held);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(has_row(fx.pool, 5), 1);
+    assert_int_equal(has_row(fx.pool, 6), 0);
+    fixture_fini(&fx);
+}
+
+static int fork_fn(sqlpool_conn *conn, void *ctx) {
+    pid_t *pid = ctx;
+    (void)conn;
+    *pid = fork();
+    return 0;
+}
+
+/* fn forks: in the child, sqlpool_write() returns (its connection is the parent's: a
+ * misuse, as without group_commit), and the child's pool then closes at once. */
+static void test_group_commit_fork_in_fn_child_closes(void **state) {
+    fixture fx;
+    pid_t pid = -1;
+    int rc, status = 0;
+    (void)state;
+    fixture_init(&fx, 1, 16);
+    fx.cfg.close_timeout = 5;
+    fixture_open(&fx);
+    rc = sqlpool_write(fx.pool, fork_fn, &pid);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        double t0 = now_s();
+        sqlpool_close(fx.pool);
+        if (now_s() - t0 > 2.0) {
+            fprintf(stderr, "child: sqlpool_close took %.3f s (rc %d)\n", now_s() - t0, rc);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    fixture_fini(&fx);
+}
+
 static void test_group_commit_refusals(void **state) {
     sqlpool_config cfg;
     sqlpool *pool = NULL;
@@ -622,6 +742,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_group_commit_plain_pool),
     cmocka_unit_test(test_group_commit_fork_child_starts_afresh),
     cmocka_unit_test(test_group_commit_mixed_64_threads),
+    cmocka_unit_test(test_group_commit_failed_alone_leaves_no_transaction),
+    cmocka_unit_test(test_group_commit_nested_while_queued),
+    cmocka_unit_test(test_group_commit_fork_in_fn_child_closes),
     cmocka_unit_test(test_group_commit_refusals),
 };
 
