@@ -334,8 +334,9 @@ typedef struct sqlpool_config {
      * RAISE(ROLLBACK), a disk full) ends the members' before it too: they return
      * SQLPOOL_EBROKEN, sqlpool_errmsg() saying that a later transaction of the group ended
      * theirs and that the outcome is unknown (rolled back, unless that fn ran COMMIT).
-     * sqlpool_write() from inside fn, or by a thread that holds a connection of the pool,
-     * is served as without group_commit (nested_acquire applies). The group's connection
+     * sqlpool_write() from inside fn, or by a thread that holds a connection of the pool
+     * (of a single_writer pool: the writer), is served as without group_commit
+     * (nested_acquire applies). The group's connection
      * is the writer of a single_writer pool, or any of a plain pool's (the acquire of the
      * first member); the later members borrow none of their own, so they are not in
      * stats.acquires nor the wait figures (stats.group_commits and stats.grouped count

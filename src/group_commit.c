@@ -129,18 +129,18 @@ static void tell_locked(sqlpool *pool, int rc, const char *msg) {
 }
 
 /* Come in, counted in waiters_live, unless the pool is closing (SQLPOOL_ECLOSED) or the
- * calling thread holds one of its connections (SQLPOOL__GROUP_NESTED: served as without
+ * calling thread holds one of its connections (*held set, nothing counted: served as without
  * group_commit, where nested_acquire looks at it); and go. */
-static int enter(sqlpool *pool, gc_member *m) {
-    int closing, held = 0;
+static int enter(sqlpool *pool, gc_member *m, int *held) {
+    int closing;
     sqlpool__pool_lock(pool);
     closing = pool->closing;
-    if (!closing) held = sqlpool__held_here_locked(pool);
-    if (!closing && !held) pool->waiters_live++;
+    *held = !closing && sqlpool__held_here_locked(pool);
+    if (!closing && !*held) pool->waiters_live++;
     sqlpool__pool_unlock(pool);
     if (closing) return sqlpool__fail(SQLPOOL_ECLOSED, "sqlpool_write: the pool is closing");
     m->pid = getpid();
-    return held ? SQLPOOL__GROUP_NESTED : 0;
+    return 0;
 }
 static void leave(sqlpool *pool, const gc_member *m, int timed_out) {
     sqlpool__settlement st;
@@ -251,7 +251,7 @@ static void end_batch(sqlpool *pool, sqlpool_conn *conn, int discard, const char
  * one's errmsg or the backend's. */
 static void ended_by_later(char *why, size_t len, const char *detail) {
     sqlpool__format(why, len,
-                    "sqlpool_write: outcome unknown (rolled back, unless it ran COMMIT itself): a "
+                    "sqlpool_write: outcome unknown (rolled back, unless that fn ran COMMIT): a "
                     "later transaction in the same group commit (config.group_commit) ended the "
                     "transaction in its fn%s%s",
                     detail[0] != '\0' ? ": " : "", detail);
@@ -345,12 +345,12 @@ int sqlpool__txn_finish(sqlpool_conn *conn, const char *who, int discard, char *
     return rc;
 }
 
-int sqlpool__group_write(sqlpool *pool, sqlpool_fn fn, void *ctx) {
+int sqlpool__group_write(sqlpool *pool, sqlpool_fn fn, void *ctx, int *nested) {
     gc_member m;
     double deadline;
     int rc;
     memset(&m, 0, sizeof m);
-    if ((rc = enter(pool, &m)) != 0) return rc;
+    if ((rc = enter(pool, &m, nested)) != 0 || *nested) return rc;
     deadline =
         pool->cfg.acquire_timeout > 0 ? sqlpool__now(pool) + pool->cfg.acquire_timeout : INFINITY;
     m.thread = sqlpool__thread_id();

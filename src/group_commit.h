@@ -19,11 +19,10 @@
 int sqlpool__txn_finish(sqlpool_conn *conn, const char *who, int discard, char *msg, size_t len);
 
 /* sqlpool_write() on a pool with group_commit > 1: the transaction in a batch that shares
- * one COMMIT (see group_commit.c). As sqlpool_write() returns, or SQLPOOL__GROUP_NESTED
- * (nothing done) when the calling thread holds one of the pool's connections: the caller
- * then serves it as without group_commit. */
-#define SQLPOOL__GROUP_NESTED 1
-int sqlpool__group_write(sqlpool *pool, sqlpool_fn fn, void *ctx);
+ * one COMMIT (see group_commit.c). As sqlpool_write() returns; but when the calling thread
+ * holds one of the pool's connections, nothing is done and *nested is set: the caller then
+ * serves it as without group_commit. */
+int sqlpool__group_write(sqlpool *pool, sqlpool_fn fn, void *ctx, int *nested);
 
 /* Does the calling thread's fn run in a batch of pool (a nested sqlpool_write())? */
 int sqlpool__group_running_in(const sqlpool *pool);

@@ -54,9 +54,11 @@ int sqlpool_write(sqlpool *pool, sqlpool_fn fn, void *ctx) {
     if (pool == NULL || fn == NULL) return sqlpool__fail(SQLPOOL_EINVAL, "pool or fn is NULL");
     /* A nested write (from fn of a batch, or by a thread holding a connection of the pool)
      * waits for a connection as without group_commit, where nested_acquire sees it. */
-    if (pool->cfg.group_commit > 1 && !sqlpool__group_running_in(pool) &&
-        (rc = sqlpool__group_write(pool, fn, ctx)) != SQLPOOL__GROUP_NESTED)
-        return rc;
+    if (pool->cfg.group_commit > 1 && !sqlpool__group_running_in(pool)) {
+        int nested = 0;
+        rc = sqlpool__group_write(pool, fn, ctx, &nested);
+        if (!nested) return rc;
+    }
     rc = sqlpool_acquire_at(pool, &conn, SQLPOOL_DEADLINE_DEFAULT, "sqlpool_write", 0);
     if (rc != SQLPOOL_OK) return rc;
     return in_transaction(conn, SQLPOOL__TXN_BEGIN_WRITE, fn, ctx, "sqlpool_write");

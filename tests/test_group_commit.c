@@ -53,7 +53,8 @@ typedef enum {
     DO_ROLLBACK, /* run ROLLBACK itself, return -1 */
     DO_COMMIT,   /* run COMMIT itself, return 0 */
     DO_NESTED,   /* a nested sqlpool_write(): its rc in nested_rc; return 0 */
-    DO_FK        /* insert a child row whose parent does not exist (deferred FK), return 0 */
+    DO_FK,       /* insert a child row whose parent does not exist (deferred FK), return 0 */
+    DO_ONE       /* return 1 (SQLITE_ERROR, as `return sqlite3_exec(...)` gives) */
 } what_t;
 
 typedef struct writer {
@@ -98,6 +99,7 @@ static int writer_fn(sqlpool_conn *conn, void *ctx) {
     case DO_ROLLBACK: (void)exec(conn, "ROLLBACK"); return -1;
     case DO_COMMIT: (void)exec(conn, "COMMIT"); return 0;
     case DO_NESTED: w->nested_rc = sqlpool_write(w->pool, nested_fn, NULL); return 0;
+    case DO_ONE: return 1;
     default: return 0;
     }
 }
@@ -690,6 +692,43 @@ static void test_group_commit_fork_in_fn_child_closes(void **state) {
     fixture_fini(&fx);
 }
 
+/* fn's positive return is its own: sqlpool_write() returns it, fn ran once, its row is
+ * undone; alone, in a group, and from a thread that holds a connection of the pool (a plain
+ * pool: it writes with another). */
+static void test_group_commit_positive_return_runs_once(void **state) {
+    fixture fx;
+    writer ws[3];
+    const what_t whats[3] = {DO_HOLD, DO_ONE, DO_OK};
+    sqlpool_conn *held;
+    (void)state;
+    fixture_init(&fx, 0, 16);
+    fixture_open(&fx);
+    start(&ws[0], fx.pool, DO_ONE, 41);
+    assert_int_equal(pthread_join(ws[0].th, NULL), 0);
+    assert_int_equal(ws[0].rc, 1);
+    assert_int_equal(atomic_load(&ws[0].ran), 1);
+    run_group(fx.pool, ws, whats, 3);
+    assert_int_equal(ws[0].rc, 0);
+    assert_int_equal(ws[1].rc, 1);
+    assert_int_equal(atomic_load(&ws[1].ran), 1);
+    assert_int_equal(ws[2].rc, 0);
+    held = testutil_acquire(fx.pool);
+    memset(&ws[0], 0, sizeof ws[0]);
+    ws[0].pool = fx.pool;
+    ws[0].what = DO_ONE;
+    ws[0].id = 43;
+    (void)writer_main(&ws[0]);
+    sqlpool_release(held);
+    assert_int_equal(ws[0].rc, 1);
+    assert_int_equal(atomic_load(&ws[0].ran), 1);
+    assert_int_equal(has_row(fx.pool, 41), 0);
+    assert_int_equal(has_row(fx.pool, 1), 1);
+    assert_int_equal(has_row(fx.pool, 2), 0);
+    assert_int_equal(has_row(fx.pool, 3), 1);
+    assert_int_equal(has_row(fx.pool, 43), 0);
+    fixture_fini(&fx);
+}
+
 static void test_group_commit_refusals(void **state) {
     sqlpool_config cfg;
     sqlpool *pool = NULL;
@@ -745,6 +784,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_group_commit_failed_alone_leaves_no_transaction),
     cmocka_unit_test(test_group_commit_nested_while_queued),
     cmocka_unit_test(test_group_commit_fork_in_fn_child_closes),
+    cmocka_unit_test(test_group_commit_positive_return_runs_once),
     cmocka_unit_test(test_group_commit_refusals),
 };
 
