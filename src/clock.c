@@ -34,3 +34,21 @@ void sqlpool__cond_init_monotonic(pthread_cond_t *cv) {
     if (pthread_cond_init(cv, &attr) != 0) abort();
     (void)pthread_condattr_destroy(&attr);
 }
+
+int sqlpool__cond_wait_until(sqlpool *pool, pthread_cond_t *cv, pthread_mutex_t *mu,
+                             double deadline, double timer) {
+    struct timespec ts;
+    double left = INFINITY, left_timer = INFINITY;
+    if (sqlpool__no_deadline(deadline) && sqlpool__no_deadline(timer)) {
+        if (pthread_cond_wait(cv, mu) != 0) abort();
+        return 1;
+    }
+    if (!sqlpool__no_deadline(deadline)) left = deadline - sqlpool__now(pool);
+    if (!sqlpool__no_deadline(timer)) left_timer = timer - sqlpool__mono();
+    if (left <= 0 || left_timer <= 0) return 0;
+    /* A caller's clock may not follow the system's: look at it again now and then. */
+    if (pool->cfg.clock != NULL && left > 0.01) left = 0.01;
+    sqlpool__deadline_timespec(left < left_timer ? left : left_timer, &ts);
+    (void)pthread_cond_timedwait(cv, mu, &ts);
+    return 1;
+}

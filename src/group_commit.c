@@ -163,21 +163,11 @@ static int pool_closing(sqlpool *pool) {
 }
 
 /* Under gc_mu: wait for a turn (the lead of a batch, or one in the open batch) until the
- * deadline; GC_QUEUED when it passed first (then off the queue). */
-static int await_turn_locked(sqlpool *pool, gc_member *m, double deadline) {
-    while (m->state == GC_QUEUED) {
-        struct timespec ts;
-        double left = sqlpool__no_deadline(deadline) ? INFINITY : deadline - sqlpool__now(pool);
-        if (left <= 0) break;
-        if (pool->cfg.clock != NULL && left > 0.01)
-            left = 0.01; /* the caller's clock: look again */
-        if (isinf(left)) {
-            if (pthread_cond_wait(&m->cv, &pool->gc_mu) != 0) abort();
-            continue;
-        }
-        sqlpool__deadline_timespec(left, &ts);
-        (void)pthread_cond_timedwait(&m->cv, &pool->gc_mu, &ts);
-    }
+ * deadline; still GC_QUEUED when it passed first (then off the queue). */
+static void await_turn_locked(sqlpool *pool, gc_member *m, double deadline) {
+    while (m->state == GC_QUEUED &&
+           sqlpool__cond_wait_until(pool, &m->cv, &pool->gc_mu, deadline, INFINITY))
+        continue;
     if (m->state == GC_QUEUED) { /* out of the queue: it is short, walk it */
         gc_member **p = &pool->gc_head, *prev = NULL;
         while (*p != m)
@@ -185,7 +175,6 @@ static int await_turn_locked(sqlpool *pool, gc_member *m, double deadline) {
         *p = m->next;
         if (pool->gc_tail == m) pool->gc_tail = prev;
     }
-    return m->state;
 }
 
 /* The batch's leader: borrow a connection and begin. 0, or the error (the batch then never
@@ -361,7 +350,7 @@ int sqlpool__group_write(sqlpool *pool, sqlpool_fn fn, void *ctx, int *nested) {
         m.state = GC_LEAD;
     } else {
         enqueue_locked(pool, &m);
-        (void)await_turn_locked(pool, &m, deadline);
+        await_turn_locked(pool, &m, deadline);
     }
     gc_unlock(pool);
     /* The state is ours to read now: nobody changes it until we are queued again. */

@@ -347,6 +347,11 @@ int sqlpool__no_deadline(double t);
  * from now (capped, so a far deadline does not overflow time_t). */
 void sqlpool__cond_init_monotonic(pthread_cond_t *cv);
 void sqlpool__deadline_timespec(double seconds_from_now, struct timespec *ts);
+/* One wait on cv (mu held): 0 at once when the deadline (pool clock) or the timer (system
+ * clock, sqlpool__mono()) has passed; else 1 after a wake-up, which may be spurious or a nap
+ * cut short (the caller looks at its condition again). INFINITY: none. */
+int sqlpool__cond_wait_until(sqlpool *pool, pthread_cond_t *cv, pthread_mutex_t *mu,
+                             double deadline, double timer);
 
 /* In *_locked helpers: the calling thread holds the pool lock (checked builds). */
 #define SQLPOOL__ASSERT_LOCKED(pool) SQLPOOL__ASSERT(sqlpool__lock_held(&(pool)->lock))

@@ -54,21 +54,8 @@ int sqlpool__waiter_sleep(sqlpool *pool, sqlpool__waiter *w, double deadline, do
                           unsigned *seen) {
     int woke;
     if (pthread_mutex_lock(&w->mu) != 0) abort();
-    while (w->delivered == *seen) {
-        struct timespec ts;
-        double left = INFINITY, left_timer = INFINITY;
-        if (sqlpool__no_deadline(deadline) && sqlpool__no_deadline(timer)) {
-            if (pthread_cond_wait(&w->cv, &w->mu) != 0) abort();
-            continue;
-        }
-        if (!sqlpool__no_deadline(deadline)) left = deadline - sqlpool__now(pool);
-        if (!sqlpool__no_deadline(timer)) left_timer = timer - sqlpool__mono();
-        if (left <= 0 || left_timer <= 0) break;
-        /* A caller's clock may not follow the system's: look at it again now and then. */
-        if (pool->cfg.clock != NULL && left > 0.01) left = 0.01;
-        sqlpool__deadline_timespec(left < left_timer ? left : left_timer, &ts);
-        (void)pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-    }
+    while (w->delivered == *seen && sqlpool__cond_wait_until(pool, &w->cv, &w->mu, deadline, timer))
+        continue;
     woke = w->delivered != *seen;
     *seen = w->delivered;
     if (pthread_mutex_unlock(&w->mu) != 0) abort();
